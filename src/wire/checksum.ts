@@ -1,0 +1,158 @@
+// RFC 1071 Internet checksum, with partial sums that compose (pseudo-header +
+// header + payload without concatenating) and the RFC 1624 incremental update.
+//
+// Sums are kept as plain JS numbers and folded only at the end: a float64 holds
+// integers exactly up to 2^53, so even a 4 GiB buffer of 32-bit words cannot
+// overflow the accumulator. Folding late is what makes the large-buffer path fast.
+
+/** Below this length a 16-bit big-endian loop beats setting up a 32-bit view. */
+const WIDE_PATH_MIN = 128;
+
+/** Host byte order decides how a Uint32Array view reads the wire bytes. */
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Folds a running sum to 16 bits (end-around carry), without complementing. */
+export function foldChecksum(sum: number): number {
+  // Reduce the high part arithmetically first: sum may exceed 2^32, where
+  // bitwise operators would truncate.
+  while (sum > 0xffff) {
+    sum = (sum % 0x10000) + Math.floor(sum / 0x10000);
+  }
+  return sum;
+}
+
+function swap16(x: number): number {
+  return ((x & 0xff) << 8) | (x >>> 8);
+}
+
+/**
+ * Sum of the 16-bit big-endian words of data[start, end), as if data[start]
+ * were at an even offset of the packet. An odd final byte is padded with zero
+ * on the right (RFC 1071 section 4.1). The result is unfolded.
+ */
+function sumRange(data: Uint8Array, start: number, end: number): number {
+  const length = end - start;
+  if (length < WIDE_PATH_MIN) {
+    let sum = 0;
+    let i = start;
+    const evenEnd = start + (length & ~1);
+    for (; i < evenEnd; i += 2) sum += (data[i] << 8) | data[i + 1];
+    if (i < end) sum += data[i] << 8;
+    return sum;
+  }
+  // Wide path: align to 4 bytes in memory, then add 32-bit words into two
+  // float64 accumulators (two independent chains keep the CPU pipelines busy).
+  const head = (4 - ((data.byteOffset + start) & 3)) & 3;
+  let sum = 0;
+  // Leading bytes, treated as big-endian words at packet offsets 0..head-1.
+  for (let k = 0; k < head; k++) sum += k & 1 ? data[start + k] : data[start + k] << 8;
+  const wordStart = start + head;
+  const words = (end - wordStart) >>> 2;
+  const view = new Uint32Array(data.buffer, data.byteOffset + wordStart, words);
+  let a = 0;
+  let b = 0;
+  let w = 0;
+  for (; w + 1 < words; w += 2) {
+    a += view[w];
+    b += view[w + 1];
+  }
+  if (w < words) a += view[w];
+  // A 32-bit word sum folded to 16 bits equals the sum of its 16-bit halves,
+  // read in host byte order. On a little-endian host those halves are
+  // byte-swapped relative to the wire; starting at an odd packet offset
+  // (head odd) swaps them once more.
+  let wide = foldChecksum(a + b);
+  if (HOST_LITTLE_ENDIAN !== ((head & 1) === 1)) wide = swap16(wide);
+  sum += wide;
+  // Trailing bytes, continuing the packet's word alignment.
+  const tailStart = wordStart + words * 4;
+  for (let i = tailStart; i < end; i++) sum += (i - start) & 1 ? data[i] : data[i] << 8;
+  return sum;
+}
+
+/**
+ * Adds data[start, end) to a running ones'-complement sum (unfolded). Chain
+ * calls to checksum discontiguous pieces; every piece but the last must have
+ * an even length, as a pseudo-header and a header always do. `internetChecksum`
+ * accepts pieces of any length.
+ */
+export function checksumAdd(sum: number, data: Uint8Array, start = 0, end = data.length): number {
+  return sum + sumRange(data, start, end);
+}
+
+/** Folds and complements a running sum into the 16-bit checksum field value. */
+export function checksumFinish(sum: number): number {
+  return ~foldChecksum(sum) & 0xffff;
+}
+
+/**
+ * The RFC 1071 Internet checksum of the concatenation of `pieces`, computed
+ * without concatenating them. Pieces may have odd lengths: a piece that starts
+ * at an odd offset of the whole is summed byte-swapped (RFC 1071 section 2(B)).
+ */
+export function internetChecksum(...pieces: Uint8Array[]): number {
+  let sum = 0;
+  let odd = false;
+  for (const piece of pieces) {
+    const partial = sumRange(piece, 0, piece.length);
+    sum += odd ? swap16(foldChecksum(partial)) : partial;
+    if (piece.length & 1) odd = !odd;
+  }
+  return checksumFinish(sum);
+}
+
+/**
+ * True when data (with its checksum field left in place) sums to 0xffff,
+ * that is, the stored checksum is right. `initialSum` carries a pseudo-header.
+ */
+export function verifyChecksum(data: Uint8Array, initialSum = 0): boolean {
+  return foldChecksum(initialSum + sumRange(data, 0, data.length)) === 0xffff;
+}
+
+/**
+ * RFC 1624 incremental update (equation 3): the new checksum after one 16-bit
+ * word of the covered data changes from `oldWord` to `newWord`, without
+ * re-reading the packet. HC' = ~(~HC + ~m + m').
+ */
+export function updateChecksum(oldChecksum: number, oldWord: number, newWord: number): number {
+  const sum = (~oldChecksum & 0xffff) + (~oldWord & 0xffff) + (newWord & 0xffff);
+  return ~foldChecksum(sum) & 0xffff;
+}
+
+/**
+ * Sum of the IPv4 pseudo-header (RFC 9293 section 3.1): source, destination,
+ * zero, protocol, upper-layer length. Addresses are 4-byte arrays.
+ */
+export function ipv4PseudoHeaderSum(
+  source: Uint8Array,
+  destination: Uint8Array,
+  protocol: number,
+  length: number,
+): number {
+  return (
+    ((source[0] << 8) | source[1]) +
+    ((source[2] << 8) | source[3]) +
+    ((destination[0] << 8) | destination[1]) +
+    ((destination[2] << 8) | destination[3]) +
+    (protocol & 0xff) +
+    (length & 0xffff)
+  );
+}
+
+/**
+ * Sum of the IPv6 pseudo-header (RFC 8200 section 8.1): 16-byte source and
+ * destination, 32-bit upper-layer length, next header.
+ */
+export function ipv6PseudoHeaderSum(
+  source: Uint8Array,
+  destination: Uint8Array,
+  nextHeader: number,
+  length: number,
+): number {
+  let sum = 0;
+  for (let i = 0; i < 16; i += 2) {
+    sum += (source[i] << 8) | source[i + 1];
+    sum += (destination[i] << 8) | destination[i + 1];
+  }
+  return sum + Math.floor(length / 0x10000) + (length & 0xffff) + (nextHeader & 0xff);
+}
