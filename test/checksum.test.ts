@@ -92,6 +92,21 @@ describe('internetChecksum', () => {
   });
 });
 
+describe('foldChecksum', () => {
+  it('reduces any sum below 2^53 to its ones-complement residue (property)', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 1n, max: 2n ** 53n - 1n }), (big) => {
+        const folded = foldChecksum(Number(big));
+        const residue = Number(big % 0xffffn);
+        return folded === (residue === 0 ? 0xffff : residue);
+      }),
+      { numRuns: 2000 },
+    );
+    expect(foldChecksum(0)).toBe(0);
+    expect(foldChecksum(2 ** 53 - 1)).toBe(Number((2n ** 53n - 1n) % 0xffffn));
+  });
+});
+
 describe('pseudo-header sums', () => {
   it('equal the checksum sum of the literal IPv4 pseudo-header', () => {
     const src = hex('0a000001');

@@ -13,12 +13,34 @@ const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Folds a running sum to 16 bits (end-around carry), without complementing. */
 export function foldChecksum(sum: number): number {
-  // Reduce the high part arithmetically first: sum may exceed 2^32, where
-  // bitwise operators would truncate.
-  while (sum > 0xffff) {
-    sum = (sum % 0x10000) + Math.floor(sum / 0x10000);
+  // sum is a non-negative integer below 2^53. `>>> 0` takes it modulo 2^32
+  // exactly, and 2^16 = 1 (mod 0xffff), so the 16-bit pieces simply add up.
+  if (sum > 0xffffffff) {
+    const high = (sum / 0x100000000) >>> 0;
+    const low = sum >>> 0;
+    sum = (low >>> 16) + (low & 0xffff) + (high >>> 16) + (high & 0xffff);
+  } else {
+    sum = (sum >>> 16) + (sum & 0xffff);
   }
-  return sum;
+  sum = (sum >>> 16) + (sum & 0xffff);
+  return (sum >>> 16) + (sum & 0xffff);
+}
+
+// Creating a typed-array view costs as much as summing a few hundred bytes, so
+// the view of the last (pooled or reused) backing buffer is kept. Only modest
+// buffers are kept, so a large one is never held alive by the cache.
+const VIEW_CACHE_MAX_BYTES = 1 << 20;
+let cachedBuffer: ArrayBufferLike | undefined;
+let cachedView = new Uint32Array(0);
+
+function wordView(buffer: ArrayBufferLike): Uint32Array {
+  if (buffer === cachedBuffer && cachedView.length === buffer.byteLength >>> 2) return cachedView;
+  const view = new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
+  if (buffer.byteLength <= VIEW_CACHE_MAX_BYTES) {
+    cachedBuffer = buffer;
+    cachedView = view;
+  }
+  return view;
 }
 
 function swap16(x: number): number {
@@ -34,29 +56,39 @@ function sumRange(data: Uint8Array, start: number, end: number): number {
   const length = end - start;
   if (length < WIDE_PATH_MIN) {
     let sum = 0;
+    let other = 0;
     let i = start;
+    const unrolledEnd = end - 7;
+    for (; i < unrolledEnd; i += 8) {
+      sum += ((data[i] << 8) | data[i + 1]) + ((data[i + 2] << 8) | data[i + 3]);
+      other += ((data[i + 4] << 8) | data[i + 5]) + ((data[i + 6] << 8) | data[i + 7]);
+    }
     const evenEnd = start + (length & ~1);
     for (; i < evenEnd; i += 2) sum += (data[i] << 8) | data[i + 1];
     if (i < end) sum += data[i] << 8;
-    return sum;
+    return sum + other;
   }
   // Wide path: align to 4 bytes in memory, then add 32-bit words into two
-  // float64 accumulators (two independent chains keep the CPU pipelines busy).
+  // float64 accumulators.
   const head = (4 - ((data.byteOffset + start) & 3)) & 3;
   let sum = 0;
   // Leading bytes, treated as big-endian words at packet offsets 0..head-1.
   for (let k = 0; k < head; k++) sum += k & 1 ? data[start + k] : data[start + k] << 8;
   const wordStart = start + head;
   const words = (end - wordStart) >>> 2;
-  const view = new Uint32Array(data.buffer, data.byteOffset + wordStart, words);
+  const view = wordView(data.buffer);
   let a = 0;
   let b = 0;
-  let w = 0;
-  for (; w + 1 < words; w += 2) {
-    a += view[w];
-    b += view[w + 1];
+  let w = (data.byteOffset + wordStart) >>> 2;
+  const last = w + words;
+  // Eight words a turn into two chains, paired so each addition has an
+  // independent partner: this is what gets past the native C loop.
+  const unrolledEnd = last - 7;
+  for (; w < unrolledEnd; w += 8) {
+    a += view[w] + view[w + 1] + (view[w + 2] + view[w + 3]);
+    b += view[w + 4] + view[w + 5] + (view[w + 6] + view[w + 7]);
   }
-  if (w < words) a += view[w];
+  for (; w < last; w++) a += view[w];
   // A 32-bit word sum folded to 16 bits equals the sum of its 16-bit halves,
   // read in host byte order. On a little-endian host those halves are
   // byte-swapped relative to the wire; starting at an odd packet offset

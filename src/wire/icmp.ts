@@ -1,0 +1,631 @@
+// ICMPv4 codec (RFC 792, with RFC 1191 next-hop MTU and RFC 1812 codes).
+//
+// Every ICMP message is an 8-byte header (type, code, checksum, 4 bytes whose
+// meaning depends on the type) and a body. Messages are a union on `kind`
+// rather than on `type`, because the catch-all kind has `type: number`, which
+// would defeat narrowing on a numeric discriminant.
+//
+// Error messages quote the datagram that caused them. The quote is parsed into
+// a view (IPv4 header + the transport fields routers include) but tolerantly:
+// a broken quote is reported in `quoted` and never fails the outer parse.
+
+import { checksumAdd, checksumFinish, verifyChecksum } from './checksum.ts';
+import { formatIpv4Address, ipv4AddressBytes, type Ipv4AddressInput } from './ipv4-address.ts';
+import { IpProtocol, parseIpv4, type Ipv4Packet } from './ipv4.ts';
+import { parsed, truncated, type ParseResult } from './parse-result.ts';
+
+export const IcmpType = {
+  EchoReply: 0,
+  DestinationUnreachable: 3,
+  SourceQuench: 4,
+  Redirect: 5,
+  AlternateHostAddress: 6,
+  EchoRequest: 8,
+  RouterAdvertisement: 9,
+  RouterSolicitation: 10,
+  TimeExceeded: 11,
+  ParameterProblem: 12,
+  Timestamp: 13,
+  TimestampReply: 14,
+  InformationRequest: 15,
+  InformationReply: 16,
+  AddressMaskRequest: 17,
+  AddressMaskReply: 18,
+  Traceroute: 30,
+  ExtendedEchoRequest: 42,
+  ExtendedEchoReply: 43,
+} as const;
+
+export const IcmpUnreachableCode = {
+  NetUnreachable: 0,
+  HostUnreachable: 1,
+  ProtocolUnreachable: 2,
+  PortUnreachable: 3,
+  FragmentationNeeded: 4,
+  SourceRouteFailed: 5,
+  DestinationNetworkUnknown: 6,
+  DestinationHostUnknown: 7,
+  SourceHostIsolated: 8,
+  NetworkProhibited: 9,
+  HostProhibited: 10,
+  NetworkUnreachableForTos: 11,
+  HostUnreachableForTos: 12,
+  CommunicationProhibited: 13,
+  HostPrecedenceViolation: 14,
+  PrecedenceCutoff: 15,
+} as const;
+
+export const IcmpRedirectCode = { Network: 0, Host: 1, TosAndNetwork: 2, TosAndHost: 3 } as const;
+export const IcmpTimeExceededCode = { TtlExceeded: 0, FragmentReassemblyTimeExceeded: 1 } as const;
+export const IcmpParameterProblemCode = { PointerIndicatesError: 0, MissingRequiredOption: 1, BadLength: 2 } as const;
+
+const TYPE_NAMES: Record<number, string> = {
+  0: 'Echo Reply',
+  3: 'Destination Unreachable',
+  4: 'Source Quench',
+  5: 'Redirect',
+  6: 'Alternate Host Address',
+  8: 'Echo Request',
+  9: 'Router Advertisement',
+  10: 'Router Solicitation',
+  11: 'Time Exceeded',
+  12: 'Parameter Problem',
+  13: 'Timestamp',
+  14: 'Timestamp Reply',
+  15: 'Information Request',
+  16: 'Information Reply',
+  17: 'Address Mask Request',
+  18: 'Address Mask Reply',
+  30: 'Traceroute',
+  42: 'Extended Echo Request',
+  43: 'Extended Echo Reply',
+};
+
+const CODE_NAMES: Record<number, readonly string[]> = {
+  3: [
+    'Net Unreachable',
+    'Host Unreachable',
+    'Protocol Unreachable',
+    'Port Unreachable',
+    'Fragmentation Needed and DF Set',
+    'Source Route Failed',
+    'Destination Network Unknown',
+    'Destination Host Unknown',
+    'Source Host Isolated',
+    'Network Administratively Prohibited',
+    'Host Administratively Prohibited',
+    'Network Unreachable for TOS',
+    'Host Unreachable for TOS',
+    'Communication Administratively Prohibited',
+    'Host Precedence Violation',
+    'Precedence Cutoff in Effect',
+  ],
+  5: ['Redirect for Network', 'Redirect for Host', 'Redirect for TOS and Network', 'Redirect for TOS and Host'],
+  11: ['TTL Exceeded in Transit', 'Fragment Reassembly Time Exceeded'],
+  12: ['Pointer Indicates the Error', 'Missing a Required Option', 'Bad Length'],
+};
+
+/** RFC name of an ICMP type, or undefined for an unassigned one. */
+export function icmpTypeName(type: number): string | undefined {
+  return TYPE_NAMES[type];
+}
+
+/** RFC name of a code of the given type, or undefined when the type has no named codes. */
+export function icmpCodeName(type: number, code: number): string | undefined {
+  return CODE_NAMES[type]?.[code];
+}
+
+export const ICMP_HEADER_LENGTH = 8;
+
+// Field offsets.
+const TYPE = 0;
+const CODE = 1;
+const CHECKSUM = 2;
+const REST_OF_HEADER = 4;
+const BODY = 8;
+
+/** A timestamp message (RFC 792) is exactly this long; others of type 13/14 parse as 'other'. */
+const TIMESTAMP_MESSAGE_LENGTH = 20;
+
+const EMPTY = new Uint8Array(0);
+
+/** The transport fields a quote carries, each present only if the quote reaches it. */
+export type QuotedTransport =
+  | { protocol: 'tcp'; sourcePort: number; destinationPort: number; sequenceNumber?: number }
+  | { protocol: 'udp'; sourcePort: number; destinationPort: number; length?: number; checksum?: number }
+  | { protocol: 'icmp'; type: number; code: number; checksum?: number; identifier?: number; sequence?: number };
+
+export interface QuotedDatagram {
+  /** The quoted IPv4 header; `payload` holds what was quoted of the rest, `missingLength` what was cut. */
+  ip: Ipv4Packet;
+  /** Absent for other protocols, non-first fragments, or a quote too short to reach the ports. */
+  transport?: QuotedTransport;
+}
+
+export interface IcmpEcho {
+  kind: 'echo';
+  type: 0 | 8;
+  code: number;
+  checksum?: number;
+  identifier: number;
+  sequence: number;
+  payload: Uint8Array;
+}
+
+interface IcmpErrorBase {
+  code: number;
+  checksum?: number;
+  /** The quoted bytes: the offending datagram's header and start, plus any RFC 4884 extension. */
+  original: Uint8Array;
+  /** Parsed view of `original`, filled by the parser; the builder ignores it. */
+  quoted: ParseResult<QuotedDatagram>;
+}
+
+export interface IcmpDestinationUnreachable extends IcmpErrorBase {
+  kind: 'destination-unreachable';
+  type: 3;
+  /** Bytes 4-5 (RFC 4884 puts the original datagram length, in words, in byte 5). */
+  unused: number;
+  /** Bytes 6-7: the next-hop MTU for code 4 (RFC 1191); unused otherwise. */
+  nextHopMtu: number;
+}
+
+export interface IcmpSourceQuench extends IcmpErrorBase {
+  kind: 'source-quench';
+  type: 4;
+  unused: number;
+}
+
+export interface IcmpRedirect extends IcmpErrorBase {
+  kind: 'redirect';
+  type: 5;
+  gateway: string;
+}
+
+export interface IcmpTimeExceeded extends IcmpErrorBase {
+  kind: 'time-exceeded';
+  type: 11;
+  /** Bytes 4-7 (RFC 4884 puts the original datagram length, in words, in byte 5). */
+  unused: number;
+}
+
+export interface IcmpParameterProblem extends IcmpErrorBase {
+  kind: 'parameter-problem';
+  type: 12;
+  /** Byte offset of the offending octet in the original datagram (code 0). */
+  pointer: number;
+  /** Bytes 5-7. */
+  unused: number;
+}
+
+export interface IcmpTimestamp {
+  kind: 'timestamp';
+  type: 13 | 14;
+  code: number;
+  checksum?: number;
+  identifier: number;
+  sequence: number;
+  /** Milliseconds since midnight UT (RFC 792). */
+  originateTimestamp: number;
+  receiveTimestamp: number;
+  transmitTimestamp: number;
+}
+
+/** Any other type, or a timestamp message of the wrong length: kept raw. */
+export interface IcmpOther {
+  kind: 'other';
+  type: number;
+  code: number;
+  checksum?: number;
+  /** Bytes 4-7, exactly 4 bytes. */
+  restOfHeader: Uint8Array;
+  payload: Uint8Array;
+}
+
+export type IcmpErrorMessage =
+  | IcmpDestinationUnreachable
+  | IcmpSourceQuench
+  | IcmpRedirect
+  | IcmpTimeExceeded
+  | IcmpParameterProblem;
+
+export type IcmpMessage = IcmpEcho | IcmpErrorMessage | IcmpTimestamp | IcmpOther;
+
+/** What parseIcmp returns: the checksum as read and whether it is right. */
+export type ParsedIcmpMessage = IcmpMessage & { checksum: number; checksumValid: boolean };
+
+type Loosen<T, K extends keyof T> = Omit<T, K> & Partial<Pick<T, K>>;
+
+/** Builder input: code, rest-of-header values and bodies default to zero/empty; checksum is filled unless given. */
+export type IcmpMessageInit =
+  | Loosen<IcmpEcho, 'code' | 'payload'>
+  | Loosen<IcmpDestinationUnreachable, 'code' | 'unused' | 'nextHopMtu' | 'quoted'>
+  | Loosen<IcmpSourceQuench, 'code' | 'unused' | 'quoted'>
+  | (Loosen<Omit<IcmpRedirect, 'gateway'>, 'code' | 'quoted'> & { gateway: Ipv4AddressInput })
+  | Loosen<IcmpTimeExceeded, 'code' | 'unused' | 'quoted'>
+  | Loosen<IcmpParameterProblem, 'code' | 'pointer' | 'unused' | 'quoted'>
+  | Loosen<IcmpTimestamp, 'code' | 'originateTimestamp' | 'receiveTimestamp' | 'transmitTimestamp'>
+  | Loosen<IcmpOther, 'code' | 'restOfHeader' | 'payload'>;
+
+function checkField(name: string, value: number, bits: number): number {
+  if (!Number.isInteger(value) || value < 0 || value >= 2 ** bits) {
+    throw new RangeError(`ICMP ${name} must be an integer in [0, ${2 ** bits - 1}], got ${value}`);
+  }
+  return value;
+}
+
+function write16(b: Uint8Array, o: number, v: number): void {
+  b[o] = v >>> 8;
+  b[o + 1] = v & 0xff;
+}
+
+function write32(b: Uint8Array, o: number, v: number): void {
+  b[o] = v >>> 24;
+  b[o + 1] = (v >>> 16) & 0xff;
+  b[o + 2] = (v >>> 8) & 0xff;
+  b[o + 3] = v & 0xff;
+}
+
+function read16(b: Uint8Array, o: number): number {
+  return (b[o] << 8) | b[o + 1];
+}
+
+function read32(b: Uint8Array, o: number): number {
+  return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+}
+
+function bodyOf(message: IcmpMessageInit): Uint8Array {
+  switch (message.kind) {
+    case 'echo':
+    case 'other':
+      return message.payload ?? EMPTY;
+    case 'timestamp':
+      return EMPTY; // the 12 timestamp bytes are written as fields
+    default:
+      return message.original;
+  }
+}
+
+/** Length in bytes of the message the builder will write. */
+export function icmpLength(message: IcmpMessageInit): number {
+  return message.kind === 'timestamp' ? TIMESTAMP_MESSAGE_LENGTH : ICMP_HEADER_LENGTH + bodyOf(message).length;
+}
+
+/** Writes the message at buffer[offset], checksum filled unless given; returns the bytes written. */
+export function emitIcmpInto(buffer: Uint8Array, offset: number, message: IcmpMessageInit): number {
+  const length = icmpLength(message);
+  if (buffer.length - offset < length) {
+    throw new RangeError(`ICMP message needs ${length} bytes at offset ${offset}; buffer has ${buffer.length - offset}`);
+  }
+  const b = buffer;
+  const o = offset;
+  b[o + TYPE] = checkField('type', message.type, 8);
+  b[o + CODE] = checkField('code', message.code ?? 0, 8);
+  write16(b, o + CHECKSUM, 0);
+  const rest = o + REST_OF_HEADER;
+  switch (message.kind) {
+    case 'echo':
+      write16(b, rest, checkField('identifier', message.identifier, 16));
+      write16(b, rest + 2, checkField('sequence', message.sequence, 16));
+      break;
+    case 'destination-unreachable':
+      write16(b, rest, checkField('unused', message.unused ?? 0, 16));
+      write16(b, rest + 2, checkField('nextHopMtu', message.nextHopMtu ?? 0, 16));
+      break;
+    case 'source-quench':
+    case 'time-exceeded':
+      write32(b, rest, checkField('unused', message.unused ?? 0, 32));
+      break;
+    case 'redirect':
+      b.set(ipv4AddressBytes(message.gateway), rest);
+      break;
+    case 'parameter-problem':
+      // pointer (8 bits) then 24 unused bits: one 32-bit word.
+      write32(
+        b,
+        rest,
+        ((checkField('pointer', message.pointer ?? 0, 8) << 24) | checkField('unused', message.unused ?? 0, 24)) >>> 0,
+      );
+      break;
+    case 'timestamp':
+      write16(b, rest, checkField('identifier', message.identifier, 16));
+      write16(b, rest + 2, checkField('sequence', message.sequence, 16));
+      write32(b, o + BODY, checkField('originateTimestamp', message.originateTimestamp ?? 0, 32));
+      write32(b, o + BODY + 4, checkField('receiveTimestamp', message.receiveTimestamp ?? 0, 32));
+      write32(b, o + BODY + 8, checkField('transmitTimestamp', message.transmitTimestamp ?? 0, 32));
+      break;
+    case 'other': {
+      const restOfHeader = message.restOfHeader ?? new Uint8Array(4);
+      if (restOfHeader.length !== 4) throw new RangeError(`ICMP restOfHeader has 4 bytes, not ${restOfHeader.length}`);
+      b.set(restOfHeader, rest);
+      break;
+    }
+  }
+  b.set(bodyOf(message), o + BODY);
+  const checksum =
+    message.checksum !== undefined
+      ? checkField('checksum', message.checksum, 16)
+      : checksumFinish(checksumAdd(0, b, o, o + length));
+  write16(b, o + CHECKSUM, checksum);
+  return length;
+}
+
+export function buildIcmp(message: IcmpMessageInit): Uint8Array {
+  const bytes = new Uint8Array(icmpLength(message));
+  emitIcmpInto(bytes, 0, message);
+  return bytes;
+}
+
+/** Echo data: bytes, UTF-8 text, or iputils' `-p` fill (the pattern repeated from data byte 0). */
+export type EchoPayloadInit = Uint8Array | string | { pattern: Uint8Array; length: number };
+
+export interface IcmpEchoInit {
+  /** 8 (request, the default) or 0 (reply). */
+  type?: 0 | 8;
+  code?: number;
+  identifier: number;
+  sequence: number;
+  payload?: EchoPayloadInit;
+  checksum?: number;
+}
+
+/** Fills `length` bytes with `pattern` repeated from byte 0. */
+export function patternFill(pattern: Uint8Array, length: number): Uint8Array {
+  checkField('pattern length', length, 31);
+  const bytes = new Uint8Array(length);
+  if (pattern.length === 0) return bytes;
+  for (let i = 0; i < length; i++) bytes[i] = pattern[i % pattern.length];
+  return bytes;
+}
+
+const utf8 = new TextEncoder();
+
+function echoPayloadBytes(payload: EchoPayloadInit | undefined): Uint8Array {
+  if (payload === undefined) return EMPTY;
+  if (typeof payload === 'string') return utf8.encode(payload);
+  if (payload instanceof Uint8Array) return payload;
+  return patternFill(payload.pattern, payload.length);
+}
+
+export function buildIcmpEcho(init: IcmpEchoInit): Uint8Array {
+  const payload = echoPayloadBytes(init.payload);
+  const bytes = new Uint8Array(ICMP_HEADER_LENGTH + payload.length);
+  emitIcmpEchoInto(bytes, 0, {
+    type: init.type,
+    code: init.code,
+    identifier: init.identifier,
+    sequence: init.sequence,
+    payload,
+    checksum: init.checksum,
+  });
+  return bytes;
+}
+
+export interface IcmpEchoFields {
+  type?: number;
+  code?: number;
+  identifier: number;
+  sequence: number;
+  payload?: Uint8Array;
+  checksum?: number;
+}
+
+/**
+ * Hot path: writes an echo message into a reused buffer and returns the
+ * bytes written. The checksum is summed from the field values and the source
+ * payload, so the header is never read back.
+ */
+export function emitIcmpEchoInto(buffer: Uint8Array, offset: number, fields: IcmpEchoFields): number {
+  const payload = fields.payload ?? EMPTY;
+  const length = ICMP_HEADER_LENGTH + payload.length;
+  const type = fields.type ?? IcmpType.EchoRequest;
+  const code = fields.code ?? 0;
+  const { identifier, sequence } = fields;
+  // One combined range test keeps the hot path cheap; the slow path says which field is wrong.
+  if (
+    (type | code) >>> 8 !== 0 ||
+    (identifier | sequence) >>> 16 !== 0 ||
+    !Number.isInteger(type + code + identifier + sequence)
+  ) {
+    checkField('type', type, 8);
+    checkField('code', code, 8);
+    checkField('identifier', identifier, 16);
+    checkField('sequence', sequence, 16);
+  }
+  if (offset < 0 || buffer.length - offset < length) {
+    throw new RangeError(`ICMP echo needs ${length} bytes at offset ${offset}; buffer has ${buffer.length - offset}`);
+  }
+  const b = buffer;
+  const o = offset;
+  b[o] = type;
+  b[o + 1] = code;
+  b[o + 4] = identifier >>> 8;
+  b[o + 5] = identifier & 0xff;
+  b[o + 6] = sequence >>> 8;
+  b[o + 7] = sequence & 0xff;
+  const n = payload.length;
+  if (n <= 64) {
+    // TypedArray.set costs more than a short copy loop.
+    for (let i = 0; i < n; i++) b[o + 8 + i] = payload[i];
+  } else {
+    b.set(payload, o + 8);
+  }
+  let checksum = fields.checksum;
+  if (checksum === undefined) {
+    checksum = checksumFinish(checksumAdd(((type << 8) | code) + identifier + sequence, payload));
+  } else {
+    checkField('checksum', checksum, 16);
+  }
+  b[o + 2] = checksum >>> 8;
+  b[o + 3] = checksum & 0xff;
+  return length;
+}
+
+export interface IputilsEchoPayloadInit {
+  /** struct timeval tv_sec. */
+  seconds: number;
+  /** struct timeval tv_usec. */
+  microseconds: number;
+  /** ping -s; 56 by default. */
+  size?: number;
+  /** ping -p bytes. */
+  pattern?: Uint8Array;
+}
+
+/** sizeof(struct timeval) on x86_64 Linux: two 64-bit little-endian longs. */
+export const IPUTILS_TIMEVAL_LENGTH = 16;
+
+function writeUint64Le(b: Uint8Array, o: number, value: number): void {
+  const low = value % 0x1_0000_0000;
+  const high = Math.floor(value / 0x1_0000_0000);
+  for (let i = 0; i < 4; i++) {
+    b[o + i] = (low >>> (8 * i)) & 0xff;
+    b[o + 4 + i] = (high >>> (8 * i)) & 0xff;
+  }
+}
+
+/**
+ * The echo data iputils ping sends from x86_64 Linux: every data byte i is
+ * i & 0xff (or, with -p, the pattern repeated from byte 0), then when the data
+ * can hold a struct timeval (size >= 16) the send time overwrites bytes 0-15.
+ */
+export function iputilsEchoPayload(init: IputilsEchoPayloadInit): Uint8Array {
+  const size = init.size ?? 56;
+  checkField('size', size, 16);
+  checkField('seconds', init.seconds, 53);
+  checkField('microseconds', init.microseconds, 53);
+  let bytes: Uint8Array;
+  if (init.pattern && init.pattern.length > 0) {
+    bytes = patternFill(init.pattern, size);
+  } else {
+    bytes = new Uint8Array(size);
+    for (let i = 0; i < size; i++) bytes[i] = i & 0xff;
+  }
+  if (size >= IPUTILS_TIMEVAL_LENGTH) {
+    writeUint64Le(bytes, 0, init.seconds);
+    writeUint64Le(bytes, 8, init.microseconds);
+  }
+  return bytes;
+}
+
+/** The struct timeval at the start of iputils echo data, or undefined when the data is too short. */
+export function parseIputilsTimestamp(payload: Uint8Array): { seconds: number; microseconds: number } | undefined {
+  if (payload.length < IPUTILS_TIMEVAL_LENGTH) return undefined;
+  const readUint32Le = (o: number): number =>
+    (payload[o] | (payload[o + 1] << 8) | (payload[o + 2] << 16) | (payload[o + 3] << 24)) >>> 0;
+  const readUint64Le = (o: number): number => readUint32Le(o) + readUint32Le(o + 4) * 0x1_0000_0000;
+  return { seconds: readUint64Le(0), microseconds: readUint64Le(8) };
+}
+
+function parseQuotedTransport(ip: Ipv4Packet): QuotedTransport | undefined {
+  // Only the first fragment carries the transport header.
+  if (ip.fragmentOffset !== 0) return undefined;
+  const t = ip.payload;
+  switch (ip.protocol) {
+    case IpProtocol.TCP: {
+      if (t.length < 4) return undefined;
+      const quote: QuotedTransport = { protocol: 'tcp', sourcePort: read16(t, 0), destinationPort: read16(t, 2) };
+      if (t.length >= 8) quote.sequenceNumber = read32(t, 4);
+      return quote;
+    }
+    case IpProtocol.UDP: {
+      if (t.length < 4) return undefined;
+      const quote: QuotedTransport = { protocol: 'udp', sourcePort: read16(t, 0), destinationPort: read16(t, 2) };
+      if (t.length >= 6) quote.length = read16(t, 4);
+      if (t.length >= 8) quote.checksum = read16(t, 6);
+      return quote;
+    }
+    case IpProtocol.ICMP: {
+      if (t.length < 2) return undefined;
+      const quote: QuotedTransport = { protocol: 'icmp', type: t[0], code: t[1] };
+      if (t.length >= 4) quote.checksum = read16(t, 2);
+      // Query messages (echo, timestamp, information, address mask) carry an identifier and sequence.
+      const isQuery = t[0] === 0 || t[0] === 8 || (t[0] >= 13 && t[0] <= 18);
+      if (isQuery && t.length >= 8) {
+        quote.identifier = read16(t, 4);
+        quote.sequence = read16(t, 6);
+      }
+      return quote;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** Parses the datagram an ICMP error quotes; tolerant of the quote ending early. */
+export function parseQuotedDatagram(original: Uint8Array): ParseResult<QuotedDatagram> {
+  const ip = parseIpv4(original, { allowTruncatedPayload: true });
+  if (!ip.ok) return ip;
+  const transport = parseQuotedTransport(ip.value);
+  return parsed(transport ? { ip: ip.value, transport } : { ip: ip.value });
+}
+
+/** Parses an ICMPv4 message; never throws. Bodies are views into `bytes`. */
+export function parseIcmp(bytes: Uint8Array): ParseResult<ParsedIcmpMessage> {
+  if (bytes.length < ICMP_HEADER_LENGTH) {
+    return truncated('icmp', `need ${ICMP_HEADER_LENGTH} header bytes, have ${bytes.length}`, bytes.length);
+  }
+  const type = bytes[TYPE];
+  const code = bytes[CODE];
+  const checksum = read16(bytes, CHECKSUM);
+  const checksumValid = verifyChecksum(bytes);
+  const body = bytes.subarray(BODY);
+  const common = { code, checksum, checksumValid };
+  const error = () => ({ ...common, original: body, quoted: parseQuotedDatagram(body) });
+  switch (type) {
+    case IcmpType.EchoReply:
+    case IcmpType.EchoRequest:
+      return parsed({
+        kind: 'echo',
+        type,
+        ...common,
+        identifier: read16(bytes, REST_OF_HEADER),
+        sequence: read16(bytes, REST_OF_HEADER + 2),
+        payload: body,
+      });
+    case IcmpType.DestinationUnreachable:
+      return parsed({
+        kind: 'destination-unreachable',
+        type,
+        ...error(),
+        unused: read16(bytes, REST_OF_HEADER),
+        nextHopMtu: read16(bytes, REST_OF_HEADER + 2),
+      });
+    case IcmpType.SourceQuench:
+      return parsed({ kind: 'source-quench', type, ...error(), unused: read32(bytes, REST_OF_HEADER) });
+    case IcmpType.TimeExceeded:
+      return parsed({ kind: 'time-exceeded', type, ...error(), unused: read32(bytes, REST_OF_HEADER) });
+    case IcmpType.Redirect:
+      return parsed({ kind: 'redirect', type, ...error(), gateway: formatIpv4Address(bytes, REST_OF_HEADER) });
+    case IcmpType.ParameterProblem:
+      return parsed({
+        kind: 'parameter-problem',
+        type,
+        ...error(),
+        pointer: bytes[REST_OF_HEADER],
+        unused: (bytes[REST_OF_HEADER + 1] << 16) | read16(bytes, REST_OF_HEADER + 2),
+      });
+    case IcmpType.Timestamp:
+    case IcmpType.TimestampReply:
+      if (bytes.length === TIMESTAMP_MESSAGE_LENGTH) {
+        return parsed({
+          kind: 'timestamp',
+          type,
+          ...common,
+          identifier: read16(bytes, REST_OF_HEADER),
+          sequence: read16(bytes, REST_OF_HEADER + 2),
+          originateTimestamp: read32(bytes, BODY),
+          receiveTimestamp: read32(bytes, BODY + 4),
+          transmitTimestamp: read32(bytes, BODY + 8),
+        });
+      }
+      break;
+  }
+  return parsed({
+    kind: 'other',
+    type,
+    ...common,
+    restOfHeader: bytes.subarray(REST_OF_HEADER, BODY),
+    payload: body,
+  });
+}
