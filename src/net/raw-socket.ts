@@ -1,0 +1,193 @@
+// A typed wrapper over the `raw-socket` native binding.
+//
+// raw-socket's own Socket queues sends on a plain array and sends one per
+// event-loop turn, and reads one datagram per readiness event. A lab tool that
+// floods or times replies needs better: the binding's socket is non-blocking,
+// so this wrapper calls sendto() synchronously (the send timestamp is taken
+// right before it) and drains every queued datagram on each readiness event.
+import { createRequire } from 'node:module';
+import { isPermissionError, PrivilegeError } from './privileges.ts';
+
+interface NativeSocketWrap {
+  send(buffer: Buffer, offset: number, length: number, address: string, done: (bytes: number) => void): void;
+  recv(buffer: Buffer, done: (buffer: Buffer, bytes: number, source: string) => void): void;
+  setOption(level: number, option: number, value: number | Buffer, length?: number): void;
+  getOption(level: number, option: number, value: Buffer, length: number): number;
+  pause(recvPaused: boolean, sendPaused: boolean): void;
+  on(event: string, listener: (...args: unknown[]) => void): void;
+  removeAllListeners(event: string): void;
+}
+
+interface NativeSocket {
+  wrap: NativeSocketWrap;
+  close(): void;
+  on(event: 'error', listener: (error: Error) => void): void;
+}
+
+interface RawSocketModule {
+  createSocket(options: { protocol: number; addressFamily?: number; bufferSize?: number }): NativeSocket;
+  AddressFamily: { IPv4: number; IPv6: number };
+  SocketLevel: Record<string, number>;
+  SocketOption: Record<string, number>;
+}
+
+let rawSocketModule: RawSocketModule | undefined;
+
+/** Loads the binding lazily, so pure tools never need it built. */
+export function loadRawSocketModule(): RawSocketModule {
+  if (!rawSocketModule) {
+    const require = createRequire(import.meta.url);
+    try {
+      rawSocketModule = require('raw-socket') as RawSocketModule;
+    } catch (error) {
+      throw new Error(
+        `the raw-socket native binding is not built (${(error as Error).message.split('\n')[0]}); ` +
+          'install a C++ compiler and python3, then run: npm rebuild raw-socket (see native-notes/raw-socket.md)',
+      );
+    }
+  }
+  return rawSocketModule;
+}
+
+export const IPPROTO_ICMP = 1;
+export const IPPROTO_TCP = 6;
+export const IPPROTO_RAW = 255;
+
+export interface RawSocketOptions {
+  /** IP protocol number: 1 for ICMP, 6 for TCP. */
+  readonly protocol: number;
+  /** Largest datagram read at once; 65535 holds any IPv4 packet. */
+  readonly receiveBufferSize?: number;
+  /** SO_RCVBUF in bytes: raise it so a flood of replies is not dropped by the socket. */
+  readonly socketReceiveBuffer?: number;
+  /** IP_TTL for outgoing packets. */
+  readonly ttl?: number;
+  /** IP_HDRINCL: the caller builds the IPv4 header itself. */
+  readonly headerIncluded?: boolean;
+}
+
+/** A datagram as a raw IPv4 socket delivers it: IPv4 header included. */
+export type PacketHandler = (packet: Buffer, source: string) => void;
+
+const EAGAIN_TEXT = /Resource temporarily unavailable|EAGAIN|EWOULDBLOCK/;
+
+export class SendError extends Error {
+  constructor(
+    message: string,
+    readonly wouldBlock: boolean,
+  ) {
+    super(message);
+    this.name = 'SendError';
+  }
+}
+
+export class RawSocket {
+  private readonly socket: NativeSocket;
+  private readonly module: RawSocketModule;
+  private readonly receiveBuffer: Buffer;
+  private handler: PacketHandler | undefined;
+  private errorHandler: ((error: Error) => void) | undefined;
+  private closed = false;
+
+  private constructor(module: RawSocketModule, socket: NativeSocket, receiveBufferSize: number) {
+    this.module = module;
+    this.socket = socket;
+    this.receiveBuffer = Buffer.alloc(receiveBufferSize);
+    // Replace raw-socket's one-datagram-per-event reader with a draining one.
+    socket.wrap.removeAllListeners('recvReady');
+    socket.wrap.on('recvReady', () => this.drain());
+    socket.on('error', (error) => this.errorHandler?.(error));
+  }
+
+  /** Opens a raw IPv4 socket; throws PrivilegeError when the kernel refuses. */
+  static open(options: RawSocketOptions): RawSocket {
+    const module = loadRawSocketModule();
+    let socket: NativeSocket;
+    try {
+      socket = module.createSocket({ protocol: options.protocol, addressFamily: module.AddressFamily.IPv4, bufferSize: 16 });
+    } catch (error) {
+      if (isPermissionError(error)) throw new PrivilegeError('cannot open a raw socket');
+      throw error;
+    }
+    const raw = new RawSocket(module, socket, options.receiveBufferSize ?? 65535);
+    try {
+      if (options.socketReceiveBuffer !== undefined) raw.setSocketReceiveBuffer(options.socketReceiveBuffer);
+      if (options.ttl !== undefined) raw.setTtl(options.ttl);
+      if (options.headerIncluded) raw.setHeaderIncluded(true);
+    } catch (error) {
+      raw.close();
+      throw error;
+    }
+    return raw;
+  }
+
+  /** Receives every datagram; the buffer is reused, so copy what you keep. */
+  onPacket(handler: PacketHandler): void {
+    this.handler = handler;
+  }
+
+  onError(handler: (error: Error) => void): void {
+    this.errorHandler = handler;
+  }
+
+  /**
+   * Sends now with sendto(); returns the bytes sent. Throws SendError, with
+   * `wouldBlock` set when the socket's send buffer is full (try again later).
+   */
+  send(packet: Uint8Array, address: string): number {
+    const buffer = Buffer.isBuffer(packet) ? packet : Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength);
+    let sent = 0;
+    try {
+      this.socket.wrap.send(buffer, 0, buffer.length, address, (bytes) => {
+        sent = bytes;
+      });
+    } catch (error) {
+      const message = (error as Error).message;
+      if (isPermissionError(error)) {
+        throw new SendError(`sendto ${address}: ${message} (a firewall rule refused the packet?)`, false);
+      }
+      throw new SendError(`sendto ${address}: ${message}`, EAGAIN_TEXT.test(message));
+    }
+    return sent;
+  }
+
+  setTtl(ttl: number): void {
+    this.socket.wrap.setOption(this.module.SocketLevel.IPPROTO_IP, this.module.SocketOption.IP_TTL, ttl);
+  }
+
+  setHeaderIncluded(on: boolean): void {
+    this.socket.wrap.setOption(this.module.SocketLevel.IPPROTO_IP, this.module.SocketOption.IP_HDRINCL, on ? 1 : 0);
+  }
+
+  /** Sets SO_RCVBUF; returns what the kernel granted (it doubles the request, capped by rmem_max). */
+  setSocketReceiveBuffer(bytes: number): number {
+    const { SOL_SOCKET } = this.module.SocketLevel;
+    const { SO_RCVBUF } = this.module.SocketOption;
+    this.socket.wrap.setOption(SOL_SOCKET, SO_RCVBUF, bytes);
+    const value = Buffer.alloc(4);
+    this.socket.wrap.getOption(SOL_SOCKET, SO_RCVBUF, value, 4);
+    return value.readInt32LE(0);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.close();
+  }
+
+  private drain(): void {
+    // Read until the kernel queue is empty: recv throws EAGAIN then.
+    const handler = this.handler;
+    for (;;) {
+      try {
+        this.socket.wrap.recv(this.receiveBuffer, (buffer, bytes, source) => {
+          handler?.(buffer.subarray(0, bytes), source);
+        });
+      } catch (error) {
+        if (!EAGAIN_TEXT.test((error as Error).message)) this.errorHandler?.(error as Error);
+        return;
+      }
+      if (this.closed) return;
+    }
+  }
+}
