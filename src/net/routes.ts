@@ -1,0 +1,55 @@
+// Which source address and interface the kernel will use toward a target.
+// A connected UDP socket makes the kernel run its route lookup without
+// sending anything; its local address is the source the kernel will put in
+// the IP header of our raw packets too.
+import { createSocket } from 'node:dgram';
+import { lookup } from 'node:dns/promises';
+import { isIPv4 } from 'node:net';
+import { networkInterfaces } from 'node:os';
+
+export class HostResolutionError extends Error {
+  constructor(host: string, reason: string) {
+    super(`${host}: ${reason}`);
+    this.name = 'HostResolutionError';
+  }
+}
+
+/** An IPv4 address for a name or dotted quad, through the system resolver. */
+export async function resolveIpv4(host: string): Promise<string> {
+  if (isIPv4(host)) return host;
+  try {
+    const { address } = await lookup(host, { family: 4 });
+    return address;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOTFOUND' || code === 'EAI_NONAME' ? 'Name or service not known' : `cannot resolve (${code ?? (error as Error).message})`;
+    throw new HostResolutionError(host, reason);
+  }
+}
+
+/** The local IPv4 address the kernel routes from toward `destination` (no packet is sent). */
+export async function sourceAddressFor(destination: string): Promise<string> {
+  const socket = createSocket('udp4');
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.connect(9, destination, () => resolve());
+    });
+    return socket.address().address;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new Error(`no route to ${destination}${code ? ` (${code})` : ''}`);
+  } finally {
+    socket.close();
+  }
+}
+
+/** The interface that holds a local IPv4 address, e.g. 'lo' for 127.0.0.1. */
+export function interfaceForAddress(address: string): string | undefined {
+  for (const [name, addresses] of Object.entries(networkInterfaces())) {
+    if (addresses?.some((a) => a.family === 'IPv4' && a.address === address)) return name;
+  }
+  // The whole of 127.0.0.0/8 lives on lo, though only 127.0.0.1 is listed.
+  if (address.startsWith('127.')) return 'lo';
+  return undefined;
+}
