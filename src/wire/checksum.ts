@@ -31,7 +31,7 @@ export function foldChecksum(sum: number): number {
 // buffers are kept, so a large one is never held alive by the cache.
 const VIEW_CACHE_MAX_BYTES = 1 << 20;
 let cachedBuffer: ArrayBufferLike | undefined;
-let cachedView = new Uint32Array(0);
+let cachedView: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
 
 function wordView(buffer: ArrayBufferLike): Uint32Array {
   if (buffer === cachedBuffer && cachedView.length === buffer.byteLength >>> 2) return cachedView;
