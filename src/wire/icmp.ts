@@ -236,22 +236,26 @@ export type ParsedIcmpMessage = IcmpMessage & { checksum: number; checksumValid:
 
 type Loosen<T, K extends keyof T> = Omit<T, K> & Partial<Pick<T, K>>;
 
-/** Builder input: code, rest-of-header values and bodies default to zero/empty; checksum is filled unless given. */
+/**
+ * Builder input: the type defaults from the kind (echo: 8, timestamp: 13);
+ * code, rest-of-header values and bodies default to zero/empty; the checksum
+ * is filled unless given.
+ */
 export type IcmpMessageInit =
-  | Loosen<IcmpEcho, 'code' | 'payload'>
-  | Loosen<IcmpDestinationUnreachable, 'code' | 'unused' | 'nextHopMtu' | 'quoted'>
-  | Loosen<IcmpSourceQuench, 'code' | 'unused' | 'quoted'>
-  | (Loosen<Omit<IcmpRedirect, 'gateway'>, 'code' | 'quoted'> & { gateway: Ipv4AddressInput })
-  | Loosen<IcmpTimeExceeded, 'code' | 'unused' | 'quoted'>
-  | Loosen<IcmpParameterProblem, 'code' | 'pointer' | 'unused' | 'quoted'>
-  | Loosen<IcmpTimestamp, 'code' | 'originateTimestamp' | 'receiveTimestamp' | 'transmitTimestamp'>
+  | Loosen<IcmpEcho, 'type' | 'code' | 'payload'>
+  | Loosen<IcmpDestinationUnreachable, 'type' | 'code' | 'unused' | 'nextHopMtu' | 'quoted'>
+  | Loosen<IcmpSourceQuench, 'type' | 'code' | 'unused' | 'quoted'>
+  | (Loosen<Omit<IcmpRedirect, 'gateway'>, 'type' | 'code' | 'quoted'> & { gateway: Ipv4AddressInput })
+  | Loosen<IcmpTimeExceeded, 'type' | 'code' | 'unused' | 'quoted'>
+  | Loosen<IcmpParameterProblem, 'type' | 'code' | 'pointer' | 'unused' | 'quoted'>
+  | Loosen<IcmpTimestamp, 'type' | 'code' | 'originateTimestamp' | 'receiveTimestamp' | 'transmitTimestamp'>
   | Loosen<IcmpOther, 'code' | 'restOfHeader' | 'payload'>;
 
+/** Returns `value` when it is an integer that fits in `bits` (at most 32) unsigned bits; throws RangeError otherwise. */
 function checkField(name: string, value: number, bits: number): number {
-  if (!Number.isInteger(value) || value < 0 || value >= 2 ** bits) {
-    throw new RangeError(`ICMP ${name} must be an integer in [0, ${2 ** bits - 1}], got ${value}`);
-  }
-  return value;
+  // `>>> 0` is the identity exactly on integers in [0, 2^32), so the common case costs two comparisons.
+  if (value >>> 0 === value && (bits === 32 || value >>> bits === 0)) return value;
+  throw new RangeError(`ICMP ${name} must be an integer in [0, ${2 ** bits - 1}], got ${value}`);
 }
 
 function write16(b: Uint8Array, o: number, v: number): void {
@@ -274,6 +278,16 @@ function read32(b: Uint8Array, o: number): number {
   return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
 }
 
+const DEFAULT_TYPE: Record<Exclude<IcmpMessage['kind'], 'other'>, number> = {
+  echo: IcmpType.EchoRequest,
+  'destination-unreachable': IcmpType.DestinationUnreachable,
+  'source-quench': IcmpType.SourceQuench,
+  redirect: IcmpType.Redirect,
+  'time-exceeded': IcmpType.TimeExceeded,
+  'parameter-problem': IcmpType.ParameterProblem,
+  timestamp: IcmpType.Timestamp,
+};
+
 function bodyOf(message: IcmpMessageInit): Uint8Array {
   switch (message.kind) {
     case 'echo':
@@ -294,12 +308,12 @@ export function icmpLength(message: IcmpMessageInit): number {
 /** Writes the message at buffer[offset], checksum filled unless given; returns the bytes written. */
 export function emitIcmpInto(buffer: Uint8Array, offset: number, message: IcmpMessageInit): number {
   const length = icmpLength(message);
-  if (buffer.length - offset < length) {
+  if (offset < 0 || buffer.length - offset < length) {
     throw new RangeError(`ICMP message needs ${length} bytes at offset ${offset}; buffer has ${buffer.length - offset}`);
   }
   const b = buffer;
   const o = offset;
-  b[o + TYPE] = checkField('type', message.type, 8);
+  b[o + TYPE] = checkField('type', message.kind === 'other' ? message.type : (message.type ?? DEFAULT_TYPE[message.kind]), 8);
   b[o + CODE] = checkField('code', message.code ?? 0, 8);
   write16(b, o + CHECKSUM, 0);
   const rest = o + REST_OF_HEADER;
@@ -410,6 +424,35 @@ export interface IcmpEchoFields {
   checksum?: number;
 }
 
+/** Up to this payload size one pass that copies and sums beats TypedArray.set plus a separate sum. */
+const FUSED_COPY_MAX = 256;
+
+/** Copies `source` to b[offset] and returns its unfolded 16-bit big-endian word sum, in one pass. */
+function copyAndSum(b: Uint8Array, offset: number, source: Uint8Array): number {
+  const n = source.length;
+  let even = 0;
+  let odd = 0;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    const x0 = source[i];
+    const x1 = source[i + 1];
+    const x2 = source[i + 2];
+    const x3 = source[i + 3];
+    b[offset + i] = x0;
+    b[offset + i + 1] = x1;
+    b[offset + i + 2] = x2;
+    b[offset + i + 3] = x3;
+    even += (x0 << 8) | x1;
+    odd += (x2 << 8) | x3;
+  }
+  for (; i < n; i++) {
+    const x = source[i];
+    b[offset + i] = x;
+    even += i & 1 ? x : x << 8;
+  }
+  return even + odd;
+}
+
 /**
  * Hot path: writes an echo message into a reused buffer and returns the
  * bytes written. The checksum is summed from the field values and the source
@@ -443,18 +486,17 @@ export function emitIcmpEchoInto(buffer: Uint8Array, offset: number, fields: Icm
   b[o + 5] = identifier & 0xff;
   b[o + 6] = sequence >>> 8;
   b[o + 7] = sequence & 0xff;
-  const n = payload.length;
-  if (n <= 64) {
-    // TypedArray.set costs more than a short copy loop.
-    for (let i = 0; i < n; i++) b[o + 8 + i] = payload[i];
-  } else {
-    b.set(payload, o + 8);
-  }
   let checksum = fields.checksum;
-  if (checksum === undefined) {
-    checksum = checksumFinish(checksumAdd(((type << 8) | code) + identifier + sequence, payload));
-  } else {
+  if (checksum !== undefined) {
     checkField('checksum', checksum, 16);
+    b.set(payload, o + ICMP_HEADER_LENGTH);
+  } else {
+    const header = ((type << 8) | code) + identifier + sequence;
+    const payloadSum =
+      payload.length <= FUSED_COPY_MAX
+        ? copyAndSum(b, o + ICMP_HEADER_LENGTH, payload)
+        : (b.set(payload, o + ICMP_HEADER_LENGTH), checksumAdd(0, payload));
+    checksum = checksumFinish(header + payloadSum);
   }
   b[o + 2] = checksum >>> 8;
   b[o + 3] = checksum & 0xff;
@@ -475,6 +517,12 @@ export interface IputilsEchoPayloadInit {
 /** sizeof(struct timeval) on x86_64 Linux: two 64-bit little-endian longs. */
 export const IPUTILS_TIMEVAL_LENGTH = 16;
 
+function checkUint53(name: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new RangeError(`iputils ${name} must be a non-negative safe integer, got ${value}`);
+  }
+}
+
 function writeUint64Le(b: Uint8Array, o: number, value: number): void {
   const low = value % 0x1_0000_0000;
   const high = Math.floor(value / 0x1_0000_0000);
@@ -492,8 +540,8 @@ function writeUint64Le(b: Uint8Array, o: number, value: number): void {
 export function iputilsEchoPayload(init: IputilsEchoPayloadInit): Uint8Array {
   const size = init.size ?? 56;
   checkField('size', size, 16);
-  checkField('seconds', init.seconds, 53);
-  checkField('microseconds', init.microseconds, 53);
+  checkUint53('seconds', init.seconds);
+  checkUint53('microseconds', init.microseconds);
   let bytes: Uint8Array;
   if (init.pattern && init.pattern.length > 0) {
     bytes = patternFill(init.pattern, size);

@@ -120,11 +120,11 @@ export interface ParseIpv4Options {
   allowTruncatedPayload?: boolean;
 }
 
+/** Returns `value` when it is an integer that fits in `bits` (at most 32) unsigned bits; throws RangeError otherwise. */
 function checkField(name: string, value: number, bits: number): number {
-  if (!Number.isInteger(value) || value < 0 || value >= 2 ** bits) {
-    throw new RangeError(`IPv4 ${name} must be an integer in [0, ${2 ** bits - 1}], got ${value}`);
-  }
-  return value;
+  // `>>> 0` is the identity exactly on integers in [0, 2^32), so the common case costs two comparisons.
+  if (value >>> 0 === value && (bits === 32 || value >>> bits === 0)) return value;
+  throw new RangeError(`IPv4 ${name} must be an integer in [0, ${2 ** bits - 1}], got ${value}`);
 }
 
 /** The 3-bit flags field value from either form. */
@@ -185,7 +185,7 @@ export function emitIpv4Into(buffer: Uint8Array, offset: number, header: Ipv4Hea
   const protocol = checkField('protocol', header.protocol, 8);
   const source = ipv4AddressBytes(header.source);
   const destination = ipv4AddressBytes(header.destination);
-  if (buffer.length - offset < headerLength) {
+  if (offset < 0 || buffer.length - offset < headerLength) {
     throw new RangeError(`IPv4 header needs ${headerLength} bytes at offset ${offset}; buffer has ${buffer.length - offset}`);
   }
 
