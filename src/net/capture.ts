@@ -16,10 +16,10 @@ interface CapModule {
 }
 
 export class CaptureUnavailableError extends Error {
-  constructor(reason: string) {
+  constructor(reason: string, fix = 'npm rebuild cap') {
     super(
       `packet capture is unavailable: the optional 'cap' binding is not built (${reason}); ` +
-        'install libpcap-dev (Debian/Ubuntu: apt-get install libpcap-dev) and run: npm rebuild cap (see native-notes/cap.md)',
+        `install libpcap-dev (Debian/Ubuntu: apt-get install libpcap-dev), then run: ${fix} (see native-notes/cap.md)`,
     );
     this.name = 'CaptureUnavailableError';
   }
@@ -34,11 +34,19 @@ export function loadCapModule(): CapModule {
     try {
       capModule = require('cap') as CapModule;
     } catch (error) {
-      throw new CaptureUnavailableError((error as Error).message.split('\n')[0]);
+      const message = (error as Error).message.split('\n')[0];
+      // npm removes an optional dependency whose build failed; an unbuilt one
+      // is still there but lacks its .node file. Each has its own fix.
+      const removed = /Cannot find module 'cap'/.test(message);
+      throw new CaptureUnavailableError(message, removed ? 'npm install' : 'npm rebuild cap');
     }
   }
   return capModule;
 }
+
+// cap's native handle aborts the process when a handle whose open() failed is
+// closed or garbage-collected (native-notes/cap.md), so such handles are kept.
+const failedHandles: CapInstance[] = [];
 
 /** cap reports the link type by name; pcap files want the LINKTYPE number. */
 const CAP_LINK_TYPES: Record<string, number> = {
@@ -85,12 +93,13 @@ export class LiveCapture {
     try {
       linkName = cap.open(options.device, options.filter, options.bufferSize ?? 16 * 1024 * 1024, frame);
     } catch (error) {
+      failedHandles.push(cap);
       if (isPermissionError(error)) throw new PrivilegeError(`cannot capture on ${options.device}`);
       throw new Error(`cannot capture on ${options.device}: ${(error as Error).message}`);
     }
     const linkType = CAP_LINK_TYPES[linkName];
     if (linkType === undefined) {
-      cap.close();
+      cap.close(); // opened fine, so closing is safe
       throw new Error(`cannot capture on ${options.device}: unsupported link type ${linkName}`);
     }
     cap.setMinBytes?.(0);

@@ -24,17 +24,19 @@ export function isPermissionError(error: unknown): boolean {
   return /Operation not permitted|Permission denied|EPERM|EACCES/i.test(text);
 }
 
-/** Whether this process holds CAP_NET_RAW in its effective set (Linux), or is root. */
+/**
+ * Whether this process holds CAP_NET_RAW in its effective set (Linux). Root
+ * alone is not enough: containers often run root without it.
+ */
 export function hasRawSocketPrivilege(): boolean {
-  if (process.getuid?.() === 0) return true;
   try {
     const status = readFileSync('/proc/self/status', 'utf8');
     const match = /^CapEff:\s*([0-9a-f]+)$/m.exec(status);
-    if (!match) return false;
+    if (!match) return process.getuid?.() === 0;
     const CAP_NET_RAW = 13n;
     return ((BigInt(`0x${match[1]}`) >> CAP_NET_RAW) & 1n) === 1n;
   } catch {
-    return false;
+    return process.getuid?.() === 0;
   }
 }
 

@@ -1,0 +1,52 @@
+// Every CLI entry runs through here: a user mistake or an environment problem
+// becomes one clear line on stderr and exit status 2, never a stack trace.
+import { HostResolutionError } from '../net/routes.ts';
+import { PrivilegeError } from '../net/privileges.ts';
+import { CaptureUnavailableError } from '../net/capture.ts';
+
+/** A mistake in how the tool was called: bad option, bad value, missing operand. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+const EXPECTED_ERRORS = [UsageError, PrivilegeError, HostResolutionError, CaptureUnavailableError];
+
+/**
+ * Runs `main` and exits with its status. Expected errors print as
+ * "tool: message"; anything else too, with the stack only when
+ * PACKET_LAB_DEBUG is set, so a bug can still be chased.
+ */
+export function runCli(tool: string, main: () => Promise<number>): void {
+  main().then(
+    (status) => {
+      process.exitCode = status;
+    },
+    (error: unknown) => {
+      const message = error instanceof Error ? error.message : String(error);
+      process.stderr.write(`${tool}: ${message}\n`);
+      const expected = EXPECTED_ERRORS.some((kind) => error instanceof kind);
+      if (!expected && process.env.PACKET_LAB_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+      process.exitCode = 2;
+    },
+  );
+}
+
+/** Parses a number option the way a person expects, or throws a UsageError naming it. */
+export function parseNumberOption(
+  name: string,
+  text: string,
+  { min, max, integer = true }: { min?: number; max?: number; integer?: boolean } = {},
+): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || (integer && !Number.isInteger(value))) {
+    throw new UsageError(`invalid argument for ${name}: '${text}'`);
+  }
+  if ((min !== undefined && value < min) || (max !== undefined && value > max)) {
+    const range = min !== undefined && max !== undefined ? `${min}..${max}` : min !== undefined ? `>= ${min}` : `<= ${max}`;
+    throw new UsageError(`invalid argument for ${name}: '${text}': out of range: ${range}`);
+  }
+  return value;
+}
