@@ -1,9 +1,13 @@
 // npm run bench: every figure beside its reference from the same run.
+import { benchBuild } from './build.ts';
 import { benchChecksum } from './checksum.ts';
+import { benchPcapRead } from './pcap-read.ts';
 
 const only = process.argv.slice(2);
 const sections: Record<string, () => void | Promise<void>> = {
   checksum: benchChecksum,
+  build: benchBuild,
+  'pcap-read': benchPcapRead,
 };
 for (const [name, run] of Object.entries(sections)) {
   if (only.length === 0 || only.includes(name)) await run();
