@@ -206,6 +206,9 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
     transmitted++;
     lastSendAt = now;
     emit({ type: 'sent', sequence, timeMs: wallMs });
+    // Loopback and veth peers often answer within sendto() itself: read the
+    // reply now rather than after an event-loop wake-up, which would add to the RTT.
+    socket.receivePending();
     return true;
   };
 

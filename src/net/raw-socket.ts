@@ -69,6 +69,9 @@ export interface RawSocketOptions {
 /** A datagram as a raw IPv4 socket delivers it: IPv4 header included. */
 export type PacketHandler = (packet: Buffer, source: string) => void;
 
+/** Datagrams read per readiness event or receivePending() call before yielding to the event loop. */
+const MAX_READS_PER_DRAIN = 256;
+
 const EAGAIN_TEXT = /Resource temporarily unavailable|EAGAIN|EWOULDBLOCK/;
 
 export class SendError extends Error {
@@ -88,6 +91,7 @@ export class RawSocket {
   private handler: PacketHandler | undefined;
   private errorHandler: ((error: Error) => void) | undefined;
   private closed = false;
+  private draining = false;
 
   private constructor(module: RawSocketModule, socket: NativeSocket, receiveBufferSize: number) {
     this.module = module;
@@ -175,19 +179,43 @@ export class RawSocket {
     this.socket.close();
   }
 
+  /**
+   * Reads what is already queued, now, without waiting for the event loop.
+   * Called right after a send, it catches replies the kernel produced during
+   * sendto() itself (loopback and veth answer within the syscall), so their
+   * arrival time is not inflated by an event-loop wake-up.
+   */
+  receivePending(): void {
+    this.drain();
+  }
+
   private drain(): void {
-    // Read until the kernel queue is empty: recv throws EAGAIN then.
+    // Not re-entrant: a handler that sends and polls again must not recurse;
+    // the loop below picks the new datagrams up. Bounded, so a flood cannot
+    // hold the event loop: the rest come on the next readiness event.
+    if (this.draining) return;
+    this.draining = true;
+    // The binding reports an empty queue (EAGAIN) by throwing; an Error with
+    // no stack trace costs far less to build.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     const handler = this.handler;
-    for (;;) {
-      try {
-        this.socket.wrap.recv(this.receiveBuffer, (buffer, bytes, source) => {
-          handler?.(buffer.subarray(0, bytes), source);
-        });
-      } catch (error) {
-        if (!EAGAIN_TEXT.test((error as Error).message)) this.errorHandler?.(error as Error);
-        return;
+    try {
+      for (let n = 0; n < MAX_READS_PER_DRAIN && !this.closed; n++) {
+        try {
+          this.socket.wrap.recv(this.receiveBuffer, (buffer, bytes, source) => {
+            Error.stackTraceLimit = stackTraceLimit; // a handler's own errors keep their stacks
+            handler?.(buffer.subarray(0, bytes), source);
+            Error.stackTraceLimit = 0;
+          });
+        } catch (error) {
+          if (!EAGAIN_TEXT.test((error as Error).message)) this.errorHandler?.(error as Error);
+          return;
+        }
       }
-      if (this.closed) return;
+    } finally {
+      Error.stackTraceLimit = stackTraceLimit;
+      this.draining = false;
     }
   }
 }
