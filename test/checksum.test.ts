@@ -10,6 +10,7 @@ import {
   updateChecksum,
   verifyChecksum,
 } from '../src/wire/checksum.ts';
+import { fromHex as hex } from './helpers/hex.ts';
 
 /** The textbook definition, written as plainly as possible, as the oracle. */
 function referenceChecksum(data: Uint8Array): number {
@@ -21,7 +22,6 @@ function referenceChecksum(data: Uint8Array): number {
   return 0xffff - sum;
 }
 
-const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 
 describe('internetChecksum', () => {
   it('matches the numeric example of RFC 1071 section 3', () => {

@@ -8,6 +8,7 @@ import { buildIcmp, buildIcmpEcho, iputilsEchoPayload } from '../src/wire/icmp.t
 import { buildIpv4, IpProtocol } from '../src/wire/ipv4.ts';
 import { buildTcp, TcpFlag, tcpSynOptions } from '../src/wire/tcp.ts';
 import { FIXTURES_DIR } from './helpers/fixture-packets.ts';
+import { toHex as hex } from './helpers/hex.ts';
 
 /** The frame of record `n` (1-based, as Wireshark numbers them) of a fixture. */
 async function capturedFrame(file: string, n: number): Promise<Uint8Array> {
@@ -18,7 +19,6 @@ async function capturedFrame(file: string, n: number): Promise<Uint8Array> {
   throw new Error(`${file} has no record ${n}`);
 }
 
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const ETHERNET = 14;
 const IPV4 = 20;
 

@@ -20,6 +20,7 @@ import {
 } from '../src/wire/icmp.ts';
 import { buildIpv4, IpProtocol, parseIpv4 } from '../src/wire/ipv4.ts';
 import { unwrap } from '../src/wire/parse-result.ts';
+import { fromHex as hex, toHex } from './helpers/hex.ts';
 
 /** The textbook RFC 1071 verification, as an oracle independent of src/wire/checksum.ts. */
 function referenceChecksumHolds(data: Uint8Array): boolean {
@@ -29,8 +30,6 @@ function referenceChecksumHolds(data: Uint8Array): boolean {
   return sum === 0xffff;
 }
 
-const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
-const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 // Messages as Linux sends them (checksums cross-checked with scapy). IP
 // headers are separated from ICMP by a double space.

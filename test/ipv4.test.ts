@@ -11,9 +11,8 @@ import {
   type Ipv4Packet,
 } from '../src/wire/ipv4.ts';
 import { unwrap } from '../src/wire/parse-result.ts';
+import { fromHex as hex, toHex } from './helpers/hex.ts';
 
-const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
-const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 // Packets as Linux puts them on the wire (checksums cross-checked with scapy).
 const IPUTILS_DATA =

@@ -33,9 +33,8 @@ import {
   sllAddress,
 } from '../src/wire/linux-sll.ts';
 import { buildLoop, buildNull, etherTypeForBsdFamily, parseLoop, parseNull } from '../src/wire/loopback-null.ts';
+import { fromHex as hex, toHex } from './helpers/hex.ts';
 
-const hex = (text: string): Uint8Array => Uint8Array.from(Buffer.from(text.replace(/\s+/g, ''), 'hex'));
-const toHex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 
 // IPv4 ICMP echo request 192.0.2.1 -> 198.51.100.2 (scapy-built, valid checksums).
 const IPV4_PACKET = hex('450000261234000040017c6cc0000201c633640208002fad004200017061636b65742d6c6162');

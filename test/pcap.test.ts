@@ -36,9 +36,8 @@ import {
   toPcapTimestamp,
 } from '../src/wire/pcap.ts';
 import { PcapngDecoder, decodePcapng, detectCaptureFormat } from '../src/wire/pcapng.ts';
+import { fromHex as hex, toHex } from './helpers/hex.ts';
 
-const hex = (text: string): Uint8Array => Uint8Array.from(Buffer.from(text.replace(/\s+/g, ''), 'hex'));
-const toHex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 
 // IPv4 ICMP echo request 192.0.2.1 -> 198.51.100.2 (valid checksums).
 const IPV4_PACKET = hex('450000261234000040017c6cc0000201c633640208002fad004200017061636b65742d6c6162');

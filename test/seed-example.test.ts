@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { seedEchoRequest, seedHelloAsPayload, seedHelloAsQuads } from '../src/examples/seed-icmp.ts';
 import { parseIcmp } from '../src/wire/icmp.ts';
 import { verifyChecksum } from '../src/wire/checksum.ts';
+import { toHex as hex } from './helpers/hex.ts';
 
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 describe("the seed blog post's ICMP examples, rewritten", () => {
   it('builds the bare echo request with a correct checksum', () => {

@@ -13,11 +13,11 @@ import {
   unpackFrom,
   type StructValue,
 } from '../src/wire/struct.ts';
+import { toHex as hex } from './helpers/hex.ts';
 
 // ---------------------------------------------------------------------------
 // Helpers
 
-const hex = (bytes: ArrayLike<number>): string => Buffer.from(Uint8Array.from(bytes)).toString('hex');
 const fromHex = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h, 'hex'));
 const utf8 = new TextEncoder();
 

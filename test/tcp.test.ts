@@ -19,9 +19,8 @@ import {
 import { formatIpv6Address, parseIpv6Address } from '../src/wire/ipv6-address.ts';
 import { parseIpv4 } from '../src/wire/ipv4.ts';
 import { unwrap } from '../src/wire/parse-result.ts';
+import { fromHex as hex, toHex } from './helpers/hex.ts';
 
-const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
-const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 // Segments as Linux sends them (checksums cross-checked with scapy).
 const CLIENT = { source: '10.0.0.5', destination: '93.184.216.34' };

@@ -13,6 +13,7 @@ import { checksumAdd, checksumFinish, verifyChecksum } from './checksum.ts';
 import { formatIpv4Address, ipv4AddressBytes, type Ipv4AddressInput } from './ipv4-address.ts';
 import { IpProtocol, parseIpv4, type Ipv4Packet } from './ipv4.ts';
 import { parsed, truncated, type ParseResult } from './parse-result.ts';
+import { checkUnsignedField, read16, read32, write16, write32 } from './header-fields.ts';
 
 export const IcmpType = {
   EchoReply: 0,
@@ -251,31 +252,8 @@ export type IcmpMessageInit =
   | Loosen<IcmpTimestamp, 'type' | 'code' | 'originateTimestamp' | 'receiveTimestamp' | 'transmitTimestamp'>
   | Loosen<IcmpOther, 'code' | 'restOfHeader' | 'payload'>;
 
-/** Returns `value` when it is an integer that fits in `bits` (at most 32) unsigned bits; throws RangeError otherwise. */
 function checkField(name: string, value: number, bits: number): number {
-  // `>>> 0` is the identity exactly on integers in [0, 2^32), so the common case costs two comparisons.
-  if (value >>> 0 === value && (bits === 32 || value >>> bits === 0)) return value;
-  throw new RangeError(`ICMP ${name} must be an integer in [0, ${2 ** bits - 1}], got ${value}`);
-}
-
-function write16(b: Uint8Array, o: number, v: number): void {
-  b[o] = v >>> 8;
-  b[o + 1] = v & 0xff;
-}
-
-function write32(b: Uint8Array, o: number, v: number): void {
-  b[o] = v >>> 24;
-  b[o + 1] = (v >>> 16) & 0xff;
-  b[o + 2] = (v >>> 8) & 0xff;
-  b[o + 3] = v & 0xff;
-}
-
-function read16(b: Uint8Array, o: number): number {
-  return (b[o] << 8) | b[o + 1];
-}
-
-function read32(b: Uint8Array, o: number): number {
-  return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+  return checkUnsignedField('ICMP', name, value, bits);
 }
 
 const DEFAULT_TYPE: Record<Exclude<IcmpMessage['kind'], 'other'>, number> = {

@@ -9,6 +9,7 @@
 import { checksumAdd, checksumFinish, verifyChecksum } from './checksum.ts';
 import { formatIpv4Address, ipv4AddressBytes, type Ipv4AddressInput } from './ipv4-address.ts';
 import { malformed, parsed, truncated, type ParseResult } from './parse-result.ts';
+import { checkUnsignedField } from './header-fields.ts';
 
 /** IANA protocol numbers used by this lab (the IPv4 protocol / IPv6 next-header field). */
 export const IpProtocol = {
@@ -120,11 +121,8 @@ export interface ParseIpv4Options {
   allowTruncatedPayload?: boolean;
 }
 
-/** Returns `value` when it is an integer that fits in `bits` (at most 32) unsigned bits; throws RangeError otherwise. */
 function checkField(name: string, value: number, bits: number): number {
-  // `>>> 0` is the identity exactly on integers in [0, 2^32), so the common case costs two comparisons.
-  if (value >>> 0 === value && (bits === 32 || value >>> bits === 0)) return value;
-  throw new RangeError(`IPv4 ${name} must be an integer in [0, ${2 ** bits - 1}], got ${value}`);
+  return checkUnsignedField('IPv4', name, value, bits);
 }
 
 /** The 3-bit flags field value from either form. */

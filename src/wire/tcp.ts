@@ -10,6 +10,7 @@ import { checksumAdd, checksumFinish, ipv4PseudoHeaderSum, ipv6PseudoHeaderSum, 
 import { ipv4AddressBytes, type Ipv4AddressInput } from './ipv4-address.ts';
 import { ipv6AddressBytes, type Ipv6AddressInput } from './ipv6-address.ts';
 import { malformed, parsed, truncated, type ParseResult } from './parse-result.ts';
+import { checkUnsignedField, read16, read32, write16, write32 } from './header-fields.ts';
 
 const TCP_PROTOCOL = 6;
 
@@ -177,31 +178,8 @@ export interface TcpPseudoHeader {
 
 const EMPTY = new Uint8Array(0);
 
-/** Returns `value` when it is an integer that fits in `bits` (at most 32) unsigned bits; throws RangeError otherwise. */
 function checkField(name: string, value: number, bits: number): number {
-  // `>>> 0` is the identity exactly on integers in [0, 2^32), so the common case costs two comparisons.
-  if (value >>> 0 === value && (bits === 32 || value >>> bits === 0)) return value;
-  throw new RangeError(`TCP ${name} must be an integer in [0, ${2 ** bits - 1}], got ${value}`);
-}
-
-function read16(b: Uint8Array, o: number): number {
-  return (b[o] << 8) | b[o + 1];
-}
-
-function read32(b: Uint8Array, o: number): number {
-  return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
-}
-
-function write16(b: Uint8Array, o: number, v: number): void {
-  b[o] = v >>> 8;
-  b[o + 1] = v & 0xff;
-}
-
-function write32(b: Uint8Array, o: number, v: number): void {
-  b[o] = v >>> 24;
-  b[o + 1] = (v >>> 16) & 0xff;
-  b[o + 2] = (v >>> 8) & 0xff;
-  b[o + 3] = v & 0xff;
+  return checkUnsignedField('TCP', name, value, bits);
 }
 
 /** Unfolded sum of the pseudo-header for a TCP segment of `length` bytes. */

@@ -8,6 +8,7 @@ import { decodeLinkLayer, encodeLinkLayer } from '../../src/wire/link-type.ts';
 import { buildIpv4, IpProtocol, parseIpv4, type Ipv4Packet } from '../../src/wire/ipv4.ts';
 import { buildIcmp, parseIcmp, type ParsedIcmpMessage } from '../../src/wire/icmp.ts';
 import { buildTcp, parseTcp, type ParsedTcpSegment } from '../../src/wire/tcp.ts';
+import { toHex as hex } from './hex.ts';
 
 export const FIXTURES_DIR = new URL('../../fixtures/', import.meta.url).pathname;
 
@@ -36,7 +37,6 @@ export interface FileCheck {
   readonly records: number;
 }
 
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && Buffer.from(a).equals(Buffer.from(b));
