@@ -88,6 +88,12 @@ export interface PingSummary {
   readonly errors: number;
   readonly elapsedMs: number;
   readonly rtt?: RttStatistics;
+  /**
+   * iputils' "pipe": the most requests outstanding at once, measured when a
+   * reply or an ICMP error is matched to its request (1 when each is answered
+   * before the next goes out, 0 when none was). iputils prints it when > 1.
+   */
+  readonly pipeSize: number;
   /** Mean gap between requests and iputils' smoothed RTT, reported for flood runs. */
   readonly ipgEwma?: { readonly ipgMs: number; readonly ewmaMs: number };
   /** True when a deadline (-w) or abort cut the run short. */
@@ -134,6 +140,7 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
   let rttMin = Infinity;
   let rttMax = 0;
   let ewma = 0;
+  let pipeSize = 0;
   let lastSendAt = 0;
   let finished = false;
   let interrupted = false;
@@ -178,6 +185,12 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
       const linger = received > 0 ? Math.max(2 * rttMax, FLOOD_FALLBACK_MS) : timeoutMs;
       lingerTimer = setTimeout(() => finish(false), Math.max(0, lastSendAt + linger - performance.now()));
     }
+  };
+
+  /** iputils' acknowledge(): how many requests were out when this one was answered. */
+  const acknowledge = (sequence: number) => {
+    const outstanding = (transmitted - sequence + SEQUENCE_SPACE) % SEQUENCE_SPACE;
+    if (outstanding <= 0x7fff && outstanding + 1 > pipeSize) pipeSize = outstanding + 1;
   };
 
   const sendOne = (): boolean => {
@@ -257,9 +270,11 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
       const bytes = ip.value.payload.length;
       const ttl = ip.value.ttl;
       if (!message.checksumValid) {
+        // iputils acknowledges every reply but those with a bad checksum.
         errors++;
         emit({ type: 'corrupt-reply', sequence, timeMs, from: source, bytes, ttl, rttMs, reason: 'checksum' });
       } else {
+        acknowledge(sequence);
         const wrong = firstWrongByte(message.payload, payload, sentTimeval, sequence, timed);
         if (wrong) {
           errors++;
@@ -303,6 +318,7 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
         return;
       }
       errors++;
+      acknowledge(transport.sequence);
       emit({
         type: 'icmp-error',
         sequence: transport.sequence,
@@ -345,7 +361,7 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
     (flood || intervalMs === 0) && rttCount > 0 && transmitted > 1
       ? { ipgMs: (lastSendAt - startedAt) / (transmitted - 1), ewmaMs: ewma }
       : undefined;
-  return { destination, identifier, transmitted, received, duplicates, errors, elapsedMs, rtt, ipgEwma, interrupted };
+  return { destination, identifier, transmitted, received, duplicates, errors, elapsedMs, rtt, pipeSize, ipgEwma, interrupted };
 }
 
 function writeTimeval(payload: Uint8Array, seconds: number, microseconds: number): void {

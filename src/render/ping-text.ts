@@ -117,6 +117,8 @@ export interface PingStatistics {
   readonly errors: number;
   readonly elapsedMs: number;
   readonly rtt?: { readonly minMs: number; readonly avgMs: number; readonly maxMs: number; readonly mdevMs: number };
+  /** Most requests outstanding at once; iputils adds "pipe N" when it is over 1. */
+  readonly pipeSize?: number;
   /** Flood and interval-0 runs add iputils' ", ipg/ewma a/b ms". */
   readonly ipgEwma?: { readonly ipgMs: number; readonly ewmaMs: number };
 }
@@ -134,11 +136,15 @@ export function formatStatistics(stats: PingStatistics): string[] {
   }
   summary += `, time ${Math.round(stats.elapsedMs)}ms`;
   lines.push(summary);
+  // iputils always ends with one more line, the parts that apply joined by
+  // ", ", so a run without RTTs or pipe ends with an empty line.
+  const last: string[] = [];
   if (stats.rtt && stats.received > 0) {
     const { minMs, avgMs, maxMs, mdevMs } = stats.rtt;
-    let rtt = `rtt min/avg/max/mdev = ${threeDecimals(minMs)}/${threeDecimals(avgMs)}/${threeDecimals(maxMs)}/${threeDecimals(mdevMs)} ms`;
-    if (stats.ipgEwma) rtt += `, ipg/ewma ${threeDecimals(stats.ipgEwma.ipgMs)}/${threeDecimals(stats.ipgEwma.ewmaMs)} ms`;
-    lines.push(rtt);
+    last.push(`rtt min/avg/max/mdev = ${threeDecimals(minMs)}/${threeDecimals(avgMs)}/${threeDecimals(maxMs)}/${threeDecimals(mdevMs)} ms`);
   }
+  if (stats.pipeSize !== undefined && stats.pipeSize > 1) last.push(`pipe ${stats.pipeSize}`);
+  if (stats.ipgEwma) last.push(`ipg/ewma ${threeDecimals(stats.ipgEwma.ipgMs)}/${threeDecimals(stats.ipgEwma.ewmaMs)} ms`);
+  lines.push(last.join(', '));
   return lines;
 }
