@@ -2,12 +2,14 @@
 import { benchBuild } from './build.ts';
 import { benchChecksum } from './checksum.ts';
 import { benchPcapRead } from './pcap-read.ts';
+import { benchPing } from './ping.ts';
 
 const only = process.argv.slice(2);
 const sections: Record<string, () => void | Promise<void>> = {
   checksum: benchChecksum,
   build: benchBuild,
   'pcap-read': benchPcapRead,
+  ping: benchPing,
 };
 for (const [name, run] of Object.entries(sections)) {
   if (only.length === 0 || only.includes(name)) await run();
