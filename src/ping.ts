@@ -172,13 +172,13 @@ async function main(): Promise<number> {
       json({ event: type, ...fields });
       return;
     }
+    if (cli.quiet) return; // iputils -q prints no flood marks either
     if (cli.flood) {
       if (event.type === 'sent') flood.add('.');
       else if (event.type === 'reply' && !event.duplicate) flood.add('\b');
       else if (event.type !== 'reply') flood.add('E');
       return;
     }
-    if (cli.quiet) return;
     switch (event.type) {
       case 'reply':
         out(formatReplyLine({ ...event, from: label(event.from), timestampPrefix: prefix(event.timeMs) }));

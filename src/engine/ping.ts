@@ -3,7 +3,14 @@
 // per request, reply or error. The CLI only renders these events.
 import { randomInt } from 'node:crypto';
 import { IPPROTO_ICMP, RawSocket, SendError } from '../net/raw-socket.ts';
-import { emitIcmpEchoInto, IcmpType, iputilsEchoPayload, IPUTILS_TIMEVAL_LENGTH, parseIcmp } from '../wire/icmp.ts';
+import {
+  emitIcmpEchoInto,
+  IcmpType,
+  iputilsEchoPayload,
+  IPUTILS_TIMEVAL_LENGTH,
+  parseIcmp,
+  writeIputilsTimestamp,
+} from '../wire/icmp.ts';
 import { IpProtocol, parseIpv4 } from '../wire/ipv4.ts';
 
 export interface PingOptions {
@@ -120,6 +127,7 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
   const identifier = options.identifier ?? randomInt(0, 0x10000);
   const emit = options.onEvent ?? (() => {});
   const timed = payloadSize >= IPUTILS_TIMEVAL_LENGTH;
+  const replyDriven = intervalMs === 0;
 
   // The data every request carries; its first 16 bytes are rewritten with the
   // send time for each request (iputils' struct timeval layout).
@@ -198,7 +206,7 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
     const wallMs = wallClockMs();
     if (timed) {
       const micros = Math.floor(wallMs * 1000);
-      writeTimeval(payload, Math.floor(micros / 1e6), micros % 1e6);
+      writeIputilsTimestamp(payload, Math.floor(micros / 1e6), micros % 1e6);
       sentTimeval.set(payload.subarray(0, IPUTILS_TIMEVAL_LENGTH), sequence * IPUTILS_TIMEVAL_LENGTH);
     }
     emitIcmpEchoInto(packet, 0, { identifier, sequence, payload });
@@ -225,26 +233,33 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
     return true;
   };
 
+  /** Interval pacing: anchored to the start so timer lateness does not accumulate. */
   const scheduleNext = () => {
     if (!maySend()) {
       checkComplete();
       return;
     }
-    let delay: number;
-    if (flood || intervalMs === 0) {
-      // Replies drive a flood; this timer only keeps it going through loss.
-      delay = intervalMs > 0 ? intervalMs : FLOOD_FALLBACK_MS;
-    } else {
-      // Anchor to the start so timer lateness does not accumulate.
-      delay = Math.max(0, startedAt + transmitted * intervalMs - performance.now());
-    }
-    clearTimeout(sendTimer);
-    sendTimer = setTimeout(tick, delay);
+    sendTimer = setTimeout(tick, Math.max(0, startedAt + transmitted * intervalMs - performance.now()));
   };
 
   const tick = () => {
     if (maySend()) sendOne();
     scheduleNext();
+  };
+
+  /**
+   * Interval 0 (flood without -i): replies drive the sending, one request in
+   * flight as iputils does with its default preload of 1. This timer only
+   * keeps the run going through loss, at least one request every 10 ms; it
+   * is re-armed when it fires, never per packet.
+   */
+  const floodTick = () => {
+    if (!maySend()) {
+      checkComplete();
+      return;
+    }
+    if (transmitted === 0 || performance.now() - lastSendAt >= FLOOD_FALLBACK_MS) sendOne();
+    sendTimer = setTimeout(floodTick, Math.max(1, lastSendAt + FLOOD_FALLBACK_MS - performance.now()));
   };
 
   socket.onPacket((datagram, source) => {
@@ -279,12 +294,8 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
         if (wrong) {
           errors++;
           emit({ type: 'corrupt-reply', sequence, timeMs, from: source, bytes, ttl, rttMs, reason: 'payload', wrongByte: wrong });
-        } else if (answered[sequence]) {
-          duplicates++;
-          emit({ type: 'reply', sequence, timeMs, from: source, bytes, ttl, rttMs, duplicate: true });
         } else {
-          answered[sequence] = 1;
-          received++;
+          // iputils times every good reply, duplicates included.
           if (rttMs !== undefined) {
             rttCount++;
             rttSum += rttMs;
@@ -294,12 +305,15 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
             // iputils keeps an EWMA of the RTT with weight 1/8 for the flood summary.
             ewma = ewma === 0 ? rttMs : ewma + (rttMs - ewma) / 8;
           }
-          emit({ type: 'reply', sequence, timeMs, from: source, bytes, ttl, rttMs, duplicate: false });
-          // A flood sends the next request as soon as a reply is in.
-          if ((flood || intervalMs === 0) && maySend() && !finished) {
-            sendOne();
-            scheduleNext();
+          const duplicate = answered[sequence] === 1;
+          if (duplicate) duplicates++;
+          else {
+            answered[sequence] = 1;
+            received++;
           }
+          emit({ type: 'reply', sequence, timeMs, from: source, bytes, ttl, rttMs, duplicate });
+          // A flood sends the next request as soon as a reply is in.
+          if (!duplicate && replyDriven && maySend()) sendOne();
         }
       }
       checkComplete();
@@ -343,7 +357,7 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
     if (options.signal?.aborted) finish(true);
     options.signal?.addEventListener('abort', onAbort, { once: true });
     if (deadlineMs !== undefined) deadlineTimer = setTimeout(() => finish(true), deadlineMs);
-    if (!finished) tick();
+    if (!finished) (replyDriven ? floodTick : tick)();
     await done;
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
@@ -351,7 +365,8 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
   }
   if (socketError) throw socketError;
 
-  const elapsedMs = performance.now() - startedAt;
+  // iputils' "time": from the start to the last request sent.
+  const elapsedMs = transmitted > 0 ? lastSendAt - startedAt : 0;
   let rtt: RttStatistics | undefined;
   if (rttCount > 0) {
     const avg = rttSum / rttCount;
@@ -362,13 +377,6 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
       ? { ipgMs: (lastSendAt - startedAt) / (transmitted - 1), ewmaMs: ewma }
       : undefined;
   return { destination, identifier, transmitted, received, duplicates, errors, elapsedMs, rtt, pipeSize, ipgEwma, interrupted };
-}
-
-function writeTimeval(payload: Uint8Array, seconds: number, microseconds: number): void {
-  // Two little-endian 64-bit longs, as struct timeval is laid out on x86_64 Linux.
-  const view = new DataView(payload.buffer, payload.byteOffset, IPUTILS_TIMEVAL_LENGTH);
-  view.setBigUint64(0, BigInt(seconds), true);
-  view.setBigUint64(8, BigInt(microseconds), true);
 }
 
 /** The first byte of a reply's data that differs from what this run sent with that sequence. */

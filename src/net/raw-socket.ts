@@ -53,6 +53,10 @@ export const IPPROTO_ICMP = 1;
 export const IPPROTO_TCP = 6;
 export const IPPROTO_RAW = 255;
 
+// Linux socket options raw-socket does not export (asm-generic/socket.h).
+const SO_RCVBUFFORCE = 33;
+const SO_MARK = 36;
+
 export interface RawSocketOptions {
   /** IP protocol number: 1 for ICMP, 6 for TCP. */
   readonly protocol: number;
@@ -73,6 +77,13 @@ export type PacketHandler = (packet: Buffer, source: string) => void;
 const MAX_READS_PER_DRAIN = 256;
 
 const EAGAIN_TEXT = /Resource temporarily unavailable|EAGAIN|EWOULDBLOCK/;
+
+// The binding reports the bytes sent through a callback, synchronously; one
+// shared callback spares a closure per packet on the flood path.
+let bytesSent = 0;
+const recordBytesSent = (bytes: number) => {
+  bytesSent = bytes;
+};
 
 export class SendError extends Error {
   constructor(
@@ -140,11 +151,8 @@ export class RawSocket {
    */
   send(packet: Uint8Array, address: string): number {
     const buffer = Buffer.isBuffer(packet) ? packet : Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength);
-    let sent = 0;
     try {
-      this.socket.wrap.send(buffer, 0, buffer.length, address, (bytes) => {
-        sent = bytes;
-      });
+      this.socket.wrap.send(buffer, 0, buffer.length, address, recordBytesSent);
     } catch (error) {
       const message = (error as Error).message;
       if (isPermissionError(error)) {
@@ -152,7 +160,7 @@ export class RawSocket {
       }
       throw new SendError(`sendto ${address}: ${message}`, EAGAIN_TEXT.test(message));
     }
-    return sent;
+    return bytesSent;
   }
 
   setTtl(ttl: number): void {
@@ -161,6 +169,33 @@ export class RawSocket {
 
   setHeaderIncluded(on: boolean): void {
     this.socket.wrap.setOption(this.module.SocketLevel.IPPROTO_IP, this.module.SocketOption.IP_HDRINCL, on ? 1 : 0);
+  }
+
+  /**
+   * SO_MARK (Linux; needs CAP_NET_ADMIN): every packet sent through this
+   * socket carries `mark` as its skb mark, which firewall rules can match
+   * (`meta mark` in nftables, `-m mark` in iptables). The TCP tools use it to
+   * tell their own segments from the ones the kernel sends (src/net/firewall.ts).
+   */
+  setMark(mark: number): void {
+    this.socket.wrap.setOption(this.module.SocketLevel.SOL_SOCKET, SO_MARK, mark >>> 0);
+  }
+
+  /**
+   * SO_RCVBUFFORCE (Linux; needs CAP_NET_ADMIN): like setSocketReceiveBuffer
+   * but not capped by net.core.rmem_max. Returns what the kernel granted;
+   * falls back to SO_RCVBUF when the kernel refuses the forced form.
+   */
+  forceSocketReceiveBuffer(bytes: number): number {
+    const { SOL_SOCKET } = this.module.SocketLevel;
+    try {
+      this.socket.wrap.setOption(SOL_SOCKET, SO_RCVBUFFORCE, bytes);
+    } catch {
+      return this.setSocketReceiveBuffer(bytes);
+    }
+    const value = Buffer.alloc(4);
+    this.socket.wrap.getOption(SOL_SOCKET, this.module.SocketOption.SO_RCVBUF, value, 4);
+    return value.readInt32LE(0);
   }
 
   /** Sets SO_RCVBUF; returns what the kernel granted (it doubles the request, capped by rmem_max). */

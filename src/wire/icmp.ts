@@ -527,11 +527,17 @@ export function iputilsEchoPayload(init: IputilsEchoPayloadInit): Uint8Array {
     bytes = new Uint8Array(size);
     for (let i = 0; i < size; i++) bytes[i] = i & 0xff;
   }
-  if (size >= IPUTILS_TIMEVAL_LENGTH) {
-    writeUint64Le(bytes, 0, init.seconds);
-    writeUint64Le(bytes, 8, init.microseconds);
-  }
+  if (size >= IPUTILS_TIMEVAL_LENGTH) writeIputilsTimestamp(bytes, init.seconds, init.microseconds);
   return bytes;
+}
+
+/**
+ * Overwrites the struct timeval at the start of echo data in place: what
+ * ping does for every request it sends. The data must hold 16 bytes.
+ */
+export function writeIputilsTimestamp(payload: Uint8Array, seconds: number, microseconds: number): void {
+  writeUint64Le(payload, 0, seconds);
+  writeUint64Le(payload, 8, microseconds);
 }
 
 /** The struct timeval at the start of iputils echo data, or undefined when the data is too short. */
