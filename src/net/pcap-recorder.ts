@@ -12,6 +12,12 @@ export interface PcapRecorderOptions {
   readonly device: string;
   /** BPF filter in tcpdump syntax. */
   readonly filter: string;
+  /**
+   * Kernel capture buffer in bytes (default: LiveCapture's 16 MiB). cap
+   * captures 65535-byte snapshots in immediate mode, so each frame takes a
+   * ~64 KiB slot: 16 MiB holds ~250 frames. Raise it for bulk transfers.
+   */
+  readonly bufferSize?: number;
 }
 
 export class PcapRecorder {
@@ -26,7 +32,7 @@ export class PcapRecorder {
 
   /** Opens the capture (needs privileges) and the file; the file goes to the user who ran sudo. */
   static open(options: PcapRecorderOptions): PcapRecorder {
-    const capture = LiveCapture.open({ device: options.device, filter: options.filter });
+    const capture = LiveCapture.open({ device: options.device, filter: options.filter, bufferSize: options.bufferSize });
     let writer: PcapWriter;
     try {
       writer = PcapWriter.openSync(options.path, { linkType: capture.linkType });
