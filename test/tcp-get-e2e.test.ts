@@ -1,0 +1,402 @@
+// End-to-end tests of src/tcp-get.ts (and the tcp-session engine under it)
+// in network namespaces the tests create and remove. The web and echo
+// servers run in the peer namespace (10.211.x.2); nothing leaves the machine.
+//
+// Needs root, iproute2, ethtool, nftables, iptables, python3, tshark and the
+// cap binding. With CI=true a missing prerequisite fails the test.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it, type TestContext } from 'vitest';
+import { seqDiff } from '../src/engine/tcp-common.ts';
+import { TcpFlag } from '../src/wire/tcp.ts';
+import { IN_CI } from './helpers/ci-requirements.ts';
+import {
+  createChain,
+  createIsolated,
+  createPair,
+  leftoverNamespaces,
+  NAME_PREFIX,
+  type Namespace,
+  type Pair,
+  run,
+  type RunResult,
+  teardownAll,
+  tsxCommand,
+} from './helpers/netns.ts';
+import { chunkedBody } from './helpers/tcp-test-data.ts';
+import { firewallState, nft, readPackets, startHttpServer, startTestServer, tcpLabMissing } from './helpers/tcp-lab.ts';
+
+function need(ctx: TestContext, tools: string[] = []): void {
+  const reason = tcpLabMissing(tools);
+  if (!reason) return;
+  if (IN_CI) throw new Error(`missing prerequisite: ${reason} (CI=true: prerequisites are mandatory)`);
+  ctx.skip(reason);
+}
+
+function tcpGet(ns: Namespace, args: readonly string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+  return ns.runAsync(tsxCommand('src/tcp-get.ts', args), { timeoutMs: options.timeoutMs ?? 30_000, env: options.env });
+}
+
+/** Runs tcp-get with stdout to a file (the body may be binary); resolves with the run and the body. */
+async function tcpGetToFile(ctx: TestContext, ns: Namespace, args: readonly string[], timeoutMs = 60_000): Promise<{ result: RunResult; body: Buffer }> {
+  const out = join(tempDir(ctx), 'body.out');
+  const result = await ns.runAsync(['sh', '-c', 'exec "$@" > "$0"', out, ...tsxCommand('src/tcp-get.ts', args)], { timeoutMs });
+  return { result, body: readFileSync(out) };
+}
+
+function show(result: RunResult): string {
+  const clip = (text: string) => (text.length > 4000 ? `${text.slice(0, 2000)}\n[...]\n${text.slice(-2000)}` : text);
+  return `$ ${result.command.join(' ')}\nstatus=${result.status} signal=${result.signal} (${Math.round(result.durationMs)} ms)\n--- stdout\n${clip(result.stdout)}--- stderr\n${clip(result.stderr)}`;
+}
+
+function tempDir(ctx: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), `${NAME_PREFIX}-get-`));
+  ctx.onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** No table or chain of ours, and nothing else either: the namespaces start empty. */
+function expectNoFirewallLeft(ns: Namespace): void {
+  const state = firewallState(ns);
+  expect(state.nft, 'nft ruleset after tcp-get').toBe('');
+  expect(state.iptables).not.toMatch(/PLAB/);
+}
+
+const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
+
+const PORT = 8000;
+
+/** A pair with python's http.server on B:8000 serving small.txt and a random big.bin. */
+async function webLab(ctx: TestContext, bigBytes = 4 * 1024 * 1024): Promise<Pair & { small: Buffer; big: Buffer; url: (path: string) => string }> {
+  const pair = createPair();
+  const dir = tempDir(ctx);
+  const small = Buffer.from('hello from the peer namespace\n');
+  const big = randomBytes(bigBytes);
+  writeFileSync(join(dir, 'small.txt'), small);
+  writeFileSync(join(dir, 'big.bin'), big);
+  await startHttpServer(pair.b, pair.addressB, PORT, dir);
+  return { ...pair, small, big, url: (path: string) => `http://${pair.addressB}:${PORT}${path}` };
+}
+
+afterEach(async () => {
+  expect(await teardownAll(), 'teardown problems').toEqual([]);
+});
+
+afterAll(() => {
+  expect(leftoverNamespaces(), 'namespaces left behind').toEqual([]);
+});
+
+describe('tcp-get end to end, in network namespaces', () => {
+  it('fetches a small file and a 4 MB one byte for byte, with window scaling, over its own TCP', async (ctx) => {
+    need(ctx, ['nft', 'python3', 'cap']);
+    const lab = await webLab(ctx);
+    const small = await tcpGet(lab.a, ['--block-kernel-rst', lab.url('/small.txt')]);
+    expect(small.status, show(small)).toBe(0);
+    expect(small.stdout).toBe(lab.small.toString());
+    expect(small.stderr).toBe('');
+
+    const withHead = await tcpGet(lab.a, ['-i', '--block-kernel-rst', lab.url('/small.txt')]);
+    expect(withHead.status, show(withHead)).toBe(0);
+    const [head, body] = withHead.stdout.split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1\.[01] 200 OK\r\n/);
+    expect(head).toMatch(new RegExp(`\\r\\nContent-Length: ${lab.small.length}(\\r\\n|$)`, 'i'));
+    expect(body).toBe(lab.small.toString());
+
+    const file = join(tempDir(ctx), 'big.pcap');
+    const { result: big, body: bigBody } = await tcpGetToFile(ctx, lab.a, ['-v', '--block-kernel-rst', '--pcap', file, lab.url('/big.bin')]);
+    expect(big.status, show(big)).toBe(0);
+    expect(bigBody.length).toBe(lab.big.length);
+    expect(sha256(bigBody), 'the body equals the file').toBe(sha256(lab.big));
+    expect(big.stderr).toMatch(new RegExp(`HTTP 200 OK, body ${lab.big.length} bytes \\(content-length`));
+    const stats = /\* (\d+) segments sent \((\d+) retransmitted\), (\d+) received/.exec(big.stderr);
+    expect(stats, show(big)).not.toBeNull();
+    expect(Number(stats![3]), 'many segments').toBeGreaterThan(lab.big.length / 1460);
+
+    // Window scaling: our SYN offers wscale 7 and the peer's its own; then our
+    // ACKs advertise 1 MiB as 8192 << 7, and the peer really had more than
+    // 65535 bytes unacknowledged at once, which an unscaled window forbids.
+    const packets = await readPackets(file);
+    const ours = packets.filter((p) => p.ip.source === lab.addressA && p.tcp);
+    const theirs = packets.filter((p) => p.ip.source === lab.addressB && p.tcp);
+    const syn = ours.find((p) => p.tcp!.flags === TcpFlag.SYN)!;
+    expect(syn.tcp!.options).toContainEqual({ kind: 'window-scale', shift: 7 });
+    expect(theirs[0].tcp!.options.some((o) => o.kind === 'window-scale')).toBe(true);
+    expect(ours.every((p) => p.tcp!.checksumValid)).toBe(true);
+    const acks = ours.filter((p) => p.tcp!.flags === TcpFlag.ACK);
+    expect(acks.length).toBeGreaterThan(0);
+    expect(acks.every((p) => p.tcp!.window === 8192)).toBe(true);
+    let lastAck = acks[0].tcp!.acknowledgmentNumber;
+    let maxInFlight = 0;
+    for (const p of packets) {
+      if (!p.tcp) continue;
+      if (p.ip.source === lab.addressA && p.tcp.flags & TcpFlag.ACK) lastAck = p.tcp.acknowledgmentNumber;
+      if (p.ip.source === lab.addressB && p.tcp.payload.length > 0) {
+        maxInFlight = Math.max(maxInFlight, seqDiff(p.tcp.sequenceNumber + p.tcp.payload.length, lastAck));
+      }
+    }
+    expect(maxInFlight, 'bytes in flight beyond an unscaled window').toBeGreaterThan(65535);
+  });
+
+  it('decodes a chunked body', async (ctx) => {
+    need(ctx, ['nft']);
+    const { a, b, addressB } = createPair();
+    await startTestServer(b, 'chunked', addressB, PORT);
+    const { result, body: bytes } = await tcpGetToFile(ctx, a, ['-i', '--block-kernel-rst', `http://${addressB}:${PORT}/chunked?n=40&size=3000`]);
+    expect(result.status, show(result)).toBe(0);
+    const split = bytes.indexOf('\r\n\r\n');
+    const head = bytes.subarray(0, split).toString('latin1');
+    expect(head).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(head).toMatch(/\r\nTransfer-Encoding: chunked/i);
+    expect(Buffer.compare(bytes.subarray(split + 4), chunkedBody(40, 3000))).toBe(0);
+  });
+
+  it('retransmits its SYN when the peer\'s first SYN-ACK is dropped, and the capture shows it', async (ctx) => {
+    need(ctx, ['nft', 'python3', 'cap']);
+    const lab = await webLab(ctx, 300_000);
+    nft(
+      lab.b,
+      `table inet plt {
+        chain output {
+          type filter hook output priority 0; policy accept;
+          tcp sport ${PORT} tcp flags & (syn | ack) == syn | ack ct reply packets 1 counter drop
+        }
+      }`,
+    );
+    const file = join(tempDir(ctx), 'synack.pcap');
+    const { result, body } = await tcpGetToFile(ctx, lab.a, ['-v', '--rto', '300', '--block-kernel-rst', '--pcap', file, lab.url('/big.bin')]);
+    expect(result.status, show(result)).toBe(0);
+    expect(sha256(body)).toBe(sha256(lab.big));
+    expect(result.stderr).toMatch(/RTO expired \(syn, attempt 1\); next RTO 600 ms/);
+    expect(result.stderr).toMatch(/> Flags \[S\], seq \d+, .*\(retransmission\)/);
+    expect(lab.b.check(['nft', 'list', 'ruleset']).stdout).toMatch(/counter packets 1 /);
+
+    const packets = await readPackets(file);
+    const syns = packets.filter((p) => p.ip.source === lab.addressA && p.tcp?.flags === TcpFlag.SYN);
+    expect(syns.length, 'the SYN and its retransmission').toBe(2);
+    expect(syns[1].tcp!.sequenceNumber).toBe(syns[0].tcp!.sequenceNumber);
+    const gapMs = Number(syns[1].timestampNs - syns[0].timestampNs) / 1e6;
+    expect(gapMs).toBeGreaterThan(250);
+    const synAcks = packets.filter((p) => p.tcp && p.tcp.flags === (TcpFlag.SYN | TcpFlag.ACK));
+    expect(synAcks).toHaveLength(1);
+    expect(synAcks[0].timestampNs).toBeGreaterThan(syns[1].timestampNs);
+  });
+
+  it('recovers when one data segment is lost: out-of-order data held, SACKed and filled by the retransmission', async (ctx) => {
+    need(ctx, ['nft', 'python3', 'cap', 'tshark']);
+    // The loss happens on a router between client and server. A drop in the
+    // server's own output hook is no loss at all: netfilter's verdict comes
+    // back to the server's TCP as a send error and it sends the same segment
+    // again at once, so the client never sees a gap (native-notes/kernel-rst.md).
+    const { client, router, server, clientAddress, serverAddress } = createChain();
+    const dir = tempDir(ctx);
+    const body = randomBytes(1_000_000);
+    writeFileSync(join(dir, 'big.bin'), body);
+    await startHttpServer(server, serverAddress, PORT, dir);
+    nft(
+      router,
+      `table inet plt {
+        chain forward {
+          type filter hook forward priority 0; policy accept;
+          ip saddr ${serverAddress} tcp sport ${PORT} ct reply packets 40 counter drop
+        }
+      }`,
+    );
+    const file = join(tempDir(ctx), 'data.pcap');
+    const { result, body: received } = await tcpGetToFile(ctx, client, [
+      '-v', '--window', '262144', '--block-kernel-rst', '--pcap', file, `http://${serverAddress}:${PORT}/big.bin`,
+    ]);
+    expect(result.status, show(result)).toBe(0);
+    expect(sha256(received)).toBe(sha256(body));
+    const ruleset = router.check(['nft', 'list', 'ruleset']).stdout;
+    expect(ruleset, 'exactly one segment was lost').toMatch(/counter packets 1 bytes 1500 drop/);
+    expect(result.stderr).toMatch(/< Flags \[\.\], seq \d+:\d+, .*\(out-of-order\)/);
+    expect(result.stderr).toMatch(/\d+ received \([1-9]\d* out of order/);
+
+    const packets = await readPackets(file);
+    // Our duplicate ACKs carried SACK blocks for the data past the hole.
+    const sacks = packets.filter((p) => p.ip.source === clientAddress && p.tcp?.options.some((o) => o.kind === 'sack'));
+    expect(sacks.length).toBeGreaterThan(0);
+    // The retransmission: a segment below data that arrived before it.
+    let highest = -1;
+    let base: number | undefined;
+    let fills = 0;
+    for (const p of packets) {
+      if (p.ip.source !== serverAddress || !p.tcp || p.tcp.payload.length === 0) continue;
+      base ??= p.tcp.sequenceNumber;
+      const start = seqDiff(p.tcp.sequenceNumber, base);
+      if (start < highest) fills++;
+      highest = Math.max(highest, start + p.tcp.payload.length);
+    }
+    expect(fills, 'a retransmitted segment filling the hole').toBeGreaterThanOrEqual(1);
+    // Wireshark's TCP analysis, as an outside opinion.
+    const flagged = run(
+      ['tshark', '-r', file, '-Y', 'tcp.analysis.retransmission || tcp.analysis.fast_retransmission || tcp.analysis.out_of_order', '-T', 'fields', '-e', 'frame.number'],
+      { timeoutMs: 30_000 },
+    );
+    expect(flagged.status, flagged.stderr).toBe(0);
+    expect(flagged.stdout.trim().split('\n').filter(Boolean).length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('explains in one line that the kernel reset the connection, and which flag fixes it', async (ctx) => {
+    need(ctx, ['python3']);
+    const lab = await webLab(ctx, 1000);
+    const result = await tcpGet(lab.a, [lab.url('/small.txt')]);
+    expect(result.status, show(result)).toBe(1);
+    expect(result.stdout).toBe('');
+    const lines = result.stderr.trimEnd().split('\n');
+    expect(lines, show(result)).toHaveLength(1);
+    expect(lines[0]).toMatch(/^tcp-get: connection reset by [\d.]+:8000 right after the handshake: this host's kernel has no socket for/);
+    expect(lines[0]).toMatch(/run again with --block-kernel-rst/);
+    expectNoFirewallLeft(lab.a);
+  });
+
+  it('removes its firewall rule after a normal run, with nft and with iptables', async (ctx) => {
+    need(ctx, ['nft', 'iptables', 'python3']);
+    const lab = await webLab(ctx, 1000);
+    for (const backend of ['nft', 'iptables']) {
+      const result = await tcpGet(lab.a, ['-v', '--firewall', backend, '--block-kernel-rst', lab.url('/small.txt')]);
+      expect(result.status, show(result)).toBe(0);
+      expect(result.stderr).toContain(`* firewall (${backend}), removed on exit:`);
+      expect(result.stderr).toMatch(/\* firewall rule removed; it dropped [1-9]\d* kernel RSTs?/);
+      expect(result.stdout).toBe(lab.small.toString());
+      expectNoFirewallLeft(lab.a);
+    }
+  });
+
+  it('removes its firewall rule when it fails after installing it', async (ctx) => {
+    need(ctx, ['nft', 'python3', 'cap']);
+    const lab = await webLab(ctx, 1000);
+    const result = await tcpGet(lab.a, ['-v', '--block-kernel-rst', '--pcap', '/nonexistent-dir/x.pcap', lab.url('/small.txt')]);
+    expect(result.status, show(result)).toBe(2);
+    expect(result.stderr).toContain('* firewall (nft), removed on exit:');
+    expect(result.stderr.trimEnd().split('\n').at(-1)).toMatch(/^tcp-get: cannot write \/nonexistent-dir\/x\.pcap: ENOENT$/);
+    expectNoFirewallLeft(lab.a);
+  });
+
+  it('removes its firewall rule when it crashes (the exit hook)', async (ctx) => {
+    need(ctx, ['nft', 'python3']);
+    const lab = await webLab(ctx, 1000);
+    const result = await tcpGet(lab.a, ['--block-kernel-rst', lab.url('/small.txt')], {
+      env: { ...process.env, PACKET_LAB_FAULT: 'crash-after-firewall' },
+    });
+    expect(result.status, show(result)).toBe(1);
+    expect(result.stderr).toContain('injected crash');
+    expectNoFirewallLeft(lab.a);
+  });
+
+  it('on SIGINT and SIGTERM resets the connection with its own RST, which the rule lets out, and removes the rule', async (ctx) => {
+    need(ctx, ['nft', 'cap']);
+    const { a, b, addressA, addressB } = createPair();
+    await startTestServer(b, 'silent', addressB, PORT);
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      const file = join(tempDir(ctx), `${signal}.pcap`);
+      const child = a.spawn(tsxCommand('src/tcp-get.ts', ['-v', '--block-kernel-rst', '--pcap', file, `http://${addressB}:${PORT}/`]), {
+        timeoutMs: 30_000,
+      });
+      await child.waitForOutput(/state SYN-SENT -> ESTABLISHED/, 15_000);
+      // The request is out and unanswered; the rule is in place now.
+      expect(firewallState(a).nft).toMatch(/table ip packet_lab_rst_\d+_\d+/);
+      child.signal(signal);
+      const result = await child.exited;
+      expect(result.status, show(result)).toBe(signal === 'SIGINT' ? 130 : 143);
+      expect(result.stderr).toContain(`tcp-get: interrupted by ${signal}, connection reset`);
+      expectNoFirewallLeft(a);
+
+      const packets = await readPackets(file);
+      const rsts = packets.filter((p) => p.ip.source === addressA && p.tcp && p.tcp.flags & TcpFlag.RST);
+      // Ours (RST+ACK) left; the kernel's (plain RST answering the SYN-ACK) were dropped.
+      expect(rsts.map((p) => p.tcp!.flags)).toEqual([TcpFlag.RST | TcpFlag.ACK]);
+      expect(rsts[0].tcp!.checksumValid).toBe(true);
+    }
+  });
+
+  it('rejects bad URLs, options and hosts with one line and exit status 2', async (ctx) => {
+    need(ctx);
+    const { ns } = createIsolated();
+    ns.isolateResolver();
+    const cases: Array<[string[], RegExp]> = [
+      [[], /a URL is required/],
+      [['ftp://10.0.0.1/'], /only http/],
+      [['https://10.0.0.1/'], /TLS/],
+      [['10.0.0.1/index.html'], /bad URL/],
+      [['http://10.0.0.1:0/'], /bad port/],
+      [['http://10.0.0.1:70000/'], /bad URL/],
+      [['http://no-such-host.invalid/'], /no-such-host\.invalid: Name or service not known/],
+      [['--wscale', '15', 'http://127.0.0.1/'], /--wscale/],
+      [['--firewall', 'pf', 'http://127.0.0.1/'], /--firewall/],
+      [['--sport', '0', 'http://127.0.0.1/'], /--sport/],
+      [['--source', 'x', 'http://127.0.0.1/'], /--source/],
+      [['--nope', 'http://127.0.0.1/'], /nope/],
+    ];
+    const results = await Promise.all(cases.map(([args]) => tcpGet(ns, args, { timeoutMs: 15_000 })));
+    results.forEach((result, i) => {
+      expect(result.status, show(result)).toBe(2);
+      expect(result.stdout).toBe('');
+      const lines = result.stderr.trimEnd().split('\n');
+      expect(lines, show(result)).toHaveLength(1);
+      expect(lines[0]).toMatch(/^tcp-get: /);
+      expect(lines[0], show(result)).toMatch(cases[i][1]);
+    });
+  });
+});
+
+describe('tcp-session engine end to end', () => {
+  it('a hand-made connection gets back from a node:net echo server exactly what it sent, then closes with FINs', async (ctx) => {
+    need(ctx, ['nft']);
+    const { a, b, addressB } = createPair();
+    await startTestServer(b, 'echo', addressB, 9000);
+    for (const [bytes, mss] of [
+      ['1000000', undefined],
+      ['200000', '536'],
+    ] as const) {
+      const result = await a.runAsync(tsxCommand('test/helpers/tcp-echo-client.ts', [addressB, '9000', bytes, ...(mss ? [mss] : [])]), {
+        timeoutMs: 30_000,
+      });
+      expect(result.status, show(result)).toBe(0);
+      const report = JSON.parse(result.stdout);
+      expect(report.received).toBe(Number(bytes));
+      expect(report.receivedSha256).toBe(report.sentSha256);
+      expect(report).toMatchObject({ reason: 'closed', finalState: 'CLOSED', firewall: 'nft' });
+      // We closed first: the active-close path.
+      expect(report.states).toEqual([
+        'CLOSED->SYN-SENT',
+        'SYN-SENT->ESTABLISHED',
+        'ESTABLISHED->FIN-WAIT-1',
+        'FIN-WAIT-1->FIN-WAIT-2',
+        'FIN-WAIT-2->TIME-WAIT',
+        'TIME-WAIT->CLOSED',
+      ]);
+      // Segments no larger than the MSS allows (minus 12 bytes of timestamps).
+      const segmentSize = (mss ? Number(mss) : 1460) - 12;
+      expect(report.stats.segmentsSent).toBeGreaterThanOrEqual(Math.ceil(Number(bytes) / segmentSize));
+      expectNoFirewallLeft(a);
+    }
+  });
+
+  it('retransmits its own data when a router loses one of its segments', async (ctx) => {
+    need(ctx, ['nft']);
+    const { client, router, server, clientAddress, serverAddress } = createChain();
+    await startTestServer(server, 'echo', serverAddress, 9000);
+    // The 20th packet from the client (the handshake took 2: a data segment) is lost on the router.
+    nft(
+      router,
+      `table inet plt {
+        chain forward {
+          type filter hook forward priority 0; policy accept;
+          ip saddr ${clientAddress} tcp dport 9000 ct original packets 20 counter drop
+        }
+      }`,
+    );
+    const result = await client.runAsync(tsxCommand('test/helpers/tcp-echo-client.ts', [serverAddress, '9000', '300000']), { timeoutMs: 30_000 });
+    expect(result.status, show(result)).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report.receivedSha256).toBe(report.sentSha256);
+    expect(report.reason).toBe('closed');
+    expect(router.check(['nft', 'list', 'ruleset']).stdout, 'one segment lost').toMatch(/counter packets 1 bytes 1500 drop/);
+    expect(report.stats.retransmissions, JSON.stringify(report.stats)).toBeGreaterThanOrEqual(1);
+    expect(report.stats.fastRetransmits + report.stats.timeouts, 'recovered by fast retransmit or RTO').toBeGreaterThanOrEqual(1);
+    expectNoFirewallLeft(client);
+  });
+});

@@ -1,0 +1,156 @@
+// End-to-end tests of src/traceroute.ts across two routers:
+// client — r1 — r2 — server (test/helpers/tcp-lab.ts), all namespaces the
+// tests create and remove; nothing leaves the machine.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it, type TestContext } from 'vitest';
+import { IcmpType } from '../src/wire/icmp.ts';
+import { TcpFlag } from '../src/wire/tcp.ts';
+import { IN_CI } from './helpers/ci-requirements.ts';
+import { createIsolated, leftoverNamespaces, NAME_PREFIX, type Namespace, type RunResult, teardownAll, tsxCommand } from './helpers/netns.ts';
+import { createRouterChain, nft, readPackets, startTestServer, tcpLabMissing } from './helpers/tcp-lab.ts';
+
+function need(ctx: TestContext, tools: string[] = []): void {
+  const reason = tcpLabMissing(tools);
+  if (!reason) return;
+  if (IN_CI) throw new Error(`missing prerequisite: ${reason} (CI=true: prerequisites are mandatory)`);
+  ctx.skip(reason);
+}
+
+function traceroute(ns: Namespace, args: readonly string[], timeoutMs = 30_000): Promise<RunResult> {
+  return ns.runAsync(tsxCommand('src/traceroute.ts', args), { timeoutMs });
+}
+
+function show(result: RunResult): string {
+  return `$ ${result.command.join(' ')}\nstatus=${result.status} (${Math.round(result.durationMs)} ms)\n--- stdout\n${result.stdout}--- stderr\n${result.stderr}`;
+}
+
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const TIME = String.raw`\d+\.\d{3} ms`;
+
+/** A traceroute(8) hop line with -n: ` N  ADDRESS  t ms  t ms  t ms`. */
+function hopLine(ttl: number, address: string, probes = 3): RegExp {
+  return new RegExp(`^${String(ttl).padStart(2)}  ${escape(address)}${`  ${TIME}`.repeat(probes)}$`);
+}
+
+afterEach(async () => {
+  expect(await teardownAll(), 'teardown problems').toEqual([]);
+});
+
+afterAll(() => {
+  expect(leftoverNamespaces(), 'namespaces left behind').toEqual([]);
+});
+
+describe('traceroute end to end, across two routers', () => {
+  it('ICMP probes: lists both routers and the destination, and stops there', async (ctx) => {
+    need(ctx);
+    const chain = createRouterChain();
+    const result = await traceroute(chain.client, ['-n', '-w', '1', chain.serverAddress]);
+    expect(result.status, show(result)).toBe(0);
+    expect(result.stderr).toBe('');
+    expect(result.stdout.trimEnd().split('\n'), show(result)).toEqual([
+      `traceroute to ${chain.serverAddress} (${chain.serverAddress}), 30 hops max, 60 byte packets`,
+      expect.stringMatching(hopLine(1, chain.r1Address)),
+      expect.stringMatching(hopLine(2, chain.r2Address)),
+      expect.stringMatching(hopLine(3, chain.serverAddress)),
+    ]);
+
+    const json = await traceroute(chain.client, ['--json', '-q', '2', '-w', '1', chain.serverAddress]);
+    expect(json.status, show(json)).toBe(0);
+    const events = json.stdout.trimEnd().split('\n').map((line) => JSON.parse(line));
+    const hops = events.filter((e) => e.event === 'hop');
+    expect(hops.map((h) => h.probes.map((p: { from: string; outcome: string; replyTtl: number }) => `${p.from} ${p.outcome} ${p.replyTtl}`))).toEqual([
+      [`${chain.r1Address} time-exceeded 64`, `${chain.r1Address} time-exceeded 64`],
+      [`${chain.r2Address} time-exceeded 63`, `${chain.r2Address} time-exceeded 63`],
+      [`${chain.serverAddress} reply 62`, `${chain.serverAddress} reply 62`],
+    ]);
+    expect(events.at(-1)).toMatchObject({ event: 'summary', reached: true, mode: 'icmp', hopCount: 3 });
+  });
+
+  it('TCP SYN probes to an open and a closed port; the capture shows TTLs 1, 2, 3 and the routers\' answers', async (ctx) => {
+    need(ctx, ['cap']);
+    const chain = createRouterChain();
+    await startTestServer(chain.server, 'echo', chain.serverAddress, 8000);
+    const dir = mkdtempSync(join(tmpdir(), `${NAME_PREFIX}-trace-`));
+    ctx.onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'tcp.pcap');
+    const open = await traceroute(chain.client, ['-n', '-T', '-p', '8000', '-w', '1', '--pcap', file, chain.serverAddress]);
+    expect(open.status, show(open)).toBe(0);
+    const lines = open.stdout.trimEnd().split('\n');
+    expect(lines, show(open)).toEqual([
+      `traceroute to ${chain.serverAddress} (${chain.serverAddress}), 30 hops max, 60 byte packets`,
+      expect.stringMatching(hopLine(1, chain.r1Address)),
+      expect.stringMatching(hopLine(2, chain.r2Address)),
+      expect.stringMatching(hopLine(3, chain.serverAddress)),
+    ]);
+    const packets = await readPackets(file);
+    const probes = packets.filter((p) => p.ip.source === chain.clientAddress && p.tcp?.flags === TcpFlag.SYN);
+    expect(probes.map((p) => p.ip.ttl)).toEqual([1, 1, 1, 2, 2, 2, 3, 3, 3]);
+    expect(probes.every((p) => p.tcp!.destinationPort === 8000 && p.tcp!.checksumValid)).toBe(true);
+    expect(new Set(probes.map((p) => p.tcp!.sequenceNumber)).size, 'one sequence number per probe').toBe(9);
+    const exceeded = packets.filter((p) => p.icmp?.type === IcmpType.TimeExceeded).map((p) => p.ip.source);
+    expect(exceeded).toEqual([chain.r1Address, chain.r1Address, chain.r1Address, chain.r2Address, chain.r2Address, chain.r2Address]);
+    const synAcks = packets.filter((p) => p.ip.source === chain.serverAddress && p.tcp?.flags === (TcpFlag.SYN | TcpFlag.ACK));
+    expect(synAcks).toHaveLength(3);
+
+    const closed = await traceroute(chain.client, ['-n', '-T', '-p', '8001', '-q', '1', '-w', '1', chain.serverAddress]);
+    expect(closed.status, show(closed)).toBe(0);
+    expect(closed.stdout.trimEnd().split('\n').at(-1)).toMatch(hopLine(3, chain.serverAddress, 1));
+  });
+
+  it('prints * for a silent hop, names from the hosts file without -n, and exits 1 when -m stops it short', async (ctx) => {
+    need(ctx, ['nft']);
+    const chain = createRouterChain();
+    // r2 answers nothing: its Time Exceeded messages are dropped on the way out.
+    nft(
+      chain.r2,
+      `table inet plt {
+        chain output {
+          type filter hook output priority 0; policy accept;
+          icmp type time-exceeded drop
+        }
+      }`,
+    );
+    chain.client.isolateResolver(`127.0.0.1 localhost\n${chain.r1Address} r1.lab\n${chain.serverAddress} server.lab\n`);
+    const result = await traceroute(chain.client, ['-w', '0.5', 'server.lab']);
+    expect(result.status, show(result)).toBe(0);
+    expect(result.stdout.trimEnd().split('\n'), show(result)).toEqual([
+      `traceroute to server.lab (${chain.serverAddress}), 30 hops max, 60 byte packets`,
+      expect.stringMatching(new RegExp(`^ 1  r1\\.lab \\(${escape(chain.r1Address)}\\)(  ${TIME}){3}$`)),
+      ' 2  * * *',
+      expect.stringMatching(new RegExp(`^ 3  server\\.lab \\(${escape(chain.serverAddress)}\\)(  ${TIME}){3}$`)),
+    ]);
+    expect(result.durationMs, 'one wait (-w 0.5) for the silent hop').toBeLessThan(10_000);
+
+    const short = await traceroute(chain.client, ['-n', '-m', '2', '-q', '1', '-w', '0.3', chain.serverAddress]);
+    expect(short.status, show(short)).toBe(1);
+    expect(short.stdout.trimEnd().split('\n').slice(1)).toEqual([expect.stringMatching(hopLine(1, chain.r1Address, 1)), ' 2  *']);
+  });
+
+  it('rejects bad input with one line and exit status 2', async (ctx) => {
+    need(ctx);
+    const { ns } = createIsolated();
+    ns.isolateResolver();
+    const cases: Array<[string[], RegExp]> = [
+      [[], /destination host is required/],
+      [['-m', '0', '127.0.0.1'], /-m/],
+      [['-q', '11', '127.0.0.1'], /-q/],
+      [['-p', '80', '127.0.0.1'], /-T/],
+      [['-T', '-p', '0', '127.0.0.1'], /-p/],
+      [['-I', '-T', '127.0.0.1'], /exclusive/],
+      [['-f', '5', '-m', '3', '127.0.0.1'], /-f 5/],
+      [['-w', 'soon', '127.0.0.1'], /-w/],
+      [['no-such-host.invalid'], /no-such-host\.invalid: Name or service not known/],
+    ];
+    const results = await Promise.all(cases.map(([args]) => traceroute(ns, args, 15_000)));
+    results.forEach((result, i) => {
+      expect(result.status, show(result)).toBe(2);
+      expect(result.stdout).toBe('');
+      const lines = result.stderr.trimEnd().split('\n');
+      expect(lines, show(result)).toHaveLength(1);
+      expect(lines[0]).toMatch(/^traceroute: /);
+      expect(lines[0], show(result)).toMatch(cases[i][1]);
+    });
+  });
+});
