@@ -34,6 +34,7 @@ Options:
   -f            flood: a dot per request, a backspace per reply
   -n            numeric output: no reverse name lookups
   -D            print a timestamp before each line
+  --hdrincl     build the IPv4 header here (IP_HDRINCL) instead of the kernel
   --pcap FILE   record requests, replies and ICMP errors into a pcap file
   --json        one JSON object per event, then a summary object
   -h, --help    this help
@@ -53,6 +54,7 @@ interface PingCli {
   readonly numeric: boolean;
   readonly timestamps: boolean;
   readonly pcap?: string;
+  readonly headerIncluded: boolean;
   readonly json: boolean;
   readonly help: boolean;
 }
@@ -78,6 +80,7 @@ export function parsePingArguments(args: string[]): PingCli {
         numeric: { type: 'boolean', short: 'n' },
         timestamps: { type: 'boolean', short: 'D' },
         pcap: { type: 'string' },
+        hdrincl: { type: 'boolean' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -86,7 +89,7 @@ export function parsePingArguments(args: string[]): PingCli {
     throw new UsageError(`${(error as Error).message.split('\n')[0]} (see ping -h)`);
   }
   const { values, positionals } = parsed;
-  if (values.help) return { host: '', payloadSize: 56, quiet: false, flood: false, numeric: false, timestamps: false, json: false, help: true };
+  if (values.help) return { host: '', payloadSize: 56, quiet: false, flood: false, numeric: false, timestamps: false, headerIncluded: false, json: false, help: true };
   if (positionals.length !== 1) {
     throw new UsageError(positionals.length === 0 ? 'usage error: Destination address required' : `only one destination, got: ${positionals.join(' ')}`);
   }
@@ -116,6 +119,7 @@ export function parsePingArguments(args: string[]): PingCli {
     numeric: values.numeric ?? false,
     timestamps: values.timestamps ?? false,
     pcap: values.pcap,
+    headerIncluded: values.hdrincl ?? false,
     json: values.json ?? false,
     help: false,
   };
@@ -214,6 +218,7 @@ async function main(): Promise<number> {
       intervalMs: cli.intervalMs,
       payloadSize: cli.payloadSize,
       ttl: cli.ttl,
+      headerIncluded: cli.headerIncluded,
       timeoutMs: cli.timeoutMs,
       deadlineMs: cli.deadlineMs,
       pattern: cli.pattern,

@@ -432,6 +432,25 @@ describe('ping end to end, in network namespaces', () => {
     expectTsharkClean(file, 6);
   });
 
+  it('--hdrincl sends requests whose IPv4 header ping built itself, and they are answered', async (ctx) => {
+    need(ctx, 'netns', 'raw', 'cap');
+    const { a, addressB: peer } = createPair();
+    const dir = mkdtempSync(join(tmpdir(), `${NAME_PREFIX}-hdrincl-`));
+    ctx.onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'hdrincl.pcap');
+
+    const result = await ping(a, ['-c', '3', '-i', '0.2', '-t', '33', '--hdrincl', '--pcap', file, peer]);
+    expect(result.status, show(result)).toBe(0);
+    expect(statistics(result.stdout, peer)).toMatchObject({ transmitted: 3, received: 3 });
+    const requests = (await decodeEchoes(file)).filter((p) => p.type === 'request');
+    expect(requests).toHaveLength(3);
+    // TTL 33 came from our header (IP_TTL is ignored with IP_HDRINCL); the kernel
+    // would have set DF. Its checksum the kernel fills in either way.
+    for (const request of requests) {
+      expect(request).toMatchObject({ ttl: 33, dontFragment: false, ipChecksumValid: true, icmpChecksumValid: true });
+    }
+  });
+
   it('--pcap leaves a complete file and prints the statistics after SIGINT', async (ctx) => {
     need(ctx, 'netns', 'raw', 'cap', 'tshark');
     const { a, addressB: peer } = createPair();
@@ -527,6 +546,8 @@ interface EchoPacket {
   sequence: number;
   ipChecksumValid: boolean;
   icmpChecksumValid: boolean;
+  ttl: number;
+  dontFragment: boolean;
 }
 
 /** Every ICMP echo in a capture file, decoded link → IPv4 → ICMP with the lab's codecs. */
@@ -550,6 +571,8 @@ async function decodeEchoes(file: string): Promise<EchoPacket[]> {
       sequence: icmp.value.sequence,
       ipChecksumValid: ip.value.checksumValid,
       icmpChecksumValid: icmp.value.checksumValid,
+      ttl: ip.value.ttl,
+      dontFragment: ip.value.flags.dontFragment,
     });
   }
   return packets;

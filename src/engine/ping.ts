@@ -2,6 +2,7 @@
 // matches replies and ICMP errors to their requests, and reports one event
 // per request, reply or error. The CLI only renders these events.
 import { randomInt } from 'node:crypto';
+import { Ipv4Sender } from '../net/ipv4-sender.ts';
 import { IPPROTO_ICMP, RawSocket, SendError } from '../net/raw-socket.ts';
 import {
   emitIcmpEchoInto,
@@ -24,6 +25,8 @@ export interface PingOptions {
   readonly payloadSize?: number;
   /** -t: IP time to live. */
   readonly ttl?: number;
+  /** --hdrincl: build the IPv4 header here (IP_HDRINCL) instead of letting the kernel write it. */
+  readonly headerIncluded?: boolean;
   /** -W in milliseconds: how long to wait for a reply when none came yet (10 s, as iputils). */
   readonly timeoutMs?: number;
   /** -w in milliseconds: stop everything after this long. */
@@ -153,7 +156,19 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
   let finished = false;
   let interrupted = false;
 
-  const socket = RawSocket.open({ protocol: IPPROTO_ICMP, socketReceiveBuffer: 4 * 1024 * 1024, ttl: options.ttl });
+  const socket = RawSocket.open({ protocol: IPPROTO_ICMP, socketReceiveBuffer: 4 * 1024 * 1024 });
+  let sender: Ipv4Sender;
+  try {
+    sender = new Ipv4Sender(socket, {
+      headerIncluded: options.headerIncluded ?? false,
+      protocol: IpProtocol.ICMP,
+      destination,
+      ttl: options.ttl,
+    });
+  } catch (error) {
+    socket.close();
+    throw error;
+  }
   const startedAt = performance.now();
   let resolveDone!: () => void;
   const done = new Promise<void>((resolve) => {
@@ -214,7 +229,7 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
     // The RTT clock starts right before sendto(), which runs synchronously.
     const now = performance.now();
     try {
-      socket.send(packet, destination);
+      sender.send(packet);
     } catch (error) {
       if (error instanceof SendError && error.wouldBlock) return false; // retried by the caller's pacing
       transmitted++;
