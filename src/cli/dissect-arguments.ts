@@ -1,0 +1,98 @@
+// dissect's command line: files first, then (optionally) a filter as
+// trailing words, tcpdump style, or with -Y:
+//
+//   dissect -V capture.pcap tcp and port 80
+//   dissect -Y 'icmp or host 10.0.0.1' a.pcap b.pcapng
+//
+// The filter starts at the first positional word that can start one (icmp,
+// tcp, udp, arp, ip, host, port, src, dst, not, !, "("): a file named like
+// that is read as ./tcp.
+
+import { parseArgs } from 'node:util';
+import { FILTER_START_WORDS, FilterSyntaxError, parseDisplayFilter, type PacketFilter } from '../dissection/display-filter.ts';
+import { parseNumberOption, UsageError } from './run-cli.ts';
+
+export const DISSECT_USAGE = `Usage: dissect [options] FILE... [FILTER]
+
+Reads pcap and pcapng files and shows every packet: one summary line each
+(like tshark), or the views below.
+
+Options:
+  -V               the full field tree of every layer (instead of the summary line)
+  -x               hex and ASCII dump of each packet
+  --diagram        RFC-style header diagrams (IPv4, ICMP, TCP, UDP) with this packet's values
+  --checksum       every checksum computed step by step (RFC 1071)
+  -Y, --filter EXPR
+                   only packets matching EXPR (the same language as trailing FILTER words)
+  -c COUNT         stop after COUNT shown packets
+  --json           one JSON object per packet (and per unreadable file), one per line
+  -h, --help       this help
+
+FILTER: icmp, tcp, udp, arp, ip, [src|dst] host ADDR, [src|dst] port N,
+combined with and / or / not and parentheses, e.g.:  dissect f.pcap tcp and port 80
+
+Exit status: 0 when every file was read to its end, 1 when some file could not
+be (the others were shown), 2 when nothing could be read or on a usage error.
+`;
+
+export interface DissectOptions {
+  readonly files: readonly string[];
+  readonly filter?: PacketFilter;
+  readonly filterText?: string;
+  readonly tree: boolean;
+  readonly hex: boolean;
+  readonly diagram: boolean;
+  readonly checksum: boolean;
+  readonly json: boolean;
+  readonly count?: number;
+  readonly help: boolean;
+}
+
+export function parseDissectArguments(args: readonly string[]): DissectOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...args],
+      allowPositionals: true,
+      options: {
+        verbose: { type: 'boolean', short: 'V' },
+        hex: { type: 'boolean', short: 'x' },
+        diagram: { type: 'boolean' },
+        checksum: { type: 'boolean' },
+        filter: { type: 'string', short: 'Y' },
+        count: { type: 'string', short: 'c' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message.split('\n')[0]} (see dissect -h)`);
+  }
+  const { values, positionals } = parsed;
+  const base = {
+    tree: values.verbose ?? false,
+    hex: values.hex ?? false,
+    diagram: values.diagram ?? false,
+    checksum: values.checksum ?? false,
+    json: values.json ?? false,
+    help: values.help ?? false,
+  };
+  if (base.help) return { ...base, files: [] };
+  const filterStart = positionals.findIndex((word) => FILTER_START_WORDS.has(word.toLowerCase()));
+  const files = filterStart === -1 ? positionals : positionals.slice(0, filterStart);
+  const trailing = filterStart === -1 ? [] : positionals.slice(filterStart);
+  if (files.length === 0) throw new UsageError('no capture file given (see dissect -h)');
+  const parts = [values.filter, trailing.length > 0 ? trailing.join(' ') : undefined].filter((p): p is string => p !== undefined);
+  const filterText = parts.length === 2 ? `(${parts[0]}) and (${parts[1]})` : parts[0];
+  let filter: PacketFilter | undefined;
+  if (filterText !== undefined) {
+    try {
+      filter = parseDisplayFilter(filterText);
+    } catch (error) {
+      if (error instanceof FilterSyntaxError) throw new UsageError(`bad filter '${filterText}': ${error.message}`);
+      throw error;
+    }
+  }
+  const count = values.count === undefined ? undefined : parseNumberOption('-c', values.count, { min: 1 });
+  return { ...base, files, ...(filter ? { filter, filterText } : {}), ...(count !== undefined ? { count } : {}) };
+}

@@ -1,0 +1,277 @@
+// The RFC 1071 computation spelt out, step by step, for the checksums of a
+// packet: every 16-bit word that goes in (pseudo-header, header with its
+// checksum field taken as 0, data), the running sum, each fold of the
+// carries back into the low 16 bits, the ones' complement, and the
+// comparison with what the packet holds. It is the explanation the seed
+// example's author was missing: why the sum is folded, why it is inverted,
+// and where byte order comes in (nowhere, if you read big-endian words).
+
+import { IpProtocol } from '../wire/ipv4.ts';
+import type { DissectedPacket, IcmpLayer, Ipv4Layer, TcpLayer, UdpLayer } from './packet-model.ts';
+
+export interface ChecksumWord {
+  /** What the word is, e.g. "source port", "pseudo-header: protocol (6)". */
+  readonly label: string;
+  /** Which part of the computation it belongs to. */
+  readonly part: 'pseudo-header' | 'header' | 'data';
+  /** Byte offset in the checksummed bytes (pseudo-header words have none). */
+  readonly offset?: number;
+  /** The two bytes as summed (the checksum field as 00 00, an odd last byte padded with 00). */
+  readonly high: number;
+  readonly low: number;
+  readonly value: number;
+  /** Running sum after adding this word, unfolded. */
+  readonly sum: number;
+  /** This word is the checksum field itself, summed as zero. */
+  readonly isChecksumField?: boolean;
+  /** The last byte was alone and got a zero pad byte on the right (RFC 1071 4.1). */
+  readonly padded?: boolean;
+}
+
+export interface ChecksumFold {
+  readonly before: number;
+  readonly carry: number;
+  readonly low: number;
+  readonly after: number;
+}
+
+export interface ChecksumWalkthrough {
+  readonly title: string;
+  /** What the sum covers, in words. */
+  readonly covers: string;
+  readonly words: readonly ChecksumWord[];
+  readonly total: number;
+  readonly folds: readonly ChecksumFold[];
+  readonly folded: number;
+  /** ~folded & 0xffff: what the field should hold. */
+  readonly computed: number;
+  /** UDP sends a computed 0 as 0xffff (0 means "no checksum"). */
+  readonly transmitted: number;
+  readonly stored: number;
+  readonly matches: boolean;
+  /** Folded sum of every word with the stored checksum in place: 0xffff when the packet is right. */
+  readonly verificationSum: number;
+  /** Set when the stored value is the pseudo-header sum alone (the offload trap). */
+  readonly offloadPartialSum: boolean;
+}
+
+/** A walkthrough cannot be done: the covered bytes are not all there. */
+export interface ChecksumWalkthroughUnavailable {
+  readonly title: string;
+  readonly unavailable: string;
+}
+
+export type ChecksumExplanation = ChecksumWalkthrough | ChecksumWalkthroughUnavailable;
+
+export function isWalkthrough(e: ChecksumExplanation): e is ChecksumWalkthrough {
+  return !('unavailable' in e);
+}
+
+interface WordSource {
+  readonly label: string;
+  readonly part: ChecksumWord['part'];
+  readonly offset?: number;
+  readonly high: number;
+  readonly low: number;
+  readonly isChecksumField?: boolean;
+  readonly padded?: boolean;
+}
+
+/** Folds the carries back in, one step at a time, until 16 bits remain. */
+export function foldSteps(sum: number): { folds: ChecksumFold[]; folded: number } {
+  const folds: ChecksumFold[] = [];
+  let value = sum;
+  while (value > 0xffff) {
+    const carry = Math.floor(value / 0x10000);
+    const low = value % 0x10000;
+    const after = carry + low;
+    folds.push({ before: value, carry, low, after });
+    value = after;
+  }
+  return { folds, folded: value };
+}
+
+function walk(
+  title: string,
+  covers: string,
+  sources: WordSource[],
+  stored: number,
+  { udp = false, pseudoHeaderWords = 0 }: { udp?: boolean; pseudoHeaderWords?: number } = {},
+): ChecksumWalkthrough {
+  let sum = 0;
+  const words: ChecksumWord[] = sources.map((s) => {
+    const value = (s.high << 8) | s.low;
+    sum += value;
+    return { ...s, value, sum };
+  });
+  const { folds, folded } = foldSteps(sum);
+  const computed = ~folded & 0xffff;
+  const transmitted = udp && computed === 0 ? 0xffff : computed;
+  const verification = foldSteps(sum + stored).folded;
+  let pseudoSum = 0;
+  for (let i = 0; i < pseudoHeaderWords; i++) pseudoSum += words[i].value;
+  return {
+    title,
+    covers,
+    words,
+    total: sum,
+    folds,
+    folded,
+    computed,
+    transmitted,
+    stored,
+    matches: stored === transmitted || verification === 0xffff,
+    verificationSum: verification,
+    offloadPartialSum: pseudoHeaderWords > 0 && stored === foldSteps(pseudoSum).folded && verification !== 0xffff,
+  };
+}
+
+/** Words of `bytes` from `start`, labelled by `label(offset)`; the word at `checksumOffset` is summed as 0. */
+function wordsOf(
+  bytes: Uint8Array,
+  part: ChecksumWord['part'],
+  label: (offset: number) => string,
+  checksumOffset = -1,
+  offsetBase = 0,
+): WordSource[] {
+  const out: WordSource[] = [];
+  for (let i = 0; i < bytes.length; i += 2) {
+    const isChecksumField = i === checksumOffset;
+    const padded = i + 1 >= bytes.length;
+    out.push({
+      label: label(offsetBase + i),
+      part,
+      offset: offsetBase + i,
+      high: isChecksumField ? 0 : bytes[i],
+      low: isChecksumField || padded ? 0 : bytes[i + 1],
+      ...(isChecksumField ? { isChecksumField } : {}),
+      ...(padded ? { padded } : {}),
+    });
+  }
+  return out;
+}
+
+const IPV4_WORD_LABELS: Record<number, string> = {
+  0: 'version, IHL | DSCP, ECN',
+  2: 'total length',
+  4: 'identification',
+  6: 'flags, fragment offset',
+  8: 'time to live | protocol',
+  10: 'header checksum, taken as 0',
+  12: 'source address, first half',
+  14: 'source address, second half',
+  16: 'destination address, first half',
+  18: 'destination address, second half',
+};
+
+export function ipv4HeaderWalkthrough(ip: Ipv4Layer, header: Uint8Array, title = 'IPv4 header checksum'): ChecksumWalkthrough {
+  const sources = wordsOf(header, 'header', (o) => IPV4_WORD_LABELS[o] ?? 'options', 10);
+  return walk(title, `the ${ip.headerLength} header bytes (data is not covered)`, sources, ip.checksum.stored);
+}
+
+function icmpLabel(icmp: IcmpLayer): (offset: number) => string {
+  const kind = icmp.message.kind;
+  return (o) => {
+    if (o === 0) return 'type | code';
+    if (o === 2) return 'checksum, taken as 0';
+    if (o === 4) return kind === 'echo' || kind === 'timestamp' ? 'identifier' : 'rest of header, first half';
+    if (o === 6) return kind === 'echo' || kind === 'timestamp' ? 'sequence number' : 'rest of header, second half';
+    return kind === 'echo' || kind === 'other' ? 'data' : kind === 'timestamp' ? 'timestamps' : 'quoted datagram';
+  };
+}
+
+export function icmpWalkthrough(icmp: IcmpLayer, message: Uint8Array, title = 'ICMP checksum'): ChecksumExplanation {
+  if (icmp.checksum.status === 'unverified') return { title, unavailable: `cannot be computed: ${icmp.checksum.reason}` };
+  const sources = wordsOf(message, 'header', icmpLabel(icmp), 2).map((w) => (w.offset! >= 8 ? { ...w, part: 'data' as const } : w));
+  return walk(title, `the whole ICMP message, ${message.length} bytes (header and data; no pseudo-header)`, sources, icmp.checksum.stored);
+}
+
+function pseudoHeaderWords(ip: Uint8Array, protocol: number, length: number, lengthLabel: string): WordSource[] {
+  return [
+    { label: 'source address, first half', part: 'pseudo-header', high: ip[12], low: ip[13] },
+    { label: 'source address, second half', part: 'pseudo-header', high: ip[14], low: ip[15] },
+    { label: 'destination address, first half', part: 'pseudo-header', high: ip[16], low: ip[17] },
+    { label: 'destination address, second half', part: 'pseudo-header', high: ip[18], low: ip[19] },
+    { label: `zero | protocol (${protocol})`, part: 'pseudo-header', high: 0, low: protocol },
+    { label: `${lengthLabel} (${length})`, part: 'pseudo-header', high: length >>> 8, low: length & 0xff },
+  ];
+}
+
+const TCP_WORD_LABELS: Record<number, string> = {
+  0: 'source port',
+  2: 'destination port',
+  4: 'sequence number, high half',
+  6: 'sequence number, low half',
+  8: 'acknowledgment number, high half',
+  10: 'acknowledgment number, low half',
+  12: 'data offset, reserved, flags',
+  14: 'window',
+  16: 'checksum, taken as 0',
+  18: 'urgent pointer',
+};
+
+/** `ipHeader`: the IPv4 header the segment came in (its addresses feed the pseudo-header). */
+export function tcpWalkthrough(tcp: TcpLayer, ipHeader: Uint8Array, segment: Uint8Array, title = 'TCP checksum'): ChecksumExplanation {
+  if (tcp.checksum.status === 'unverified') return { title, unavailable: `cannot be computed: ${tcp.checksum.reason}` };
+  const headerLength = tcp.segment.headerLength;
+  const pseudo = pseudoHeaderWords(ipHeader, IpProtocol.TCP, segment.length, 'TCP length');
+  const body = wordsOf(segment, 'header', (o) => TCP_WORD_LABELS[o] ?? (o < headerLength ? 'options' : 'data'), 16).map((w) =>
+    w.offset! >= headerLength ? { ...w, part: 'data' as const } : w,
+  );
+  return walk(
+    title,
+    `a 12-byte pseudo-header (addresses, protocol, TCP length) and the whole segment, ${segment.length} bytes`,
+    [...pseudo, ...body],
+    tcp.checksum.stored,
+    { pseudoHeaderWords: pseudo.length },
+  );
+}
+
+export function udpWalkthrough(udp: UdpLayer, ipHeader: Uint8Array, datagram: Uint8Array, title = 'UDP checksum'): ChecksumExplanation {
+  if (udp.checksum.status === 'unverified') return { title, unavailable: `cannot be computed: ${udp.checksum.reason}` };
+  if (udp.checksum.status === 'not-present') return { title, unavailable: 'the sender sent none (0x0000 means "no checksum" in UDP over IPv4)' };
+  const labels: Record<number, string> = { 0: 'source port', 2: 'destination port', 4: 'length', 6: 'checksum, taken as 0' };
+  const pseudo = pseudoHeaderWords(ipHeader, IpProtocol.UDP, udp.header.length, 'UDP length');
+  const body = wordsOf(datagram, 'header', (o) => labels[o] ?? 'data', 6).map((w) => (w.offset! >= 8 ? { ...w, part: 'data' as const } : w));
+  return walk(
+    title,
+    `a 12-byte pseudo-header (addresses, protocol, UDP length) and the whole datagram, ${datagram.length} bytes`,
+    [...pseudo, ...body],
+    udp.checksum.stored,
+    { udp: true, pseudoHeaderWords: pseudo.length },
+  );
+}
+
+/**
+ * Every checksum in a packet, outermost first: the IPv4 header, then ICMP,
+ * TCP or UDP; for an ICMP error also the quoted datagram's IPv4 header and,
+ * when quoted whole, its transport checksum.
+ */
+export function packetChecksumExplanations(packet: DissectedPacket): ChecksumExplanation[] {
+  const ip = packet.ipv4;
+  if (!ip) return [];
+  return datagramExplanations(packet.data, ip, packet, '');
+}
+
+function datagramExplanations(
+  data: Uint8Array,
+  ip: Ipv4Layer,
+  layers: { readonly icmp?: IcmpLayer; readonly tcp?: TcpLayer; readonly udp?: UdpLayer },
+  prefix: string,
+): ChecksumExplanation[] {
+  const header = data.subarray(ip.offset, ip.offset + ip.headerLength);
+  const end = ip.offset + ip.packet.totalLength - ip.missingLength;
+  const out: ChecksumExplanation[] = [ipv4HeaderWalkthrough(ip, header, `${prefix}IPv4 header checksum`)];
+  if (layers.icmp) {
+    const icmp = layers.icmp;
+    out.push(icmpWalkthrough(icmp, data.subarray(icmp.offset, icmp.offset + icmp.length), `${prefix}ICMP checksum`));
+    if (icmp.quoted) out.push(...datagramExplanations(data, icmp.quoted.ip, icmp.quoted, 'Quoted '));
+  }
+  if (layers.tcp) out.push(tcpWalkthrough(layers.tcp, header, data.subarray(layers.tcp.offset, end), `${prefix}TCP checksum`));
+  if (layers.udp) {
+    const udp = layers.udp;
+    const datagram = data.subarray(udp.offset, Math.min(end, udp.offset + udp.header.length));
+    out.push(udpWalkthrough(udp, header, datagram, `${prefix}UDP checksum`));
+  }
+  return out;
+}

@@ -1,0 +1,198 @@
+// What dissect knows about one captured frame, layer by layer: the decoded
+// fields (the wire codecs' own types), where each layer sits in the frame,
+// the verdict on every checksum, and what the capture-wide trackers (TCP
+// conversations, echo request/reply pairs) add. Renderers (summary line,
+// field tree, JSON, diagrams, checksum walkthroughs) all read this one model.
+import type { ParsedIcmpMessage, QuotedTransport } from '../wire/icmp.ts';
+import type { Ipv4Packet } from '../wire/ipv4.ts';
+import type { LinkFrame } from '../wire/link-type.ts';
+import type { ParseError } from '../wire/parse-result.ts';
+import type { ParsedTcpSegment } from '../wire/tcp.ts';
+import type { ArpPacket } from './arp-packet.ts';
+import type { UdpHeader } from './udp-header.ts';
+
+/**
+ * correct / incorrect: verified. unverified: the bytes it covers are not all
+ * in the capture (snaplen, a short quote). not-present: UDP's checksum 0.
+ */
+export type ChecksumStatus = 'correct' | 'incorrect' | 'unverified' | 'not-present';
+
+export interface ChecksumCheck {
+  /** The value in the packet. */
+  readonly stored: number;
+  readonly status: ChecksumStatus;
+  /** What the field should hold; set when verified. */
+  readonly expected?: number;
+  /**
+   * The stored value is the pseudo-header sum alone (folded, not
+   * complemented): the checksum-offload trap. The capture was taken on the
+   * sending host before the NIC finished the checksum; on the wire it is right.
+   */
+  readonly offloadPartialSum?: boolean;
+  /** Why it could not be verified. */
+  readonly reason?: string;
+}
+
+export interface FrameLayer {
+  /** 1-based, per file. */
+  readonly number: number;
+  readonly timestampSeconds: number;
+  readonly timestampFraction: number;
+  readonly fractionsPerSecond: number;
+  /** The sub-second part in nanoseconds. */
+  readonly nanoseconds: number;
+  /** Nanoseconds since the first frame of the file (exact below 104 days). */
+  readonly relativeNs: number;
+  readonly capturedLength: number;
+  readonly originalLength: number;
+  readonly linkType: number;
+  readonly interfaceIndex: number;
+}
+
+export interface LinkLayer {
+  readonly frame: LinkFrame;
+  readonly headerLength: number;
+}
+
+export interface Ipv4Layer {
+  /** Byte offset of the IPv4 header in the frame. */
+  readonly offset: number;
+  readonly packet: Ipv4Packet;
+  readonly headerLength: number;
+  readonly checksum: ChecksumCheck;
+  /** Bytes of the datagram the capture (or the quote) lacks. */
+  readonly missingLength: number;
+  /** MF set or a non-zero fragment offset: the transport header is not (all) here. */
+  readonly isFragment: boolean;
+}
+
+/** The "Timestamp from icmp data" Wireshark finds at the start of echo data. */
+export interface EchoDataTimestamp {
+  readonly seconds: number;
+  readonly microseconds: number;
+  readonly littleEndian: boolean;
+  /** Frame time minus this timestamp, in nanoseconds. */
+  readonly relativeNs: number;
+}
+
+export interface IcmpLayer {
+  readonly offset: number;
+  /** ICMP bytes present in the capture. */
+  readonly length: number;
+  readonly message: ParsedIcmpMessage;
+  readonly checksum: ChecksumCheck;
+  /** The datagram an error message quotes, dissected as far as it goes. */
+  readonly quoted?: QuotedDatagramLayers;
+  readonly echoTimestamp?: EchoDataTimestamp;
+  /** Offset (from the ICMP header) and length of the bytes Wireshark shows as "Data". */
+  readonly dataOffset: number;
+  readonly dataLength: number;
+  /** For an echo reply: the frame of its request and the time between them. */
+  readonly requestFrame?: number;
+  readonly responseTimeNs?: number;
+}
+
+export interface QuotedDatagramLayers {
+  readonly ip: Ipv4Layer;
+  readonly icmp?: IcmpLayer;
+  readonly tcp?: TcpLayer;
+  readonly udp?: UdpLayer;
+  /** Ports (and TCP sequence) even when the quote is too short for a whole header. */
+  readonly transport?: QuotedTransport;
+}
+
+/** What the TCP tracker adds: Wireshark's stream index, relative numbers and window scaling. */
+export interface TcpConversationView {
+  readonly stream: number;
+  readonly relativeSeq: number;
+  /** Relative when the other side's ISN is known, else the raw field. */
+  readonly relativeAck: number;
+  readonly ackIsRelative: boolean;
+  readonly nextRelativeSeq: number;
+  /** Shift count in use: >= 0, or -1 unknown (no SYN seen), -2 no scaling (a SYN lacked the option). */
+  readonly windowScale: number;
+  /** The window in bytes after scaling (SYNs are never scaled). */
+  readonly calculatedWindow: number;
+}
+
+export interface TcpLayer {
+  readonly offset: number;
+  readonly segment: ParsedTcpSegment;
+  readonly checksum: ChecksumCheck;
+  /** TCP data length by the IP header (what Wireshark calls Len), captured or not. */
+  readonly payloadLength: number;
+  /** Absent for a quoted segment: quotes are not part of a conversation. */
+  readonly conversation?: TcpConversationView;
+}
+
+export interface UdpLayer {
+  readonly offset: number;
+  readonly header: UdpHeader;
+  readonly checksum: ChecksumCheck;
+  readonly payloadLength: number;
+}
+
+export interface ArpLayer {
+  readonly offset: number;
+  readonly packet: ArpPacket;
+}
+
+export interface DissectedPacket {
+  readonly frame: FrameLayer;
+  /** The frame bytes: a view that is valid only while the packet is being handled. */
+  readonly data: Uint8Array;
+  readonly link?: LinkLayer;
+  readonly ipv4?: Ipv4Layer;
+  readonly icmp?: IcmpLayer;
+  readonly tcp?: TcpLayer;
+  readonly udp?: UdpLayer;
+  readonly arp?: ArpLayer;
+  /** Truncated or malformed layers, outermost first; dissection stops at the first hard failure. */
+  readonly problems: readonly ParseError[];
+}
+
+/**
+ * What a summary line (and a filter) needs of a packet: a subset of
+ * DissectedPacket with the same shape, so a full DissectedPacket is one. The
+ * summary fast path (CaptureDissector.summarize) builds just this for the
+ * common well-formed packets, skipping what only the tree, JSON and
+ * diagrams read.
+ */
+export interface SummaryView {
+  readonly frame: Pick<FrameLayer, 'number' | 'relativeNs' | 'originalLength' | 'linkType' | 'fractionsPerSecond'>;
+  readonly problems: readonly ParseError[];
+  readonly link?: LinkLayer;
+  readonly arp?: ArpLayer;
+  readonly ipv4?: {
+    readonly packet: Pick<Ipv4Packet, 'source' | 'destination' | 'ttl' | 'protocol' | 'fragmentOffset' | 'identification'>;
+    readonly isFragment: boolean;
+    readonly checksum: SummaryChecksum;
+  };
+  readonly icmp?: {
+    readonly message: IcmpSummaryMessage;
+    readonly requestFrame?: number;
+    readonly checksum: SummaryChecksum;
+  };
+  readonly tcp?: {
+    readonly segment: Pick<
+      ParsedTcpSegment,
+      'sourcePort' | 'destinationPort' | 'sequenceNumber' | 'acknowledgmentNumber' | 'flags' | 'reserved' | 'window' | 'urgentPointer' | 'options'
+    >;
+    readonly conversation?: TcpConversationView;
+    readonly payloadLength: number;
+    readonly checksum: SummaryChecksum;
+  };
+  readonly udp?: {
+    readonly header: Pick<UdpHeader, 'sourcePort' | 'destinationPort'>;
+    readonly payloadLength: number;
+    readonly checksum: SummaryChecksum;
+  };
+}
+
+export type SummaryChecksum = Pick<ChecksumCheck, 'status' | 'offloadPartialSum'>;
+
+/** The ICMP fields a summary line shows, for any message kind. */
+export type IcmpSummaryMessage =
+  | { readonly kind: 'echo' | 'timestamp'; readonly type: number; readonly code: number; readonly identifier: number; readonly sequence: number }
+  | { readonly kind: 'other'; readonly type: number; readonly code: number; readonly restOfHeader: Uint8Array }
+  | { readonly kind: Exclude<ParsedIcmpMessage['kind'], 'echo' | 'timestamp' | 'other'>; readonly type: number; readonly code: number };

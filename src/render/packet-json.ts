@@ -1,0 +1,222 @@
+// dissect --json: one plain object per packet, for scripts. Numbers stay
+// numbers (ports, seq/ack raw and relative, checksums), byte strings are
+// lower-case hex, names are Wireshark's. Field names follow the lab's codecs
+// (camelCase, spelt out), not Wireshark's filter names.
+
+import type {
+  ChecksumCheck,
+  DissectedPacket,
+  IcmpLayer,
+  Ipv4Layer,
+  QuotedDatagramLayers,
+  TcpLayer,
+  UdpLayer,
+} from '../dissection/packet-model.ts';
+import { wiresharkIcmpCodeName, wiresharkIcmpTypeName } from '../dissection/wireshark-names.ts';
+import { linkTypeName } from '../wire/link-type.ts';
+import { formatSllAddress } from '../wire/linux-sll.ts';
+import type { TcpOption } from '../wire/tcp.ts';
+import { formatEpoch, formatSecondsNs } from './capture-time.ts';
+import { hexString } from './hex-dump.ts';
+import { packetColumns, swap16, tcpFlagList } from './packet-summary.ts';
+
+type Json = Record<string, unknown>;
+
+function checksumJson(check: ChecksumCheck): Json {
+  return {
+    value: check.stored,
+    status: check.status,
+    ...(check.expected !== undefined ? { expected: check.expected } : {}),
+    ...(check.offloadPartialSum ? { offloadPartialSum: true } : {}),
+    ...(check.reason ? { reason: check.reason } : {}),
+  };
+}
+
+function ipv4Json(ip: Ipv4Layer): Json {
+  const p = ip.packet;
+  return {
+    version: p.version,
+    headerLength: ip.headerLength,
+    dscp: p.dscp,
+    ecn: p.ecn,
+    totalLength: p.totalLength,
+    identification: p.identification,
+    flags: { ...p.flags },
+    fragmentOffset: p.fragmentOffset,
+    ttl: p.ttl,
+    protocol: p.protocol,
+    checksum: checksumJson(ip.checksum),
+    source: p.source,
+    destination: p.destination,
+    options: hexString(p.options),
+    ...(ip.missingLength > 0 ? { missingLength: ip.missingLength } : {}),
+    ...(ip.isFragment ? { fragment: true } : {}),
+  };
+}
+
+function optionJson(option: TcpOption): Json {
+  switch (option.kind) {
+    case 'unknown':
+      return { kind: 'unknown', type: option.type, data: hexString(option.data) };
+    case 'raw':
+      return { kind: 'raw', bytes: hexString(option.bytes) };
+    case 'sack':
+      return { kind: 'sack', blocks: option.blocks.map((b) => ({ ...b })) };
+    default:
+      return { ...option };
+  }
+}
+
+function tcpJson(tcp: TcpLayer): Json {
+  const s = tcp.segment;
+  const c = tcp.conversation;
+  return {
+    sourcePort: s.sourcePort,
+    destinationPort: s.destinationPort,
+    ...(c ? { stream: c.stream } : {}),
+    sequenceNumber: s.sequenceNumber,
+    acknowledgmentNumber: s.acknowledgmentNumber,
+    ...(c ? { relativeSequenceNumber: c.relativeSeq, relativeAcknowledgmentNumber: c.relativeAck, nextRelativeSequenceNumber: c.nextRelativeSeq } : {}),
+    dataOffset: s.dataOffset,
+    headerLength: s.headerLength,
+    reserved: s.reserved,
+    flags: s.flags,
+    flagNames: tcpFlagList(s.flags, s.reserved).split(', ').filter((n) => n !== '<None>'),
+    window: s.window,
+    ...(c ? { calculatedWindow: c.calculatedWindow, windowScale: c.windowScale } : {}),
+    checksum: checksumJson(tcp.checksum),
+    urgentPointer: s.urgentPointer,
+    options: s.options.map(optionJson),
+    payloadLength: tcp.payloadLength,
+  };
+}
+
+function udpJson(udp: UdpLayer): Json {
+  const h = udp.header;
+  return {
+    sourcePort: h.sourcePort,
+    destinationPort: h.destinationPort,
+    length: h.length,
+    checksum: checksumJson(udp.checksum),
+    payloadLength: udp.payloadLength,
+  };
+}
+
+function quotedJson(q: QuotedDatagramLayers): Json {
+  return {
+    ipv4: ipv4Json(q.ip),
+    ...(q.icmp ? { icmp: icmpJson(q.icmp) } : {}),
+    ...(q.tcp ? { tcp: tcpJson(q.tcp) } : {}),
+    ...(q.udp ? { udp: udpJson(q.udp) } : {}),
+    ...(!q.icmp && !q.tcp && !q.udp && q.transport ? { transport: { ...q.transport } } : {}),
+  };
+}
+
+function icmpJson(icmp: IcmpLayer): Json {
+  const m = icmp.message;
+  const codeName = wiresharkIcmpCodeName(m.type, m.code);
+  const json: Json = {
+    type: m.type,
+    typeName: wiresharkIcmpTypeName(m.type),
+    code: m.code,
+    ...(codeName ? { codeName } : {}),
+    checksum: checksumJson(icmp.checksum),
+  };
+  switch (m.kind) {
+    case 'echo':
+    case 'timestamp':
+      Object.assign(json, {
+        identifier: m.identifier,
+        identifierLe: swap16(m.identifier),
+        sequence: m.sequence,
+        sequenceLe: swap16(m.sequence),
+      });
+      if (m.kind === 'timestamp') {
+        Object.assign(json, { originateTimestamp: m.originateTimestamp, receiveTimestamp: m.receiveTimestamp, transmitTimestamp: m.transmitTimestamp });
+      }
+      break;
+    case 'destination-unreachable':
+      Object.assign(json, { unused: m.unused, nextHopMtu: m.nextHopMtu });
+      break;
+    case 'time-exceeded':
+    case 'source-quench':
+      json.unused = m.unused;
+      break;
+    case 'redirect':
+      json.gateway = m.gateway;
+      break;
+    case 'parameter-problem':
+      Object.assign(json, { pointer: m.pointer, unused: m.unused });
+      break;
+    case 'other':
+      json.restOfHeader = hexString(m.restOfHeader);
+      break;
+  }
+  if (icmp.echoTimestamp) {
+    const t = icmp.echoTimestamp;
+    json.dataTimestamp = { seconds: t.seconds, microseconds: t.microseconds, littleEndian: t.littleEndian };
+  }
+  json.dataLength = icmp.dataLength;
+  if (icmp.requestFrame !== undefined) Object.assign(json, { requestFrame: icmp.requestFrame, responseTimeNs: icmp.responseTimeNs });
+  if (icmp.quoted) json.quoted = quotedJson(icmp.quoted);
+  return json;
+}
+
+function linkJson(packet: DissectedPacket): Json | undefined {
+  const link = packet.link?.frame;
+  if (!link) return undefined;
+  switch (link.kind) {
+    case 'ethernet':
+      return {
+        type: 'ethernet',
+        source: link.header.source,
+        destination: link.header.destination,
+        etherType: link.header.etherType,
+        vlanTags: link.header.vlanTags.map((t) => ({ ...t })),
+      };
+    case 'linux-sll':
+    case 'linux-sll2':
+      return {
+        type: link.kind,
+        packetType: link.header.packetType,
+        arphrdType: link.header.arphrdType,
+        address: formatSllAddress(link.header),
+        protocol: link.header.protocol,
+        ...(link.kind === 'linux-sll2' ? { interfaceIndex: link.header.interfaceIndex } : {}),
+      };
+    case 'null':
+    case 'loop':
+      return { type: link.kind, family: link.header.family };
+    case 'raw':
+      return { type: 'raw', ipVersion: link.ipVersion };
+    case 'unknown':
+      return { type: 'unknown', linkType: link.linkType };
+  }
+}
+
+export function packetJson(packet: DissectedPacket, { file, digits, hex = false }: { file?: string; digits: number; hex?: boolean }): Json {
+  const f = packet.frame;
+  const columns = packetColumns(packet);
+  const link = linkJson(packet);
+  return {
+    ...(file !== undefined ? { file } : {}),
+    number: f.number,
+    time: formatSecondsNs(f.relativeNs, digits),
+    epochTime: formatEpoch(f.timestampSeconds, f.nanoseconds),
+    frameLength: f.originalLength,
+    capturedLength: f.capturedLength,
+    linkType: linkTypeName(f.linkType),
+    protocol: columns.protocol,
+    source: columns.source,
+    destination: columns.destination,
+    info: columns.info,
+    problems: packet.problems.map((p) => ({ kind: p.kind, layer: p.layer, message: p.message })),
+    ...(link ? { link } : {}),
+    ...(packet.arp ? { arp: { ...packet.arp.packet } } : {}),
+    ...(packet.ipv4 ? { ipv4: ipv4Json(packet.ipv4) } : {}),
+    ...(packet.icmp ? { icmp: icmpJson(packet.icmp) } : {}),
+    ...(packet.tcp ? { tcp: tcpJson(packet.tcp) } : {}),
+    ...(packet.udp ? { udp: udpJson(packet.udp) } : {}),
+    ...(hex ? { bytes: hexString(packet.data) } : {}),
+  };
+}
