@@ -1,0 +1,363 @@
+// craft's command line: the protocol, then any header field by name. Numbers
+// take decimal, 0x hex, 0o or 0b; a field given is used exactly as given,
+// even when wrong (a checksum, a length, a data offset). TCP options go into
+// the header in the order they appear on the command line.
+
+import { parseArgs } from 'node:util';
+import { type CraftLinkType, type CraftRequest, type CraftedIpv4Fields } from '../crafting/craft-request.ts';
+import { packStructArguments, StructArgumentError, type PackedStruct } from '../crafting/struct-values.ts';
+import { IcmpType, patternFill } from '../wire/icmp.ts';
+import { parseIpv4Address } from '../wire/ipv4-address.ts';
+import { TcpFlag, type TcpOption } from '../wire/tcp.ts';
+import { parseNumberOption, UsageError } from './run-cli.ts';
+
+export const CRAFT_USAGE = `Usage: craft icmp|tcp [fields] [views] [-w FILE] [--send HOST [--hdrincl] [--wait S]]
+
+Builds one packet from its fields and shows it (the field tree by default).
+Numbers: decimal, 0x.. hex, 0o.., 0b... A field you give is kept as given,
+even a wrong checksum or length; the rest are computed.
+
+IPv4:   --src ADDR  --dst ADDR (default: the --send host, else 127.0.0.1)
+        --ttl N (64)  --ip-id N (0)  --tos N (0)  --df  --ip-flags N  --frag-offset N
+        --ip-checksum N  --ip-length N
+ICMP:   --type N|echo-request|echo-reply|timestamp|... (echo-request)  --code N (0)
+        --id N (0)  --seq N (0)  --checksum N
+        data: --payload TEXT | --payload-hex HEX | --pattern HEX [--size N] | --size N
+              | --struct FORMAT VALUE...   (Python struct format, e.g. --struct '!QQ' 0x48656c6c6f 0x20776f726c6421)
+TCP:    --sport N (40000)  --dport N (80)  --seq N (0)  --ack N (0)  --flags SA|syn,ack|0x12 (S)
+        --window N (64240)  --urg N (0)  --data-offset N  --reserved N  --checksum N
+        options, in the order given: --mss N  --wscale N  --sackok  --ts VAL[:ECR]  --nop  --eol
+        data: --data TEXT | --data-hex HEX
+Views:  -V (tree; the default when no other view is asked for)  -x  --diagram  --json
+        --checksum (not followed by a number: the RFC 1071 walkthrough, as in dissect)
+Output: -w FILE [--link raw|ethernet]   write the packet (and with --send the answer) to a pcap
+Send:   --send HOST   through a raw socket (root or CAP_NET_RAW); the kernel builds the IPv4 header
+        --hdrincl     build the IPv4 header here and send it with IP_HDRINCL
+        --wait S      seconds to wait for the answer (2): an echo reply with the same id/seq, a TCP
+                      segment from HOST:dport to our sport, or an ICMP error quoting the packet
+`;
+
+export interface CraftOptions {
+  readonly request: CraftRequest;
+  /** The --dst given, or undefined when it comes from --send (resolved later) or defaults. */
+  readonly destinationGiven: boolean;
+  readonly sourceGiven: boolean;
+  readonly views: { readonly tree: boolean; readonly hex: boolean; readonly diagram: boolean; readonly checksum: boolean };
+  readonly json: boolean;
+  readonly write?: string;
+  readonly link: CraftLinkType;
+  readonly send?: string;
+  readonly headerIncluded: boolean;
+  readonly waitMs: number;
+}
+
+export type CraftArguments = { readonly help: true } | ({ readonly help: false } & CraftOptions);
+
+const OPTIONS = {
+  src: { type: 'string' },
+  dst: { type: 'string' },
+  ttl: { type: 'string' },
+  'ip-id': { type: 'string' },
+  tos: { type: 'string' },
+  df: { type: 'boolean' },
+  'ip-flags': { type: 'string' },
+  'frag-offset': { type: 'string' },
+  'ip-checksum': { type: 'string' },
+  'ip-length': { type: 'string' },
+  type: { type: 'string' },
+  code: { type: 'string' },
+  id: { type: 'string' },
+  seq: { type: 'string' },
+  checksum: { type: 'string' },
+  payload: { type: 'string' },
+  'payload-hex': { type: 'string' },
+  pattern: { type: 'string' },
+  size: { type: 'string' },
+  struct: { type: 'string' },
+  sport: { type: 'string' },
+  dport: { type: 'string' },
+  ack: { type: 'string' },
+  flags: { type: 'string' },
+  window: { type: 'string' },
+  urg: { type: 'string' },
+  'data-offset': { type: 'string' },
+  reserved: { type: 'string' },
+  mss: { type: 'string' },
+  wscale: { type: 'string' },
+  sackok: { type: 'boolean' },
+  ts: { type: 'string' },
+  nop: { type: 'boolean' },
+  eol: { type: 'boolean' },
+  data: { type: 'string' },
+  'data-hex': { type: 'string' },
+  verbose: { type: 'boolean', short: 'V' },
+  hex: { type: 'boolean', short: 'x' },
+  diagram: { type: 'boolean' },
+  'show-checksum': { type: 'boolean' },
+  json: { type: 'boolean' },
+  write: { type: 'string', short: 'w' },
+  link: { type: 'string' },
+  send: { type: 'string' },
+  hdrincl: { type: 'boolean' },
+  wait: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const ICMP_ONLY = ['type', 'code', 'payload', 'payload-hex', 'pattern', 'size', 'struct'] as const;
+const TCP_ONLY = ['sport', 'dport', 'ack', 'flags', 'window', 'urg', 'data-offset', 'reserved', 'mss', 'wscale', 'sackok', 'ts', 'nop', 'eol', 'data', 'data-hex'] as const;
+
+const ICMP_TYPE_NAMES: Record<string, number> = {
+  'echo-reply': IcmpType.EchoReply,
+  reply: IcmpType.EchoReply,
+  unreachable: IcmpType.DestinationUnreachable,
+  'destination-unreachable': IcmpType.DestinationUnreachable,
+  'source-quench': IcmpType.SourceQuench,
+  redirect: IcmpType.Redirect,
+  'echo-request': IcmpType.EchoRequest,
+  echo: IcmpType.EchoRequest,
+  request: IcmpType.EchoRequest,
+  'time-exceeded': IcmpType.TimeExceeded,
+  'parameter-problem': IcmpType.ParameterProblem,
+  timestamp: IcmpType.Timestamp,
+  'timestamp-reply': IcmpType.TimestampReply,
+  'address-mask-request': IcmpType.AddressMaskRequest,
+  'address-mask-reply': IcmpType.AddressMaskReply,
+};
+
+/** An unsigned field value: decimal, 0x, 0o or 0b, within `bits` bits. */
+export function parseFieldValue(name: string, text: string, bits: number): number {
+  const trimmed = text.trim();
+  if (!/^(0x[0-9a-f]+|0o[0-7]+|0b[01]+|\d+)$/i.test(trimmed)) throw new UsageError(`--${name}: '${text}' is not a number`);
+  const value = Number(trimmed);
+  const max = 2 ** bits - 1;
+  if (!Number.isSafeInteger(value) || value > max) throw new UsageError(`--${name}: ${text} does not fit in ${bits} bits (0..${max})`);
+  return value;
+}
+
+export function parseHexBytes(name: string, text: string): Uint8Array {
+  const clean = text.replace(/^0x/i, '').replace(/[\s:]/g, '');
+  if (!/^([0-9a-f]{2})*$/i.test(clean)) throw new UsageError(`--${name}: '${text}' is not hex bytes (two digits a byte, e.g. 48656c6c6f)`);
+  return Uint8Array.from(clean.match(/../g) ?? [], (pair) => parseInt(pair, 16));
+}
+
+const FLAG_LETTERS: Record<string, number> = {
+  F: TcpFlag.FIN,
+  S: TcpFlag.SYN,
+  R: TcpFlag.RST,
+  P: TcpFlag.PSH,
+  A: TcpFlag.ACK,
+  '.': TcpFlag.ACK,
+  U: TcpFlag.URG,
+  E: TcpFlag.ECE,
+  C: TcpFlag.CWR,
+  N: TcpFlag.NS,
+};
+const FLAG_NAMES: Record<string, number> = {
+  fin: TcpFlag.FIN,
+  syn: TcpFlag.SYN,
+  rst: TcpFlag.RST,
+  psh: TcpFlag.PSH,
+  ack: TcpFlag.ACK,
+  urg: TcpFlag.URG,
+  ece: TcpFlag.ECE,
+  cwr: TcpFlag.CWR,
+  ns: TcpFlag.NS,
+  ae: TcpFlag.AE,
+};
+
+/** "SA", "syn,ack", "0x12", "none": the 9-bit flags value. */
+export function parseTcpFlags(text: string): number {
+  if (/^(none|0)$/i.test(text)) return 0;
+  if (/^(0x[0-9a-f]+|0b[01]+|\d+)$/i.test(text)) return parseFieldValue('flags', text, 9);
+  if (/[,]/.test(text) || /^[a-z]{2,}$/i.test(text) && FLAG_NAMES[text.toLowerCase()] !== undefined) {
+    let flags = 0;
+    for (const name of text.split(/[,+|]/)) {
+      const bit = FLAG_NAMES[name.trim().toLowerCase()];
+      if (bit === undefined) throw new UsageError(`--flags: unknown flag '${name}' (fin, syn, rst, psh, ack, urg, ece, cwr, ns/ae)`);
+      flags |= bit;
+    }
+    return flags;
+  }
+  let flags = 0;
+  for (const letter of text) {
+    const bit = FLAG_LETTERS[letter.toUpperCase()] ?? FLAG_LETTERS[letter];
+    if (bit === undefined) throw new UsageError(`--flags: unknown flag letter '${letter}' (F S R P A U E C N, or names like syn,ack)`);
+    flags |= bit;
+  }
+  return flags;
+}
+
+function checkAddress(name: string, text: string): string {
+  try {
+    parseIpv4Address(text);
+  } catch {
+    throw new UsageError(`--${name}: '${text}' is not an IPv4 address`);
+  }
+  return text;
+}
+
+/**
+ * `--checksum` is both a field (--checksum 0xdead) and, as in dissect, the
+ * walkthrough view (--checksum alone): followed by a number it is the field.
+ */
+function separateChecksumView(args: readonly string[]): string[] {
+  return args.map((arg, i) => (arg === '--checksum' && !/^(0x[0-9a-f]+|0o[0-7]+|0b[01]+|\d+)$/i.test(args[i + 1] ?? '') ? '--show-checksum' : arg));
+}
+
+export function parseCraftArguments(args: readonly string[]): CraftArguments {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: separateChecksumView(args), options: OPTIONS, allowPositionals: true, tokens: true });
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message.split('\n')[0]} (see craft -h)`);
+  }
+  const { values, positionals, tokens } = parsed;
+  if (values.help) return { help: true };
+  const protocol = positionals[0];
+  if (protocol !== 'icmp' && protocol !== 'tcp') {
+    throw new UsageError(protocol === undefined ? 'say which packet: craft icmp ... or craft tcp ... (see craft -h)' : `unknown packet kind '${protocol}': icmp or tcp`);
+  }
+  const extra = positionals.slice(1);
+  const given = (name: keyof typeof OPTIONS) => values[name] !== undefined;
+  for (const name of protocol === 'icmp' ? TCP_ONLY : ICMP_ONLY) {
+    if (given(name)) throw new UsageError(`--${name} is for ${protocol === 'icmp' ? 'tcp' : 'icmp'} packets`);
+  }
+  if (extra.length > 0 && !given('struct')) throw new UsageError(`unexpected argument '${extra[0]}' (values follow --struct FORMAT)`);
+
+  const num = (name: keyof typeof OPTIONS, bits: number, fallback: number): number => {
+    const text = values[name];
+    return typeof text === 'string' ? parseFieldValue(name, text, bits) : fallback;
+  };
+  const optionalNum = (name: keyof typeof OPTIONS, bits: number): number | undefined => {
+    const text = values[name];
+    return typeof text === 'string' ? parseFieldValue(name, text, bits) : undefined;
+  };
+
+  const ipIdName = protocol === 'tcp' && given('id') && !given('ip-id') ? 'id' : 'ip-id';
+  let ipFlags = num('ip-flags', 3, 0);
+  if (values.df) ipFlags |= 2;
+  const ip: CraftedIpv4Fields = {
+    source: values.src !== undefined ? checkAddress('src', values.src) : '127.0.0.1',
+    destination: values.dst !== undefined ? checkAddress('dst', values.dst) : '127.0.0.1',
+    ttl: num('ttl', 8, 64),
+    identification: num(ipIdName, 16, 0),
+    tos: num('tos', 8, 0),
+    flags: ipFlags,
+    fragmentOffset: num('frag-offset', 13, 0),
+    checksum: optionalNum('ip-checksum', 16),
+    totalLength: optionalNum('ip-length', 16),
+  };
+
+  let request: CraftRequest;
+  if (protocol === 'icmp') {
+    const sources = ['payload', 'payload-hex', 'pattern', 'struct'].filter((n) => given(n as keyof typeof OPTIONS));
+    if (sources.length > 1) throw new UsageError(`give one of --payload, --payload-hex, --pattern, --struct (got ${sources.map((s) => `--${s}`).join(', ')})`);
+    let payload: Uint8Array = new Uint8Array(0);
+    let struct: PackedStruct | undefined;
+    if (values.payload !== undefined) payload = new TextEncoder().encode(values.payload);
+    else if (values['payload-hex'] !== undefined) payload = parseHexBytes('payload-hex', values['payload-hex']);
+    else if (values.struct !== undefined) {
+      try {
+        struct = packStructArguments(values.struct, extra);
+      } catch (error) {
+        if (error instanceof StructArgumentError) throw new UsageError(`--struct: ${error.message}`);
+        throw error;
+      }
+      payload = struct.bytes;
+    }
+    if (values.size !== undefined) {
+      const size = parseNumberOption('--size', values.size, { min: 0, max: 65507 });
+      if (values.pattern !== undefined) payload = patternFill(parseHexBytes('pattern', values.pattern), size);
+      else if (sources.length === 0) payload = new Uint8Array(size);
+      else throw new UsageError('--size goes with --pattern (or alone, for zero bytes)');
+    } else if (values.pattern !== undefined) {
+      payload = parseHexBytes('pattern', values.pattern);
+    }
+    let type: number = IcmpType.EchoRequest;
+    if (values.type !== undefined) {
+      const named = ICMP_TYPE_NAMES[values.type.toLowerCase()];
+      type = named ?? parseFieldValue('type', values.type, 8);
+    }
+    request = {
+      protocol: 'icmp',
+      ip,
+      type,
+      code: num('code', 8, 0),
+      identifier: num('id', 16, 0),
+      sequence: num('seq', 16, 0),
+      checksum: optionalNum('checksum', 16),
+      payload,
+      ...(struct ? { struct } : {}),
+    };
+  } else {
+    if (given('data') && given('data-hex')) throw new UsageError('give --data or --data-hex, not both');
+    const payload =
+      values.data !== undefined ? new TextEncoder().encode(values.data) : values['data-hex'] !== undefined ? parseHexBytes('data-hex', values['data-hex']) : new Uint8Array(0);
+    const options: TcpOption[] = [];
+    for (const token of tokens) {
+      if (token.kind !== 'option') continue;
+      const text = token.value ?? '';
+      switch (token.name) {
+        case 'mss':
+          options.push({ kind: 'mss', value: parseFieldValue('mss', text, 16) });
+          break;
+        case 'wscale':
+          options.push({ kind: 'window-scale', shift: parseFieldValue('wscale', text, 8) });
+          break;
+        case 'sackok':
+          options.push({ kind: 'sack-permitted' });
+          break;
+        case 'ts': {
+          const [value, echoReply = '0'] = text.split(':');
+          options.push({ kind: 'timestamps', value: parseFieldValue('ts', value, 32), echoReply: parseFieldValue('ts', echoReply, 32) });
+          break;
+        }
+        case 'nop':
+          options.push({ kind: 'nop' });
+          break;
+        case 'eol':
+          options.push({ kind: 'eol' });
+          break;
+      }
+    }
+    request = {
+      protocol: 'tcp',
+      ip,
+      sourcePort: num('sport', 16, 40000),
+      destinationPort: num('dport', 16, 80),
+      sequenceNumber: num('seq', 32, 0),
+      acknowledgmentNumber: num('ack', 32, 0),
+      flags: values.flags !== undefined ? parseTcpFlags(values.flags) : TcpFlag.SYN,
+      window: num('window', 16, 64240),
+      urgentPointer: num('urg', 16, 0),
+      reserved: num('reserved', 3, 0),
+      dataOffset: optionalNum('data-offset', 4),
+      checksum: optionalNum('checksum', 16),
+      options,
+      payload,
+    };
+  }
+
+  const link = values.link ?? 'raw';
+  if (link !== 'raw' && link !== 'ethernet') throw new UsageError(`--link: '${link}' is not raw or ethernet`);
+  if (values.hdrincl && values.send === undefined) throw new UsageError('--hdrincl goes with --send');
+  const tree = values.verbose ?? false;
+  const views = {
+    hex: values.hex ?? false,
+    diagram: values.diagram ?? false,
+    checksum: values['show-checksum'] ?? false,
+  };
+  return {
+    help: false,
+    request,
+    destinationGiven: values.dst !== undefined,
+    sourceGiven: values.src !== undefined,
+    views: { ...views, tree: tree || !(views.hex || views.diagram || views.checksum) },
+    json: values.json ?? false,
+    ...(values.write !== undefined ? { write: values.write } : {}),
+    link,
+    ...(values.send !== undefined ? { send: values.send } : {}),
+    headerIncluded: values.hdrincl ?? false,
+    waitMs: values.wait === undefined ? 2000 : parseNumberOption('--wait', values.wait, { min: 0, max: 3600, integer: false }) * 1000,
+  };
+}

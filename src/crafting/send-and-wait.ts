@@ -1,0 +1,67 @@
+// Sends one crafted packet through a raw socket and waits for its answer.
+// Without IP_HDRINCL the socket takes the ICMP message or TCP segment and the
+// kernel adds the IPv4 header; with it we hand over the whole datagram (the
+// kernel still fills in the total length, the header checksum, and a zero
+// source address or IP id: raw(7)). A TCP probe gets a second, ICMP socket so
+// an ICMP error quoting it is seen too.
+
+import { IPPROTO_ICMP, IPPROTO_TCP, RawSocket } from '../net/raw-socket.ts';
+import { type AnswerKind, classifyAnswer, type SentProbe } from './answer-matching.ts';
+
+export interface SendRequest {
+  readonly probe: SentProbe;
+  /** What goes to the socket: the transport bytes, or with headerIncluded the whole datagram. */
+  readonly bytes: Uint8Array;
+  readonly headerIncluded: boolean;
+  readonly waitMs: number;
+  /** Called once the sockets are open, before anything is sent (craft drops root here). */
+  readonly onSocketsOpen?: () => void;
+}
+
+export interface ReceivedAnswer {
+  readonly kind: AnswerKind;
+  /** The IPv4 datagram as received (a copy). */
+  readonly datagram: Uint8Array;
+  /** Wall-clock time of arrival, ms since the epoch. */
+  readonly receivedAtMs: number;
+}
+
+export interface SendOutcome {
+  readonly bytesSent: number;
+  readonly sentAtMs: number;
+  readonly answer?: ReceivedAnswer;
+}
+
+const nowMs = (): number => performance.timeOrigin + performance.now();
+
+export async function sendAndWait(request: SendRequest): Promise<SendOutcome> {
+  const { probe } = request;
+  const sockets: RawSocket[] = [];
+  try {
+    sockets.push(RawSocket.open({ protocol: probe.protocol === 'icmp' ? IPPROTO_ICMP : IPPROTO_TCP, headerIncluded: request.headerIncluded }));
+    if (probe.protocol === 'tcp') sockets.push(RawSocket.open({ protocol: IPPROTO_ICMP }));
+    request.onSocketsOpen?.();
+
+    let settle: (answer: ReceivedAnswer | undefined) => void = () => {};
+    const answered = new Promise<ReceivedAnswer | undefined>((resolve) => {
+      settle = resolve;
+    });
+    for (const socket of sockets) {
+      socket.onPacket((packet) => {
+        const kind = classifyAnswer(probe, packet);
+        if (kind) settle({ kind, datagram: Uint8Array.from(packet), receivedAtMs: nowMs() });
+      });
+      socket.onError(() => {});
+    }
+    const sentAtMs = nowMs();
+    const bytesSent = sockets[0].send(request.bytes, probe.destination);
+    // Loopback and veth peers answer inside sendto(): read what is already queued.
+    for (const socket of sockets) socket.receivePending();
+    const timer = setTimeout(() => settle(undefined), request.waitMs);
+    const answer = await answered;
+    clearTimeout(timer);
+    return answer ? { bytesSent, sentAtMs, answer } : { bytesSent, sentAtMs };
+  } finally {
+    for (const socket of sockets) socket.close();
+  }
+}
