@@ -592,6 +592,11 @@ export function parseQuotedDatagram(original: Uint8Array): ParseResult<QuotedDat
   return parsed(transport ? { ip: ip.value, transport } : { ip: ip.value });
 }
 
+/** The fields every ICMP error shares: the quote, raw and parsed. */
+function errorFields<T extends object>(common: T, body: Uint8Array) {
+  return { ...common, original: body, quoted: parseQuotedDatagram(body) };
+}
+
 /** Parses an ICMPv4 message; never throws. Bodies are views into `bytes`. */
 export function parseIcmp(bytes: Uint8Array): ParseResult<ParsedIcmpMessage> {
   if (bytes.length < ICMP_HEADER_LENGTH) {
@@ -603,7 +608,6 @@ export function parseIcmp(bytes: Uint8Array): ParseResult<ParsedIcmpMessage> {
   const checksumValid = verifyChecksum(bytes);
   const body = bytes.subarray(BODY);
   const common = { code, checksum, checksumValid };
-  const error = () => ({ ...common, original: body, quoted: parseQuotedDatagram(body) });
   switch (type) {
     case IcmpType.EchoReply:
     case IcmpType.EchoRequest:
@@ -619,21 +623,21 @@ export function parseIcmp(bytes: Uint8Array): ParseResult<ParsedIcmpMessage> {
       return parsed({
         kind: 'destination-unreachable',
         type,
-        ...error(),
+        ...errorFields(common, body),
         unused: read16(bytes, REST_OF_HEADER),
         nextHopMtu: read16(bytes, REST_OF_HEADER + 2),
       });
     case IcmpType.SourceQuench:
-      return parsed({ kind: 'source-quench', type, ...error(), unused: read32(bytes, REST_OF_HEADER) });
+      return parsed({ kind: 'source-quench', type, ...errorFields(common, body), unused: read32(bytes, REST_OF_HEADER) });
     case IcmpType.TimeExceeded:
-      return parsed({ kind: 'time-exceeded', type, ...error(), unused: read32(bytes, REST_OF_HEADER) });
+      return parsed({ kind: 'time-exceeded', type, ...errorFields(common, body), unused: read32(bytes, REST_OF_HEADER) });
     case IcmpType.Redirect:
-      return parsed({ kind: 'redirect', type, ...error(), gateway: formatIpv4Address(bytes, REST_OF_HEADER) });
+      return parsed({ kind: 'redirect', type, ...errorFields(common, body), gateway: formatIpv4Address(bytes, REST_OF_HEADER) });
     case IcmpType.ParameterProblem:
       return parsed({
         kind: 'parameter-problem',
         type,
-        ...error(),
+        ...errorFields(common, body),
         pointer: bytes[REST_OF_HEADER],
         unused: (bytes[REST_OF_HEADER + 1] << 16) | read16(bytes, REST_OF_HEADER + 2),
       });
