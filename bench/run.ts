@@ -1,6 +1,7 @@
 // npm run bench: every figure beside its reference from the same run.
 import { benchBuild } from './build.ts';
 import { benchChecksum } from './checksum.ts';
+import { benchDissect } from './dissect.ts';
 import { benchPcapRead } from './pcap-read.ts';
 import { benchPing } from './ping.ts';
 
@@ -10,6 +11,7 @@ const sections: Record<string, () => void | Promise<void>> = {
   build: benchBuild,
   'pcap-read': benchPcapRead,
   ping: benchPing,
+  dissect: benchDissect,
 };
 for (const [name, run] of Object.entries(sections)) {
   if (only.length === 0 || only.includes(name)) await run();

@@ -1,0 +1,133 @@
+// dissect's summary output beside `tshark -r` on the same generated capture,
+// both writing to /dev/null, interleaved run by run so machine noise hits
+// both alike; the best run of each counts. The capture repeats every
+// Ethernet packet of fixtures/ (ICMP echo and errors, TCP with options, UDP,
+// jumbo pings) with increasing timestamps. Memory: RSS growth for the file
+// and for one four times as large must stay flat.
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runDissectCommand } from '../src/cli/dissect-command.ts';
+import type { ByteSink } from '../src/cli/text-output.ts';
+import { readCaptureFile } from '../src/io/pcap-file.ts';
+import { LINKTYPE } from '../src/wire/link-type.ts';
+import { encodePcapHeader, PCAP_RECORD_HEADER_LENGTH, writePcapRecordHeader } from '../src/wire/pcap.ts';
+import { formatRate, printRow, printTarget } from './harness.ts';
+
+const FIXTURES = new URL('../fixtures/', import.meta.url).pathname;
+const REPO = new URL('..', import.meta.url).pathname;
+const PACKETS = 200_000;
+const ROUNDS = 4;
+
+async function fixtureFrames(): Promise<Uint8Array[]> {
+  const frames: Uint8Array[] = [];
+  for (const name of readdirSync(FIXTURES).filter((n) => /\.pcap(ng)?$/.test(n)).sort()) {
+    for await (const record of readCaptureFile(join(FIXTURES, name))) {
+      if (record.linkType === LINKTYPE.ETHERNET && record.capturedLength === record.originalLength) frames.push(record.data);
+    }
+  }
+  return frames;
+}
+
+/** Writes `count` records cycling through `frames`, one millisecond apart. */
+function writeCapture(path: string, frames: readonly Uint8Array[], count: number): number {
+  const fd = openSync(path, 'w');
+  const header = encodePcapHeader({ linkType: LINKTYPE.ETHERNET });
+  writeSync(fd, header);
+  let bytes = header.length;
+  const chunk = new Uint8Array(4 << 20);
+  let used = 0;
+  for (let i = 0; i < count; i++) {
+    const frame = frames[i % frames.length];
+    if (used + PCAP_RECORD_HEADER_LENGTH + frame.length > chunk.length) {
+      writeSync(fd, chunk, 0, used);
+      used = 0;
+    }
+    const timestamp = { timestampSeconds: 1_700_000_000 + Math.floor(i / 1000), timestampFraction: (i % 1000) * 1000 };
+    writePcapRecordHeader(chunk, used, { ...timestamp, capturedLength: frame.length, originalLength: frame.length }, true);
+    chunk.set(frame, used + PCAP_RECORD_HEADER_LENGTH);
+    used += PCAP_RECORD_HEADER_LENGTH + frame.length;
+    bytes += PCAP_RECORD_HEADER_LENGTH + frame.length;
+  }
+  writeSync(fd, chunk, 0, used);
+  closeSync(fd);
+  return bytes;
+}
+
+function devNullSink(fd: number): ByteSink {
+  return { write: (bytes) => (writeSync(fd, bytes), true), drain: async () => {} };
+}
+
+/** One in-process run of `dissect FILE` with its output to /dev/null: milliseconds and the peak RSS growth. */
+async function dissectRun(path: string, fd: number): Promise<{ ms: number; rssGrowthMiB: number }> {
+  global.gc?.();
+  const before = process.memoryUsage().rss;
+  let peak = before;
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+  const start = performance.now();
+  const status = await runDissectCommand([path], devNullSink(fd), {});
+  const ms = performance.now() - start;
+  clearInterval(timer);
+  peak = Math.max(peak, process.memoryUsage().rss);
+  if (status !== 0) throw new Error(`dissect exited ${status} on ${path}`);
+  return { ms, rssGrowthMiB: (peak - before) / 2 ** 20 };
+}
+
+/** Wall time of a command with stdout to /dev/null, or undefined when it fails. */
+function processRun(command: string, args: string[], fd: number): number | undefined {
+  const start = performance.now();
+  const run = spawnSync(command, args, { stdio: ['ignore', fd, 'ignore'], cwd: REPO });
+  const ms = performance.now() - start;
+  return run.status === 0 ? ms : undefined;
+}
+
+export async function benchDissect(): Promise<void> {
+  console.log(`\n# dissect summary lines vs tshark -r (same ${PACKETS}-packet file, output to /dev/null)`);
+  const dir = mkdtempSync(join(tmpdir(), 'packet-lab-bench-dissect-'));
+  const devNull = openSync('/dev/null', 'w');
+  try {
+    const frames = await fixtureFrames();
+    const file = join(dir, 'mixed.pcap');
+    const large = join(dir, 'mixed-x4.pcap');
+    const tiny = join(dir, 'one.pcap');
+    const bytes = writeCapture(file, frames, PACKETS);
+    writeCapture(large, frames, PACKETS * 4);
+    writeCapture(tiny, frames, 1);
+    console.log(`  ${PACKETS} packets cycling through the ${frames.length} Ethernet fixture packets, ${(bytes / 2 ** 20).toFixed(0)} MiB`);
+
+    await dissectRun(file, devNull); // warm-up: JIT and page cache
+    let ours = Infinity;
+    let theirs = Infinity;
+    let rss = 0;
+    const haveTshark = processRun('tshark', ['-r', tiny], devNull) !== undefined;
+    for (let round = 0; round < ROUNDS; round++) {
+      const run = await dissectRun(file, devNull);
+      ours = Math.min(ours, run.ms);
+      rss = Math.max(rss, run.rssGrowthMiB);
+      if (haveTshark) theirs = Math.min(theirs, processRun('tshark', ['-r', file], devNull) ?? Infinity);
+    }
+    const largeRun = await dissectRun(large, devNull);
+    const rate = (PACKETS * 1000) / ours;
+    console.log(`  dissect (in-process, best of ${ROUNDS}): ${ours.toFixed(0)} ms, ${formatRate(rate)}, RSS growth ${rss.toFixed(1)} MiB`);
+    console.log(`  dissect on the 4x file: ${largeRun.ms.toFixed(0)} ms, RSS growth ${largeRun.rssGrowthMiB.toFixed(1)} MiB`);
+    const flat = largeRun.rssGrowthMiB < Math.max(64, rss * 2);
+    console.log(`  memory flat in file size (4x the packets, RSS growth ${rss.toFixed(1)} -> ${largeRun.rssGrowthMiB.toFixed(1)} MiB): ${flat ? 'yes' : 'NO'}`);
+    const cli = processRun(process.execPath, ['--import', 'tsx', 'src/dissect.ts', file], devNull);
+    if (cli !== undefined) console.log(`  the whole CLI process for comparison (node + tsx start-up included): ${cli.toFixed(0)} ms`);
+    if (!haveTshark) {
+      console.log('tshark: not available (apt-get install tshark), no reference this run');
+      return;
+    }
+    const startup = processRun('tshark', ['-r', tiny], devNull) ?? 0;
+    console.log(`  tshark -r (best of ${ROUNDS}): ${theirs.toFixed(0)} ms, of which ~${startup.toFixed(0)} ms is its start-up (a 1-packet file)`);
+    printRow('dissect summary vs tshark -r (time ratio)', `${ours.toFixed(0)} ms`, `${theirs.toFixed(0)} ms`, theirs / ours, 3);
+    printTarget('dissect vs tshark without its start-up', `${((theirs - startup) / ours).toFixed(2)}x`, (theirs - startup) / ours >= 3, '>= 3x');
+  } finally {
+    closeSync(devNull);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// `npx tsx bench/dissect.ts` runs this section alone.
+if (import.meta.url === `file://${process.argv[1]}`) await benchDissect();
