@@ -1,8 +1,7 @@
 // sudo tsx src/ping.ts [options] HOST: iputils-style ping with hand-built ICMP.
 import { reverse } from 'node:dns/promises';
 import { isIPv4 } from 'node:net';
-import { parseArgs } from 'node:util';
-import { parseNumberOption, runCli, UsageError } from './cli/run-cli.ts';
+import { parseCommandLine, parseNumberOption, runCli, UsageError } from './cli/run-cli.ts';
 import { type PingEvent, type PingSummary, runPing } from './engine/ping.ts';
 import { PcapRecorder } from './net/pcap-recorder.ts';
 import { loadCapModule } from './net/capture.ts';
@@ -62,32 +61,23 @@ interface PingCli {
 const MAX_PAYLOAD = 65507; // 65535 - 20 (IPv4 header) - 8 (ICMP header)
 
 export function parsePingArguments(args: string[]): PingCli {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        count: { type: 'string', short: 'c' },
-        interval: { type: 'string', short: 'i' },
-        size: { type: 'string', short: 's' },
-        ttl: { type: 'string', short: 't' },
-        timeout: { type: 'string', short: 'W' },
-        deadline: { type: 'string', short: 'w' },
-        pattern: { type: 'string', short: 'p' },
-        quiet: { type: 'boolean', short: 'q' },
-        flood: { type: 'boolean', short: 'f' },
-        numeric: { type: 'boolean', short: 'n' },
-        timestamps: { type: 'boolean', short: 'D' },
-        pcap: { type: 'string' },
-        hdrincl: { type: 'boolean' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError(`${(error as Error).message.split('\n')[0]} (see ping -h)`);
-  }
+  const parsed = parseCommandLine('ping', args, {
+    count: { type: 'string', short: 'c' },
+    interval: { type: 'string', short: 'i' },
+    size: { type: 'string', short: 's' },
+    ttl: { type: 'string', short: 't' },
+    timeout: { type: 'string', short: 'W' },
+    deadline: { type: 'string', short: 'w' },
+    pattern: { type: 'string', short: 'p' },
+    quiet: { type: 'boolean', short: 'q' },
+    flood: { type: 'boolean', short: 'f' },
+    numeric: { type: 'boolean', short: 'n' },
+    timestamps: { type: 'boolean', short: 'D' },
+    pcap: { type: 'string' },
+    hdrincl: { type: 'boolean' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
   const { values, positionals } = parsed;
   if (values.help) return { host: '', payloadSize: 56, quiet: false, flood: false, numeric: false, timestamps: false, headerIncluded: false, json: false, help: true };
   if (positionals.length !== 1) {

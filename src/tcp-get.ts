@@ -5,8 +5,7 @@
 // FINs are all ours (src/engine/tcp-session.ts, src/engine/http-get.ts).
 import { readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
-import { parseArgs } from 'node:util';
-import { parseNumberOption, runCli, UsageError } from './cli/run-cli.ts';
+import { parseCommandLine, parseNumberOption, runCli, UsageError } from './cli/run-cli.ts';
 import { headerValue, httpGet, HttpUrlError, parseHttpUrl, type HttpGetResult, type HttpUrl } from './engine/http-get.ts';
 import { randomEphemeralPort } from './engine/tcp-common.ts';
 import { TcpConnectError, type TcpEndpoints, type TcpSessionEvent, type TcpSessionResult } from './engine/tcp-session.ts';
@@ -78,36 +77,27 @@ interface TcpGetCli {
 }
 
 function parseTcpGetArguments(args: string[]): TcpGetCli | 'help' {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        include: { type: 'boolean', short: 'i' },
-        verbose: { type: 'boolean', short: 'v' },
-        'block-kernel-rst': { type: 'boolean' },
-        firewall: { type: 'string' },
-        pcap: { type: 'string' },
-        source: { type: 'string' },
-        sport: { type: 'string' },
-        hdrincl: { type: 'boolean' },
-        ttl: { type: 'string' },
-        mss: { type: 'string' },
-        window: { type: 'string' },
-        wscale: { type: 'string' },
-        'no-wscale': { type: 'boolean' },
-        'no-sack': { type: 'boolean' },
-        'no-timestamps': { type: 'boolean' },
-        rto: { type: 'string' },
-        'syn-retries': { type: 'string' },
-        'max-time': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError(`${(error as Error).message.split('\n')[0]} (see tcp-get -h)`);
-  }
+  const parsed = parseCommandLine('tcp-get', args, {
+    include: { type: 'boolean', short: 'i' },
+    verbose: { type: 'boolean', short: 'v' },
+    'block-kernel-rst': { type: 'boolean' },
+    firewall: { type: 'string' },
+    pcap: { type: 'string' },
+    source: { type: 'string' },
+    sport: { type: 'string' },
+    hdrincl: { type: 'boolean' },
+    ttl: { type: 'string' },
+    mss: { type: 'string' },
+    window: { type: 'string' },
+    wscale: { type: 'string' },
+    'no-wscale': { type: 'boolean' },
+    'no-sack': { type: 'boolean' },
+    'no-timestamps': { type: 'boolean' },
+    rto: { type: 'string' },
+    'syn-retries': { type: 'string' },
+    'max-time': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
   const { values, positionals } = parsed;
   if (values.help) return 'help';
   if (positionals.length !== 1) {

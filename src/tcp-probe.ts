@@ -4,9 +4,8 @@
 // timestamps and window scale by default; hping3-style switches craft
 // anything else) and reports each port open, closed or filtered, as nmap.
 import { isIPv4 } from 'node:net';
-import { parseArgs } from 'node:util';
 import { parsePort, parsePortList } from './cli/port-list.ts';
-import { parseNumberOption, runCli, UsageError } from './cli/run-cli.ts';
+import { parseCommandLine, parseNumberOption, runCli, UsageError } from './cli/run-cli.ts';
 import { runTcpProbe, type TcpProbeEvent, type TcpProbeStart, type TcpProbeSummary } from './engine/tcp-probe.ts';
 import { tcpSynOptions, TcpFlag, type TcpOption } from './wire/tcp.ts';
 import { loadCapModule } from './net/capture.ts';
@@ -84,39 +83,30 @@ interface TcpProbeCli {
 
 export function parseTcpProbeArguments(args: string[]): TcpProbeCli | 'help' {
   const flagOptions = Object.fromEntries(FLAG_SWITCHES.map(([short, long]) => [long, { type: 'boolean' as const, short }]));
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        ports: { type: 'string', short: 'p' },
-        ...flagOptions,
-        seq: { type: 'string' },
-        ack: { type: 'string' },
-        window: { type: 'string' },
-        ttl: { type: 'string' },
-        data: { type: 'string' },
-        'no-options': { type: 'boolean' },
-        mss: { type: 'string' },
-        wscale: { type: 'string' },
-        'no-sack': { type: 'boolean' },
-        'no-timestamps': { type: 'boolean' },
-        badsum: { type: 'boolean' },
-        source: { type: 'string' },
-        sport: { type: 'string' },
-        hdrincl: { type: 'boolean' },
-        'ip-id': { type: 'string' },
-        timeout: { type: 'string', short: 'w' },
-        retries: { type: 'string' },
-        pcap: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError(`${(error as Error).message.split('\n')[0]} (see tcp-probe -h)`);
-  }
+  const parsed = parseCommandLine('tcp-probe', args, {
+    ports: { type: 'string', short: 'p' },
+    ...flagOptions,
+    seq: { type: 'string' },
+    ack: { type: 'string' },
+    window: { type: 'string' },
+    ttl: { type: 'string' },
+    data: { type: 'string' },
+    'no-options': { type: 'boolean' },
+    mss: { type: 'string' },
+    wscale: { type: 'string' },
+    'no-sack': { type: 'boolean' },
+    'no-timestamps': { type: 'boolean' },
+    badsum: { type: 'boolean' },
+    source: { type: 'string' },
+    sport: { type: 'string' },
+    hdrincl: { type: 'boolean' },
+    'ip-id': { type: 'string' },
+    timeout: { type: 'string', short: 'w' },
+    retries: { type: 'string' },
+    pcap: { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
   const values = parsed.values as Record<string, string | boolean | undefined>;
   const positionals = parsed.positionals;
   if (values.help) return 'help';

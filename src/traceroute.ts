@@ -1,9 +1,8 @@
 // sudo tsx src/traceroute.ts [options] HOST: the route to HOST, hop by hop,
 // with hand-built ICMP echo probes (default) or TCP SYN probes (-T).
 import { lookupService } from 'node:dns/promises';
-import { parseArgs } from 'node:util';
 import { parsePort } from './cli/port-list.ts';
-import { parseNumberOption, runCli, UsageError } from './cli/run-cli.ts';
+import { parseCommandLine, parseNumberOption, runCli, UsageError } from './cli/run-cli.ts';
 import { runTraceroute, type HopResult, type TracerouteEvent, type TracerouteStart, type TracerouteSummary } from './engine/traceroute.ts';
 import { loadCapModule } from './net/capture.ts';
 import { PcapRecorder } from './net/pcap-recorder.ts';
@@ -47,28 +46,19 @@ interface TracerouteCli {
 }
 
 function parseTracerouteArguments(args: string[]): TracerouteCli | 'help' {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        icmp: { type: 'boolean', short: 'I' },
-        tcp: { type: 'boolean', short: 'T' },
-        port: { type: 'string', short: 'p' },
-        'first-ttl': { type: 'string', short: 'f' },
-        'max-hops': { type: 'string', short: 'm' },
-        queries: { type: 'string', short: 'q' },
-        wait: { type: 'string', short: 'w' },
-        numeric: { type: 'boolean', short: 'n' },
-        pcap: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError(`${(error as Error).message.split('\n')[0]} (see traceroute -h)`);
-  }
+  const parsed = parseCommandLine('traceroute', args, {
+    icmp: { type: 'boolean', short: 'I' },
+    tcp: { type: 'boolean', short: 'T' },
+    port: { type: 'string', short: 'p' },
+    'first-ttl': { type: 'string', short: 'f' },
+    'max-hops': { type: 'string', short: 'm' },
+    queries: { type: 'string', short: 'q' },
+    wait: { type: 'string', short: 'w' },
+    numeric: { type: 'boolean', short: 'n' },
+    pcap: { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
   const { values, positionals } = parsed;
   if (values.help) return 'help';
   if (positionals.length !== 1) {

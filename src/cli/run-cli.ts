@@ -1,5 +1,6 @@
 // Every CLI entry runs through here: a user mistake or an environment problem
 // becomes one clear line on stderr and exit status 2, never a stack trace.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { HostResolutionError } from '../net/routes.ts';
 import { PrivilegeError } from '../net/privileges.ts';
 import { CaptureUnavailableError } from '../net/capture.ts';
@@ -49,4 +50,20 @@ export function parseNumberOption(
     throw new UsageError(`invalid argument for ${name}: '${text}': out of range: ${range}`);
   }
   return value;
+}
+
+type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
+
+/**
+ * node:util parseArgs with operands allowed, its errors (unknown option,
+ * missing value) turned into one UsageError line pointing at the help.
+ */
+export function parseCommandLine<const O extends OptionsConfig>(tool: string, args: string[], options: O) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true });
+  } catch (error) {
+    // parseArgs adds advice about '--' after the first sentence; the sentence is what matters.
+    const reason = (error as Error).message.split('\n')[0].split('. ')[0];
+    throw new UsageError(`${reason} (see ${tool} -h)`);
+  }
 }
