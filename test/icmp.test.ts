@@ -44,13 +44,13 @@ const ECHO_REPLY = hex(`0000 9fd5 0b1e 0001 ${IPUTILS_DATA}`);
 /** A Linux router quotes as much as fits in 576 bytes: here the whole 84-byte echo request, TTL 1 on arrival. */
 const TIME_EXCEEDED_FULL_QUOTE = hex(
   `0b00 f4ff 00000000
-   4500 0054 3f2b 4000 0101 76bd c0a80117 01010101  0800 97d4 0b1e 0002 ${IPUTILS_DATA}`,
+   4500 0054 3f2b 4000 0101 4e8a c0a80117 c6336401  0800 97d4 0b1e 0002 ${IPUTILS_DATA}`,
 );
 
 /** Many routers quote only the RFC 792 minimum: IP header + 8 bytes. */
 const TIME_EXCEEDED_SHORT_QUOTE = hex(
   `0b00 4a0b 00000000
-   4500 0054 3f2b 4000 0101 76bd c0a80117 01010101  0800 97d4 0b1e 0002`,
+   4500 0054 3f2b 4000 0101 4e8a c0a80117 c6336401  0800 97d4 0b1e 0002`,
 );
 
 /** Port unreachable for a traceroute UDP probe (45678 -> 33434, 32 data bytes), quoted whole. */
@@ -75,7 +75,7 @@ const TIMESTAMP_REQUEST = hex('0d00 b88c 04d2 0001 031d3283 00000000 00000000');
 const ROUTER_ADVERTISEMENT = hex('0900 2c4f 01 02 0708 c0a801fe 00000000');
 
 /** The whole echo request as captured, IP header included. */
-const ECHO_REQUEST_PACKET = hex(`4500 0054 3f2a 4000 4001 37be c0a80117 01010101 ${toHex(ECHO_REQUEST)}`);
+const ECHO_REQUEST_PACKET = hex(`4500 0054 3f2a 4000 4001 0f8b c0a80117 c6336401 ${toHex(ECHO_REQUEST)}`);
 
 const CAPTURED: Record<string, Uint8Array> = {
   ECHO_REQUEST,
@@ -121,7 +121,7 @@ describe('parseIcmp on captured messages', () => {
       ttl: 1,
       identification: 0x3f2b,
       source: '192.168.1.23',
-      destination: '1.1.1.1',
+      destination: '198.51.100.1',
       protocol: IpProtocol.ICMP,
       checksumValid: true,
       missingLength: 0,
@@ -248,7 +248,7 @@ describe('quoted datagrams', () => {
     expect(cut(6)).toEqual({ protocol: 'udp', sourcePort: 45678, destinationPort: 33434, length: 40 });
     const tcp = hex('4500 05d0 8f41 4000 3f06 6707 0a000005 5db8d822  be5c 01bb 5c1f2f3a');
     expect(unwrap(parseQuotedDatagram(tcp.subarray(0, 27))).transport).toEqual({ protocol: 'tcp', sourcePort: 48732, destinationPort: 443 });
-    const echo = hex('4500 0054 3f2b 4000 0101 76bd c0a80117 01010101  0800 97d4 0b1e 0002');
+    const echo = hex('4500 0054 3f2b 4000 0101 4e8a c0a80117 c6336401  0800 97d4 0b1e 0002');
     expect(unwrap(parseQuotedDatagram(echo.subarray(0, 23))).transport).toEqual({ protocol: 'icmp', type: 8, code: 0 });
   });
 

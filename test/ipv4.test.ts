@@ -18,11 +18,11 @@ import { fromHex as hex, toHex } from './helpers/hex.ts';
 const IPUTILS_DATA =
   '00f1536500000000 40e2010000000000 101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f3031323334353637';
 
-/** iputils ping 192.168.1.23 -> 1.1.1.1: DF set (Linux PMTU discovery), TTL 64. */
-const ECHO_REQUEST = hex(`4500 0054 3f2a 4000 4001 37be c0a80117 01010101  0800 97d5 0b1e 0001 ${IPUTILS_DATA}`);
+/** iputils ping 192.168.1.23 -> 198.51.100.1: DF set (Linux PMTU discovery), TTL 64. */
+const ECHO_REQUEST = hex(`4500 0054 3f2a 4000 4001 0f8b c0a80117 c6336401  0800 97d5 0b1e 0001 ${IPUTILS_DATA}`);
 
 /** The reply: identification 0, no DF, TTL 57 after seven hops. */
-const ECHO_REPLY = hex(`4500 0054 0000 0000 3901 bde8 01010101 c0a80117  0000 9fd5 0b1e 0001 ${IPUTILS_DATA}`);
+const ECHO_REPLY = hex(`4500 0054 0000 0000 3901 95b5 c6336401 c0a80117  0000 9fd5 0b1e 0001 ${IPUTILS_DATA}`);
 
 /** ping -R 192.168.1.1: IHL 15, options NOP + Record Route (len 39, pointer 4, nine empty slots). */
 const RECORD_ROUTE = hex(
@@ -42,7 +42,7 @@ const ACK_WITH_ETHERNET_PADDING = hex(
 const TIME_EXCEEDED = hex(
   `45c0 0070 8c41 0000 4001 6a23 c0a80101 c0a80117
    0b00 f4ff 00000000
-   4500 0054 3f2b 4000 0101 76bd c0a80117 01010101 0800 97d4 0b1e 0002 ${IPUTILS_DATA}`,
+   4500 0054 3f2b 4000 0101 4e8a c0a80117 c6336401 0800 97d4 0b1e 0002 ${IPUTILS_DATA}`,
 );
 
 const CAPTURED: Record<string, Uint8Array> = {
@@ -69,9 +69,9 @@ describe('parseIpv4 on captured packets', () => {
       fragmentOffset: 0,
       ttl: 64,
       protocol: IpProtocol.ICMP,
-      checksum: 0x37be,
+      checksum: 0x0f8b,
       source: '192.168.1.23',
-      destination: '1.1.1.1',
+      destination: '198.51.100.1',
       checksumValid: true,
       missingLength: 0,
     });
@@ -155,7 +155,7 @@ describe('buildIpv4', () => {
   it('builds the captured echo request from a scapy-style minimal description', () => {
     const icmp = ECHO_REQUEST.subarray(20);
     const built = buildIpv4(
-      { identification: 0x3f2a, flags: { dontFragment: true }, protocol: IpProtocol.ICMP, source: '192.168.1.23', destination: '1.1.1.1' },
+      { identification: 0x3f2a, flags: { dontFragment: true }, protocol: IpProtocol.ICMP, source: '192.168.1.23', destination: '198.51.100.1' },
       icmp,
     );
     expect(toHex(built)).toBe(toHex(ECHO_REQUEST));
@@ -168,7 +168,7 @@ describe('buildIpv4', () => {
         flags: 0b010,
         protocol: 1,
         source: Uint8Array.of(192, 168, 1, 23),
-        destination: Uint8Array.of(1, 1, 1, 1),
+        destination: Uint8Array.of(198, 51, 100, 1),
       },
       ECHO_REQUEST.subarray(20),
     );
@@ -241,16 +241,16 @@ describe('buildIpv4', () => {
 
   it('emits into a reused buffer at an offset, header only', () => {
     const buffer = new Uint8Array(100).fill(0xee);
-    const n = emitIpv4Into(buffer, 10, { identification: 0x3f2a, flags: 2, protocol: 1, source: '192.168.1.23', destination: '1.1.1.1' }, 64);
+    const n = emitIpv4Into(buffer, 10, { identification: 0x3f2a, flags: 2, protocol: 1, source: '192.168.1.23', destination: '198.51.100.1' }, 64);
     expect(n).toBe(20);
     expect(toHex(buffer.subarray(10, 30))).toBe(toHex(ECHO_REQUEST.subarray(0, 20)));
     expect(buffer[9]).toBe(0xee);
     expect(buffer[30]).toBe(0xee);
-    expect(() => emitIpv4Into(new Uint8Array(19), 0, { protocol: 1, source: '1.1.1.1', destination: '1.1.1.1' }, 0)).toThrow(RangeError);
+    expect(() => emitIpv4Into(new Uint8Array(19), 0, { protocol: 1, source: '198.51.100.1', destination: '198.51.100.1' }, 0)).toThrow(RangeError);
     expect(ipv4HeaderLength({ options: new Uint8Array(3) })).toBe(24);
     // Padding must be written, not assumed from a fresh buffer.
     const dirty = new Uint8Array(40).fill(0xee);
-    const withOptions = emitIpv4Into(dirty, 0, { protocol: 1, source: '1.1.1.1', destination: '1.1.1.1', options: Uint8Array.of(1), ihl: 7 }, 0);
+    const withOptions = emitIpv4Into(dirty, 0, { protocol: 1, source: '198.51.100.1', destination: '198.51.100.1', options: Uint8Array.of(1), ihl: 7 }, 0);
     expect(withOptions).toBe(28);
     expect(toHex(dirty.subarray(20, 28))).toBe('0100000000000000');
     expect(unwrap(parseIpv4(dirty.subarray(0, 28))).checksumValid).toBe(true);
