@@ -63,7 +63,7 @@ const PORT_UNREACHABLE = hex(
 /** Fragmentation needed (RFC 1191), next-hop MTU 1400, quoting a 1488-byte TCP segment's first 28 bytes. */
 const FRAG_NEEDED = hex(
   `0304 ac12 0000 0578
-   4500 05d0 8f41 4000 3f06 6707 0a000005 5db8d822  be5c 01bb 5c1f2f3a`,
+   4500 05d0 8f41 4000 3f06 60bf 0a000005 cb007122  be5c 01bb 5c1f2f3a`,
 );
 
 const QUOTED_SYN = '4500003c8f3c40004006adb6c0a80117cb007109be5c01bb5c1f2d9a';
@@ -246,7 +246,7 @@ describe('quoted datagrams', () => {
     expect(cut(3)).toBeUndefined();
     expect(cut(4)).toEqual({ protocol: 'udp', sourcePort: 45678, destinationPort: 33434 });
     expect(cut(6)).toEqual({ protocol: 'udp', sourcePort: 45678, destinationPort: 33434, length: 40 });
-    const tcp = hex('4500 05d0 8f41 4000 3f06 6707 0a000005 5db8d822  be5c 01bb 5c1f2f3a');
+    const tcp = hex('4500 05d0 8f41 4000 3f06 60bf 0a000005 cb007122  be5c 01bb 5c1f2f3a');
     expect(unwrap(parseQuotedDatagram(tcp.subarray(0, 27))).transport).toEqual({ protocol: 'tcp', sourcePort: 48732, destinationPort: 443 });
     const echo = hex('4500 0054 3f2b 4000 0101 4e8a c0a80117 c6336401  0800 97d4 0b1e 0002');
     expect(unwrap(parseQuotedDatagram(echo.subarray(0, 23))).transport).toEqual({ protocol: 'icmp', type: 8, code: 0 });

@@ -33,8 +33,8 @@ const RECORD_ROUTE = hex(
 
 /** A bare TCP ACK (40 bytes) in a minimum Ethernet frame: 6 bytes of padding follow total length. */
 const ACK_WITH_ETHERNET_PADDING = hex(
-  `4500 0028 8f3d 4000 4006 6bb3 0a000005 5db8d822
-   be5c 01bb 5c1f2d9b 2b7e0c52 5010 01f6 ec5c 0000
+  `4500 0028 8f3d 4000 4006 656b 0a000005 cb007122
+   be5c 01bb 5c1f2d9b 2b7e0c52 5010 01f6 e614 0000
    000000000000`,
 );
 

@@ -23,36 +23,36 @@ import { fromHex as hex, toHex } from './helpers/hex.ts';
 
 
 // Segments as Linux sends them (checksums cross-checked with scapy).
-const CLIENT = { source: '10.0.0.5', destination: '93.184.216.34' };
-const SERVER = { source: '93.184.216.34', destination: '10.0.0.5' };
+const CLIENT = { source: '10.0.0.5', destination: '203.0.113.34' };
+const SERVER = { source: '203.0.113.34', destination: '10.0.0.5' };
 
 /** Linux SYN: MSS 1460, SACK permitted, TSval/TSecr 0, NOP, window scale 7; window 64240. */
 const SYN = hex(
-  `be5c 01bb 5c1f2d9a 00000000 a002 faf0 088c 0000
+  `be5c 01bb 5c1f2d9a 00000000 a002 faf0 0244 0000
    020405b4 0402 080a a9fd10d5 00000000 01 030307`,
 );
 
 /** The SYN-ACK: the same layout, TSecr echoing the SYN's TSval, window scale 9. */
 const SYN_ACK = hex(
-  `01bb be5c 2b7e0c51 5c1f2d9b a012 fe88 c3b5 0000
+  `01bb be5c 2b7e0c51 5c1f2d9b a012 fe88 bd6d 0000
    020405b4 0402 080a 3e32cb29 a9fd10d5 01 030309`,
 );
 
 /** A bare ACK, no options (as seen when timestamps are off). */
-const ACK = hex('be5c 01bb 5c1f2d9b 2b7e0c52 5010 01f6 ec5c 0000');
+const ACK = hex('be5c 01bb 5c1f2d9b 2b7e0c52 5010 01f6 e614 0000');
 
 /** curl's request: PSH+ACK, NOP NOP timestamps, 75 bytes of HTTP. */
 const HTTP_GET = hex(
-  `be5c 0050 5c1f2d9b 2b7e0c52 8018 01f6 4c2b 0000
+  `be5c 0050 5c1f2d9b 2b7e0c52 8018 01f6 45e3 0000
    0101080a a9fd10e8 3e32cb3c
    474554202f20485454502f312e310d0a486f73743a206578616d706c652e636f6d0d0a
    557365722d4167656e743a206375726c2f372e38382e310d0a4163636570743a202a2f2a0d0a0d0a`,
 );
-const HTTP_PSEUDO = { source: '10.0.0.5', destination: '93.184.216.34' };
+const HTTP_PSEUDO = { source: '10.0.0.5', destination: '203.0.113.34' };
 
 /** A duplicate ACK with one SACK block, after NOP NOP timestamps and NOP NOP. */
 const SACK = hex(
-  `be5c 01bb 5c1f2f3a 2b7e1206 b010 01f5 2537 0000
+  `be5c 01bb 5c1f2f3a 2b7e1206 b010 01f5 1eef 0000
    0101080a a9fd1110 3e32cb64 0101050a 2b7e17ae 2b7e1d56`,
 );
 
@@ -72,7 +72,7 @@ const SYN_IPV6 = hex(
 const IPV6_PSEUDO = { source: '2001:db8::5', destination: '2001:db8:1::34' };
 
 /** The whole SYN as captured, IP header included. */
-const SYN_PACKET = hex(`4500 003c 8f3c 4000 4006 6ba0 0a000005 5db8d822 ${toHex(SYN)}`);
+const SYN_PACKET = hex(`4500 003c 8f3c 4000 4006 6558 0a000005 cb007122 ${toHex(SYN)}`);
 
 const CAPTURED: [string, Uint8Array, TcpPseudoHeader][] = [
   ['SYN', SYN, CLIENT],
@@ -97,7 +97,7 @@ describe('parseTcp on captured segments', () => {
       reserved: 0,
       flags: TcpFlag.SYN,
       window: 64240,
-      checksum: 0x088c,
+      checksum: 0x0244,
       urgentPointer: 0,
       options: [
         { kind: 'mss', value: 1460 },
@@ -149,7 +149,7 @@ describe('parseTcp on captured segments', () => {
   it('gives a checksum verdict only when given a pseudo-header', () => {
     expect(unwrap(parseTcp(SYN)).checksumValid).toBeUndefined();
     expect(unwrap(parseTcp(SYN, SERVER)).checksumValid).toBe(true); // the sum is symmetric in the addresses
-    expect(unwrap(parseTcp(SYN, { source: '10.0.0.6', destination: '93.184.216.34' })).checksumValid).toBe(false);
+    expect(unwrap(parseTcp(SYN, { source: '10.0.0.6', destination: '203.0.113.34' })).checksumValid).toBe(false);
     const r = parseTcp(SYN, { source: 'nonsense', destination: '10.0.0.1' });
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.error).toMatchObject({ kind: 'malformed', layer: 'tcp' });
@@ -327,7 +327,7 @@ describe('buildTcp', () => {
       window: 64240,
       options: tcpSynOptions({ mss: 1460, sackPermitted: true, timestampValue: 0xa9fd10d5, windowScale: 7 }),
     };
-    const pseudo = { source: Uint8Array.of(10, 0, 0, 5), destination: Uint8Array.of(93, 184, 216, 34) };
+    const pseudo = { source: Uint8Array.of(10, 0, 0, 5), destination: Uint8Array.of(203, 0, 113, 34) };
     expect(emitTcpInto(buffer, 20, segment, pseudo)).toBe(40);
     expect(toHex(buffer.subarray(20, 60))).toBe(toHex(SYN));
     expect(buffer[19]).toBe(0xee);
