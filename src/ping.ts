@@ -1,7 +1,7 @@
 // sudo tsx src/ping.ts [options] HOST: iputils-style ping with hand-built ICMP.
 import { reverse } from 'node:dns/promises';
 import { isIPv4 } from 'node:net';
-import { parseCommandLine, parseNumberOption, runCli, UsageError } from './cli/run-cli.ts';
+import { interruption, parseCommandLine, parseNumberOption, runCli, UsageError } from './cli/run-cli.ts';
 import { type PingEvent, type PingSummary, runPing } from './engine/ping.ts';
 import { PcapRecorder } from './net/pcap-recorder.ts';
 import { loadCapModule } from './net/capture.ts';
@@ -154,10 +154,7 @@ async function main(): Promise<number> {
   }
   const label = (from: string) => (from === address ? destinationLabel : from);
 
-  const controller = new AbortController();
-  const stop = () => controller.abort();
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  const interrupt = interruption();
 
   const flood = new FloodMarks();
   const onEvent = (event: PingEvent) => {
@@ -213,7 +210,7 @@ async function main(): Promise<number> {
       deadlineMs: cli.deadlineMs,
       pattern: cli.pattern,
       flood: cli.flood,
-      signal: controller.signal,
+      signal: interrupt.signal,
       onEvent,
       onSocketOpen: async () => {
         if (cli.pcap !== undefined) {
@@ -230,8 +227,7 @@ async function main(): Promise<number> {
     });
   } finally {
     flood.flush();
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+    interrupt.dispose();
     await recorder?.stop();
   }
 

@@ -5,7 +5,7 @@
 // anything else) and reports each port open, closed or filtered, as nmap.
 import { isIPv4 } from 'node:net';
 import { parsePort, parsePortList } from './cli/port-list.ts';
-import { parseCommandLine, parseNumberOption, runCli, UsageError } from './cli/run-cli.ts';
+import { interruption, parseCommandLine, parseNumberOption, runCli, UsageError } from './cli/run-cli.ts';
 import { runTcpProbe, type TcpProbeEvent, type TcpProbeStart, type TcpProbeSummary } from './engine/tcp-probe.ts';
 import { tcpSynOptions, TcpFlag, type TcpOption } from './wire/tcp.ts';
 import { loadCapModule } from './net/capture.ts';
@@ -176,10 +176,7 @@ async function main(): Promise<number> {
   const address = await resolveIpv4(cli.host);
   if (cli.pcap !== undefined) loadCapModule();
   const out = (line: string) => process.stdout.write(`${line}\n`);
-  const controller = new AbortController();
-  const stop = () => controller.abort();
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  const interrupt = interruption();
   let recorder: PcapRecorder | undefined;
   const onEvent = (event: TcpProbeEvent) => {
     if (event.type === 'send-error') process.stderr.write(`tcp-probe: port ${event.port}: ${event.message}\n`);
@@ -203,7 +200,7 @@ async function main(): Promise<number> {
       identification: cli.identification,
       timeoutMs: cli.timeoutMs,
       retries: cli.retries,
-      signal: controller.signal,
+      signal: interrupt.signal,
       onEvent,
       onSocketOpen: (start: TcpProbeStart) => {
         if (cli.pcap !== undefined) {
@@ -220,8 +217,7 @@ async function main(): Promise<number> {
       },
     });
   } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+    interrupt.dispose();
     await recorder?.stop();
   }
   if (cli.json) {

@@ -2,7 +2,7 @@
 // with hand-built ICMP echo probes (default) or TCP SYN probes (-T).
 import { lookupService } from 'node:dns/promises';
 import { parsePort } from './cli/port-list.ts';
-import { parseCommandLine, parseNumberOption, runCli, UsageError } from './cli/run-cli.ts';
+import { interruption, parseCommandLine, parseNumberOption, runCli, UsageError } from './cli/run-cli.ts';
 import { runTraceroute, type HopResult, type TracerouteEvent, type TracerouteStart, type TracerouteSummary } from './engine/traceroute.ts';
 import { loadCapModule } from './net/capture.ts';
 import { PcapRecorder } from './net/pcap-recorder.ts';
@@ -104,10 +104,7 @@ async function main(): Promise<number> {
     }
   };
 
-  const controller = new AbortController();
-  const stop = () => controller.abort();
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  const interrupt = interruption();
   let recorder: PcapRecorder | undefined;
   // Hops are printed in order, each once its names are looked up.
   let printing = Promise.resolve();
@@ -137,7 +134,7 @@ async function main(): Promise<number> {
       maxTtl: cli.maxTtl,
       probesPerHop: cli.probesPerHop,
       waitMs: cli.waitMs,
-      signal: controller.signal,
+      signal: interrupt.signal,
       onEvent,
       onSocketOpen: (start: TracerouteStart) => {
         if (cli.pcap !== undefined) {
@@ -155,8 +152,7 @@ async function main(): Promise<number> {
     });
     await printing;
   } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+    interrupt.dispose();
     await recorder?.stop();
   }
   if (cli.json) {

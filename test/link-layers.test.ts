@@ -33,7 +33,7 @@ import {
   sllAddress,
 } from '../src/wire/linux-sll.ts';
 import { buildLoop, buildNull, etherTypeForBsdFamily, parseLoop, parseNull } from '../src/wire/loopback-null.ts';
-import { fromHex as hex, toHex } from './helpers/hex.ts';
+import { concatBytes as concat, fromHex as hex, toHex } from './helpers/hex.ts';
 
 
 // IPv4 ICMP echo request 192.0.2.1 -> 198.51.100.2 (scapy-built, valid checksums).
@@ -44,16 +44,6 @@ const IPV6_PACKET = hex(
 );
 // ARP who-has 192.0.2.2 tell 192.0.2.1.
 const ARP_PACKET = hex('0001080006040001020000000001c0000201000000000000c0000202');
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let pos = 0;
-  for (const p of parts) {
-    out.set(p, pos);
-    pos += p.length;
-  }
-  return out;
-}
 
 function decodeOk(linkType: number, frame: Uint8Array): LinkFrame {
   const r = decodeLinkLayer(linkType, frame);

@@ -36,21 +36,11 @@ import {
   toPcapTimestamp,
 } from '../src/wire/pcap.ts';
 import { PcapngDecoder, decodePcapng, detectCaptureFormat } from '../src/wire/pcapng.ts';
-import { fromHex as hex, toHex } from './helpers/hex.ts';
+import { concatBytes as concat, fromHex as hex, toHex } from './helpers/hex.ts';
 
 
 // IPv4 ICMP echo request 192.0.2.1 -> 198.51.100.2 (valid checksums).
 const IPV4_PACKET = hex('450000261234000040017c6cc0000201c633640208002fad004200017061636b65742d6c6162');
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let pos = 0;
-  for (const p of parts) {
-    out.set(p, pos);
-    pos += p.length;
-  }
-  return out;
-}
 
 /** Comparable summary of a record. */
 function summary(r: CaptureRecord) {

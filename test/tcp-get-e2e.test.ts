@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, type TestContext } from 'vitest';
 import { seqDiff } from '../src/engine/tcp-common.ts';
 import { TcpFlag } from '../src/wire/tcp.ts';
-import { IN_CI } from './helpers/ci-requirements.ts';
 import {
   createChain,
   createIsolated,
@@ -26,14 +25,9 @@ import {
   tsxCommand,
 } from './helpers/netns.ts';
 import { chunkedBody } from './helpers/tcp-test-data.ts';
-import { firewallState, nft, readPackets, startHttpServer, startTestServer, tcpLabMissing } from './helpers/tcp-lab.ts';
+import { firewallState, nft, readPackets, startHttpServer, startTestServer, needTcpLab } from './helpers/tcp-lab.ts';
 
-function need(ctx: TestContext, tools: string[] = []): void {
-  const reason = tcpLabMissing(tools);
-  if (!reason) return;
-  if (IN_CI) throw new Error(`missing prerequisite: ${reason} (CI=true: prerequisites are mandatory)`);
-  ctx.skip(reason);
-}
+const need = needTcpLab;
 
 function tcpGet(ns: Namespace, args: readonly string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
   return ns.runAsync(tsxCommand('src/tcp-get.ts', args), { timeoutMs: options.timeoutMs ?? 30_000, env: options.env });

@@ -21,14 +21,9 @@ import {
   teardownAll,
   tsxCommand,
 } from './helpers/netns.ts';
-import { nft, readPackets, startHttpServer, tcpLabMissing } from './helpers/tcp-lab.ts';
+import { nft, readPackets, startHttpServer, needTcpLab } from './helpers/tcp-lab.ts';
 
-function need(ctx: TestContext, tools: string[] = []): void {
-  const reason = tcpLabMissing(tools);
-  if (!reason) return;
-  if (IN_CI) throw new Error(`missing prerequisite: ${reason} (CI=true: prerequisites are mandatory)`);
-  ctx.skip(reason);
-}
+const need = needTcpLab;
 
 function probe(ns: Namespace, args: readonly string[], timeoutMs = 20_000): Promise<RunResult> {
   return ns.runAsync(tsxCommand('src/tcp-probe.ts', args), { timeoutMs });

@@ -4,19 +4,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it, type TestContext } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { IcmpType } from '../src/wire/icmp.ts';
 import { TcpFlag } from '../src/wire/tcp.ts';
-import { IN_CI } from './helpers/ci-requirements.ts';
 import { createIsolated, leftoverNamespaces, NAME_PREFIX, type Namespace, type RunResult, teardownAll, tsxCommand } from './helpers/netns.ts';
-import { createRouterChain, nft, readPackets, startTestServer, tcpLabMissing } from './helpers/tcp-lab.ts';
+import { createRouterChain, nft, readPackets, startTestServer, needTcpLab } from './helpers/tcp-lab.ts';
 
-function need(ctx: TestContext, tools: string[] = []): void {
-  const reason = tcpLabMissing(tools);
-  if (!reason) return;
-  if (IN_CI) throw new Error(`missing prerequisite: ${reason} (CI=true: prerequisites are mandatory)`);
-  ctx.skip(reason);
-}
+const need = needTcpLab;
 
 function traceroute(ns: Namespace, args: readonly string[], timeoutMs = 30_000): Promise<RunResult> {
   return ns.runAsync(tsxCommand('src/traceroute.ts', args), { timeoutMs });

@@ -67,3 +67,22 @@ export function parseCommandLine<const O extends OptionsConfig>(tool: string, ar
     throw new UsageError(`${reason} (see ${tool} -h)`);
   }
 }
+
+/**
+ * An AbortSignal that SIGINT and SIGTERM trip: the engine stops and its
+ * summary is still printed, as iputils does on Ctrl-C. `dispose()` removes
+ * the handlers once the run is over.
+ */
+export function interruption(): { readonly signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  return {
+    signal: controller.signal,
+    dispose() {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    },
+  };
+}

@@ -8,3 +8,14 @@ export function fromHex(text: string): Uint8Array {
 export function toHex(bytes: ArrayLike<number>): string {
   return Buffer.from(Uint8Array.from(bytes)).toString('hex');
 }
+
+/** The parts one after another in a new array. */
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let pos = 0;
+  for (const p of parts) {
+    out.set(p, pos);
+    pos += p.length;
+  }
+  return out;
+}

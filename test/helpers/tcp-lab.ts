@@ -2,6 +2,8 @@
 // Built on test/helpers/netns.ts (its Lab owns every namespace and process,
 // and tears them down whatever happens); nothing here leaves the namespaces.
 import { createRequire } from 'node:module';
+import type { TestContext } from 'vitest';
+import { IN_CI } from './ci-requirements.ts';
 import { readCaptureFile } from '../../src/io/pcap-file.ts';
 import { hasRawSocketPrivilege } from '../../src/net/privileges.ts';
 import { tcpChecksumStatus, tcpIpv4PseudoSum, type ChecksumStatus } from '../../src/engine/tcp-common.ts';
@@ -161,4 +163,15 @@ export function firewallState(ns: Namespace): { nft: string; iptables: string } 
   const nftOut = ns.run(['nft', 'list', 'ruleset']);
   const iptablesOut = haveCommand('iptables') ? ns.run(['iptables', '-S']) : { stdout: '' };
   return { nft: nftOut.stdout.trim(), iptables: iptablesOut.stdout.trim() };
+}
+
+/**
+ * Skips the test with the reason when the TCP lab cannot run here; under
+ * CI=true a missing prerequisite fails it instead.
+ */
+export function needTcpLab(ctx: TestContext, tools: string[] = []): void {
+  const reason = tcpLabMissing(tools);
+  if (!reason) return;
+  if (IN_CI) throw new Error(`missing prerequisite: ${reason} (CI=true: prerequisites are mandatory)`);
+  ctx.skip(reason);
 }
