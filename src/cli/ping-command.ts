@@ -1,11 +1,9 @@
-// sudo tsx src/ping.ts [options] HOST: iputils-style ping with hand-built ICMP.
+// What `ping` does (sudo tsx src/ping.ts [options] HOST): iputils-style ping
+// with hand-built ICMP. Kept apart from src/ping.ts so tests and the bench can
+// run it in-process.
 import { reverse } from 'node:dns/promises';
 import { isIPv4 } from 'node:net';
-import { interruption, parseCommandLine, parseNumberOption, runCli, UsageError } from './run-cli.ts';
 import { type PingEvent, type PingSummary, runPing } from '../engine/ping.ts';
-import { PcapRecorder } from '../net/pcap-recorder.ts';
-import { loadCapModule } from '../net/capture.ts';
-import { dropPrivilegesToInvokingUser } from '../net/privileges.ts';
 import { interfaceForAddress, resolveIpv4, sourceAddressFor } from '../net/routes.ts';
 import {
   describeIcmpError,
@@ -16,6 +14,10 @@ import {
   formatTimestampPrefix,
   formatWrongDataLine,
 } from '../render/ping-text.ts';
+import { type CommandEnv, type CommandIo, linePrinter, processEnv, writeText } from './command-io.ts';
+import { PrivilegedStart } from './privileged-start.ts';
+import { interruption, parseCommandLine, parseNumberOption, UsageError } from './run-cli.ts';
+import type { ByteSink } from './text-output.ts';
 
 const USAGE = `Usage: ping [options] HOST
 
@@ -119,6 +121,7 @@ export function parsePingArguments(args: string[]): PingCli {
 class FloodMarks {
   private pending = '';
   private timer: NodeJS.Timeout | undefined;
+  constructor(private readonly sink: ByteSink) {}
   add(mark: string): void {
     this.pending += mark;
     this.timer ??= setTimeout(() => this.flush(), 10);
@@ -126,23 +129,20 @@ class FloodMarks {
   flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.pending) process.stdout.write(this.pending);
+    if (this.pending) writeText(this.sink, this.pending);
     this.pending = '';
   }
 }
 
-async function main(): Promise<number> {
-  const cli = parsePingArguments(process.argv.slice(2));
+export async function runPingCommand(args: readonly string[], io: CommandIo, env: CommandEnv = processEnv()): Promise<number> {
+  const cli = parsePingArguments([...args]);
   if (cli.help) {
-    process.stdout.write(USAGE);
+    writeText(io.stdout, USAGE);
     return 0;
   }
   const address = await resolveIpv4(cli.host);
-  let recorder: PcapRecorder | undefined;
-  if (cli.pcap !== undefined) {
-    loadCapModule(); // fail up front, before any packet, when capture cannot work
-  }
-  const out = (line: string) => process.stdout.write(`${line}\n`);
+  const start = new PrivilegedStart(cli.pcap, env);
+  const out = linePrinter(io.stdout);
   const json = (object: object) => out(JSON.stringify(object));
   const prefix = (timeMs: number) => (cli.timestamps ? formatTimestampPrefix(timeMs) : '');
 
@@ -156,7 +156,7 @@ async function main(): Promise<number> {
 
   const interrupt = interruption();
 
-  const flood = new FloodMarks();
+  const flood = new FloodMarks(io.stdout);
   const onEvent = (event: PingEvent) => {
     if (cli.json) {
       const { type, ...fields } = event;
@@ -189,7 +189,7 @@ async function main(): Promise<number> {
         out(formatIcmpErrorLine(label(event.from), event.sequence, describeIcmpError(event.icmpType, event.icmpCode, event.nextHopMtu), prefix(event.timeMs)));
         break;
       case 'send-error':
-        process.stderr.write(`ping: sendmsg: ${event.message}\n`);
+        writeText(io.stderr, `ping: sendmsg: ${event.message}\n`);
         break;
       case 'sent':
         break;
@@ -213,22 +213,18 @@ async function main(): Promise<number> {
       signal: interrupt.signal,
       onEvent,
       onSocketOpen: async () => {
-        if (cli.pcap !== undefined) {
-          const source = await sourceAddressFor(address);
-          const device = interfaceForAddress(source) ?? 'any';
+        const device = cli.pcap === undefined ? 'any' : (interfaceForAddress(await sourceAddressFor(address)) ?? 'any');
+        start.begin({
           // Echo traffic with this host, and any ICMP error (they come from routers).
-          const filter = `icmp and (host ${address} or (icmp[icmptype] != icmp-echo and icmp[icmptype] != icmp-echoreply))`;
-          recorder = PcapRecorder.open({ path: cli.pcap, device, filter });
-        }
-        dropPrivilegesToInvokingUser();
-        if (cli.json) json({ event: 'start', ...header });
-        else out(formatPingHeader(header));
+          capture: { device, filter: `icmp and (host ${address} or (icmp[icmptype] != icmp-echo and icmp[icmptype] != icmp-echoreply))` },
+          header: () => (cli.json ? json({ event: 'start', ...header }) : out(formatPingHeader(header))),
+        });
       },
     });
   } finally {
     flood.flush();
     interrupt.dispose();
-    await recorder?.stop();
+    await start.finish();
   }
 
   if (cli.json) {
@@ -242,5 +238,3 @@ async function main(): Promise<number> {
   const short = cli.deadlineMs !== undefined && cli.count !== undefined && summary.received < cli.count;
   return summary.received === 0 || short ? 1 : 0;
 }
-
-runCli('ping', main);

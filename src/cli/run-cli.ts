@@ -4,6 +4,8 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { HostResolutionError } from '../net/routes.ts';
 import { PrivilegeError } from '../net/privileges.ts';
 import { CaptureUnavailableError } from '../net/capture.ts';
+import { writeText } from './command-io.ts';
+import { type ByteSink, streamSink } from './text-output.ts';
 
 /** A mistake in how the tool was called: bad option, bad value, missing operand. */
 export class UsageError extends Error {
@@ -16,23 +18,28 @@ export class UsageError extends Error {
 const EXPECTED_ERRORS = [UsageError, PrivilegeError, HostResolutionError, CaptureUnavailableError];
 
 /**
- * Runs `main` and exits with its status. Expected errors print as
- * "tool: message"; anything else too, with the stack only when
- * PACKET_LAB_DEBUG is set, so a bug can still be chased.
+ * Runs `main` and returns its exit status. An error becomes one line
+ * "tool: message" on `stderr` and status 2; the stack is added only for an
+ * unexpected error when PACKET_LAB_DEBUG is set, so a bug can still be chased.
+ * The entry files and the in-process tests both go through here.
  */
+export async function exitStatus(tool: string, stderr: ByteSink, main: () => Promise<number>, vars: NodeJS.ProcessEnv = process.env): Promise<number> {
+  try {
+    return await main();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    writeText(stderr, `${tool}: ${message}\n`);
+    const expected = EXPECTED_ERRORS.some((kind) => error instanceof kind);
+    if (!expected && vars.PACKET_LAB_DEBUG && error instanceof Error) writeText(stderr, `${error.stack}\n`);
+    return 2;
+  }
+}
+
+/** Runs `main` from an entry file and sets the process's exit status. */
 export function runCli(tool: string, main: () => Promise<number>): void {
-  main().then(
-    (status) => {
-      process.exitCode = status;
-    },
-    (error: unknown) => {
-      const message = error instanceof Error ? error.message : String(error);
-      process.stderr.write(`${tool}: ${message}\n`);
-      const expected = EXPECTED_ERRORS.some((kind) => error instanceof kind);
-      if (!expected && process.env.PACKET_LAB_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
-      process.exitCode = 2;
-    },
-  );
+  void exitStatus(tool, streamSink(process.stderr), main).then((status) => {
+    process.exitCode = status;
+  });
 }
 
 /** Parses a number option the way a person expects, or throws a UsageError naming it. */

@@ -1,18 +1,18 @@
-// sudo tsx src/tcp-get.ts [options] http://host[:port]/path
+// What `tcp-get` does (sudo tsx src/tcp-get.ts [options] http://host[:port]/path).
 //
 // Fetches a web page over a TCP connection built by hand on raw sockets: the
 // handshake, the GET, acknowledgments, reassembly, retransmissions and the
 // FINs are all ours (src/engine/tcp-session.ts, src/engine/http-get.ts).
 import { readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
-import { parseCommandLine, parseNumberOption, runCli, UsageError } from './run-cli.ts';
+import { parseCommandLine, parseNumberOption, UsageError } from './run-cli.ts';
+import { type CommandEnv, type CommandIo, processEnv, writeText } from './command-io.ts';
+import { PrivilegedStart } from './privileged-start.ts';
 import { headerValue, httpGet, HttpUrlError, parseHttpUrl, type HttpGetResult, type HttpUrl } from '../engine/http-get.ts';
 import { randomEphemeralPort } from '../engine/tcp-common.ts';
 import { TcpConnectError, type TcpEndpoints, type TcpSessionEvent, type TcpSessionResult } from '../engine/tcp-session.ts';
 import { LiveCapture, loadCapModule } from '../net/capture.ts';
 import { KernelRstBlock, RAW_SOCKET_MARK, sweepStaleKernelRstBlocks, type FirewallBackend } from '../net/firewall.ts';
-import { PcapRecorder } from '../net/pcap-recorder.ts';
-import { dropPrivilegesToInvokingUser } from '../net/privileges.ts';
 import { interfaceForAddress, resolveIpv4, sourceAddressFor } from '../net/routes.ts';
 import { TcpTrace } from '../render/tcp-trace.ts';
 
@@ -194,14 +194,14 @@ function explainFailure(result: TcpSessionResult, local: TcpEndpoints | undefine
   return result.message ?? result.reason;
 }
 
-async function main(): Promise<number> {
-  const cli = parseTcpGetArguments(process.argv.slice(2));
+export async function runTcpGetCommand(args: readonly string[], io: CommandIo, env: CommandEnv = processEnv()): Promise<number> {
+  const cli = parseTcpGetArguments([...args]);
   if (cli === 'help') {
-    process.stdout.write(USAGE);
+    writeText(io.stdout, USAGE);
     return 0;
   }
   const destination = await resolveIpv4(cli.url.host);
-  if (cli.pcap !== undefined) loadCapModule(); // fail up front when capture cannot work
+  const start = new PrivilegedStart(cli.pcap, env);
 
   const controller = new AbortController();
   let signalled: NodeJS.Signals | undefined;
@@ -218,12 +218,11 @@ async function main(): Promise<number> {
   const deadline = setTimeout(() => controller.abort(), cli.maxTimeMs);
 
   let block: KernelRstBlock | undefined;
-  let recorder: PcapRecorder | undefined;
   let watch: KernelRstWatch | undefined;
   let local: TcpEndpoints | undefined;
   let ownRsts = 0;
   const startMs = performance.timeOrigin + performance.now();
-  const trace = (line: string) => process.stderr.write(`${line}\n`);
+  const trace = (line: string) => writeText(io.stderr, `${line}\n`);
   const sourcePort = cli.sourcePort ?? randomEphemeralPort();
   const tracer = new TcpTrace(startMs);
 
@@ -233,7 +232,7 @@ async function main(): Promise<number> {
     trace(tracer.format(event));
   };
 
-  const out = process.stdout;
+  const out = io.stdout;
   let result: HttpGetResult | undefined;
   let failure: TcpSessionResult | undefined;
   try {
@@ -263,31 +262,32 @@ async function main(): Promise<number> {
             const header = endpoints.headerIncluded ? 'IPv4 header built here (IP_HDRINCL)' : 'IPv4 header built by the kernel';
             trace(`* ${endpoints.source}:${endpoints.sourcePort} -> ${endpoints.destination}:${endpoints.destinationPort} via ${device}, ${header}`);
           }
-          if (cli.blockKernelRst) {
-            const swept = sweepStaleKernelRstBlocks();
-            if (cli.verbose && swept.length > 0) trace(`* removed rules left by dead runs: ${swept.join(', ')}`);
-            block = KernelRstBlock.install(
-              { source: endpoints.source, destination: endpoints.destination, sourcePort: endpoints.sourcePort, destinationPort: endpoints.destinationPort },
-              { backend: cli.firewall },
-            );
-            if (cli.verbose) trace(`* firewall (${block.backend}), removed on exit:\n${block.description.replace(/^/gm, '    ')}`);
-            if (process.env.PACKET_LAB_FAULT === 'crash-after-firewall') {
-              // Test hook: an uncaught exception, to prove the 'exit' hook removes the rule.
-              setImmediate(() => {
-                throw new Error('injected crash (PACKET_LAB_FAULT)');
-              });
-            }
-          }
-          if (cli.pcap !== undefined) {
-            const filter =
-              `(tcp and host ${endpoints.destination} and port ${endpoints.sourcePort}) or ` +
-              '(icmp and icmp[icmptype] != icmp-echo and icmp[icmptype] != icmp-echoreply)';
-            // Room for a window of segments arriving while this process is busy with them.
-            recorder = PcapRecorder.open({ path: cli.pcap, device, filter, bufferSize: PCAP_BUFFER_BYTES });
-          }
-          if (!cli.blockKernelRst) watch = KernelRstWatch.open(device, endpoints);
-          // Without a firewall rule to remove at the end, root is no longer needed.
-          if (!block) dropPrivilegesToInvokingUser();
+          start.begin({
+            privileged: () => {
+              if (cli.blockKernelRst) {
+                const swept = sweepStaleKernelRstBlocks();
+                if (cli.verbose && swept.length > 0) trace(`* removed rules left by dead runs: ${swept.join(', ')}`);
+                block = KernelRstBlock.install(
+                  { source: endpoints.source, destination: endpoints.destination, sourcePort: endpoints.sourcePort, destinationPort: endpoints.destinationPort },
+                  { backend: cli.firewall },
+                );
+                if (cli.verbose) trace(`* firewall (${block.backend}), removed on exit:\n${block.description.replace(/^/gm, '    ')}`);
+                env.faults?.afterFirewallInstalled?.();
+              }
+              if (!cli.blockKernelRst) watch = KernelRstWatch.open(device, endpoints);
+            },
+            capture: {
+              device,
+              filter:
+                `(tcp and host ${endpoints.destination} and port ${endpoints.sourcePort}) or ` +
+                '(icmp and icmp[icmptype] != icmp-echo and icmp[icmptype] != icmp-echoreply)',
+              // Room for a window of segments arriving while this process is busy with them.
+              bufferSize: PCAP_BUFFER_BYTES,
+            },
+            // Without a firewall rule to remove at the end, root is no longer needed.
+            keepPrivileges: cli.blockKernelRst,
+            header: () => {},
+          });
         },
         onHead: (head) => {
           if (cli.include) out.write(head.raw);
@@ -302,13 +302,19 @@ async function main(): Promise<number> {
     }
   } finally {
     clearTimeout(deadline);
-    for (const signal of signals) process.off(signal, onSignal);
-    const dropped = block?.droppedPackets();
-    const problem = block?.remove();
-    if (cli.verbose && block) trace(`* firewall rule removed${dropped !== undefined ? `; it dropped ${dropped} kernel RST${dropped === 1 ? '' : 's'}` : ''}`);
-    if (problem) process.stderr.write(`tcp-get: ${problem}\n`);
-    watch?.close();
-    await recorder?.stop();
+    env.faults?.beforeCleanup?.();
+    // The signal handlers stay until the rule is gone: a signal now only aborts
+    // (a no-op by this point), and a second one exits through the rule's 'exit' hook.
+    try {
+      const dropped = block?.droppedPackets();
+      const problem = block?.remove();
+      if (cli.verbose && block) trace(`* firewall rule removed${dropped !== undefined ? `; it dropped ${dropped} kernel RST${dropped === 1 ? '' : 's'}` : ''}`);
+      if (problem) writeText(io.stderr, `tcp-get: ${problem}\n`);
+      watch?.close();
+      await start.finish();
+    } finally {
+      for (const signal of signals) process.off(signal, onSignal);
+    }
   }
 
   const sessionResult = result?.session ?? failure!;
@@ -321,16 +327,16 @@ async function main(): Promise<number> {
     );
   }
   if (signalled) {
-    process.stderr.write(`tcp-get: interrupted by ${signalled}${sessionResult.reason === 'aborted' ? ', connection reset' : ''}\n`);
+    writeText(io.stderr, `tcp-get: interrupted by ${signalled}${sessionResult.reason === 'aborted' ? ', connection reset' : ''}\n`);
     return 128 + (signalled === 'SIGINT' ? 2 : signalled === 'SIGHUP' ? 1 : 15);
   }
   if (controller.signal.aborted && sessionResult.reason === 'aborted') {
-    process.stderr.write(`tcp-get: gave up after --max-time ${cli.maxTimeMs / 1000} s\n`);
+    writeText(io.stderr, `tcp-get: gave up after --max-time ${cli.maxTimeMs / 1000} s\n`);
     return 1;
   }
   if (!result || !result.complete) {
     const message = result?.head && result.error && sessionResult.reason === 'closed' ? result.error : explainFailure(sessionResult, local, ownRsts, watch, cli.blockKernelRst);
-    process.stderr.write(`tcp-get: ${message}\n`);
+    writeText(io.stderr, `tcp-get: ${message}\n`);
     return 1;
   }
   if (cli.verbose && result.head) {
@@ -339,5 +345,3 @@ async function main(): Promise<number> {
   }
   return 0;
 }
-
-runCli('tcp-get', main);

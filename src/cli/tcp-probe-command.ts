@@ -1,16 +1,15 @@
-// sudo tsx src/tcp-probe.ts [options] HOST -p PORTS
+// What `tcp-probe` does (sudo tsx src/tcp-probe.ts [options] HOST -p PORTS).
 //
 // Sends one hand-built TCP segment per port (a SYN with MSS, SACK-permitted,
 // timestamps and window scale by default; hping3-style switches craft
 // anything else) and reports each port open, closed or filtered, as nmap.
 import { isIPv4 } from 'node:net';
 import { parsePort, parsePortList } from './port-list.ts';
-import { interruption, parseCommandLine, parseNumberOption, runCli, UsageError } from './run-cli.ts';
+import { interruption, parseCommandLine, parseNumberOption, UsageError } from './run-cli.ts';
+import { type CommandEnv, type CommandIo, linePrinter, processEnv, writeText } from './command-io.ts';
+import { PrivilegedStart } from './privileged-start.ts';
 import { runTcpProbe, type TcpProbeEvent, type TcpProbeStart, type TcpProbeSummary } from '../engine/tcp-probe.ts';
 import { tcpSynOptions, TcpFlag, type TcpOption } from '../wire/tcp.ts';
-import { loadCapModule } from '../net/capture.ts';
-import { PcapRecorder } from '../net/pcap-recorder.ts';
-import { dropPrivilegesToInvokingUser } from '../net/privileges.ts';
 import { interfaceForAddress, resolveIpv4 } from '../net/routes.ts';
 import { formatPortLine, formatProbeHeader, formatProbeSummary, PROBE_TABLE_HEADER } from '../render/tcp-probe-text.ts';
 import { randomSequenceNumber } from '../engine/tcp-common.ts';
@@ -167,19 +166,18 @@ export function parseTcpProbeArguments(args: string[]): TcpProbeCli | 'help' {
   };
 }
 
-async function main(): Promise<number> {
-  const cli = parseTcpProbeArguments(process.argv.slice(2));
+export async function runTcpProbeCommand(args: readonly string[], io: CommandIo, env: CommandEnv = processEnv()): Promise<number> {
+  const cli = parseTcpProbeArguments([...args]);
   if (cli === 'help') {
-    process.stdout.write(USAGE);
+    writeText(io.stdout, USAGE);
     return 0;
   }
   const address = await resolveIpv4(cli.host);
-  if (cli.pcap !== undefined) loadCapModule();
-  const out = (line: string) => process.stdout.write(`${line}\n`);
+  const start = new PrivilegedStart(cli.pcap, env);
+  const out = linePrinter(io.stdout);
   const interrupt = interruption();
-  let recorder: PcapRecorder | undefined;
   const onEvent = (event: TcpProbeEvent) => {
-    if (event.type === 'send-error') process.stderr.write(`tcp-probe: port ${event.port}: ${event.message}\n`);
+    if (event.type === 'send-error') writeText(io.stderr, `tcp-probe: port ${event.port}: ${event.message}\n`);
   };
   let summary: TcpProbeSummary;
   try {
@@ -202,23 +200,24 @@ async function main(): Promise<number> {
       retries: cli.retries,
       signal: interrupt.signal,
       onEvent,
-      onSocketOpen: (start: TcpProbeStart) => {
-        if (cli.pcap !== undefined) {
-          const device = interfaceForAddress(start.routeSource) ?? 'any';
-          const filter = `(tcp and host ${address} and port ${start.sourcePort}) or (icmp and icmp[icmptype] == icmp-unreach)`;
-          recorder = PcapRecorder.open({ path: cli.pcap, device, filter });
-        }
-        dropPrivilegesToInvokingUser();
-        if (cli.json) out(JSON.stringify({ event: 'start', host: cli.host, ...start, options: start.options }));
-        else {
-          out(formatProbeHeader(cli.host, start));
-          out(PROBE_TABLE_HEADER);
-        }
-      },
+      onSocketOpen: (probe: TcpProbeStart) =>
+        start.begin({
+          capture: {
+            device: interfaceForAddress(probe.routeSource) ?? 'any',
+            filter: `(tcp and host ${address} and port ${probe.sourcePort}) or (icmp and icmp[icmptype] == icmp-unreach)`,
+          },
+          header: () => {
+            if (cli.json) out(JSON.stringify({ event: 'start', host: cli.host, ...probe, options: probe.options }));
+            else {
+              out(formatProbeHeader(cli.host, probe));
+              out(PROBE_TABLE_HEADER);
+            }
+          },
+        }),
     });
   } finally {
     interrupt.dispose();
-    await recorder?.stop();
+    await start.finish();
   }
   if (cli.json) {
     for (const result of summary.results) out(JSON.stringify({ event: 'port', ...result }));
@@ -237,5 +236,3 @@ function countStates(results: TcpProbeSummary['results']): Record<string, number
   for (const r of results) counts[r.state] = (counts[r.state] ?? 0) + 1;
   return counts;
 }
-
-runCli('tcp-probe', main);

@@ -1,12 +1,12 @@
-// sudo tsx src/traceroute.ts [options] HOST: the route to HOST, hop by hop,
-// with hand-built ICMP echo probes (default) or TCP SYN probes (-T).
+// What `traceroute` does (sudo tsx src/traceroute.ts [options] HOST): the
+// route to HOST, hop by hop, with hand-built ICMP echo probes (default) or TCP
+// SYN probes (-T).
 import { lookupService } from 'node:dns/promises';
 import { parsePort } from './port-list.ts';
-import { interruption, parseCommandLine, parseNumberOption, runCli, UsageError } from './run-cli.ts';
+import { interruption, parseCommandLine, parseNumberOption, UsageError } from './run-cli.ts';
+import { type CommandEnv, type CommandIo, linePrinter, processEnv, writeText } from './command-io.ts';
+import { PrivilegedStart } from './privileged-start.ts';
 import { runTraceroute, type HopResult, type TracerouteEvent, type TracerouteStart, type TracerouteSummary } from '../engine/traceroute.ts';
-import { loadCapModule } from '../net/capture.ts';
-import { PcapRecorder } from '../net/pcap-recorder.ts';
-import { dropPrivilegesToInvokingUser } from '../net/privileges.ts';
 import { interfaceForAddress, resolveIpv4 } from '../net/routes.ts';
 import { formatHopLine, formatTracerouteHeader } from '../render/traceroute-text.ts';
 
@@ -83,15 +83,15 @@ function parseTracerouteArguments(args: string[]): TracerouteCli | 'help' {
   };
 }
 
-async function main(): Promise<number> {
-  const cli = parseTracerouteArguments(process.argv.slice(2));
+export async function runTracerouteCommand(args: readonly string[], io: CommandIo, env: CommandEnv = processEnv()): Promise<number> {
+  const cli = parseTracerouteArguments([...args]);
   if (cli === 'help') {
-    process.stdout.write(USAGE);
+    writeText(io.stdout, USAGE);
     return 0;
   }
   const address = await resolveIpv4(cli.host);
-  if (cli.pcap !== undefined) loadCapModule();
-  const out = (line: string) => process.stdout.write(`${line}\n`);
+  const start = new PrivilegedStart(cli.pcap, env);
+  const out = linePrinter(io.stdout);
   const names = new Map<string, string>();
   const label = (ip: string) => (cli.numeric ? ip : `${names.get(ip) ?? ip} (${ip})`);
   const resolveNames = async (hop: HopResult) => {
@@ -105,12 +105,11 @@ async function main(): Promise<number> {
   };
 
   const interrupt = interruption();
-  let recorder: PcapRecorder | undefined;
   // Hops are printed in order, each once its names are looked up.
   let printing = Promise.resolve();
   const onEvent = (event: TracerouteEvent) => {
     if (event.type === 'send-error') {
-      process.stderr.write(`traceroute: ttl ${event.ttl}: ${event.message}\n`);
+      writeText(io.stderr, `traceroute: ttl ${event.ttl}: ${event.message}\n`);
       return;
     }
     if (event.type !== 'hop') return;
@@ -136,24 +135,22 @@ async function main(): Promise<number> {
       waitMs: cli.waitMs,
       signal: interrupt.signal,
       onEvent,
-      onSocketOpen: (start: TracerouteStart) => {
-        if (cli.pcap !== undefined) {
-          const device = interfaceForAddress(start.source) ?? 'any';
-          const filter =
-            start.mode === 'tcp'
-              ? `(tcp and host ${address} and port ${start.sourcePort}) or (icmp and (icmp[icmptype] == icmp-timxceed or icmp[icmptype] == icmp-unreach))`
-              : `icmp and (host ${address} or icmp[icmptype] == icmp-timxceed or icmp[icmptype] == icmp-unreach)`;
-          recorder = PcapRecorder.open({ path: cli.pcap, device, filter });
-        }
-        dropPrivilegesToInvokingUser();
-        if (cli.json) out(JSON.stringify({ event: 'start', host: cli.host, ...start }));
-        else out(formatTracerouteHeader(cli.host, start));
-      },
+      onSocketOpen: (trace: TracerouteStart) =>
+        start.begin({
+          capture: {
+            device: interfaceForAddress(trace.source) ?? 'any',
+            filter:
+              trace.mode === 'tcp'
+                ? `(tcp and host ${address} and port ${trace.sourcePort}) or (icmp and (icmp[icmptype] == icmp-timxceed or icmp[icmptype] == icmp-unreach))`
+                : `icmp and (host ${address} or icmp[icmptype] == icmp-timxceed or icmp[icmptype] == icmp-unreach)`,
+          },
+          header: () => out(cli.json ? JSON.stringify({ event: 'start', host: cli.host, ...trace }) : formatTracerouteHeader(cli.host, trace)),
+        }),
     });
     await printing;
   } finally {
     interrupt.dispose();
-    await recorder?.stop();
+    await start.finish();
   }
   if (cli.json) {
     const { hops, ...rest } = summary;
@@ -161,5 +158,3 @@ async function main(): Promise<number> {
   }
   return summary.reached ? 0 : 1;
 }
-
-runCli('traceroute', main);

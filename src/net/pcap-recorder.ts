@@ -18,6 +18,8 @@ export interface PcapRecorderOptions {
    * ~64 KiB slot: 16 MiB holds ~250 frames. Raise it for bulk transfers.
    */
   readonly bufferSize?: number;
+  /** Where SUDO_UID/SUDO_GID are read (default process.env). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 export class PcapRecorder {
@@ -40,7 +42,7 @@ export class PcapRecorder {
       capture.close();
       throw new Error(`cannot write ${options.path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
     }
-    const owner = sudoInvokingUser();
+    const owner = sudoInvokingUser(options.env);
     if (owner) chownSync(options.path, owner.uid, owner.gid);
     return new PcapRecorder(capture, writer);
   }
