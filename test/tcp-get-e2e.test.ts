@@ -28,6 +28,8 @@ import { chunkedBody } from './helpers/tcp-test-data.ts';
 import { firewallState, nft, readPackets, startHttpServer, startTestServer, needTcpLab } from './helpers/tcp-lab.ts';
 
 const need = needTcpLab;
+/** tcp-get with a fault injected through its hooks (test only). */
+const FAULT_ENTRY = 'test/helpers/tcp-get-with-fault.ts';
 
 function tcpGet(ns: Namespace, args: readonly string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
   return ns.runAsync(tsxCommand('src/tcp-get.ts', args), { timeoutMs: options.timeoutMs ?? 30_000, env: options.env });
@@ -272,11 +274,21 @@ describe('tcp-get end to end, in network namespaces', () => {
   it('removes its firewall rule when it crashes (the exit hook)', async (ctx) => {
     need(ctx, ['nft', 'python3']);
     const lab = await webLab(ctx, 1000);
-    const result = await tcpGet(lab.a, ['--block-kernel-rst', lab.url('/small.txt')], {
-      env: { ...process.env, PACKET_LAB_FAULT: 'crash-after-firewall' },
-    });
+    const result = await lab.a.runAsync(tsxCommand(FAULT_ENTRY, ['crash-after-firewall', '--block-kernel-rst', lab.url('/small.txt')]), { timeoutMs: 30_000 });
     expect(result.status, show(result)).toBe(1);
     expect(result.stderr).toContain('injected crash');
+    expectNoFirewallLeft(lab.a);
+  });
+
+  it('keeps its signal handlers until the rule is removed: a SIGTERM during cleanup leaves no rule', async (ctx) => {
+    need(ctx, ['nft', 'python3']);
+    const lab = await webLab(ctx, 1000);
+    const result = await lab.a.runAsync(tsxCommand(FAULT_ENTRY, ['signal-before-cleanup', '--block-kernel-rst', lab.url('/small.txt')]), { timeoutMs: 30_000 });
+    // Without handlers the default action would kill it there, rule in place. With
+    // them the signal is only noted (reported when it is handled before the run ends).
+    expect(result.signal, show(result)).toBeNull();
+    expect([0, 143], show(result)).toContain(result.status);
+    expect(result.stdout).toBe(lab.small.toString());
     expectNoFirewallLeft(lab.a);
   });
 
