@@ -267,7 +267,7 @@ describe('tcp-get end to end, in network namespaces', () => {
     const result = await tcpGet(lab.a, ['-v', '--block-kernel-rst', '--pcap', '/nonexistent-dir/x.pcap', lab.url('/small.txt')]);
     expect(result.status, show(result)).toBe(2);
     expect(result.stderr).toContain('* firewall (nft), removed on exit:');
-    expect(result.stderr.trimEnd().split('\n').at(-1)).toMatch(/^tcp-get: cannot write \/nonexistent-dir\/x\.pcap: ENOENT$/);
+    expect(result.stderr.trimEnd().split('\n').at(-1)).toMatch(/^tcp-get: cannot write \/nonexistent-dir\/x\.pcap: no such directory \(ENOENT\)$/);
     expectNoFirewallLeft(lab.a);
   });
 
