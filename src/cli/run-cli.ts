@@ -4,6 +4,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { HostResolutionError } from '../net/routes.ts';
 import { PrivilegeError } from '../net/privileges.ts';
 import { CaptureUnavailableError } from '../net/capture.ts';
+import { OutputFileError } from '../net/output-file.ts';
 import { writeText } from './command-io.ts';
 import { type ByteSink, streamSink } from './text-output.ts';
 
@@ -15,7 +16,7 @@ export class UsageError extends Error {
   }
 }
 
-const EXPECTED_ERRORS = [UsageError, PrivilegeError, HostResolutionError, CaptureUnavailableError];
+const EXPECTED_ERRORS = [UsageError, PrivilegeError, HostResolutionError, CaptureUnavailableError, OutputFileError];
 
 /**
  * Runs `main` and returns its exit status. An error becomes one line
@@ -62,12 +63,44 @@ export function parseNumberOption(
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 
 /**
+ * `-c -1` means -c with the value "-1", as getopt reads it (iputils then says
+ * the value is out of range); parseArgs instead calls it ambiguous. Writing
+ * such pairs as `--count=-1` gives the value to the option, and the option's
+ * own check its say.
+ */
+function attachDashValues(args: readonly string[], options: OptionsConfig): string[] {
+  const takesValue = new Map<string, string>();
+  for (const [long, option] of Object.entries(options)) {
+    if (option.type !== 'string') continue;
+    takesValue.set(`--${long}`, long);
+    if (option.short) takesValue.set(`-${option.short}`, long);
+  }
+  const result: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '--') {
+      result.push(...args.slice(i));
+      break;
+    }
+    const long = takesValue.get(arg);
+    const next = args[i + 1];
+    if (long !== undefined && next !== undefined && next.startsWith('-') && next !== '--') {
+      result.push(`--${long}=${next}`);
+      i++;
+    } else {
+      result.push(arg);
+    }
+  }
+  return result;
+}
+
+/**
  * node:util parseArgs with operands allowed, its errors (unknown option,
  * missing value) turned into one UsageError line pointing at the help.
  */
 export function parseCommandLine<const O extends OptionsConfig>(tool: string, args: string[], options: O) {
   try {
-    return parseArgs({ args, options, allowPositionals: true });
+    return parseArgs({ args: attachDashValues(args, options), options, allowPositionals: true });
   } catch (error) {
     // parseArgs adds advice about '--' after the first sentence; the sentence is what matters.
     const reason = (error as Error).message.split('\n')[0].split('. ')[0];

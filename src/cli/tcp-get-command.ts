@@ -103,6 +103,8 @@ function parseTcpGetArguments(args: string[]): TcpGetCli | 'help' {
   if (positionals.length !== 1) {
     throw new UsageError(positionals.length === 0 ? 'a URL is required: tcp-get http://host[:port]/path' : `only one URL, got: ${positionals.join(' ')}`);
   }
+  // WHATWG URL reads http:///path as host "path"; a URL without a host is a mistake.
+  if (/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/(?:[/?#]|$)/.test(positionals[0])) throw new UsageError(`bad URL '${positionals[0]}': no host`);
   let url: HttpUrl;
   try {
     url = parseHttpUrl(positionals[0]);

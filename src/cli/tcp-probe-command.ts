@@ -9,7 +9,7 @@ import { interruption, parseCommandLine, parseNumberOption, UsageError } from '.
 import { type CommandEnv, type CommandIo, linePrinter, processEnv, writeText } from './command-io.ts';
 import { PrivilegedStart } from './privileged-start.ts';
 import { runTcpProbe, type TcpProbeEvent, type TcpProbeStart, type TcpProbeSummary } from '../engine/tcp-probe.ts';
-import { tcpSynOptions, TcpFlag, type TcpOption } from '../wire/tcp.ts';
+import { tcpHeaderLength, tcpSynOptions, TcpFlag, type TcpOption } from '../wire/tcp.ts';
 import { interfaceForAddress, resolveIpv4 } from '../net/routes.ts';
 import { formatPortLine, formatProbeHeader, formatProbeSummary, PROBE_TABLE_HEADER } from '../render/tcp-probe-text.ts';
 import { randomSequenceNumber } from '../engine/tcp-common.ts';
@@ -58,6 +58,10 @@ const FLAG_SWITCHES = [
   ['E', 'ece', TcpFlag.ECE],
   ['C', 'cwr', TcpFlag.CWR],
 ] as const;
+
+/** The IPv4 total length field's limit, and the header without options (tcp-probe sends none). */
+const MAX_IPV4_LENGTH = 65535;
+const IPV4_HEADER_LENGTH = 20;
 
 interface TcpProbeCli {
   readonly host: string;
@@ -144,6 +148,13 @@ export function parseTcpProbeArguments(args: string[]): TcpProbeCli | 'help' {
     });
   }
   const data = text('data');
+  const payload = data === undefined ? undefined : new TextEncoder().encode(data);
+  if (payload) {
+    // Without options given, a SYN carries the engine's defaults: MSS, SACK-permitted, timestamps, window scale.
+    const defaults = tcpSynOptions({ mss: 1460, sackPermitted: true, timestampValue: 0, windowScale: 7 });
+    const room = MAX_IPV4_LENGTH - IPV4_HEADER_LENGTH - tcpHeaderLength({ options: options ?? defaults });
+    if (payload.length > room) throw new UsageError(`--data is ${payload.length} bytes; one IPv4 datagram holds at most ${room} after the IPv4 and TCP headers`);
+  }
   return {
     host: positionals[0],
     ports,
@@ -152,7 +163,7 @@ export function parseTcpProbeArguments(args: string[]): TcpProbeCli | 'help' {
     acknowledgmentNumber: number('ack', { min: 0, max: 0xffffffff }),
     window: number('window', { min: 0, max: 0xffff }),
     ttl: number('ttl', { min: 1, max: 255 }),
-    payload: data === undefined ? undefined : new TextEncoder().encode(data),
+    payload,
     options,
     badChecksum: values.badsum === true,
     source,
