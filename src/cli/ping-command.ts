@@ -61,6 +61,8 @@ interface PingCli {
 }
 
 const MAX_PAYLOAD = 65507; // 65535 - 20 (IPv4 header) - 8 (ICMP header)
+/** iputils: the shortest interval between requests a user other than root may ask for. */
+const MIN_USER_INTERVAL_MS = 2;
 
 export function parsePingArguments(args: string[]): PingCli {
   const parsed = parseCommandLine('ping', args, {
@@ -140,6 +142,9 @@ export async function runPingCommand(args: readonly string[], io: CommandIo, env
     writeText(io.stdout, USAGE);
     return 0;
   }
+  // iputils' rule, by real uid: CAP_NET_RAW given to node with setcap must not let any user flood.
+  const intervalMs = cli.intervalMs ?? (cli.flood ? 0 : 1000);
+  if (env.uid !== 0 && intervalMs < MIN_USER_INTERVAL_MS) throw new UsageError(`cannot flood; minimal interval allowed for user is ${MIN_USER_INTERVAL_MS}ms`);
   const address = await resolveIpv4(cli.host);
   const start = new PrivilegedStart(cli.pcap, env);
   const out = linePrinter(io.stdout);
