@@ -318,6 +318,33 @@ describe('tcp-get end to end, in network namespaces', () => {
     }
   });
 
+  it('says in one line on every run that a SIGKILLed run left its rule, and --remove-stale-rules removes it', async (ctx) => {
+    need(ctx, ['nft']);
+    const { a, b, addressB } = createPair();
+    await startTestServer(b, 'silent', addressB, PORT);
+    const child = a.spawn(tsxCommand('src/tcp-get.ts', ['-v', '--block-kernel-rst', `http://${addressB}:${PORT}/`]), { timeoutMs: 30_000 });
+    await child.waitForOutput(/state SYN-SENT -> ESTABLISHED/, 15_000);
+    const table = /table ip (packet_lab_rst_\d+_\d+)/.exec(firewallState(a).nft)?.[1];
+    expect(table, 'the rule is installed').toBeDefined();
+    child.signal('SIGKILL');
+    const killed = await child.exited;
+    expect(killed.signal, show(killed)).toBe('SIGKILL');
+    expect(firewallState(a).nft, 'no handler runs on SIGKILL: the rule stays').toContain(table);
+
+    const line = `tcp-get: 1 firewall rule left by a killed tcp-get run: ${table} (remove with: tcp-get --remove-stale-rules)`;
+    const next = await tcpGet(a, ['--max-time', '2', `http://${addressB}:${PORT}/`]);
+    expect(next.stderr.split('\n')[0], show(next)).toBe(line);
+    expect(firewallState(a).nft, 'a run without --block-kernel-rst only says so').toContain(table);
+
+    const removal = await tcpGet(a, ['--remove-stale-rules']);
+    expect(removal.status, show(removal)).toBe(0);
+    expect(removal.stdout).toBe(`removed 1 firewall rule left by a killed tcp-get run: ${table}\n`);
+    expect(removal.stderr).toBe('');
+    expectNoFirewallLeft(a);
+    const none = await tcpGet(a, ['--remove-stale-rules']);
+    expect([none.status, none.stdout], show(none)).toEqual([0, 'no firewall rules left by killed tcp-get runs\n']);
+  });
+
   it('rejects bad URLs, options and hosts with one line and exit status 2', async (ctx) => {
     need(ctx);
     const { ns } = createIsolated();

@@ -12,7 +12,7 @@ import { headerValue, httpGet, HttpUrlError, parseHttpUrl, type HttpGetResult, t
 import { randomEphemeralPort } from '../engine/tcp-common.ts';
 import { TcpConnectError, type TcpEndpoints, type TcpSessionEvent, type TcpSessionResult } from '../engine/tcp-session.ts';
 import { LiveCapture, loadCapModule } from '../net/capture.ts';
-import { KernelRstBlock, RAW_SOCKET_MARK, sweepStaleKernelRstBlocks, type FirewallBackend } from '../net/firewall.ts';
+import { findStaleKernelRstBlocks, KernelRstBlock, RAW_SOCKET_MARK, removeStaleKernelRstBlocks, type FirewallBackend, type StaleKernelRstBlock } from '../net/firewall.ts';
 import { interfaceForAddress, resolveIpv4, sourceAddressFor } from '../net/routes.ts';
 import { TcpTrace } from '../render/tcp-trace.ts';
 
@@ -34,6 +34,8 @@ Options:
   --block-kernel-rst     drop this connection's kernel RSTs with a firewall rule (nftables,
                          iptables if nft fails), removed on every exit
   --firewall BACKEND     auto (default), nft or iptables
+  --remove-stale-rules   remove the rules of runs that were killed (kill -9) before they could,
+                         then exit; every run says when there are such rules
   --pcap FILE            record the exchange on the egress interface into a pcap file
   --source ADDR          source address (default: the route's; another one means IP_HDRINCL)
   --sport PORT           source port (default: random, 32768-60999)
@@ -76,12 +78,13 @@ interface TcpGetCli {
   readonly maxTimeMs: number;
 }
 
-function parseTcpGetArguments(args: string[]): TcpGetCli | 'help' {
+function parseTcpGetArguments(args: string[]): TcpGetCli | 'help' | 'remove-stale-rules' {
   const parsed = parseCommandLine('tcp-get', args, {
     include: { type: 'boolean', short: 'i' },
     verbose: { type: 'boolean', short: 'v' },
     'block-kernel-rst': { type: 'boolean' },
     firewall: { type: 'string' },
+    'remove-stale-rules': { type: 'boolean' },
     pcap: { type: 'string' },
     source: { type: 'string' },
     sport: { type: 'string' },
@@ -100,6 +103,10 @@ function parseTcpGetArguments(args: string[]): TcpGetCli | 'help' {
   });
   const { values, positionals } = parsed;
   if (values.help) return 'help';
+  if (values['remove-stale-rules']) {
+    if (positionals.length > 0) throw new UsageError('--remove-stale-rules takes no URL: it only removes rules and exits');
+    return 'remove-stale-rules';
+  }
   if (positionals.length !== 1) {
     throw new UsageError(positionals.length === 0 ? 'a URL is required: tcp-get http://host[:port]/path' : `only one URL, got: ${positionals.join(' ')}`);
   }
@@ -196,11 +203,42 @@ function explainFailure(result: TcpSessionResult, local: TcpEndpoints | undefine
   return result.message ?? result.reason;
 }
 
+function describeStale(names: readonly string[]): string {
+  const what = names.length === 1 ? 'firewall rule left by a killed tcp-get run' : 'firewall rules left by killed tcp-get runs';
+  return `${names.length} ${what}: ${names.join(', ')}`;
+}
+
+/** --remove-stale-rules: exit status 0 when none is left, 1 when one could not be removed. */
+function removeStaleRules(io: CommandIo): number {
+  const stale: StaleKernelRstBlock[] = findStaleKernelRstBlocks();
+  if (stale.length === 0) {
+    writeText(io.stdout, 'no firewall rules left by killed tcp-get runs\n');
+    return 0;
+  }
+  const { removed, problems } = removeStaleKernelRstBlocks(stale);
+  if (removed.length > 0) writeText(io.stdout, `removed ${describeStale(removed)}\n`);
+  for (const problem of problems) writeText(io.stderr, `tcp-get: ${problem}\n`);
+  return problems.length > 0 ? 1 : 0;
+}
+
 export async function runTcpGetCommand(args: readonly string[], io: CommandIo, env: CommandEnv = processEnv()): Promise<number> {
   const cli = parseTcpGetArguments([...args]);
   if (cli === 'help') {
     writeText(io.stdout, USAGE);
     return 0;
+  }
+  if (cli === 'remove-stale-rules') return removeStaleRules(io);
+  // Rules of killed runs are said, every run (nothing else would tell); a run
+  // that manages the firewall anyway removes them.
+  const stale = findStaleKernelRstBlocks();
+  if (stale.length > 0) {
+    if (cli.blockKernelRst) {
+      const { removed, problems } = removeStaleKernelRstBlocks(stale);
+      if (removed.length > 0) writeText(io.stderr, `tcp-get: removed ${describeStale(removed)}\n`);
+      for (const problem of problems) writeText(io.stderr, `tcp-get: ${problem}\n`);
+    } else {
+      writeText(io.stderr, `tcp-get: ${describeStale(stale.map((rule) => rule.name))} (remove with: tcp-get --remove-stale-rules)\n`);
+    }
   }
   const destination = await resolveIpv4(cli.url.host);
   const start = new PrivilegedStart(cli.pcap, env);
@@ -267,8 +305,6 @@ export async function runTcpGetCommand(args: readonly string[], io: CommandIo, e
           start.begin({
             privileged: () => {
               if (cli.blockKernelRst) {
-                const swept = sweepStaleKernelRstBlocks();
-                if (cli.verbose && swept.length > 0) trace(`* removed rules left by dead runs: ${swept.join(', ')}`);
                 block = KernelRstBlock.install(
                   { source: endpoints.source, destination: endpoints.destination, sourcePort: endpoints.sourcePort, destinationPort: endpoints.destinationPort },
                   { backend: cli.firewall },
