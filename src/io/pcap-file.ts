@@ -390,6 +390,19 @@ export class PcapWriter {
     return writer;
   }
 
+  /** Writes the file header to an already open descriptor (e.g. one opened as another user) and takes it over. */
+  static onDescriptorSync(fd: number, path: string, options: PcapWriterOptions): PcapWriter {
+    const header = PcapWriter.checked(options);
+    const writer = new PcapWriter(path, fd, options);
+    try {
+      writer.writeAll([header]);
+    } catch (e) {
+      writer.closeSync();
+      throw e;
+    }
+    return writer;
+  }
+
   /** As openSync, opening the file asynchronously. */
   static async open(path: string, options: PcapWriterOptions): Promise<PcapWriter> {
     const header = PcapWriter.checked(options);

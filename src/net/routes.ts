@@ -17,6 +17,8 @@ export class HostResolutionError extends Error {
 /** An IPv4 address for a name or dotted quad, through the system resolver. */
 export async function resolveIpv4(host: string): Promise<string> {
   if (isIPv4(host)) return host;
+  // Node's resolver answers '' with a type error and a deprecation warning.
+  if (host.trim() === '') throw new HostResolutionError(`'${host}'`, 'empty host name');
   try {
     const { address } = await lookup(host, { family: 4 });
     return address;
