@@ -33,6 +33,13 @@ describe('bad input: one line on stderr, exit status 2, never a message of Node\
     expect(run).toEqual({ status: 2, stdout: '', stderr: "ping: invalid argument for -c: '-n'\n" });
   });
 
+  it('ping ::1 and other IPv6 literals: refused in one line until IPv6 works (the resolver had mapped them to an IPv4 host)', async () => {
+    for (const host of ['::1', 'fd00::2', 'fe80::1%lo']) {
+      const run = await runInProcess('ping', (io) => runPingCommand(['-c', '1', host], io, ROOT));
+      expect(run, host).toEqual({ status: 2, stdout: '', stderr: `ping: ${host}: IPv6 is not supported yet: packet-lab speaks IPv4 only\n` });
+    }
+  });
+
   it("ping '': an empty host name (Node gave a type error and a deprecation warning)", async () => {
     const warnings: string[] = [];
     const onWarning = (warning: Error) => warnings.push(warning.message);
