@@ -302,6 +302,7 @@ describe('struct: huge repeat counts and many values', () => {
     packValuesInto('>300000H', into, 2, many);
     expect(into.subarray(2)).toEqual(big);
     expect(errorOf(() => packValues('300000B', many.slice(1))).message).toBe('pack expected 300000 items for packing (got 299999)');
+    expect(() => packValues('B', 1 as unknown as StructValue[])).toThrow(TypeError);
     const python = pythonOutcomes(["struct.pack('70000B', *[i % 256 for i in range(70000)]).hex()[:8] + str(len(struct.pack('>300000H', *[i % 65536 for i in range(300000)])))"]);
     if (python) expect(python).toEqual([`'${hex(packed.subarray(0, 4))}600000'`]);
   });

@@ -823,6 +823,10 @@ function checkBytes(bytes: unknown): asserts bytes is Uint8Array {
   }
 }
 
+function checkValues(values: unknown): asserts values is readonly StructValue[] {
+  if (!Array.isArray(values)) throw new TypeError('values must be an array (packValues takes them as one array)');
+}
+
 function checkOffset(offset: unknown): asserts offset is number {
   if (typeof offset !== 'number' || !Number.isSafeInteger(offset)) {
     throw new TypeError('offset must be a safe integer');
@@ -855,6 +859,7 @@ export class Struct {
 
   /** As pack, the values in one array: for more values than a call takes as arguments. */
   packValues(values: readonly StructValue[]): Uint8Array {
+    checkValues(values);
     if (values.length !== this.items) {
       throw new StructError(`pack expected ${this.items} items for packing (got ${values.length})`);
     }
@@ -870,6 +875,7 @@ export class Struct {
 
   /** As packInto, the values in one array. */
   packValuesInto(buffer: Uint8Array, offset: number, values: readonly StructValue[]): void {
+    checkValues(values);
     if (values.length !== this.items) {
       throw new StructError(
         `pack_into expected ${this.items} items for packing (got ${values.length})`,
