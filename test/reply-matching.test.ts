@@ -238,7 +238,7 @@ describe('a TCP connection (the session)', () => {
     destination: ipv4AddressNumber(PEER),
     destinationPort: 80,
   };
-  const fromPeer = (sequenceNumber: number, flags = TcpFlag.ACK) =>
+  const fromPeer = (sequenceNumber: number, flags: number = TcpFlag.ACK) =>
     tcp(PEER, US, { sourcePort: 80, destinationPort: 40001, sequenceNumber, acknowledgmentNumber: 123, flags, payload: new Uint8Array(5) });
   const ours = (sequenceNumber: number) => tcp(US, PEER, { sourcePort: 40001, destinationPort: 80, sequenceNumber, flags: TcpFlag.ACK });
 
