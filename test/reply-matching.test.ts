@@ -20,6 +20,7 @@ import {
 } from '../src/wire/reply-matching.ts';
 import { buildTcp, TcpFlag, type TcpSegmentInit } from '../src/wire/tcp.ts';
 import { buildUdp } from '../src/wire/udp.ts';
+import { EchoRequestMatcher } from '../src/dissection/echo-matching.ts';
 
 const US = '192.0.2.10';
 const PEER = '198.51.100.7';
@@ -315,5 +316,27 @@ describe('never throws on bad bytes', () => {
     }
     expect(describeRequest(new Uint8Array(3))).toBeUndefined();
     expect(describeTransport(IpProtocol.TCP, 0, 1, new Uint8Array(10))).toBeUndefined();
+  });
+});
+
+describe("dissect's echo request matcher, keyed by the same keys", () => {
+  const a = ipv4AddressNumber(US);
+  const b = ipv4AddressNumber(PEER);
+
+  it('names the request a reply answers, between the same two hosts only', () => {
+    const matcher = new EchoRequestMatcher();
+    matcher.request(a, b, 0x4242, 1, 1, 0);
+    matcher.request(b, a, 0x4242, 1, 2, 10);
+    expect(matcher.reply(b, a, 0x4242, 1)?.frame).toBe(1);
+    expect(matcher.reply(a, b, 0x4242, 1)?.frame).toBe(2);
+    expect(matcher.reply(b, a, 0x4242, 2)).toBeUndefined();
+    expect(matcher.reply(ipv4AddressNumber(OTHER), a, 0x4242, 1)).toBeUndefined();
+  });
+
+  it('keeps its memory bounded: past 65536 requests the oldest are forgotten, the newest still found', () => {
+    const matcher = new EchoRequestMatcher();
+    for (let i = 0; i <= 65536; i++) matcher.request(a, b, i >>> 16, i & 0xffff, i + 1, i);
+    expect(matcher.reply(b, a, 0, 0)).toBeUndefined();
+    expect(matcher.reply(b, a, 1, 0)?.frame).toBe(65537);
   });
 });
