@@ -211,6 +211,16 @@ describe('TCP', () => {
     expect(answers(request, replyTo(TcpFlag.RST | TcpFlag.ACK, 0xffffffef), views)).toBeUndefined();
   });
 
+  it('a SYN without ACK, or a SYN-ACK to anything but a SYN, is no answer; nothing answers a RST', () => {
+    expect(answers(request, replyTo(TcpFlag.SYN, 0), views)).toBeUndefined();
+    const finProbe = describe_(tcp(US, PEER, { ...syn, flags: TcpFlag.FIN }));
+    expect(answers(finProbe, replyTo(TcpFlag.SYN | TcpFlag.ACK, 0xfffffff1), views)).toBeUndefined();
+    expect(answers(finProbe, replyTo(TcpFlag.RST | TcpFlag.ACK, 0xfffffff1), views)).toBe('reply');
+    const rstProbe = describe_(tcp(US, PEER, { ...syn, flags: TcpFlag.RST }));
+    expect(answers(rstProbe, replyTo(TcpFlag.RST, 0), views)).toBeUndefined();
+    expect(answers(rstProbe, icmpError(ROUTER, 11, 0, tcp(US, PEER, { ...syn, flags: TcpFlag.RST }), 8), views)).toBe('icmp-error');
+  });
+
   it('our own SYN looped back (sport == dport on loopback) is not an answer, a SYN-ACK is', () => {
     const loop = tcp('127.0.0.1', '127.0.0.1', { sourcePort: 5555, destinationPort: 5555, sequenceNumber: 9, flags: TcpFlag.SYN });
     const loopRequest = describe_(loop);

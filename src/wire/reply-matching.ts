@@ -18,8 +18,9 @@
 //   quote must hold the same type and, when quoted, bytes 4-7. An ICMP error
 //   is never answered by another error (RFC 1122 3.2.2).
 // - TCP: a segment from dst:dport to our sport, acknowledging no more than
-//   we sent when it carries ACK; a quote must hold our ports, and our
-//   sequence number when it reaches it (routers may quote only 8 bytes).
+//   we sent when it carries ACK; a SYN-ACK answers only a SYN, and nothing
+//   answers a RST. A quote must hold our ports, and our sequence number when
+//   it reaches it (routers may quote only 8 bytes).
 // - UDP: a datagram from dst:dport to our sport; a quote must hold our ports.
 // - Loopback raw sockets see our outgoing packets: our own looped-back packet
 //   (same transport checksum and fields) is never an answer.
@@ -400,6 +401,20 @@ function isOwnLoopedBack(request: SentRequest, views: ReplyViews): boolean {
 }
 
 /**
+ * TCP's own rules for a reply (as scapy's TCP.answers): nothing answers a
+ * RST (RFC 9293 3.10.7); a SYN answers only with ACK, and only a SYN; an ACK
+ * covers at most what we sent, seq .. seq + segment length.
+ */
+function tcpReplyFits(request: SentRequest, tcp: TcpView): boolean {
+  if (request.tcpFlags & TcpFlag.RST) return false;
+  const flags = tcp.flags;
+  if (flags & TcpFlag.SYN && (!(flags & TcpFlag.ACK) || !(request.tcpFlags & TcpFlag.SYN))) return false;
+  if (!(flags & TcpFlag.ACK)) return true;
+  const acknowledged = sequenceDistance(tcp.acknowledgmentNumber, request.sequenceNumber);
+  return acknowledged >= 0 && acknowledged <= request.segmentLength;
+}
+
+/**
  * Whether the packet last read into `views` answers `request`, and how.
  * Checksums are not looked at: a corrupt reply is still the reply (ping
  * reports it as such).
@@ -417,11 +432,7 @@ export function answerOf(request: SentRequest, views: ReplyViews): AnswerKind | 
     }
     if (views.sourcePort !== request.sourcePort || views.destinationPort !== request.destinationPort) return undefined;
     if (isOwnLoopedBack(request, views)) return undefined;
-    if (request.protocol === IpProtocol.TCP && views.tcp.has(TcpFlag.ACK)) {
-      // An ACK covers at most what we sent: seq .. seq + segment length.
-      const acknowledged = sequenceDistance(views.tcp.acknowledgmentNumber, request.sequenceNumber);
-      if (acknowledged < 0 || acknowledged > request.segmentLength) return undefined;
-    }
+    if (request.protocol === IpProtocol.TCP && !tcpReplyFits(request, views.tcp)) return undefined;
     return 'reply';
   }
   // An ICMP error about an ICMP error is never sent (RFC 1122 3.2.2): ours looped back would otherwise match.
