@@ -187,6 +187,7 @@ export async function runTraceroute(options: TracerouteOptions): Promise<Tracero
     if (views.kind !== kind) return undefined;
     let entry: Outstanding | undefined;
     if (mode === 'icmp') entry = outstanding.get(views.key);
+    else if (views.protocol !== IpProtocol.TCP) return undefined; // e.g. an echo reply on the ICMP socket
     else if (kind === 'icmp-error') entry = views.hasSequenceNumber ? outstanding.get(views.sequenceNumber) : undefined;
     else entry = views.tcp.has(TcpFlag.ACK) ? outstanding.get(seqAdd(views.tcp.acknowledgmentNumber, -1)) : undefined;
     if (!entry || entry.result || answerOf(entry.request, views) !== kind) return undefined;
