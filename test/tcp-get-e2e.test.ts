@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, type TestContext } from 'vitest';
-import { seqDiff } from '../src/engine/tcp-common.ts';
+import { seqDiff } from '../src/wire/tcp-sequence.ts';
 import { TcpFlag } from '../src/wire/tcp.ts';
 import {
   createChain,

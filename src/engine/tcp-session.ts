@@ -33,16 +33,11 @@ import {
   copyTcpOption,
   randomEphemeralPort,
   randomSequenceNumber,
-  seqAdd,
-  seqDiff,
-  seqGe,
-  seqGt,
-  seqLe,
-  seqLt,
   tcpChecksumStatus,
   tcpIpv4PseudoSum,
   type TcpSegmentSummary,
 } from './tcp-common.ts';
+import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from '../wire/tcp-sequence.ts';
 
 export type TcpState =
   | 'CLOSED'

@@ -19,7 +19,8 @@ import { buildIcmpEcho, IcmpType, parseIcmp } from '../wire/icmp.ts';
 import { ipv4AddressBytes } from '../wire/ipv4-address.ts';
 import { IpProtocol, parseIpv4 } from '../wire/ipv4.ts';
 import { buildTcp, parseTcp, TcpFlag, tcpSynOptions } from '../wire/tcp.ts';
-import { randomEphemeralPort, randomSequenceNumber, seqAdd } from './tcp-common.ts';
+import { randomEphemeralPort, randomSequenceNumber } from './tcp-common.ts';
+import { seqAdd } from '../wire/tcp-sequence.ts';
 
 export type TracerouteMode = 'icmp' | 'tcp';
 
