@@ -8,7 +8,7 @@ import { buildGetRequest, HttpParseError, HttpResponseParser, HttpUrlError, pars
 import { tcpChecksumStatus, tcpIpv4PseudoSum } from '../src/engine/tcp-common.ts';
 import { seqAdd, seqDiff, seqLt } from '../src/wire/tcp-sequence.ts';
 import { classifyReply, classifySilence, defaultProbeOptions } from '../src/engine/tcp-probe.ts';
-import { Reassembler } from '../src/engine/tcp-session.ts';
+import { Reassembler } from '../src/engine/tcp/reassembler.ts';
 import { unreachableAnnotation } from '../src/engine/traceroute.ts';
 import { ipv4HeaderFor, wrapInIpv4 } from '../src/net/ipv4-sender.ts';
 import { nftRuleset, iptablesRule, RAW_SOCKET_MARK } from '../src/net/firewall.ts';
