@@ -51,7 +51,8 @@ Options:
   -h, --help             this help
 
 Exit status: 0 when the whole response arrived, 1 when the connection or the
-response failed, 2 on bad input or missing privileges.
+response failed, 2 on bad input or missing privileges, 52 when the server
+closed without replying (as curl).
 `;
 
 interface TcpGetCli {
@@ -292,9 +293,8 @@ async function main(): Promise<number> {
         onHead: (head) => {
           if (cli.include) out.write(head.raw);
         },
-        onBody: (chunk) => {
-          out.write(chunk);
-        },
+        // A slow reader of stdout pauses the connection (its window closes) until 'drain'.
+        onBody: (chunk) => (out.write(chunk) ? undefined : drained(out)),
       });
     } catch (error) {
       if (error instanceof TcpConnectError) failure = error.result;
@@ -328,6 +328,10 @@ async function main(): Promise<number> {
     process.stderr.write(`tcp-get: gave up after --max-time ${cli.maxTimeMs / 1000} s\n`);
     return 1;
   }
+  if (result?.emptyReply) {
+    process.stderr.write('tcp-get: Empty reply from server\n');
+    return 52;
+  }
   if (!result || !result.complete) {
     const message = result?.head && result.error && sessionResult.reason === 'closed' ? result.error : explainFailure(sessionResult, local, ownRsts, watch, cli.blockKernelRst);
     process.stderr.write(`tcp-get: ${message}\n`);
@@ -338,6 +342,21 @@ async function main(): Promise<number> {
     trace(`* HTTP ${result.head.statusCode} ${result.head.reasonPhrase}, body ${result.bodyBytes} bytes (${result.framing}${length ? `, Content-Length ${length}` : ''})`);
   }
   return 0;
+}
+
+/** Resolves once the stream can take more ('drain'), or will never again ('close', 'error'). */
+function drained(stream: NodeJS.WritableStream): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      stream.off('error', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+    stream.on('error', done);
+  });
 }
 
 runCli('tcp-get', main);
