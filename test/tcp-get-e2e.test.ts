@@ -370,6 +370,26 @@ else:
     time.sleep(120)
 `;
 
+/** An echo server (one connection) with a 4 KiB receive buffer that starts reading only after 3 s. */
+const LATE_ECHO_SERVER = `
+import socket, sys, time
+listener = socket.socket()
+listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+listener.bind((sys.argv[1], int(sys.argv[2])))
+listener.listen(1)
+print('listening', flush=True)
+conn, _ = listener.accept()
+time.sleep(3)
+conn.settimeout(30)
+while True:
+    data = conn.recv(65536)
+    if not data:
+        break
+    conn.sendall(data)
+conn.close()
+`;
+
 describe('tcp-get flow control and closing', () => {
   it('a slow reader of stdout closes the receive window to zero, then a window update reopens it; nothing piles up', async (ctx) => {
     need(ctx, ['nft', 'python3', 'cap']);
@@ -496,6 +516,42 @@ describe('tcp-session engine end to end', () => {
       expect(report.stats.segmentsSent).toBeGreaterThanOrEqual(Math.ceil(Number(bytes) / segmentSize));
       expectNoFirewallLeft(a);
     }
+  });
+
+  it('probes a peer whose window is closed, sends nothing past it, and carries on when it opens', async (ctx) => {
+    need(ctx, ['nft', 'python3', 'tshark']);
+    const { a, b, addressA, addressB } = createPair();
+    // An echo server with a small receive buffer that reads nothing for its first 3 s: its window closes.
+    const server = b.spawn(['python3', '-u', '-c', LATE_ECHO_SERVER, addressB, '9000'], { timeoutMs: 120_000 });
+    await server.waitForOutput(/^listening$/m, 15_000);
+    const file = join(tempDir(ctx), 'zero-window.pcap');
+    const capture = a.spawn(['dumpcap', '-q', '-i', 'vethA', '-f', 'tcp port 9000', '-w', file], { timeoutMs: 120_000 });
+    await capture.waitForOutput(/File: /, 15_000);
+    const result = await a.runAsync(tsxCommand('test/helpers/tcp-echo-client.ts', [addressB, '9000', '200000']), { timeoutMs: 60_000 });
+    await capture.stop();
+    expect(result.status, show(result)).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report.receivedSha256).toBe(report.sentSha256);
+    expect(report.reason).toBe('closed');
+    expect(report.stats.windowProbes, JSON.stringify(report.stats)).toBeGreaterThanOrEqual(1);
+
+    const packets = await readPackets(file);
+    const serverSyn = packets.find((p) => p.ip.source === addressB && p.tcp && p.tcp.flags & TcpFlag.SYN)!;
+    const shift = serverSyn.tcp!.options.flatMap((o) => (o.kind === 'window-scale' ? [o.shift] : []))[0] ?? 0;
+    let rightEdge: number | undefined;
+    let zeroWindows = 0;
+    for (const p of packets) {
+      if (!p.tcp || p.tcp.flags & TcpFlag.SYN) continue;
+      if (p.ip.source === addressB && p.tcp.flags & TcpFlag.ACK) {
+        rightEdge = p.tcp.acknowledgmentNumber + (p.tcp.window << shift);
+        if (p.tcp.window === 0) zeroWindows++;
+      }
+      if (p.ip.source === addressA && p.tcp.payload.length > 0 && rightEdge !== undefined) {
+        expect(seqDiff(p.tcp.sequenceNumber + p.tcp.payload.length, rightEdge), `data past the peer's window (packet ${p.index})`).toBeLessThanOrEqual(0);
+      }
+    }
+    expect(zeroWindows, 'the peer advertised a zero window').toBeGreaterThan(0);
+    expectNoFirewallLeft(a);
   });
 
   it('retransmits its own data when a router loses one of its segments', async (ctx) => {
