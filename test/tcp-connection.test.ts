@@ -684,6 +684,17 @@ describe('receiving', () => {
     }
   });
 
+  it('with our window closed, the peer\'s data is refused but the ACK it carries still counts', () => {
+    const h = established({ receiveBuffer: 1000 });
+    h.conn.send(bytes(500));
+    h.conn.dispatch(15);
+    h.conn.process(20, fromPeer({ seq: IRS + 1, ack: ISS + 1, flags: ACK, payload: bytes(1000) }));
+    expect(onWire(h.conn.dispatch(20))[0].window).toBe(0);
+    expect(h.conn.process(21, fromPeer({ seq: IRS + 1001, ack: ISS + 501, flags: ACK, payload: bytes(100) }))).toBe('out-of-window');
+    expect(h.conn.unacknowledged).toBe(0);
+    expect(h.conn.readableBytes).toBe(1000);
+  });
+
   it('a bare FIN is taken into a zero window', () => {
     const h = established({ receiveBuffer: 1000 });
     h.conn.process(20, fromPeer({ seq: IRS + 1, ack: ISS + 1, flags: ACK, payload: bytes(1000) }));

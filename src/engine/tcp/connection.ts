@@ -539,6 +539,12 @@ export class TcpConnection {
     if (!acceptable) {
       // A FIN sent again in TIME-WAIT: our last ACK was lost; the wait starts over (RFC 9293 3.10.7.4).
       if (this.currentState === 'TIME-WAIT' && fin) this.timeWaitAt = now + this.config.timeWaitMs;
+      // With our window closed, the peer's data is refused but its ACK and window still count
+      // (RFC 9293 3.10.7.4: "special allowance should be made to accept valid ACKs").
+      if (window === 0 && flags & TcpFlag.ACK && seqGe(seq, rcv.nextSeq) && !seqGt(segment.acknowledgmentNumber >>> 0, this.sndMax)) {
+        this.processAck(now, segment.acknowledgmentNumber >>> 0, segment.window, seq, true, segment.options);
+        if (this.closeInfo) return 'out-of-window';
+      }
       // Old data (a retransmission we already have), a window probe, or beyond the window: ACK what we have.
       this.dupAcksDue++;
       const behind = seqLe(seqAdd(seq, length), rcv.nextSeq) && length > 0;
