@@ -15,15 +15,15 @@
 // a persist timer that probes a zero window with backoff and gives up only
 // when probes go unanswered (RFC 9293 3.8.6.1).
 //
-// Receiving: in-order data waits in a receive buffer until the application
-// reads it, and the window we advertise is what that buffer still has room
-// for: a slow reader shrinks it to zero, and reading sends a window update
-// (receiver silly-window avoidance, RFC 9293 3.8.6.2.2). The right edge of
-// the window never moves left.
+// Receiving: segments are put back in order (reassembler.ts); in-order data
+// waits in the receive buffer until the application reads it, and the window
+// we advertise is the room left there (receive-window.ts): a slow reader
+// shrinks it to zero, and reading sends a window update.
 import { TcpFlag, tcpSynOptions, type TcpOption, type TcpSackBlock, type TcpSegment, type TcpSegmentInit } from '../../wire/tcp.ts';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax, type SeqNumber } from '../../wire/tcp-sequence.ts';
 import { RenoCongestion } from './congestion.ts';
 import { Reassembler } from './reassembler.ts';
+import { ReceiveWindow } from './receive-window.ts';
 import { RttEstimator } from './rtt-estimator.ts';
 import { SackScoreboard } from './sack-scoreboard.ts';
 import { SendQueue } from './send-queue.ts';
@@ -218,12 +218,7 @@ export class TcpConnection {
   private irsValue = 0;
   private reassembler: Reassembler | undefined;
   private rcvShift: number;
-  /** RCV.NXT + the window we last advertised: never moves left. */
-  private rcvAdvertisedEdge = 0;
-  private lastWindowField = 0;
-  private readonly unread: Uint8Array[] = [];
-  private unreadHead = 0;
-  private unreadBytes = 0;
+  private readonly receiveWindow: ReceiveWindow;
   private ackDue = false;
   private dupAcksDue = 0;
   private tsRecent = 0;
@@ -250,6 +245,7 @@ export class TcpConnection {
     this.recoverFloor = iss;
     this.rtt = new RttEstimator(config);
     this.rcvShift = config.windowScale ?? 0;
+    this.receiveWindow = new ReceiveWindow(config.receiveBuffer, config.mss);
     this.congestion = new RenoCongestion(this.sendMss);
   }
 
@@ -273,7 +269,12 @@ export class TcpConnection {
     return this.peerOptions;
   }
   get stats(): Readonly<TcpConnectionStats> {
-    return { ...this.stat, srttMs: this.rtt.srttMs };
+    return {
+      ...this.stat,
+      peakUnreadBytes: this.receiveWindow.peakReadable,
+      minAdvertisedWindow: this.receiveWindow.smallestAdvertised,
+      srttMs: this.rtt.srttMs,
+    };
   }
   get sendUnacknowledged(): SeqNumber {
     return this.sndUna;
@@ -313,11 +314,11 @@ export class TcpConnection {
   }
   /** In-order data from the peer that the application has not read. */
   get readableBytes(): number {
-    return this.unreadBytes;
+    return this.receiveWindow.readable;
   }
   /** The window (bytes) in the last segment we sent. */
   get advertisedWindow(): number {
-    return this.lastWindowField * 2 ** this.rcvShift;
+    return this.receiveWindow.lastAdvertised;
   }
   /** The peer's FIN is in order: no more data will come. */
   get peerFinished(): boolean {
@@ -391,20 +392,8 @@ export class TcpConnection {
    * receive window again.
    */
   read(max = Number.POSITIVE_INFINITY): Uint8Array | undefined {
-    if (this.unreadHead >= this.unread.length) return undefined;
-    let chunk = this.unread[this.unreadHead];
-    if (chunk.length > max) {
-      this.unread[this.unreadHead] = chunk.subarray(max);
-      chunk = chunk.subarray(0, max);
-    } else {
-      this.unread[this.unreadHead++] = EMPTY;
-      if (this.unreadHead > 64 && this.unreadHead * 2 > this.unread.length) {
-        this.unread.splice(0, this.unreadHead);
-        this.unreadHead = 0;
-      }
-    }
-    this.unreadBytes -= chunk.length;
-    if (this.unreadBytes === 0) this.idleRestartDue = true;
+    const chunk = this.receiveWindow.read(max);
+    if (chunk !== undefined && this.receiveWindow.readable === 0) this.idleRestartDue = true;
     return chunk;
   }
 
@@ -451,7 +440,7 @@ export class TcpConnection {
     this.takeSynOptions(segment);
     this.irsValue = segment.sequenceNumber >>> 0;
     this.reassembler = new Reassembler(seqAdd(this.irsValue, 1), this.config.receiveBuffer);
-    this.rcvAdvertisedEdge = this.reassembler.nextSeq;
+    this.receiveWindow.start(this.reassembler.nextSeq, this.rcvShift);
     this.sndWnd = segment.window; // never scaled in a SYN
     this.maxSndWnd = this.sndWnd;
     this.sndWl1 = segment.sequenceNumber;
@@ -503,7 +492,7 @@ export class TcpConnection {
     const seq = segment.sequenceNumber >>> 0;
     const fin = (flags & TcpFlag.FIN) !== 0;
     const length = segment.payload.length + (fin ? 1 : 0);
-    const window = this.receiveWindowRemaining();
+    const window = this.receiveWindow.remaining(rcv.nextSeq);
 
     if (flags & TcpFlag.RST) {
       // RFC 5961 would answer an in-window RST that is not exactly RCV.NXT
@@ -596,11 +585,9 @@ export class TcpConnection {
     }
     const result = rcv.push(seq, segment.payload, fin, window);
     for (const chunk of result.delivered) {
-      this.unread.push(chunk);
-      this.unreadBytes += chunk.length;
+      this.receiveWindow.push(chunk);
       this.stat.bytesReceived += chunk.length;
     }
-    if (this.unreadBytes > this.stat.peakUnreadBytes) this.stat.peakUnreadBytes = this.unreadBytes;
     if (result.finReached) this.onPeerFin(now);
     switch (result.kind) {
       case 'in-order':
@@ -810,7 +797,7 @@ export class TcpConnection {
 
   private idleDeadline(): number | undefined {
     // Not while the application is behind: then we are the ones the peer waits for.
-    if (this.currentState === 'TIME-WAIT' || this.currentState === 'CLOSED' || this.unreadBytes > 0 || this.idleRestartDue) return undefined;
+    if (this.currentState === 'TIME-WAIT' || this.currentState === 'CLOSED' || this.receiveWindow.readable > 0 || this.idleRestartDue) return undefined;
     return this.lastHeardAt + this.config.idleTimeoutMs;
   }
 
@@ -1091,7 +1078,7 @@ export class TcpConnection {
       const blocks = this.reassembler.sackBlocks(this.useTimestamps ? 3 : 4);
       if (blocks.length > 0) options.push({ kind: 'nop' }, { kind: 'nop' }, { kind: 'sack', blocks });
     }
-    const window = this.windowToAdvertise();
+    const window = this.reassembler ? this.receiveWindow.advertise(this.reassembler.nextSeq) : Math.min(MAX_WINDOW_FIELD, this.config.receiveBuffer);
     return {
       sourcePort: this.config.localPort,
       destinationPort: this.config.remotePort,
@@ -1111,59 +1098,11 @@ export class TcpConnection {
   // -------------------------------------------------------------------------
   // The receive window
 
-  /** What is left of the window we last advertised, past RCV.NXT. */
-  private receiveWindowRemaining(): number {
-    const rcvNxt = this.reassembler?.nextSeq;
-    if (rcvNxt === undefined) return 0;
-    return Math.max(0, seqDiff(this.rcvAdvertisedEdge, rcvNxt));
-  }
-
-  /** Room in the receive buffer: the window we could offer now. */
-  private receiveRoom(): number {
-    return Math.max(0, this.config.receiveBuffer - this.unreadBytes);
-  }
-
-  /** RFC 9293 3.8.6.2.2: the window grows only by at least min(buffer / 2, MSS) at a time. */
-  private windowGrowthThreshold(): number {
-    return Math.min(Math.floor(this.config.receiveBuffer / 2), this.config.mss);
-  }
-
-  /** The window to put in the next segment (bytes): never less than what remains of the last one. */
-  private chooseWindow(): number {
-    const remaining = this.receiveWindowRemaining();
-    const room = this.receiveRoom();
-    if (room > remaining && (room - remaining >= this.windowGrowthThreshold() || room === this.config.receiveBuffer)) return room;
-    return remaining;
-  }
-
-  /** The window field for a non-SYN segment, remembering the right edge it promises. */
-  private windowToAdvertise(): number {
-    const rcvNxt = this.reassembler?.nextSeq;
-    if (rcvNxt === undefined) return Math.min(MAX_WINDOW_FIELD, this.config.receiveBuffer);
-    const unit = 2 ** this.rcvShift;
-    const remaining = this.receiveWindowRemaining();
-    const chosen = this.chooseWindow();
-    // Round down a new window, up an old one: the edge never moves left.
-    let field = chosen > remaining ? Math.floor(chosen / unit) : Math.ceil(chosen / unit);
-    field = Math.min(MAX_WINDOW_FIELD, field);
-    const edge = seqAdd(rcvNxt, field * unit);
-    if (seqGt(edge, this.rcvAdvertisedEdge)) this.rcvAdvertisedEdge = edge;
-    this.lastWindowField = field;
-    const bytes = field * unit;
-    if (this.stat.minAdvertisedWindow === undefined || bytes < this.stat.minAdvertisedWindow) this.stat.minAdvertisedWindow = bytes;
-    return field;
-  }
-
-  /** After the application read: is the window now worth announcing (it was small and grew by enough)? */
+  /** After the application read: is the window now worth announcing? */
   private windowUpdateDue(): boolean {
     if (!this.reassembler || this.peerFinished) return false;
     if (!SENDING_STATES.has(this.currentState) && this.currentState !== 'FIN-WAIT-2') return false;
-    const remaining = this.receiveWindowRemaining();
-    const chosen = this.chooseWindow();
-    const unit = 2 ** this.rcvShift;
-    if (Math.floor(chosen / unit) <= Math.ceil(remaining / unit)) return false;
-    // Worth a segment of its own when the peer may be stalled: the old window was under a threshold or doubles.
-    return remaining < this.windowGrowthThreshold() || chosen >= 2 * remaining;
+    return this.receiveWindow.updateDue(this.reassembler.nextSeq);
   }
 
   // -------------------------------------------------------------------------
@@ -1209,4 +1148,3 @@ export class TcpConnection {
   }
 }
 
-const EMPTY = new Uint8Array(0);
