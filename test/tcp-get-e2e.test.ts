@@ -399,7 +399,7 @@ describe('tcp-get flow control and closing', () => {
     const gate = join(dir, 'gate');
     const out = join(dir, 'body.out');
     const file = join(dir, 'slow.pcap');
-    run(['mkfifo', fifo]);
+    expect(run(['mkfifo', fifo]).status).toBe(0);
     // The reader opens the pipe but reads nothing until the test creates the gate file (bounded wait).
     const reader = lab.a.spawn(
       ['sh', '-c', 'exec 3<"$0"; i=0; while [ ! -e "$1" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; exec cat <&3 > "$2"', fifo, gate, out],
@@ -447,7 +447,6 @@ describe('tcp-get flow control and closing', () => {
         expect(seqDiff(p.tcp.sequenceNumber + p.tcp.payload.length, edge), 'server data past our window').toBeLessThanOrEqual(0);
       }
     }
-    expect(lastAck).toBeDefined();
   });
 
   it('closes as soon as the response is complete when the server keeps the connection open', async (ctx) => {
@@ -519,7 +518,7 @@ describe('tcp-session engine end to end', () => {
   });
 
   it('probes a peer whose window is closed, sends nothing past it, and carries on when it opens', async (ctx) => {
-    need(ctx, ['nft', 'python3', 'tshark']);
+    need(ctx, ['nft', 'python3', 'dumpcap']);
     const { a, b, addressA, addressB } = createPair();
     // An echo server with a small receive buffer that reads nothing for its first 3 s: its window closes.
     const server = b.spawn(['python3', '-u', '-c', LATE_ECHO_SERVER, addressB, '9000'], { timeoutMs: 120_000 });
