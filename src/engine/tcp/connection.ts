@@ -361,6 +361,9 @@ export class TcpConnection {
         this.finish(now, 'closed', undefined);
         return;
       case 'SYN-RECEIVED':
+        // Our SYN is not acknowledged yet, so there is no place for a FIN: reset instead.
+        this.abort(now, 'aborted', 'closed before the connection was established');
+        return;
       case 'ESTABLISHED':
         this.setState(now, 'FIN-WAIT-1');
         return;
