@@ -8,7 +8,7 @@
 // the window we advertise shrinks, instead of piling up in memory here. Once
 // the response is complete we close our side and do not wait for a server
 // that keeps the connection open.
-import { TcpConnectError, TcpSession, type TcpSessionOptions, type TcpSessionResult } from './tcp-session.ts';
+import { TcpConnectError, TcpSession, type TcpSessionEvent, type TcpSessionOptions, type TcpSessionResult } from './tcp-session.ts';
 
 // ---------------------------------------------------------------------------
 // URLs
@@ -353,7 +353,7 @@ export async function httpGet(options: HttpGetOptions): Promise<HttpGetResult> {
     // The whole response is in: close our side.
     onComplete: () => session?.end(),
   });
-  const onEvent = (event: Parameters<NonNullable<TcpSessionOptions['onEvent']>>[0]) => {
+  const onEvent = (event: TcpSessionEvent) => {
     options.onEvent?.(event);
     // Our FIN is acknowledged after a complete response: nothing more is
     // wanted from the server, so do not wait for its FIN (a keep-alive server

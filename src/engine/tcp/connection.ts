@@ -67,6 +67,7 @@ export interface TcpConnectionStats {
   fastRetransmits: number;
   outOfOrder: number;
   duplicates: number;
+  /** Counted by the driver, which checks checksums before the connection sees a segment. */
   badChecksums: number;
   /** Zero-window probes sent (persist timer). */
   windowProbes: number;
