@@ -28,6 +28,8 @@ import { chunkedBody } from './helpers/tcp-test-data.ts';
 import { firewallState, nft, readPackets, startHttpServer, startTestServer, needTcpLab } from './helpers/tcp-lab.ts';
 
 const need = needTcpLab;
+/** tcp-get with a fault injected through its hooks (test only). */
+const FAULT_ENTRY = 'test/helpers/tcp-get-with-fault.ts';
 
 function tcpGet(ns: Namespace, args: readonly string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
   return ns.runAsync(tsxCommand('src/tcp-get.ts', args), { timeoutMs: options.timeoutMs ?? 30_000, env: options.env });
@@ -265,18 +267,28 @@ describe('tcp-get end to end, in network namespaces', () => {
     const result = await tcpGet(lab.a, ['-v', '--block-kernel-rst', '--pcap', '/nonexistent-dir/x.pcap', lab.url('/small.txt')]);
     expect(result.status, show(result)).toBe(2);
     expect(result.stderr).toContain('* firewall (nft), removed on exit:');
-    expect(result.stderr.trimEnd().split('\n').at(-1)).toMatch(/^tcp-get: cannot write \/nonexistent-dir\/x\.pcap: ENOENT$/);
+    expect(result.stderr.trimEnd().split('\n').at(-1)).toMatch(/^tcp-get: cannot write \/nonexistent-dir\/x\.pcap: no such directory \(ENOENT\)$/);
     expectNoFirewallLeft(lab.a);
   });
 
   it('removes its firewall rule when it crashes (the exit hook)', async (ctx) => {
     need(ctx, ['nft', 'python3']);
     const lab = await webLab(ctx, 1000);
-    const result = await tcpGet(lab.a, ['--block-kernel-rst', lab.url('/small.txt')], {
-      env: { ...process.env, PACKET_LAB_FAULT: 'crash-after-firewall' },
-    });
+    const result = await lab.a.runAsync(tsxCommand(FAULT_ENTRY, ['crash-after-firewall', '--block-kernel-rst', lab.url('/small.txt')]), { timeoutMs: 30_000 });
     expect(result.status, show(result)).toBe(1);
     expect(result.stderr).toContain('injected crash');
+    expectNoFirewallLeft(lab.a);
+  });
+
+  it('keeps its signal handlers until the rule is removed: a SIGTERM during cleanup leaves no rule', async (ctx) => {
+    need(ctx, ['nft', 'python3']);
+    const lab = await webLab(ctx, 1000);
+    const result = await lab.a.runAsync(tsxCommand(FAULT_ENTRY, ['signal-before-cleanup', '--block-kernel-rst', lab.url('/small.txt')]), { timeoutMs: 30_000 });
+    // Without handlers the default action would kill it there, rule in place. With
+    // them the signal is only noted (reported when it is handled before the run ends).
+    expect(result.signal, show(result)).toBeNull();
+    expect([0, 143], show(result)).toContain(result.status);
+    expect(result.stdout).toBe(lab.small.toString());
     expectNoFirewallLeft(lab.a);
   });
 
@@ -304,6 +316,33 @@ describe('tcp-get end to end, in network namespaces', () => {
       expect(rsts.map((p) => p.tcp!.flags)).toEqual([TcpFlag.RST | TcpFlag.ACK]);
       expect(rsts[0].tcp!.checksumValid).toBe(true);
     }
+  });
+
+  it('says in one line on every run that a SIGKILLed run left its rule, and --remove-stale-rules removes it', async (ctx) => {
+    need(ctx, ['nft']);
+    const { a, b, addressB } = createPair();
+    await startTestServer(b, 'silent', addressB, PORT);
+    const child = a.spawn(tsxCommand('src/tcp-get.ts', ['-v', '--block-kernel-rst', `http://${addressB}:${PORT}/`]), { timeoutMs: 30_000 });
+    await child.waitForOutput(/state SYN-SENT -> ESTABLISHED/, 15_000);
+    const table = /table ip (packet_lab_rst_\d+_\d+)/.exec(firewallState(a).nft)?.[1];
+    expect(table, 'the rule is installed').toBeDefined();
+    child.signal('SIGKILL');
+    const killed = await child.exited;
+    expect(killed.signal, show(killed)).toBe('SIGKILL');
+    expect(firewallState(a).nft, 'no handler runs on SIGKILL: the rule stays').toContain(table);
+
+    const line = `tcp-get: 1 firewall rule left by a killed tcp-get run: ${table} (remove with: tcp-get --remove-stale-rules)`;
+    const next = await tcpGet(a, ['--max-time', '2', `http://${addressB}:${PORT}/`]);
+    expect(next.stderr.split('\n')[0], show(next)).toBe(line);
+    expect(firewallState(a).nft, 'a run without --block-kernel-rst only says so').toContain(table);
+
+    const removal = await tcpGet(a, ['--remove-stale-rules']);
+    expect(removal.status, show(removal)).toBe(0);
+    expect(removal.stdout).toBe(`removed 1 firewall rule left by a killed tcp-get run: ${table}\n`);
+    expect(removal.stderr).toBe('');
+    expectNoFirewallLeft(a);
+    const none = await tcpGet(a, ['--remove-stale-rules']);
+    expect([none.status, none.stdout], show(none)).toEqual([0, 'no firewall rules left by killed tcp-get runs\n']);
   });
 
   it('rejects bad URLs, options and hosts with one line and exit status 2', async (ctx) => {

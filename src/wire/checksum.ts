@@ -153,19 +153,26 @@ export function updateChecksum(oldChecksum: number, oldWord: number, newWord: nu
 
 /**
  * Sum of the IPv4 pseudo-header (RFC 9293 section 3.1): source, destination,
- * zero, protocol, upper-layer length. Addresses are 4-byte arrays.
+ * zero, protocol, upper-layer length. The addresses are the 4 bytes at
+ * `source[sourceAt]` and `destination[destinationAt]`, so a view can sum
+ * them where they lie in a received header. The one pseudo-header helper for
+ * TCP, UDP and checksum walkthroughs over IPv4.
  */
 export function ipv4PseudoHeaderSum(
   source: Uint8Array,
   destination: Uint8Array,
   protocol: number,
   length: number,
+  sourceAt = 0,
+  destinationAt = 0,
 ): number {
+  const s = sourceAt;
+  const d = destinationAt;
   return (
-    ((source[0] << 8) | source[1]) +
-    ((source[2] << 8) | source[3]) +
-    ((destination[0] << 8) | destination[1]) +
-    ((destination[2] << 8) | destination[3]) +
+    ((source[s] << 8) | source[s + 1]) +
+    ((source[s + 2] << 8) | source[s + 3]) +
+    ((destination[d] << 8) | destination[d + 1]) +
+    ((destination[d + 2] << 8) | destination[d + 3]) +
     (protocol & 0xff) +
     (length & 0xffff)
   );

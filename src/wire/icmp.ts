@@ -9,11 +9,14 @@
 // a view (IPv4 header + the transport fields routers include) but tolerantly:
 // a broken quote is reported in `quoted` and never fails the outer parse.
 
-import { checksumAdd, checksumFinish, verifyChecksum } from './checksum.ts';
+import { checksumAdd, checksumFinish, foldChecksum } from './checksum.ts';
 import { formatIpv4Address, ipv4AddressBytes, type Ipv4AddressInput } from './ipv4-address.ts';
-import { IpProtocol, parseIpv4, type Ipv4Packet } from './ipv4.ts';
-import { parsed, truncated, type ParseResult } from './parse-result.ts';
-import { checkUnsignedField, read16, read32, write16, write32 } from './header-fields.ts';
+import { IpProtocol, Ipv4View, parseIpv4, type Ipv4Packet } from './ipv4.ts';
+import { parsed, truncated, truncatedError, type ParseError, type ParseResult } from './parse-result.ts';
+import { checkUnsignedField, write16, write32 } from './header-fields.ts';
+import { HeaderView } from './header-view.ts';
+import { TcpField, TcpView } from './tcp.ts';
+import { UdpField, UdpView } from './udp.ts';
 
 export const IcmpType = {
   EchoReply: 0,
@@ -118,12 +121,24 @@ export function icmpCodeName(type: number, code: number): string | undefined {
 
 export const ICMP_HEADER_LENGTH = 8;
 
-// Field offsets.
-const TYPE = 0;
-const CODE = 1;
-const CHECKSUM = 2;
-const REST_OF_HEADER = 4;
-const BODY = 8;
+// Field offsets (RFC 792): smoltcp's `mod field`.
+export const IcmpField = {
+  TYPE: 0,
+  CODE: 1,
+  CHECKSUM: 2,
+  /** Bytes 4-7, whose meaning depends on the type. */
+  REST_OF_HEADER: 4,
+  IDENTIFIER: 4,
+  SEQUENCE: 6,
+  /** Destination unreachable, code 4 (RFC 1191). */
+  NEXT_HOP_MTU: 6,
+  /** Parameter problem. */
+  POINTER: 4,
+  /** Redirect. */
+  GATEWAY: 4,
+  BODY: 8,
+} as const;
+const { TYPE, CODE, CHECKSUM, REST_OF_HEADER, BODY } = IcmpField;
 
 /** A timestamp message (RFC 792) is exactly this long; others of type 13/14 parse as 'other'. */
 const TIMESTAMP_MESSAGE_LENGTH = 20;
@@ -549,33 +564,128 @@ export function parseIputilsTimestamp(payload: Uint8Array): { seconds: number; m
   return { seconds: readUint64Le(0), microseconds: readUint64Le(8) };
 }
 
-function parseQuotedTransport(ip: Ipv4Packet): QuotedTransport | undefined {
+/** Types that are errors quoting a datagram (RFC 792). */
+const ERROR_TYPES = new Set<number>([
+  IcmpType.DestinationUnreachable,
+  IcmpType.SourceQuench,
+  IcmpType.Redirect,
+  IcmpType.TimeExceeded,
+  IcmpType.ParameterProblem,
+]);
+
+/** Query types, which carry an identifier and a sequence number (echo, timestamp, information, address mask). */
+export function isIcmpQueryType(type: number): boolean {
+  return type === IcmpType.EchoReply || type === IcmpType.EchoRequest || (type >= IcmpType.Timestamp && type <= IcmpType.AddressMaskReply);
+}
+
+/** Error types, whose body quotes the datagram that caused them. */
+export function isIcmpErrorType(type: number): boolean {
+  return ERROR_TYPES.has(type);
+}
+
+/**
+ * A zero-copy view of an ICMPv4 message at bytes[start, end). `point()`
+ * checks the 8-byte header; every type-dependent field of bytes 4-7 has its
+ * accessor, and `quote()` points an IPv4 view at an error's quoted datagram.
+ */
+export class IcmpView extends HeaderView {
+  /** Points at bytes[start, end) and checks the header; returns why it cannot be read, or undefined. */
+  point(bytes: Uint8Array, start = 0, end = bytes.length): ParseError | undefined {
+    this.pointUnchecked(bytes, start, end);
+    const available = end - start;
+    if (available < ICMP_HEADER_LENGTH) return truncatedError('icmp', `need ${ICMP_HEADER_LENGTH} header bytes, have ${available}`, available);
+    return undefined;
+  }
+
+  get type(): number {
+    return this.u8(TYPE);
+  }
+  get code(): number {
+    return this.u8(CODE);
+  }
+  get checksum(): number {
+    return this.u16(CHECKSUM);
+  }
+  /** True when the whole message sums right. */
+  get checksumValid(): boolean {
+    return foldChecksum(checksumAdd(0, this.bytes, this.start, this.end)) === 0xffff;
+  }
+  /** Bytes 4-7 as one 32-bit number. */
+  get restOfHeader(): number {
+    return this.u32(REST_OF_HEADER);
+  }
+  /** Query messages: bytes 4-5. */
+  get identifier(): number {
+    return this.u16(IcmpField.IDENTIFIER);
+  }
+  /** Query messages: bytes 6-7. */
+  get sequence(): number {
+    return this.u16(IcmpField.SEQUENCE);
+  }
+  /** Destination unreachable code 4: bytes 6-7 (RFC 1191). */
+  get nextHopMtu(): number {
+    return this.u16(IcmpField.NEXT_HOP_MTU);
+  }
+  /** Parameter problem: byte 4. */
+  get pointer(): number {
+    return this.u8(IcmpField.POINTER);
+  }
+  /** Redirect: the gateway address in bytes 4-7, dotted. */
+  get gateway(): string {
+    return formatIpv4Address(this.bytes, this.start + IcmpField.GATEWAY);
+  }
+  get isQuery(): boolean {
+    return isIcmpQueryType(this.type);
+  }
+  get isError(): boolean {
+    return isIcmpErrorType(this.type);
+  }
+  /** Index in `bytes` where the body (echo data, or an error's quote) starts. */
+  get bodyStart(): number {
+    return this.start + BODY;
+  }
+  get body(): Uint8Array {
+    return this.bytes.subarray(this.start + BODY, this.end);
+  }
+  /** Points `ip` at the quoted datagram of an error message; the quote's payload may be cut. */
+  quote(ip: Ipv4View): ParseError | undefined {
+    return ip.point(this.bytes, this.start + BODY, this.end);
+  }
+}
+
+/**
+ * The transport fields an ICMP error quotes, read through the transport
+ * views (routers quote at least 8 bytes; each field only if it was quoted).
+ */
+function parseQuotedTransport(ip: Ipv4View): QuotedTransport | undefined {
   // Only the first fragment carries the transport header.
   if (ip.fragmentOffset !== 0) return undefined;
-  const t = ip.payload;
+  const start = ip.payloadStart;
+  const end = ip.payloadEnd;
   switch (ip.protocol) {
     case IpProtocol.TCP: {
-      if (t.length < 4) return undefined;
-      const quote: QuotedTransport = { protocol: 'tcp', sourcePort: read16(t, 0), destinationPort: read16(t, 2) };
-      if (t.length >= 8) quote.sequenceNumber = read32(t, 4);
+      const tcp = new TcpView().pointUnchecked(ip.bytes, start, end);
+      if (!tcp.reaches(TcpField.SEQUENCE_NUMBER)) return undefined;
+      const quote: QuotedTransport = { protocol: 'tcp', sourcePort: tcp.sourcePort, destinationPort: tcp.destinationPort };
+      if (tcp.reaches(TcpField.ACKNOWLEDGMENT_NUMBER)) quote.sequenceNumber = tcp.sequenceNumber;
       return quote;
     }
     case IpProtocol.UDP: {
-      if (t.length < 4) return undefined;
-      const quote: QuotedTransport = { protocol: 'udp', sourcePort: read16(t, 0), destinationPort: read16(t, 2) };
-      if (t.length >= 6) quote.length = read16(t, 4);
-      if (t.length >= 8) quote.checksum = read16(t, 6);
+      const udp = new UdpView().pointUnchecked(ip.bytes, start, end);
+      if (!udp.reaches(UdpField.LENGTH)) return undefined;
+      const quote: QuotedTransport = { protocol: 'udp', sourcePort: udp.sourcePort, destinationPort: udp.destinationPort };
+      if (udp.reaches(UdpField.CHECKSUM)) quote.length = udp.lengthField;
+      if (udp.reaches(UdpField.PAYLOAD)) quote.checksum = udp.checksum;
       return quote;
     }
     case IpProtocol.ICMP: {
-      if (t.length < 2) return undefined;
-      const quote: QuotedTransport = { protocol: 'icmp', type: t[0], code: t[1] };
-      if (t.length >= 4) quote.checksum = read16(t, 2);
-      // Query messages (echo, timestamp, information, address mask) carry an identifier and sequence.
-      const isQuery = t[0] === 0 || t[0] === 8 || (t[0] >= 13 && t[0] <= 18);
-      if (isQuery && t.length >= 8) {
-        quote.identifier = read16(t, 4);
-        quote.sequence = read16(t, 6);
+      const icmp = new IcmpView().pointUnchecked(ip.bytes, start, end);
+      if (!icmp.reaches(IcmpField.CHECKSUM)) return undefined;
+      const quote: QuotedTransport = { protocol: 'icmp', type: icmp.type, code: icmp.code };
+      if (icmp.reaches(IcmpField.REST_OF_HEADER)) quote.checksum = icmp.checksum;
+      if (icmp.isQuery && icmp.reaches(BODY)) {
+        quote.identifier = icmp.identifier;
+        quote.sequence = icmp.sequence;
       }
       return quote;
     }
@@ -588,7 +698,9 @@ function parseQuotedTransport(ip: Ipv4Packet): QuotedTransport | undefined {
 export function parseQuotedDatagram(original: Uint8Array): ParseResult<QuotedDatagram> {
   const ip = parseIpv4(original, { allowTruncatedPayload: true });
   if (!ip.ok) return ip;
-  const transport = parseQuotedTransport(ip.value);
+  const view = new Ipv4View();
+  view.point(original);
+  const transport = parseQuotedTransport(view);
   return parsed(transport ? { ip: ip.value, transport } : { ip: ip.value });
 }
 
@@ -599,60 +711,54 @@ function errorFields<T extends object>(common: T, body: Uint8Array) {
 
 /** Parses an ICMPv4 message; never throws. Bodies are views into `bytes`. */
 export function parseIcmp(bytes: Uint8Array): ParseResult<ParsedIcmpMessage> {
-  if (bytes.length < ICMP_HEADER_LENGTH) {
-    return truncated('icmp', `need ${ICMP_HEADER_LENGTH} header bytes, have ${bytes.length}`, bytes.length);
-  }
-  const type = bytes[TYPE];
-  const code = bytes[CODE];
-  const checksum = read16(bytes, CHECKSUM);
-  const checksumValid = verifyChecksum(bytes);
-  const body = bytes.subarray(BODY);
+  const view = new IcmpView();
+  const error = view.point(bytes);
+  if (error !== undefined) return { ok: false, error };
+  const type = view.type;
+  const code = view.code;
+  const checksum = view.checksum;
+  const checksumValid = view.checksumValid;
+  const body = view.body;
   const common = { code, checksum, checksumValid };
   switch (type) {
     case IcmpType.EchoReply:
     case IcmpType.EchoRequest:
-      return parsed({
-        kind: 'echo',
-        type,
-        ...common,
-        identifier: read16(bytes, REST_OF_HEADER),
-        sequence: read16(bytes, REST_OF_HEADER + 2),
-        payload: body,
-      });
+      return parsed({ kind: 'echo', type, ...common, identifier: view.identifier, sequence: view.sequence, payload: body });
     case IcmpType.DestinationUnreachable:
       return parsed({
         kind: 'destination-unreachable',
         type,
         ...errorFields(common, body),
-        unused: read16(bytes, REST_OF_HEADER),
-        nextHopMtu: read16(bytes, REST_OF_HEADER + 2),
+        unused: view.restOfHeader >>> 16,
+        nextHopMtu: view.nextHopMtu,
       });
     case IcmpType.SourceQuench:
-      return parsed({ kind: 'source-quench', type, ...errorFields(common, body), unused: read32(bytes, REST_OF_HEADER) });
+      return parsed({ kind: 'source-quench', type, ...errorFields(common, body), unused: view.restOfHeader });
     case IcmpType.TimeExceeded:
-      return parsed({ kind: 'time-exceeded', type, ...errorFields(common, body), unused: read32(bytes, REST_OF_HEADER) });
+      return parsed({ kind: 'time-exceeded', type, ...errorFields(common, body), unused: view.restOfHeader });
     case IcmpType.Redirect:
-      return parsed({ kind: 'redirect', type, ...errorFields(common, body), gateway: formatIpv4Address(bytes, REST_OF_HEADER) });
+      return parsed({ kind: 'redirect', type, ...errorFields(common, body), gateway: view.gateway });
     case IcmpType.ParameterProblem:
       return parsed({
         kind: 'parameter-problem',
         type,
         ...errorFields(common, body),
-        pointer: bytes[REST_OF_HEADER],
-        unused: (bytes[REST_OF_HEADER + 1] << 16) | read16(bytes, REST_OF_HEADER + 2),
+        pointer: view.pointer,
+        unused: view.restOfHeader & 0xffffff,
       });
     case IcmpType.Timestamp:
     case IcmpType.TimestampReply:
-      if (bytes.length === TIMESTAMP_MESSAGE_LENGTH) {
+      if (view.length === TIMESTAMP_MESSAGE_LENGTH) {
+        const timestamps = new IcmpTimestampView(view);
         return parsed({
           kind: 'timestamp',
           type,
           ...common,
-          identifier: read16(bytes, REST_OF_HEADER),
-          sequence: read16(bytes, REST_OF_HEADER + 2),
-          originateTimestamp: read32(bytes, BODY),
-          receiveTimestamp: read32(bytes, BODY + 4),
-          transmitTimestamp: read32(bytes, BODY + 8),
+          identifier: view.identifier,
+          sequence: view.sequence,
+          originateTimestamp: timestamps.originate,
+          receiveTimestamp: timestamps.receive,
+          transmitTimestamp: timestamps.transmit,
         });
       }
       break;
@@ -664,4 +770,21 @@ export function parseIcmp(bytes: Uint8Array): ParseResult<ParsedIcmpMessage> {
     restOfHeader: bytes.subarray(REST_OF_HEADER, BODY),
     payload: body,
   });
+}
+
+/** The three 32-bit times of a timestamp message's body (RFC 792), read where they lie. */
+class IcmpTimestampView extends HeaderView {
+  constructor(message: IcmpView) {
+    super();
+    this.pointUnchecked(message.bytes, message.bodyStart, message.end);
+  }
+  get originate(): number {
+    return this.u32(0);
+  }
+  get receive(): number {
+    return this.u32(4);
+  }
+  get transmit(): number {
+    return this.u32(8);
+  }
 }

@@ -6,10 +6,11 @@
 // their padding, bytes past total length) so that feeding its result back to
 // the builder reproduces the input byte for byte.
 
-import { checksumAdd, checksumFinish, verifyChecksum } from './checksum.ts';
+import { checksumAdd, checksumFinish, foldChecksum, ipv4PseudoHeaderSum } from './checksum.ts';
 import { formatIpv4Address, ipv4AddressBytes, type Ipv4AddressInput } from './ipv4-address.ts';
-import { malformed, parsed, truncated, type ParseResult } from './parse-result.ts';
+import { malformed, malformedError, parsed, truncated, truncatedError, type ParseError, type ParseResult } from './parse-result.ts';
 import { checkUnsignedField } from './header-fields.ts';
+import { HeaderView } from './header-view.ts';
 
 /** IANA protocol numbers used by this lab (the IPv4 protocol / IPv6 next-header field). */
 export const IpProtocol = {
@@ -25,18 +26,22 @@ export const IpProtocol = {
   SCTP: 132,
 } as const;
 
-// Field offsets (RFC 791 section 3.1).
-const VERSION_IHL = 0;
-const TOS = 1;
-const TOTAL_LENGTH = 2;
-const IDENTIFICATION = 4;
-const FLAGS_FRAGMENT_OFFSET = 6;
-const TTL = 8;
-const PROTOCOL = 9;
-const CHECKSUM = 10;
-const SOURCE = 12;
-const DESTINATION = 16;
-const OPTIONS = 20;
+// Field offsets (RFC 791 section 3.1): smoltcp's `mod field`.
+export const Ipv4Field = {
+  VERSION_IHL: 0,
+  TOS: 1,
+  TOTAL_LENGTH: 2,
+  IDENTIFICATION: 4,
+  FLAGS_FRAGMENT_OFFSET: 6,
+  TTL: 8,
+  PROTOCOL: 9,
+  CHECKSUM: 10,
+  SOURCE: 12,
+  DESTINATION: 16,
+  OPTIONS: 20,
+} as const;
+const { VERSION_IHL, TOS, TOTAL_LENGTH, IDENTIFICATION, FLAGS_FRAGMENT_OFFSET, TTL, PROTOCOL, CHECKSUM, SOURCE, DESTINATION, OPTIONS } =
+  Ipv4Field;
 
 export const IPV4_MIN_HEADER_LENGTH = 20;
 export const IPV4_MAX_HEADER_LENGTH = 60;
@@ -230,57 +235,173 @@ export function buildIpv4(header: Ipv4HeaderInit, payload: Uint8Array = EMPTY): 
   return bytes;
 }
 
+/**
+ * A zero-copy view of an IPv4 packet at bytes[start, end). `point()` checks
+ * that the version is 4 and the whole header (options included) is there;
+ * the payload may be cut short (an ICMP quote, a snaplen), which
+ * `missingLength` reports. `payloadStart`/`payloadEnd` are indexes into
+ * `bytes`, so checksums and inner views work on ranges without subarrays.
+ */
+export class Ipv4View extends HeaderView {
+  /** Points at bytes[start, end) and checks the header; returns why it cannot be read, or undefined. */
+  point(bytes: Uint8Array, start = 0, end = bytes.length): ParseError | undefined {
+    this.pointUnchecked(bytes, start, end);
+    const available = end - start;
+    if (available < 1) return truncatedError('ipv4', 'empty input', 0);
+    const version = this.version;
+    if (version !== 4) return malformedError('ipv4', `version is ${version}, not 4`, VERSION_IHL);
+    const ihl = this.ihl;
+    if (ihl < 5) return malformedError('ipv4', `IHL is ${ihl} words; the minimum is 5`, VERSION_IHL);
+    if (available < IPV4_MIN_HEADER_LENGTH) {
+      return truncatedError('ipv4', `need ${IPV4_MIN_HEADER_LENGTH} bytes for the fixed header, have ${available}`, available);
+    }
+    const headerLength = ihl * 4;
+    if (available < headerLength) return truncatedError('ipv4', `IHL says ${headerLength} header bytes, have ${available}`, available);
+    const totalLength = this.totalLength;
+    if (totalLength < headerLength) {
+      return malformedError('ipv4', `total length ${totalLength} is less than the header length ${headerLength}`, TOTAL_LENGTH);
+    }
+    return undefined;
+  }
+
+  get version(): number {
+    return this.u8(VERSION_IHL) >>> 4;
+  }
+  /** Header length in 32-bit words. */
+  get ihl(): number {
+    return this.u8(VERSION_IHL) & 0x0f;
+  }
+  get headerLength(): number {
+    return (this.u8(VERSION_IHL) & 0x0f) * 4;
+  }
+  get tos(): number {
+    return this.u8(TOS);
+  }
+  get dscp(): number {
+    return this.u8(TOS) >>> 2;
+  }
+  get ecn(): number {
+    return this.u8(TOS) & 0x3;
+  }
+  get totalLength(): number {
+    return this.u16(TOTAL_LENGTH);
+  }
+  get identification(): number {
+    return this.u16(IDENTIFICATION);
+  }
+  /** The 3-bit flags field: reserved 0x4, DF 0x2, MF 0x1. */
+  get flags(): number {
+    return this.u8(FLAGS_FRAGMENT_OFFSET) >>> 5;
+  }
+  get dontFragment(): boolean {
+    return (this.flags & FLAG_DONT_FRAGMENT) !== 0;
+  }
+  get moreFragments(): boolean {
+    return (this.flags & FLAG_MORE_FRAGMENTS) !== 0;
+  }
+  /** In units of 8 bytes. */
+  get fragmentOffset(): number {
+    return this.u16(FLAGS_FRAGMENT_OFFSET) & 0x1fff;
+  }
+  /** True for every fragment but a whole datagram: MF set or a non-zero offset. */
+  get isFragment(): boolean {
+    return (this.u16(FLAGS_FRAGMENT_OFFSET) & 0x3fff) !== 0;
+  }
+  get ttl(): number {
+    return this.u8(TTL);
+  }
+  get protocol(): number {
+    return this.u8(PROTOCOL);
+  }
+  get checksum(): number {
+    return this.u16(CHECKSUM);
+  }
+  /** The source address as an unsigned 32-bit number (a cheap map key). */
+  get sourceNumber(): number {
+    return this.u32(SOURCE);
+  }
+  get destinationNumber(): number {
+    return this.u32(DESTINATION);
+  }
+  /** Dotted quad; allocates a string. */
+  get source(): string {
+    return formatIpv4Address(this.bytes, this.start + SOURCE);
+  }
+  get destination(): string {
+    return formatIpv4Address(this.bytes, this.start + DESTINATION);
+  }
+  /** Index in `bytes` of the source address (4 bytes). */
+  get sourceAt(): number {
+    return this.start + SOURCE;
+  }
+  get destinationAt(): number {
+    return this.start + DESTINATION;
+  }
+  /** Raw option bytes with their padding (a view). */
+  get options(): Uint8Array {
+    return this.bytes.subarray(this.start + OPTIONS, this.start + this.headerLength);
+  }
+  /** True when the header sums right. */
+  get checksumValid(): boolean {
+    return foldChecksum(checksumAdd(0, this.bytes, this.start, this.start + this.headerLength)) === 0xffff;
+  }
+  /** Index in `bytes` where the payload starts. */
+  get payloadStart(): number {
+    return this.start + this.headerLength;
+  }
+  /** Index in `bytes` where the payload ends: total length, or the end of what is there. */
+  get payloadEnd(): number {
+    return Math.min(this.end, this.start + this.totalLength);
+  }
+  /** Payload bytes total length promises but the input lacks. */
+  get missingLength(): number {
+    return Math.max(0, this.start + this.totalLength - this.end);
+  }
+  get payload(): Uint8Array {
+    return this.bytes.subarray(this.payloadStart, this.payloadEnd);
+  }
+  /** Bytes after total length, e.g. Ethernet padding. */
+  get trailer(): Uint8Array {
+    return this.bytes.subarray(this.payloadEnd, this.end);
+  }
+  /** Unfolded pseudo-header sum for an upper layer of `length` bytes carried here (TCP, UDP). */
+  pseudoHeaderSum(protocol: number, length: number): number {
+    return ipv4PseudoHeaderSum(this.bytes, this.bytes, protocol, length, this.start + SOURCE, this.start + DESTINATION);
+  }
+}
+
 /** Parses an IPv4 packet; never throws. `payload`, `trailer` and `options` are views into `bytes`. */
 export function parseIpv4(bytes: Uint8Array, parseOptions: ParseIpv4Options = {}): ParseResult<Ipv4Packet> {
-  if (bytes.length < 1) return truncated('ipv4', 'empty input', 0);
-  const version = bytes[VERSION_IHL] >>> 4;
-  if (version !== 4) return malformed('ipv4', `version is ${version}, not 4`, VERSION_IHL);
-  const ihl = bytes[VERSION_IHL] & 0x0f;
-  if (ihl < 5) return malformed('ipv4', `IHL is ${ihl} words; the minimum is 5`, VERSION_IHL);
-  const headerLength = ihl * 4;
-  if (bytes.length < IPV4_MIN_HEADER_LENGTH) {
-    return truncated('ipv4', `need ${IPV4_MIN_HEADER_LENGTH} bytes for the fixed header, have ${bytes.length}`, bytes.length);
+  const view = new Ipv4View();
+  const error = view.point(bytes);
+  if (error !== undefined) return { ok: false, error };
+  const missingLength = view.missingLength;
+  if (missingLength > 0 && !parseOptions.allowTruncatedPayload) {
+    return truncated('ipv4', `total length is ${view.totalLength}, have ${bytes.length} bytes`, bytes.length);
   }
-  if (bytes.length < headerLength) {
-    return truncated('ipv4', `IHL says ${headerLength} header bytes, have ${bytes.length}`, bytes.length);
-  }
-  const totalLength = (bytes[TOTAL_LENGTH] << 8) | bytes[TOTAL_LENGTH + 1];
-  if (totalLength < headerLength) {
-    return malformed('ipv4', `total length ${totalLength} is less than the header length ${headerLength}`, TOTAL_LENGTH);
-  }
-  let missingLength = 0;
-  if (bytes.length < totalLength) {
-    if (!parseOptions.allowTruncatedPayload) {
-      return truncated('ipv4', `total length is ${totalLength}, have ${bytes.length} bytes`, bytes.length);
-    }
-    missingLength = totalLength - bytes.length;
-  }
-  const end = totalLength - missingLength;
-  const tos = bytes[TOS];
-  const flagsFragment = (bytes[FLAGS_FRAGMENT_OFFSET] << 8) | bytes[FLAGS_FRAGMENT_OFFSET + 1];
-  const flags = flagsFragment >>> 13;
+  const flags = view.flags;
   return parsed({
-    version,
-    ihl,
-    dscp: tos >>> 2,
-    ecn: tos & 0x3,
-    totalLength,
-    identification: (bytes[IDENTIFICATION] << 8) | bytes[IDENTIFICATION + 1],
+    version: view.version,
+    ihl: view.ihl,
+    dscp: view.dscp,
+    ecn: view.ecn,
+    totalLength: view.totalLength,
+    identification: view.identification,
     flags: {
       reserved: (flags & FLAG_RESERVED) !== 0,
       dontFragment: (flags & FLAG_DONT_FRAGMENT) !== 0,
       moreFragments: (flags & FLAG_MORE_FRAGMENTS) !== 0,
     },
-    fragmentOffset: flagsFragment & 0x1fff,
-    ttl: bytes[TTL],
-    protocol: bytes[PROTOCOL],
-    checksum: (bytes[CHECKSUM] << 8) | bytes[CHECKSUM + 1],
-    source: formatIpv4Address(bytes, SOURCE),
-    destination: formatIpv4Address(bytes, DESTINATION),
-    options: bytes.subarray(OPTIONS, headerLength),
-    checksumValid: verifyChecksum(bytes.subarray(0, headerLength)),
-    payload: bytes.subarray(headerLength, end),
-    trailer: bytes.subarray(end),
+    fragmentOffset: view.fragmentOffset,
+    ttl: view.ttl,
+    protocol: view.protocol,
+    checksum: view.checksum,
+    source: view.source,
+    destination: view.destination,
+    options: view.options,
+    checksumValid: view.checksumValid,
+    payload: view.payload,
+    trailer: view.trailer,
     missingLength,
   });
 }

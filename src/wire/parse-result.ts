@@ -20,12 +20,21 @@ export function parsed<T>(value: T): ParseResult<T> {
   return { ok: true, value };
 }
 
+/** The error alone, for views whose `point()` returns a ParseError or undefined. */
+export function truncatedError(layer: string, message: string, offset?: number): ParseError {
+  return { kind: 'truncated', layer, message, offset };
+}
+
+export function malformedError(layer: string, message: string, offset?: number): ParseError {
+  return { kind: 'malformed', layer, message, offset };
+}
+
 export function truncated<T = never>(layer: string, message: string, offset?: number): ParseResult<T> {
-  return { ok: false, error: { kind: 'truncated', layer, message, offset } };
+  return { ok: false, error: truncatedError(layer, message, offset) };
 }
 
 export function malformed<T = never>(layer: string, message: string, offset?: number): ParseResult<T> {
-  return { ok: false, error: { kind: 'malformed', layer, message, offset } };
+  return { ok: false, error: malformedError(layer, message, offset) };
 }
 
 /** Unwraps a result, throwing a ParseFailure: for tests and callers that prefer exceptions. */

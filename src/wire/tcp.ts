@@ -6,25 +6,40 @@
 // end, non-zero bytes after End of Option List) are kept as raw bytes, and a
 // known kind with the wrong length is kept as an unknown option.
 
-import { checksumAdd, checksumFinish, ipv4PseudoHeaderSum, ipv6PseudoHeaderSum, verifyChecksum } from './checksum.ts';
+import { checksumAdd, checksumFinish, foldChecksum, ipv4PseudoHeaderSum, ipv6PseudoHeaderSum } from './checksum.ts';
 import { ipv4AddressBytes, type Ipv4AddressInput } from './ipv4-address.ts';
 import { ipv6AddressBytes, type Ipv6AddressInput } from './ipv6-address.ts';
-import { malformed, parsed, truncated, type ParseResult } from './parse-result.ts';
+import { malformed, malformedError, parsed, truncated, truncatedError, type ParseError, type ParseResult } from './parse-result.ts';
 import { checkUnsignedField, read16, read32, write16, write32 } from './header-fields.ts';
+import { HeaderView } from './header-view.ts';
 
 const TCP_PROTOCOL = 6;
 
-// Field offsets (RFC 9293 section 3.1).
-const SOURCE_PORT = 0;
-const DESTINATION_PORT = 2;
-const SEQUENCE_NUMBER = 4;
-const ACKNOWLEDGMENT_NUMBER = 8;
-const DATA_OFFSET_RESERVED = 12;
-const FLAGS = 13;
-const WINDOW = 14;
-const CHECKSUM = 16;
-const URGENT_POINTER = 18;
-const OPTIONS = 20;
+// Field offsets (RFC 9293 section 3.1): smoltcp's `mod field`.
+export const TcpField = {
+  SOURCE_PORT: 0,
+  DESTINATION_PORT: 2,
+  SEQUENCE_NUMBER: 4,
+  ACKNOWLEDGMENT_NUMBER: 8,
+  DATA_OFFSET_RESERVED: 12,
+  FLAGS: 13,
+  WINDOW: 14,
+  CHECKSUM: 16,
+  URGENT_POINTER: 18,
+  OPTIONS: 20,
+} as const;
+const {
+  SOURCE_PORT,
+  DESTINATION_PORT,
+  SEQUENCE_NUMBER,
+  ACKNOWLEDGMENT_NUMBER,
+  DATA_OFFSET_RESERVED,
+  FLAGS,
+  WINDOW,
+  CHECKSUM,
+  URGENT_POINTER,
+  OPTIONS,
+} = TcpField;
 
 export const TCP_MIN_HEADER_LENGTH = 20;
 export const TCP_MAX_HEADER_LENGTH = 60;
@@ -413,36 +428,111 @@ export function parseTcpOptions(area: Uint8Array): TcpOption[] {
 }
 
 /**
+ * A zero-copy view of a TCP segment at bytes[start, end). `point()` checks
+ * the fixed 20 bytes and a data offset of at least 5 words; the options may
+ * still be cut by a snaplen, which `headerComplete` tells (Wireshark shows
+ * such a header with what was captured of its options). A quote in an ICMP
+ * error holds 8 bytes at least: read it with `pointUnchecked` and `reaches`.
+ */
+export class TcpView extends HeaderView {
+  /** Points at bytes[start, end) and checks the fixed header; returns why it cannot be read, or undefined. */
+  point(bytes: Uint8Array, start = 0, end = bytes.length): ParseError | undefined {
+    this.pointUnchecked(bytes, start, end);
+    const available = end - start;
+    if (available < TCP_MIN_HEADER_LENGTH) {
+      return truncatedError('tcp', `need ${TCP_MIN_HEADER_LENGTH} header bytes, have ${available}`, available);
+    }
+    const dataOffset = this.dataOffset;
+    if (dataOffset < 5) return malformedError('tcp', `data offset is ${dataOffset} words; the minimum is 5`, DATA_OFFSET_RESERVED);
+    return undefined;
+  }
+
+  get sourcePort(): number {
+    return this.u16(SOURCE_PORT);
+  }
+  get destinationPort(): number {
+    return this.u16(DESTINATION_PORT);
+  }
+  get sequenceNumber(): number {
+    return this.u32(SEQUENCE_NUMBER);
+  }
+  get acknowledgmentNumber(): number {
+    return this.u32(ACKNOWLEDGMENT_NUMBER);
+  }
+  /** Header length in 32-bit words. */
+  get dataOffset(): number {
+    return this.u8(DATA_OFFSET_RESERVED) >>> 4;
+  }
+  get headerLength(): number {
+    return (this.u8(DATA_OFFSET_RESERVED) >>> 4) * 4;
+  }
+  /** False when the data offset promises more header than the bytes hold (a cut capture). */
+  get headerComplete(): boolean {
+    return this.end - this.start >= this.headerLength;
+  }
+  /** The 3 bits between the data offset and the NS/AE flag. */
+  get reserved(): number {
+    return (this.u8(DATA_OFFSET_RESERVED) >>> 1) & 0x7;
+  }
+  /** The 9-bit flags field; see TcpFlag. */
+  get flags(): number {
+    return ((this.u8(DATA_OFFSET_RESERVED) & 0x1) << 8) | this.u8(FLAGS);
+  }
+  /** True when every bit of `flag` (TcpFlag values, or-ed) is set. */
+  has(flag: number): boolean {
+    return (this.flags & flag) === flag;
+  }
+  get window(): number {
+    return this.u16(WINDOW);
+  }
+  get checksum(): number {
+    return this.u16(CHECKSUM);
+  }
+  get urgentPointer(): number {
+    return this.u16(URGENT_POINTER);
+  }
+  /** The options area that was captured (up to the data offset), a view. */
+  get optionBytes(): Uint8Array {
+    return this.bytes.subarray(this.start + OPTIONS, Math.min(this.end, this.start + this.headerLength));
+  }
+  /** The options decoded (see parseTcpOptions); allocates, so hot paths read only what they need. */
+  options(): TcpOption[] {
+    return this.headerLength > OPTIONS ? parseTcpOptions(this.optionBytes) : [];
+  }
+  /** Index in `bytes` where the data starts (end when the header is cut). */
+  get payloadStart(): number {
+    return Math.min(this.end, this.start + this.headerLength);
+  }
+  get payloadLength(): number {
+    return this.end - this.payloadStart;
+  }
+  get payload(): Uint8Array {
+    return this.bytes.subarray(this.payloadStart, this.end);
+  }
+  /** Sequence space the segment takes: data, plus one each for SYN and FIN. */
+  get segmentLength(): number {
+    const flags = this.u8(FLAGS);
+    return this.payloadLength + (flags & TcpFlag.SYN ? 1 : 0) + (flags & TcpFlag.FIN ? 1 : 0);
+  }
+  /** True when the segment sums right with `pseudoHeaderSum` (see Ipv4View.pseudoHeaderSum). */
+  checksumValid(pseudoHeaderSum: number): boolean {
+    return foldChecksum(checksumAdd(pseudoHeaderSum, this.bytes, this.start, this.end)) === 0xffff;
+  }
+}
+
+/**
  * Parses a TCP segment (the whole IP payload); never throws. With a
  * pseudo-header the checksum is verified over all of `bytes`.
  */
 export function parseTcp(bytes: Uint8Array, pseudo?: TcpPseudoHeader): ParseResult<ParsedTcpSegment> {
-  if (bytes.length < TCP_MIN_HEADER_LENGTH) {
-    return truncated('tcp', `need ${TCP_MIN_HEADER_LENGTH} header bytes, have ${bytes.length}`, bytes.length);
-  }
-  const dataOffset = bytes[DATA_OFFSET_RESERVED] >>> 4;
-  if (dataOffset < 5) {
-    return malformed('tcp', `data offset is ${dataOffset} words; the minimum is 5`, DATA_OFFSET_RESERVED);
-  }
-  const headerLength = dataOffset * 4;
-  if (bytes.length < headerLength) {
+  const view = new TcpView();
+  const error = view.point(bytes);
+  if (error !== undefined) return { ok: false, error };
+  const headerLength = view.headerLength;
+  if (!view.headerComplete) {
     return truncated('tcp', `data offset says ${headerLength} header bytes, have ${bytes.length}`, bytes.length);
   }
-  const segment: ParsedTcpSegment = {
-    sourcePort: read16(bytes, SOURCE_PORT),
-    destinationPort: read16(bytes, DESTINATION_PORT),
-    sequenceNumber: read32(bytes, SEQUENCE_NUMBER),
-    acknowledgmentNumber: read32(bytes, ACKNOWLEDGMENT_NUMBER),
-    dataOffset,
-    reserved: (bytes[DATA_OFFSET_RESERVED] >>> 1) & 0x7,
-    flags: ((bytes[DATA_OFFSET_RESERVED] & 0x1) << 8) | bytes[FLAGS],
-    window: read16(bytes, WINDOW),
-    checksum: read16(bytes, CHECKSUM),
-    urgentPointer: read16(bytes, URGENT_POINTER),
-    options: parseTcpOptions(bytes.subarray(OPTIONS, headerLength)),
-    payload: bytes.subarray(headerLength),
-    headerLength,
-  };
+  const segment = tcpSegmentFromView(view);
   if (pseudo !== undefined) {
     let sum: number;
     try {
@@ -451,9 +541,32 @@ export function parseTcp(bytes: Uint8Array, pseudo?: TcpPseudoHeader): ParseResu
       // A bad address is the caller's mistake, not the packet's; still never throw from a parser.
       return malformed('tcp', `pseudo-header: ${(e as Error).message}`);
     }
-    segment.checksumValid = verifyChecksum(bytes, sum);
+    segment.checksumValid = view.checksumValid(sum);
   }
   return parsed(segment);
+}
+
+/**
+ * Every field of the segment the view looks at, options decoded and the
+ * payload a view. A header cut inside its options (headerComplete false)
+ * gives the options that were captured and an empty payload.
+ */
+export function tcpSegmentFromView(view: TcpView): ParsedTcpSegment {
+  return {
+    sourcePort: view.sourcePort,
+    destinationPort: view.destinationPort,
+    sequenceNumber: view.sequenceNumber,
+    acknowledgmentNumber: view.acknowledgmentNumber,
+    dataOffset: view.dataOffset,
+    reserved: view.reserved,
+    flags: view.flags,
+    window: view.window,
+    checksum: view.checksum,
+    urgentPointer: view.urgentPointer,
+    options: view.options(),
+    payload: view.payload,
+    headerLength: view.headerLength,
+  };
 }
 
 export interface TcpSynOptionsInit {
