@@ -20,7 +20,8 @@ import { ipv4AddressBytes, ipv4AddressNumber } from '../wire/ipv4-address.ts';
 import { IpProtocol } from '../wire/ipv4.ts';
 import { answerOf, describeTransport, ReplyViews, requestKey, type AnswerKind, type SentRequest } from '../wire/reply-matching.ts';
 import { buildTcp, TcpFlag, tcpSynOptions } from '../wire/tcp.ts';
-import { randomEphemeralPort, randomSequenceNumber, seqAdd } from './tcp-common.ts';
+import { randomEphemeralPort, randomSequenceNumber } from './tcp-common.ts';
+import { seqAdd } from '../wire/tcp-sequence.ts';
 
 export type TracerouteMode = 'icmp' | 'tcp';
 
