@@ -72,7 +72,7 @@ typedef struct {
   struct sockaddr_in6 *sources;
   uint8_t *control;
 
-  uv_poll_t *poll; // separately allocated: freed in the uv_close callback
+  uv_poll_t *poll; // allocated alone: uv_close frees it (FREE_ON_CLOSE)
   napi_ref on_readable;
   napi_async_context async_context;
 } LinuxSocket;
@@ -117,12 +117,16 @@ static inline double realtime_ms(void) {
   return (double)now.tv_sec * 1e3 + (double)now.tv_nsec / 1e6;
 }
 
-static void poll_closed(uv_handle_t *handle) { free(handle); }
+// The close callback is libc's free(), not a function of ours: a worker's env
+// unloads this module before its loop runs the pending close callbacks, so a
+// callback in this file would be called after it is unmapped. The poll handle
+// is allocated alone, so free(handle) is all there is to do.
+#define FREE_ON_CLOSE ((uv_close_cb)(void (*)(void))free)
 
 static void stop_polling(LinuxSocket *s, int may_call_js) {
   if (s->poll) {
     uv_poll_stop(s->poll);
-    uv_close((uv_handle_t *)s->poll, poll_closed);
+    uv_close((uv_handle_t *)s->poll, FREE_ON_CLOSE);
     s->poll = NULL;
   }
   if (!may_call_js) return; // at teardown the references go with the env
@@ -170,9 +174,14 @@ static void free_attached(LinuxSocket *s, int may_call_js) {
 }
 
 // Closes the socket when the object is collected (or the env goes away) without close().
+// A polling socket is reachable through its callback reference, so GC never
+// finalizes one: a live async context here means the env is being torn down
+// (Node may finalize before running our cleanup hook), where destroying it
+// crashes (EmitAsyncDestroy needs the env). It is left to go with the env.
 static void finalize(napi_env env, void *data, void *hint) {
   (void)hint;
   LinuxSocket *s = data;
+  s->async_context = NULL;
   int may_call_js = !s->tearing_down;
   close_socket(s, may_call_js);
   if (!s->tearing_down) napi_remove_env_cleanup_hook(env, env_cleanup, s);
@@ -565,7 +574,7 @@ static napi_value socket_start_polling(napi_env env, napi_callback_info info) {
     s->poll->data = s;
     error = uv_poll_start(s->poll, UV_READABLE, on_poll);
     if (error != 0) {
-      uv_close((uv_handle_t *)s->poll, poll_closed);
+      uv_close((uv_handle_t *)s->poll, FREE_ON_CLOSE);
       s->poll = NULL;
     }
   } else {
