@@ -1,13 +1,19 @@
 // The socket path alone, without the ping engine: the same echo loops over
 // the Linux binding (kernel times) and raw-socket (JavaScript times), beside
 // iputils ping, on one veth pair between two namespaces this bench creates and
-// removes. Runs are paired and interleaved (the order rotates every round) and
-// medians are reported, so drift on the shared 2-core machine hits all three.
+// removes. Runs are paired and interleaved (the order rotates every round);
+// figures are medians over rounds and ratios are medians of the per-round
+// ratios, so drift on the shared 2-core machine hits all three alike.
 //
 //   flood   a closed loop like ping -f: the next request goes out when the
 //           reply to the last one arrives, or after 10 ms without one
 //   rtt     one request every 10 ms (ping -i 0.01); RTT from each binding's
 //           own send and receive times
+//
+// Our loops first run 5000 untimed packets (1000, 1 ms apart, in rtt mode) so the
+// JIT has compiled them: this measures the socket path, not start-up (which
+// bench/ping.ts measures). iputils needs no warm-up; its `time` excludes its
+// own start-up too.
 //
 // The loops run in a child started inside namespace A (`--child`), since a
 // raw socket belongs to the namespace of the process that opens it.
@@ -23,6 +29,7 @@ const SELF = `${REPO_ROOT}bench/socket-path.ts`;
 const IPPROTO_ICMP = 1;
 const PAYLOAD = new Uint8Array(56).map((_, i) => i); // ping's default size
 const IDLE_RESEND_MS = 10; // as ping -f: send again after 10 ms without a reply
+const WARM_UP_PACKETS = 5000;
 
 interface LoopResult {
   readonly sent: number;
@@ -41,8 +48,7 @@ function median(values: number[]): number {
 // ---------------------------------------------------------------------------
 // Child: the loops themselves, run inside namespace A.
 
-function echoLoop(socket: PacketSocket, peer: string, count: number, intervalMs: number): Promise<LoopResult> {
-  const identifier = process.pid & 0xffff;
+function echoLoop(socket: PacketSocket, peer: string, count: number, intervalMs: number, identifier: number): Promise<LoopResult> {
   const request = new Uint8Array(8 + PAYLOAD.length);
   const sentAt = new Float64Array(count);
   const rtts: number[] = [];
@@ -100,7 +106,11 @@ async function child(args: string[]): Promise<void> {
   const [binding, mode, peer, countText] = args;
   const socket = openRawSocket({ protocol: IPPROTO_ICMP, binding: binding as SocketBinding, socketReceiveBuffer: 4 << 20 });
   try {
-    const result = await echoLoop(socket, peer, Number(countText), mode === 'flood' ? 0 : 10);
+    const intervalMs = mode === 'flood' ? 0 : 10;
+    // Untimed warm-up, so the JIT has compiled the loop: the socket path is measured, not start-up.
+    const warmUp = intervalMs === 0 ? WARM_UP_PACKETS : WARM_UP_PACKETS / 5;
+    await echoLoop(socket, peer, warmUp, intervalMs === 0 ? 0 : 1, (process.pid + 1) & 0xffff);
+    const result = await echoLoop(socket, peer, Number(countText), intervalMs, process.pid & 0xffff);
     console.log(JSON.stringify({ ...result, rttSource: socket.rttSource }));
   } finally {
     socket.close();
@@ -149,7 +159,7 @@ export async function benchSocketPath(): Promise<void> {
     contenders.splice(1, 1);
   }
   const rounds = Number(process.env.SOCKET_BENCH_ROUNDS ?? 5);
-  const floodCount = Number(process.env.SOCKET_BENCH_FLOOD_COUNT ?? 20_000);
+  const floodCount = Number(process.env.SOCKET_BENCH_FLOOD_COUNT ?? 100_000);
   const rttCount = Number(process.env.SOCKET_BENCH_RTT_COUNT ?? 200);
   const pair = createPair();
   try {
@@ -169,19 +179,21 @@ export async function benchSocketPath(): Promise<void> {
       }
       for (const contender of order) rtts.get(contender)!.push(runOnce(contender, ns, peer, 'rtt', rttCount).medianRttMs);
     }
-    const iputilsRate = median(rates.get('iputils')!);
-    const iputilsRtt = median(rtts.get('iputils')!);
+    // The ratio is the median of the per-round ratios: each round's runs are
+    // neighbours in time, so the machine's load drifts out of the ratio.
+    const pairedRatio = (figures: Map<Contender, number[]>, contender: Contender) =>
+      median(figures.get(contender)!.map((value, round) => value / figures.get('iputils')![round]));
     console.log(`${'flood closed loop, packets/s'.padEnd(36)} ${'median'.padStart(12)}  ${'vs iputils'.padStart(10)}  lost`);
     for (const contender of contenders) {
       const rate = median(rates.get(contender)!);
-      console.log(
-        `  ${contender.padEnd(34)} ${formatRate(rate).padStart(12)}  ${`${(rate / iputilsRate).toFixed(2)}x`.padStart(10)}  ${lost.get(contender)}`,
-      );
+      const ratio = pairedRatio(rates, contender);
+      console.log(`  ${contender.padEnd(34)} ${formatRate(rate).padStart(12)}  ${`${ratio.toFixed(2)}x`.padStart(10)}  ${lost.get(contender)}`);
     }
     console.log(`${`median RTT at 10 ms intervals, ${rttCount} x ${rounds}`.padEnd(36)} ${'median'.padStart(12)}  ${'vs iputils'.padStart(10)}`);
     for (const contender of contenders) {
       const rtt = median(rtts.get(contender)!);
-      console.log(`  ${contender.padEnd(34)} ${`${rtt.toFixed(3)} ms`.padStart(12)}  ${`${(rtt / iputilsRtt).toFixed(2)}x`.padStart(10)}`);
+      const ratio = pairedRatio(rtts, contender);
+      console.log(`  ${contender.padEnd(34)} ${`${rtt.toFixed(3)} ms`.padStart(12)}  ${`${ratio.toFixed(2)}x`.padStart(10)}`);
     }
     console.log(`  (${rounds} rounds of ${floodCount} flood packets and ${rttCount} timed ones per contender; per-round rates: ${
       contenders.map((c) => `${c} ${rates.get(c)!.map((r) => (r / 1000).toFixed(1)).join('/')}k`).join(', ')})`);
