@@ -538,8 +538,15 @@ static void on_poll(uv_poll_t *handle, int status, int events) {
   if (napi_get_reference_value(env, s->on_readable, &callback) == napi_ok && callback) {
     napi_get_global(env, &receiver); // napi_make_callback needs an object receiver
     napi_create_int32(env, status, &argument);
-    // make_callback runs the microtasks afterwards and reports a throw as uncaught, like any I/O callback.
+    // make_callback runs the microtasks afterwards, like any I/O callback.
     napi_make_callback(env, s->async_context, receiver, callback, 1, &argument, &result);
+    // A throw stays pending in the env (and would surface at some later, unrelated
+    // call into the binding): report it now, as an uncaught exception.
+    bool pending = false;
+    napi_value error;
+    if (napi_is_exception_pending(env, &pending) == napi_ok && pending &&
+        napi_get_and_clear_last_exception(env, &error) == napi_ok)
+      napi_fatal_exception(env, error);
   }
   napi_close_handle_scope(env, scope);
 }

@@ -200,6 +200,29 @@ describe.skipIf(reason !== undefined)(`Linux binding on loopback${reason ? ` (sk
     expect(() => openRawSocket({ family: 6, protocol: IPPROTO_ICMPV6, binding: 'raw-socket' })).toThrow(/IPv6 raw sockets need/);
   });
 
+  it('reports a throw in the readable callback as an uncaught exception at once', () => {
+    // In a child process, which the uncaught exception ends.
+    const script = `
+      const binding = require(${JSON.stringify(BINDING_FILE)});
+      const s = new binding.Socket(6, ${IPPROTO_ICMPV6});
+      s.attach(new Uint8Array(2048), 2048, 1, new Float64Array(2), new Int32Array(10));
+      s.setDestination('::1');
+      process.on('uncaughtException', (error) => {
+        console.log('uncaught: ' + error.message);
+        s.close();
+      });
+      s.startPolling(() => {
+        while (s.receive() >= 0);
+        throw new Error('thrown by the handler');
+      });
+      s.send(Buffer.from([${ICMPV6_ECHO_REQUEST}, 0, 0, 0, 0, 1, 0, 1]), 8);
+    `;
+    const result = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 });
+    expect(result.stderr).toBe('');
+    expect(result.stdout.trim().split('\n')[0]).toBe('uncaught: thrown by the handler');
+    expect(result.status).toBe(0);
+  });
+
   it('closes a socket left open when it is collected and when its thread ends', () => {
     // In a child process, so that GC and the file descriptor count are its own.
     const script = `
