@@ -175,13 +175,10 @@ static void free_attached(LinuxSocket *s, int may_call_js) {
 
 // Closes the socket when the object is collected (or the env goes away) without close().
 // A polling socket is reachable through its callback reference, so GC never
-// finalizes one: a live async context here means the env is being torn down
-// (Node may finalize before running our cleanup hook), where destroying it
-// crashes (EmitAsyncDestroy needs the env). It is left to go with the env.
+// finalizes one; at env teardown Node 20 runs this before our cleanup hook.
 static void finalize(napi_env env, void *data, void *hint) {
   (void)hint;
   LinuxSocket *s = data;
-  s->async_context = NULL;
   int may_call_js = !s->tearing_down;
   close_socket(s, may_call_js);
   if (!s->tearing_down) napi_remove_env_cleanup_hook(env, env_cleanup, s);
