@@ -122,7 +122,10 @@ export interface LinuxRawSocketOptions {
   readonly protocol: number;
   /** Largest datagram read at once, per batch slot; 65535 holds any IPv4 packet. */
   readonly receiveBufferSize?: number;
-  /** Datagrams read per recvmmsg() and the most sendBatch() sends at once. */
+  /**
+   * Datagrams read per recvmmsg() and the most sendBatch() sends at once; 16
+   * by default. The receive buffer is receiveBufferSize x batchSize (1 MiB by default).
+   */
   readonly batchSize?: number;
   /** SO_RCVBUF in bytes. */
   readonly socketReceiveBuffer?: number;
