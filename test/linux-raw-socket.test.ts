@@ -6,6 +6,7 @@
 // suite is skipped with the reason. No timing is asserted, only the order of
 // the send and receive times and that they are today's.
 import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -13,10 +14,12 @@ import { LinuxRawSocket, linuxBindingUnavailableReason, IPPROTO_ICMPV6 } from '.
 import { chooseSocketBinding, openRawSocket, type PacketSocket } from '../src/net/packet-socket.ts';
 import { SendError } from '../src/net/raw-socket.ts';
 import { buildIcmpEcho, IcmpType } from '../src/wire/icmp.ts';
+import { buildTcp, TcpFlag } from '../src/wire/tcp.ts';
 import { IN_CI, skipReason } from './helpers/ci-requirements.ts';
 
 const BINDING_FILE = fileURLToPath(new URL('../build/Release/packet_lab_linux.node', import.meta.url));
 const IPPROTO_ICMP = 1;
+const IPPROTO_TCP = 6;
 /** An IP protocol nothing on the host sends, so a socket for it stays empty. */
 const IPPROTO_EXPERIMENTAL = 253;
 const ICMPV6_ECHO_REQUEST = 128;
@@ -52,6 +55,18 @@ async function waitUntil(done: () => boolean, what: string): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   throw new Error(`never saw ${what}`);
+}
+
+/** A loopback TCP port nothing listens on: one the kernel just handed out and we closed again. */
+function closedPort(address: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, address, () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 /** The ICMP message of an IPv4 datagram (raw IPv4 sockets deliver the IP header). */
@@ -120,6 +135,33 @@ describe.skipIf(reason !== undefined)(`Linux binding on loopback${reason ? ` (sk
     expect(Number.isInteger(reply.hopLimit) && reply.hopLimit > 0 && reply.hopLimit <= 255).toBe(true);
     // Our own request, looped back: it carries the IPV6_UNICAST_HOPS we set.
     expect(ofType(ICMPV6_ECHO_REQUEST)!.hopLimit).toBe(7);
+  });
+
+  it.each([
+    [4, '127.0.0.1'],
+    [6, '::1'],
+  ] as const)('opens a raw TCP socket (IPv%i): a SYN to a closed port on %s is answered by the kernel\'s RST', async (family, address) => {
+    const socket = track(LinuxRawSocket.open({ family, protocol: IPPROTO_TCP }));
+    // The options the TCP tools set: they must hold on this socket too.
+    socket.setMark(0x7e57);
+    expect(socket.forceSocketReceiveBuffer(1 << 20)).toBeGreaterThanOrEqual(1 << 20);
+    if (family === 6) expect(() => socket.setHeaderIncluded(true)).toThrow(/IPv4 raw sockets only/);
+    const port = await closedPort(address);
+    const sourcePort = 40_000 + (process.pid % 20_000);
+    let reset: { flags: number; hopLimit: number; source: string } | undefined;
+    socket.onPacket((packet, source, _receivedAt, hopLimit) => {
+      const tcp = family === 4 ? packet.subarray((packet[0] & 0x0f) * 4) : packet; // no IPv6 header on IPv6 raw sockets
+      if (tcp.readUInt16BE(0) === port && tcp.readUInt16BE(2) === sourcePort && tcp[13] & TcpFlag.RST) {
+        reset = { flags: tcp[13], hopLimit, source };
+      }
+    });
+    // The kernel fills the TCP checksum on neither family: the pseudo-header is ours to give.
+    const syn = buildTcp({ sourcePort, destinationPort: port, sequenceNumber: 1, flags: TcpFlag.SYN }, { source: address, destination: address });
+    expect(socket.send(syn, address)).toBe(syn.length);
+    await waitUntil(() => reset !== undefined, 'the RST');
+    expect(reset!.source).toBe(address);
+    expect(reset!.flags & TcpFlag.ACK).toBe(TcpFlag.ACK);
+    expect(reset!.hopLimit).toBeGreaterThan(0);
   });
 
   it('returns EAGAIN as a code when nothing is queued, and never throws for it', () => {
