@@ -146,6 +146,12 @@ describe.skipIf(reason !== undefined)(`Linux binding on loopback${reason ? ` (sk
     socket.setMark(0x7e57);
     expect(socket.forceSocketReceiveBuffer(1 << 20)).toBeGreaterThanOrEqual(1 << 20);
     if (family === 6) expect(() => socket.setHeaderIncluded(true)).toThrow(/IPv4 raw sockets only/);
+    else {
+      const [IPPROTO_IP, IP_HDRINCL] = [0, 3];
+      socket.setHeaderIncluded(true);
+      expect(socket.getRawOption(IPPROTO_IP, IP_HDRINCL)).toBe(1);
+      socket.setHeaderIncluded(false);
+    }
     const port = await closedPort(address);
     const sourcePort = 40_000 + (process.pid % 20_000);
     let reset: { flags: number; hopLimit: number; source: string } | undefined;
