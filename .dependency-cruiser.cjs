@@ -36,6 +36,8 @@ const IO_BUILTINS =
   '^(node:)?(fs|net|dgram|child_process|dns|http|https|http2|tls|os|module|readline|tty|cluster|worker_threads|process|inspector)(/|$)';
 
 const ENTRY_FILE = '^src/[^/]+\\.ts$';
+/** node-gyp output of the lab's own binding (binding.gyp); unresolved it stays a relative path. */
+const NATIVE_BUILD = '(^|/)build/Release/[^/]+\\.node$';
 const LAYER_DIRS = '^src/(wire|io|net|engine|crafting|dissection|render|cli|examples)/';
 
 /**
@@ -146,10 +148,11 @@ module.exports = {
       name: 'native-modules-only-in-net',
       severity: 'error',
       comment:
-        'The native modules raw-socket and cap are loaded only by src/net/ (raw-socket.ts, capture.ts); ' +
+        'The native modules raw-socket, cap and the lab\'s own Linux binding (build/Release/*.node, built ' +
+        'from native/) are loaded only by src/net/ (raw-socket.ts, capture.ts, linux-raw-socket.ts); ' +
         'everything else goes through those wrappers.',
       from: { pathNot: '^src/net/' },
-      to: { path: '^node_modules/(raw-socket|cap)/' },
+      to: { path: ['^node_modules/(raw-socket|cap)/', NATIVE_BUILD] },
     },
     {
       name: 'src-not-to-test-or-bench',
@@ -187,9 +190,11 @@ module.exports = {
       severity: 'error',
       comment:
         'Every import must resolve, or the rules above would silently see no edge. cap is exempt: it is an ' +
-        'optionalDependency whose native build may be absent on a machine without libpcap.',
+        'optionalDependency whose native build may be absent on a machine without libpcap. So is the ' +
+        'Linux binding (build/Release/*.node): off Linux or after a failed build it is absent and the ' +
+        'tools fall back to raw-socket; native-modules-only-in-net matches it resolved or not.',
       from: {},
-      to: { couldNotResolve: true, pathNot: '^cap$' },
+      to: { couldNotResolve: true, pathNot: ['^cap$', NATIVE_BUILD] },
     },
   ],
   options: {

@@ -4,6 +4,7 @@ import { benchChecksum } from './checksum.ts';
 import { benchDissect } from './dissect.ts';
 import { benchPcapRead } from './pcap-read.ts';
 import { benchPing } from './ping.ts';
+import { benchSocketPath } from './socket-path.ts';
 
 const only = process.argv.slice(2);
 const sections: Record<string, () => void | Promise<void>> = {
@@ -11,6 +12,7 @@ const sections: Record<string, () => void | Promise<void>> = {
   build: benchBuild,
   'pcap-read': benchPcapRead,
   ping: benchPing,
+  'socket-path': benchSocketPath,
   dissect: benchDissect,
 };
 for (const [name, run] of Object.entries(sections)) {

@@ -54,7 +54,12 @@ describe('layering (dependency-cruiser, .dependency-cruiser.cjs)', async () => {
       m.source.startsWith('src/') ? m.dependencies.filter((d) => d.resolved.startsWith('src/')) : [],
     );
     expect(srcEdges.length).toBeGreaterThan(200);
-    expect(result.modules.flatMap((m) => m.dependencies.filter((d) => d.couldNotResolve))).toEqual([]);
+    // The Linux binding is absent until built (npm ci builds it; off Linux never).
+    const optionalNativeBuild = /(^|\/)build\/Release\/[^/]+\.node$/;
+    const unresolved = result.modules.flatMap((m) =>
+      m.dependencies.filter((d) => d.couldNotResolve && !optionalNativeBuild.test(d.module)),
+    );
+    expect(unresolved).toEqual([]);
     const renderPacketJson = result.modules.find((m) => m.source === 'src/render/packet-json.ts');
     expect(renderPacketJson?.dependencies.map((d) => d.resolved)).toContain('src/dissection/packet-model.ts');
   });
