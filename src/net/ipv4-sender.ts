@@ -12,7 +12,13 @@
 // Both modes go through one `send(payload)`, so an engine (ping, tcp-probe,
 // the TCP session) switches mode with one option.
 import { emitIpv4Into, ipv4HeaderLength, type Ipv4HeaderInit } from '../wire/ipv4.ts';
-import type { RawSocket } from './raw-socket.ts';
+import type { PacketSocket } from './packet-socket.ts';
+
+/**
+ * What a sender needs of a socket: the common PacketSocket (either binding,
+ * from openRawSocket()) or a bare RawSocket both provide it.
+ */
+export type SenderSocket = Pick<PacketSocket, 'send' | 'setTtl' | 'setHeaderIncluded'>;
 
 /** The IPv4 header fields a tool chooses for IP_HDRINCL packets. */
 export interface Ipv4HeaderFields {
@@ -85,11 +91,11 @@ const MAX_PACKET = 65535;
  */
 export class Ipv4Sender {
   readonly headerIncluded: boolean;
-  private readonly socket: RawSocket;
+  private readonly socket: SenderSocket;
   private fields: Ipv4HeaderFields;
   private readonly buffer: Uint8Array | undefined;
 
-  constructor(socket: RawSocket, options: Ipv4SenderOptions) {
+  constructor(socket: SenderSocket, options: Ipv4SenderOptions) {
     this.socket = socket;
     this.headerIncluded = options.headerIncluded;
     this.fields = options;
