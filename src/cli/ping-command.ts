@@ -3,10 +3,11 @@
 // run it in-process.
 import { reverse } from 'node:dns/promises';
 import { isIPv4 } from 'node:net';
-import { type PingEvent, type PingSummary, runPing } from '../engine/ping.ts';
+import { PingConnectError, type PingEvent, type PingSummary, runPing } from '../engine/ping.ts';
 import { interfaceForAddress, resolveIpv4, sourceAddressFor } from '../net/routes.ts';
 import {
   describeIcmpError,
+  formatDataDump,
   formatIcmpErrorLine,
   formatPingHeader,
   formatReplyLine,
@@ -35,6 +36,7 @@ Options:
   -f            flood: a dot per request, a backspace per reply
   -n            numeric output: no reverse name lookups
   -D            print a timestamp before each line
+  -v            verbose: say on stderr where RTTs are measured (kernel timestamps or JS clocks)
   --hdrincl     build the IPv4 header here (IP_HDRINCL) instead of the kernel
   --pcap FILE   record requests, replies and ICMP errors into a pcap file
   --json        one JSON object per event, then a summary object
@@ -54,6 +56,7 @@ interface PingCli {
   readonly flood: boolean;
   readonly numeric: boolean;
   readonly timestamps: boolean;
+  readonly verbose: boolean;
   readonly pcap?: string;
   readonly headerIncluded: boolean;
   readonly json: boolean;
@@ -77,13 +80,14 @@ export function parsePingArguments(args: string[]): PingCli {
     flood: { type: 'boolean', short: 'f' },
     numeric: { type: 'boolean', short: 'n' },
     timestamps: { type: 'boolean', short: 'D' },
+    verbose: { type: 'boolean', short: 'v' },
     pcap: { type: 'string' },
     hdrincl: { type: 'boolean' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   const { values, positionals } = parsed;
-  if (values.help) return { host: '', payloadSize: 56, quiet: false, flood: false, numeric: false, timestamps: false, headerIncluded: false, json: false, help: true };
+  if (values.help) return { host: '', payloadSize: 56, quiet: false, flood: false, numeric: false, timestamps: false, verbose: false, headerIncluded: false, json: false, help: true };
   if (positionals.length !== 1) {
     throw new UsageError(positionals.length === 0 ? 'usage error: Destination address required' : `only one destination, got: ${positionals.join(' ')}`);
   }
@@ -112,6 +116,7 @@ export function parsePingArguments(args: string[]): PingCli {
     flood: values.flood ?? false,
     numeric: values.numeric ?? false,
     timestamps: values.timestamps ?? false,
+    verbose: values.verbose ?? false,
     pcap: values.pcap,
     headerIncluded: values.hdrincl ?? false,
     json: values.json ?? false,
@@ -145,6 +150,10 @@ export async function runPingCommand(args: readonly string[], io: CommandIo, env
   // iputils' rule, by real uid: CAP_NET_RAW given to node with setcap must not let any user flood.
   const intervalMs = cli.intervalMs ?? (cli.flood ? 0 : 1000);
   if (env.uid !== 0 && intervalMs < MIN_USER_INTERVAL_MS) throw new UsageError(`cannot flood; minimal interval allowed for user is ${MIN_USER_INTERVAL_MS}ms`);
+  // iputils prints the pattern as it parses -p, before anything else (not with -q).
+  if (cli.pattern && !cli.quiet && !cli.json) {
+    writeText(io.stdout, `PATTERN: 0x${Array.from(cli.pattern, (byte) => byte.toString(16).padStart(2, '0')).join('')}\n`);
+  }
   const address = await resolveIpv4(cli.host);
   const start = new PrivilegedStart(cli.pcap, env);
   const out = linePrinter(io.stdout);
@@ -170,25 +179,21 @@ export async function runPingCommand(args: readonly string[], io: CommandIo, env
     }
     if (cli.quiet) return; // iputils -q prints no flood marks either
     if (cli.flood) {
+      // iputils: "." per request; "\b \b" per reply (duplicates too), erasing
+      // the dot; "\bE" per ICMP error and a plain "E" per failed send.
       if (event.type === 'sent') flood.add('.');
-      else if (event.type === 'reply' && !event.duplicate) flood.add('\b');
-      else if (event.type !== 'reply') flood.add('E');
+      else if (event.type === 'reply') flood.add('\b \b');
+      else if (event.type === 'send-error') flood.add('E');
+      else if (event.type === 'icmp-error') flood.add('\bE');
       return;
     }
     switch (event.type) {
       case 'reply':
         out(formatReplyLine({ ...event, from: label(event.from), timestampPrefix: prefix(event.timeMs) }));
-        break;
-      case 'corrupt-reply':
-        out(
-          formatReplyLine({
-            ...event,
-            from: label(event.from),
-            badChecksum: event.reason === 'checksum',
-            timestampPrefix: prefix(event.timeMs),
-          }),
-        );
-        if (event.wrongByte) out(formatWrongDataLine(event.wrongByte.index, event.wrongByte.expected, event.wrongByte.actual));
+        if (event.wrongByte) {
+          out(formatWrongDataLine(event.wrongByte.index, event.wrongByte.expected, event.wrongByte.actual));
+          for (const line of formatDataDump(event.receivedData ?? [])) out(line);
+        }
         break;
       case 'icmp-error':
         out(formatIcmpErrorLine(label(event.from), event.sequence, describeIcmpError(event.icmpType, event.icmpCode, event.nextHopMtu), prefix(event.timeMs)));
@@ -217,8 +222,22 @@ export async function runPingCommand(args: readonly string[], io: CommandIo, env
       flood: cli.flood,
       signal: interrupt.signal,
       onEvent,
-      onSocketOpen: async () => {
-        const device = cli.pcap === undefined ? 'any' : (interfaceForAddress(await sourceAddressFor(address)) ?? 'any');
+      onSocketOpen: async (socket) => {
+        // iputils connects a probe socket first and stops there when there is no route.
+        const source = await sourceAddressFor(address).catch((error: Error) => {
+          if (/ENETUNREACH/.test(error.message)) throw new PingConnectError('Network is unreachable');
+          if (/EHOSTUNREACH/.test(error.message)) throw new PingConnectError('No route to host');
+          return undefined;
+        });
+        if (cli.verbose) {
+          writeText(
+            io.stderr,
+            socket.rttSource === 'kernel'
+              ? 'ping: rtt source: kernel timestamps (SO_TIMESTAMPNS), send time taken in C before sendto (Linux binding)\n'
+              : 'ping: rtt source: javascript clocks around the raw-socket binding\n',
+          );
+        }
+        const device = cli.pcap === undefined ? 'any' : (interfaceForAddress(source ?? (await sourceAddressFor(address))) ?? 'any');
         start.begin({
           // Echo traffic with this host, and any ICMP error (they come from routers).
           capture: { device, filter: `icmp and (host ${address} or (icmp[icmptype] != icmp-echo and icmp[icmptype] != icmp-echoreply))` },
@@ -226,6 +245,11 @@ export async function runPingCommand(args: readonly string[], io: CommandIo, env
         });
       },
     });
+  } catch (error) {
+    if (!(error instanceof PingConnectError)) throw error;
+    // iputils: "ping: connect: Network is unreachable" and exit status 2, nothing on stdout.
+    writeText(io.stderr, `ping: ${error.message}\n`);
+    return 2;
   } finally {
     flood.flush();
     interrupt.dispose();

@@ -3,7 +3,8 @@
 // per request, reply or error. The CLI only renders these events.
 import { randomInt } from 'node:crypto';
 import { Ipv4Sender } from '../net/ipv4-sender.ts';
-import { IPPROTO_ICMP, RawSocket, SendError } from '../net/raw-socket.ts';
+import { openRawSocket, type OpenRawSocketOptions, type RttSource, type SocketBinding } from '../net/packet-socket.ts';
+import { IPPROTO_ICMP, SendError } from '../net/raw-socket.ts';
 import { emitIcmpEchoInto, IcmpType, iputilsEchoPayload, IPUTILS_TIMEVAL_LENGTH, writeIputilsTimestamp } from '../wire/icmp.ts';
 import { ipv4AddressNumber } from '../wire/ipv4-address.ts';
 import { IpProtocol } from '../wire/ipv4.ts';
@@ -35,8 +36,10 @@ export interface PingOptions {
   /** Aborting ends the run at once; the summary still comes back. */
   readonly signal?: AbortSignal;
   readonly onEvent?: (event: PingEvent) => void;
-  /** Called with the socket once open, before the first send: the CLI drops privileges here. */
-  readonly onSocketOpen?: () => void | Promise<void>;
+  /** Which socket binding to use ('auto' by default: the Linux binding when built); see openRawSocket(). */
+  readonly binding?: OpenRawSocketOptions['binding'];
+  /** Called once the socket is open, before the first send: the CLI drops privileges here. */
+  readonly onSocketOpen?: (socket: { readonly binding: SocketBinding; readonly rttSource: RttSource }) => void | Promise<void>;
 }
 
 interface EventBase {
@@ -57,16 +60,14 @@ export type PingEvent =
       /** Absent when the data is too short to be timed (iputils: under 16 bytes). */
       readonly rttMs?: number;
       readonly duplicate: boolean;
-    } & EventBase)
-  | ({
-      readonly type: 'corrupt-reply';
-      readonly from: string;
-      readonly bytes: number;
-      readonly ttl: number;
-      readonly rttMs?: number;
-      readonly reason: 'checksum' | 'payload';
-      /** For 'payload': the first byte that differs. */
+      /** Shorter than the request's data: iputils prints "(truncated)" instead of the time and checks no data. */
+      readonly truncated?: boolean;
+      /** The reply's ICMP checksum is wrong. iputils counts such a reply as any other; we mark it. */
+      readonly badChecksum?: boolean;
+      /** The first data byte past the timeval that differs from what was sent (iputils still counts the reply). */
       readonly wrongByte?: { readonly index: number; readonly expected: number; readonly actual: number };
+      /** With wrongByte: the reply's data bytes from offset 16 on, for iputils' hex dump. */
+      readonly receivedData?: readonly number[];
     } & EventBase)
   | ({
       readonly type: 'icmp-error';
@@ -89,7 +90,7 @@ export interface PingSummary {
   readonly transmitted: number;
   readonly received: number;
   readonly duplicates: number;
-  /** ICMP errors plus corrupt replies (bad checksum or altered data). */
+  /** ICMP errors. Corrupt replies (bad checksum, altered data, truncated) count as received, as iputils counts them. */
   readonly errors: number;
   readonly elapsedMs: number;
   readonly rtt?: RttStatistics;
@@ -103,6 +104,12 @@ export interface PingSummary {
   readonly ipgEwma?: { readonly ipgMs: number; readonly ewmaMs: number };
   /** True when a deadline (-w) or abort cut the run short. */
   readonly interrupted: boolean;
+  /**
+   * Where the RTTs come from: 'kernel' (send time read in C right before
+   * sendto(), receive time SO_TIMESTAMPNS: the Linux binding) or 'javascript'
+   * (both read in JS: raw-socket).
+   */
+  readonly rttSource: RttSource;
 }
 
 const SEQUENCE_SPACE = 0x10000;
@@ -113,6 +120,17 @@ const FLOOD_FALLBACK_MS = 10;
 
 /** ms since the epoch with sub-ms precision, from the monotonic clock. */
 const wallClockMs = () => performance.timeOrigin + performance.now();
+
+/** Thrown when the first request cannot even be routed: iputils' connect() probe fails the same way ("ping: connect: ..."). */
+export class PingConnectError extends Error {
+  constructor(readonly reason: string) {
+    super(`connect: ${reason}`);
+    this.name = 'PingConnectError';
+  }
+}
+
+/** errno codes a send fails with when there is no route (iputils' connect() probe reports them and exits 2). */
+const NO_ROUTE = /ENETUNREACH|Network is unreachable|EHOSTUNREACH|No route to host/;
 
 export async function runPing(options: PingOptions): Promise<PingSummary> {
   const destination = options.destination;
@@ -134,7 +152,6 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
   const packet = Buffer.alloc(8 + payloadSize);
   // Per-sequence state, indexed by the 16-bit sequence number (it wraps).
   const sentAt = new Float64Array(SEQUENCE_SPACE).fill(Number.NaN);
-  const sentTimeval = new Uint8Array(SEQUENCE_SPACE * IPUTILS_TIMEVAL_LENGTH);
   const answered = new Uint8Array(SEQUENCE_SPACE);
 
   let transmitted = 0;
@@ -151,8 +168,9 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
   let lastSendAt = 0;
   let finished = false;
   let interrupted = false;
+  let connectError: PingConnectError | undefined;
 
-  const socket = RawSocket.open({ protocol: IPPROTO_ICMP, socketReceiveBuffer: 4 * 1024 * 1024 });
+  const socket = openRawSocket({ protocol: IPPROTO_ICMP, socketReceiveBuffer: 4 * 1024 * 1024, binding: options.binding });
   let sender: Ipv4Sender;
   try {
     sender = new Ipv4Sender(socket, {
@@ -165,7 +183,8 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
     socket.close();
     throw error;
   }
-  const startedAt = performance.now();
+  // Reset right before the first request (after onSocketOpen), so pacing and -w count from there.
+  let startedAt = performance.now();
   let resolveDone!: () => void;
   const done = new Promise<void>((resolve) => {
     resolveDone = resolve;
@@ -184,9 +203,16 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
     resolveDone();
   };
 
+  /**
+   * With -w and an interval, iputils sends request k (from 0) only when its
+   * slot k x interval falls before the deadline: 2 requests for -w 2, 5 for
+   * -w 1 -i 0.2. Judged on the schedule, not on when a timer happened to fire.
+   */
+  const pastDeadline = () => deadlineMs !== undefined && !replyDriven && transmitted * intervalMs >= deadlineMs;
+
   /** Whether another request may go out now. */
   const maySend = () => {
-    if (finished) return false;
+    if (finished || pastDeadline()) return false;
     if (count === undefined) return true;
     // With a deadline, -c counts replies: keep sending until enough came back.
     return deadlineMs !== undefined ? received < count : transmitted < count;
@@ -194,7 +220,8 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
 
   /** After the last request: stop once all are answered, or after the linger time. */
   const checkComplete = () => {
-    if (finished || maySend() || count === undefined) return;
+    // Past the last slot before -w, the deadline timer ends the run, as iputils' does.
+    if (finished || maySend() || pastDeadline() || count === undefined) return;
     if (deadlineMs !== undefined ? received >= count : received + errors >= transmitted) {
       finish(false);
       return;
@@ -218,23 +245,29 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
     if (timed) {
       const micros = Math.floor(wallMs * 1000);
       writeIputilsTimestamp(payload, Math.floor(micros / 1e6), micros % 1e6);
-      sentTimeval.set(payload.subarray(0, IPUTILS_TIMEVAL_LENGTH), sequence * IPUTILS_TIMEVAL_LENGTH);
     }
     emitIcmpEchoInto(packet, 0, { identifier, sequence, payload });
     answered[sequence] = 0;
-    // The RTT clock starts right before sendto(), which runs synchronously.
     const now = performance.now();
     try {
       sender.send(packet);
     } catch (error) {
       if (error instanceof SendError && error.wouldBlock) return false; // retried by the caller's pacing
+      // iputils connects its socket first and exits 2 when there is no route; the first send finds the same.
+      if (transmitted === 0 && NO_ROUTE.test((error as Error).message)) {
+        connectError = new PingConnectError('Network is unreachable');
+        finish(true);
+        return true;
+      }
       transmitted++;
       sentAt[sequence] = Number.NaN;
       lastSendAt = now;
       emit({ type: 'send-error', sequence, timeMs: wallMs, message: (error as Error).message });
       return true;
     }
-    sentAt[sequence] = now;
+    // The send time as the socket took it: in C right before sendto() on the
+    // Linux binding, in JS right before the call on raw-socket (epoch ms).
+    sentAt[sequence] = socket.lastSendTime;
     transmitted++;
     lastSendAt = now;
     emit({ type: 'sent', sequence, timeMs: wallMs });
@@ -283,9 +316,10 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
   expected.icmpType = IcmpType.EchoRequest;
   expected.identifier = identifier;
 
-  socket.onPacket((datagram, source) => {
+  socket.onPacket((datagram, source, kernelReceivedAt) => {
     if (finished) return;
-    const receivedAt = performance.now();
+    // The kernel's receive time on the Linux binding (SO_TIMESTAMPNS); now, in JS, on raw-socket.
+    const receivedAt = Number.isNaN(kernelReceivedAt) ? wallClockMs() : kernelReceivedAt;
     // A raw ICMP socket sees every ICMP packet on the host, our own requests included: read() drops those first.
     const kind = views.read(datagram);
     if (kind === undefined || !views.hasQueryFields) return;
@@ -294,45 +328,51 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
     if (answerOf(expected, views) === undefined) return;
     const ip = views.ip;
     const icmp = views.icmp;
-    const timeMs = performance.timeOrigin + receivedAt;
+    const timeMs = receivedAt;
     if (kind === 'reply') {
       const sent = sentAt[sequence];
       if (Number.isNaN(sent)) return; // not a request of this run
-      const rttMs = timed ? receivedAt - sent : undefined;
       const bytes = ip.payloadEnd - ip.payloadStart;
+      const dataLength = icmp.end - icmp.bodyStart;
+      // iputils times a reply whose data holds the timeval, and checks its data only when it is whole.
+      const rttMs = timed && dataLength >= IPUTILS_TIMEVAL_LENGTH ? Math.max(0, receivedAt - sent) : undefined;
+      const truncated = dataLength < payloadSize;
       const ttl = ip.ttl;
-      if (!icmp.checksumValid) {
-        // iputils acknowledges every reply but those with a bad checksum.
-        errors++;
-        emit({ type: 'corrupt-reply', sequence, timeMs, from: source, bytes, ttl, rttMs, reason: 'checksum' });
-      } else {
-        acknowledge(sequence);
-        const wrong = firstWrongByte(icmp.bytes, icmp.bodyStart, icmp.end, payload, sentTimeval, sequence, timed);
-        if (wrong) {
-          errors++;
-          emit({ type: 'corrupt-reply', sequence, timeMs, from: source, bytes, ttl, rttMs, reason: 'payload', wrongByte: wrong });
-        } else {
-          // iputils times every good reply, duplicates included.
-          if (rttMs !== undefined) {
-            rttCount++;
-            rttSum += rttMs;
-            rttSumSquares += rttMs * rttMs;
-            if (rttMs < rttMin) rttMin = rttMs;
-            if (rttMs > rttMax) rttMax = rttMs;
-            // iputils keeps an EWMA of the RTT with weight 1/8 for the flood summary.
-            ewma = ewma === 0 ? rttMs : ewma + (rttMs - ewma) / 8;
-          }
-          const duplicate = answered[sequence] === 1;
-          if (duplicate) duplicates++;
-          else {
-            answered[sequence] = 1;
-            received++;
-          }
-          emit({ type: 'reply', sequence, timeMs, from: source, bytes, ttl, rttMs, duplicate });
-          // A flood sends the next request as soon as a reply is in.
-          if (!duplicate && replyDriven && maySend()) sendOne();
-        }
+      // iputils (20221126) counts every echo reply alike, a bad checksum or altered data included; we keep
+      // the "(BAD CHECKSUM!)" marker it no longer prints.
+      const badChecksum = !icmp.checksumValid;
+      acknowledge(sequence);
+      if (rttMs !== undefined) {
+        rttCount++;
+        rttSum += rttMs;
+        rttSumSquares += rttMs * rttMs;
+        if (rttMs < rttMin) rttMin = rttMs;
+        if (rttMs > rttMax) rttMax = rttMs;
+        // iputils keeps an EWMA of the RTT with weight 1/8 for the flood summary.
+        ewma = ewma === 0 ? rttMs : ewma + (rttMs - ewma) / 8;
       }
+      const duplicate = answered[sequence] === 1;
+      if (duplicate) duplicates++;
+      else {
+        answered[sequence] = 1;
+        received++;
+      }
+      const wrong = truncated ? undefined : firstWrongByte(icmp.bytes, icmp.bodyStart, payload);
+      emit({
+        type: 'reply',
+        sequence,
+        timeMs,
+        from: source,
+        bytes,
+        ttl,
+        rttMs,
+        duplicate,
+        ...(truncated ? { truncated } : {}),
+        ...(badChecksum ? { badChecksum } : {}),
+        ...(wrong ? { wrongByte: wrong, receivedData: Array.from(icmp.bytes.subarray(icmp.bodyStart + IPUTILS_TIMEVAL_LENGTH, icmp.bodyStart + payloadSize)) } : {}),
+      });
+      // A flood sends the next request as soon as a reply is in.
+      if (!duplicate && replyDriven && maySend()) sendOne();
       checkComplete();
       return;
     }
@@ -359,9 +399,10 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
 
   const onAbort = () => finish(true);
   try {
-    await options.onSocketOpen?.();
+    await options.onSocketOpen?.({ binding: socket.binding, rttSource: socket.rttSource });
     if (options.signal?.aborted) finish(true);
     options.signal?.addEventListener('abort', onAbort, { once: true });
+    startedAt = performance.now();
     if (deadlineMs !== undefined) deadlineTimer = setTimeout(() => finish(true), deadlineMs);
     if (!finished) (replyDriven ? floodTick : tick)();
     await done;
@@ -370,6 +411,7 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
     socket.close();
   }
   if (socketError) throw socketError;
+  if (connectError) throw connectError;
 
   // iputils' "time": from the start to the last request sent.
   const elapsedMs = transmitted > 0 ? lastSendAt - startedAt : 0;
@@ -382,29 +424,22 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
     (flood || intervalMs === 0) && rttCount > 0 && transmitted > 1
       ? { ipgMs: (lastSendAt - startedAt) / (transmitted - 1), ewmaMs: ewma }
       : undefined;
-  return { destination, identifier, transmitted, received, duplicates, errors, elapsedMs, rtt, pipeSize, ipgEwma, interrupted };
+  return { destination, identifier, transmitted, received, duplicates, errors, elapsedMs, rtt, pipeSize, ipgEwma, interrupted, rttSource: socket.rttSource };
 }
 
 /**
- * The first byte of a reply's data, bytes[dataStart, dataEnd), that differs
- * from what this run sent with that sequence (read in place: no subarray per reply).
+ * The first byte of a reply's data that differs from what was sent, as iputils
+ * checks it: from offset 16 (past the timeval, checked or not) to the end of
+ * the request's data. The caller checks only replies at least that long.
  */
 function firstWrongByte(
   bytes: Uint8Array,
   dataStart: number,
-  dataEnd: number,
   template: Uint8Array,
-  sentTimeval: Uint8Array,
-  sequence: number,
-  timed: boolean,
 ): { index: number; expected: number; actual: number } | undefined {
-  const timevalAt = sequence * IPUTILS_TIMEVAL_LENGTH;
-  const dataLength = dataEnd - dataStart;
-  const length = Math.max(dataLength, template.length);
-  for (let i = 0; i < length; i++) {
-    const expected = timed && i < IPUTILS_TIMEVAL_LENGTH ? sentTimeval[timevalAt + i] : template[i];
-    const actual = i < dataLength ? bytes[dataStart + i] : undefined;
-    if (actual !== expected) return { index: i, expected: expected ?? 0, actual: actual ?? 0 };
+  for (let i = IPUTILS_TIMEVAL_LENGTH; i < template.length; i++) {
+    const actual = bytes[dataStart + i];
+    if (actual !== template[i]) return { index: i, expected: template[i], actual };
   }
   return undefined;
 }

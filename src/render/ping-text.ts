@@ -44,12 +44,15 @@ export interface ReplyLineInfo {
   readonly rttMs?: number;
   readonly duplicate?: boolean;
   readonly badChecksum?: boolean;
+  /** Shorter than the request: iputils ends the line with "(truncated)" in place of the time. */
+  readonly truncated?: boolean;
   /** iputils' prefix with -D: "[seconds.micros] ". */
   readonly timestampPrefix?: string;
 }
 
 export function formatReplyLine(info: ReplyLineInfo): string {
   let line = `${info.timestampPrefix ?? ''}${info.bytes} bytes from ${info.from}: icmp_seq=${info.sequence} ttl=${info.ttl}`;
+  if (info.truncated) return `${line} (truncated)`;
   if (info.rttMs !== undefined) line += ` time=${formatReplyTime(info.rttMs)} ms`;
   if (info.badChecksum) line += ' (BAD CHECKSUM!)';
   if (info.duplicate) line += ' (DUP!)';
@@ -60,6 +63,21 @@ export function formatReplyLine(info: ReplyLineInfo): string {
 export function formatWrongDataLine(byteIndex: number, expected: number, actual: number): string {
   const hex = (n: number) => `0x${n.toString(16)}`;
   return `wrong data byte #${byteIndex} should be ${hex(expected)} but was ${hex(actual)}`;
+}
+
+/**
+ * iputils' hex dump after a wrong data byte: the reply's data from offset 16,
+ * 32 bytes per line, each line opened by "#offset" and a tab, each byte as
+ * "%x " (so every line ends with a space). `data` starts at offset 16.
+ */
+export function formatDataDump(data: readonly number[], firstOffset = 16): string[] {
+  const lines: string[] = [];
+  for (let at = 0; at < data.length; at += 32) {
+    let line = `#${firstOffset + at}\t`;
+    for (const byte of data.slice(at, at + 32)) line += `${byte.toString(16)} `;
+    lines.push(line);
+  }
+  return lines;
 }
 
 export function formatIcmpErrorLine(from: string, sequence: number, description: string, timestampPrefix = ''): string {
