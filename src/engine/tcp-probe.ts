@@ -11,7 +11,8 @@
 // `timeoutMs`. All ports are probed at once, so the run takes about
 // (retries + 1) * timeout whatever their number.
 import { Ipv4Sender } from '../net/ipv4-sender.ts';
-import { IPPROTO_ICMP, IPPROTO_TCP, RawSocket, SendError } from '../net/raw-socket.ts';
+import { openRawSocket, type OpenRawSocketOptions, type PacketSocket, type RttSource } from '../net/packet-socket.ts';
+import { IPPROTO_ICMP, IPPROTO_TCP, SendError } from '../net/raw-socket.ts';
 import { sourceAddressFor } from '../net/routes.ts';
 import { IcmpType } from '../wire/icmp.ts';
 import { ipv4AddressBytes, ipv4AddressNumber } from '../wire/ipv4-address.ts';
@@ -67,6 +68,8 @@ export interface TcpProbeOptions {
   readonly socketMark?: number;
   readonly signal?: AbortSignal;
   readonly onEvent?: (event: TcpProbeEvent) => void;
+  /** Which socket binding ('auto' by default: the Linux binding when built); see openRawSocket(). */
+  readonly binding?: OpenRawSocketOptions['binding'];
   /** After the sockets are open, before the first probe: open captures, drop privileges. */
   readonly onSocketOpen?: (info: TcpProbeStart) => void | Promise<void>;
 }
@@ -82,6 +85,8 @@ export interface TcpProbeStart {
   readonly ports: readonly number[];
   /** Bytes of one probe, IPv4 header included. */
   readonly probeBytes: number;
+  /** Where RTTs come from: 'kernel' (C send stamp, SO_TIMESTAMPNS receive stamp) or 'javascript' (raw-socket). */
+  readonly rttSource: RttSource;
 }
 
 export interface PortResult {
@@ -184,11 +189,12 @@ export async function runTcpProbe(options: TcpProbeOptions): Promise<TcpProbeSum
     return buildTcp({ ...segment, checksum: wrong });
   };
 
-  const tcpSocket = RawSocket.open({ protocol: IPPROTO_TCP, socketReceiveBuffer: 1 << 20 });
-  let icmpSocket: RawSocket | undefined;
+  // One binding for both sockets, so the TCP send stamp and an ICMP error's receive stamp share a clock.
+  const tcpSocket = openRawSocket({ protocol: IPPROTO_TCP, socketReceiveBuffer: 1 << 20, binding: options.binding });
+  let icmpSocket: PacketSocket | undefined;
   try {
     if (options.socketMark !== undefined) tcpSocket.setMark(options.socketMark);
-    icmpSocket = RawSocket.open({ protocol: IPPROTO_ICMP, socketReceiveBuffer: 1 << 20 });
+    icmpSocket = openRawSocket({ protocol: IPPROTO_ICMP, socketReceiveBuffer: 1 << 20, binding: tcpSocket.binding });
   } catch (error) {
     tcpSocket.close();
     throw error;
@@ -212,6 +218,7 @@ export async function runTcpProbe(options: TcpProbeOptions): Promise<TcpProbeSum
     options: tcpOptions,
     ports,
     probeBytes: 20 + probeFor(ports[0] ?? 1).length,
+    rttSource: tcpSocket.rttSource,
   };
 
   // Each port's probe, described once; replies and ICMP errors find it by key.
@@ -248,9 +255,12 @@ export async function runTcpProbe(options: TcpProbeOptions): Promise<TcpProbeSum
     if (pending === 0) resolveRound?.();
   };
 
-  tcpSocket.onPacket((datagram) => {
+  /** The kernel's receive stamp (Linux binding), or now in JS (raw-socket); epoch ms like lastSentAt. */
+  const receiveTime = (kernelTime: number) => (Number.isNaN(kernelTime) ? nowMs() : kernelTime);
+
+  tcpSocket.onPacket((datagram, _source, kernelTime) => {
     if (finished) return;
-    const receivedAt = performance.now();
+    const receivedAt = receiveTime(kernelTime);
     // The raw TCP socket sees every segment entering the host, our own probes too on loopback.
     views.read(datagram);
     const entry = answeredPort('reply');
@@ -280,7 +290,7 @@ export async function runTcpProbe(options: TcpProbeOptions): Promise<TcpProbeSum
       port,
       state,
       reason,
-      rttMs: receivedAt - entry.lastSentAt,
+      rttMs: Math.max(0, receivedAt - entry.lastSentAt),
       probes: entry.attempts,
       resetSent,
       reply: {
@@ -302,9 +312,9 @@ export async function runTcpProbe(options: TcpProbeOptions): Promise<TcpProbeSum
   });
   tcpSocket.onError(() => {});
 
-  icmpSocket.onPacket((datagram, from) => {
+  icmpSocket.onPacket((datagram, from, kernelTime) => {
     if (finished) return;
-    const receivedAt = performance.now();
+    const receivedAt = receiveTime(kernelTime);
     views.read(datagram);
     // Only an unreachable marks a port filtered (nmap); other errors leave it waiting.
     if (views.kind !== 'icmp-error' || views.icmp.type !== IcmpType.DestinationUnreachable) return;
@@ -314,7 +324,7 @@ export async function runTcpProbe(options: TcpProbeOptions): Promise<TcpProbeSum
       port: entry.port,
       state: 'filtered',
       reason: 'icmp-unreachable',
-      rttMs: receivedAt - entry.lastSentAt,
+      rttMs: Math.max(0, receivedAt - entry.lastSentAt),
       probes: entry.attempts,
       resetSent: false,
       icmp: { from, type: views.icmp.type, code: views.icmp.code },
@@ -346,9 +356,10 @@ export async function runTcpProbe(options: TcpProbeOptions): Promise<TcpProbeSum
         if (entry.result) continue;
         const probe = probeFor(port);
         entry.attempts = attempt;
-        entry.lastSentAt = performance.now();
         try {
           sender.send(probe);
+          // Epoch ms as the socket took it: in C right before sendto(), or in JS on raw-socket.
+          entry.lastSentAt = tcpSocket.lastSendTime;
         } catch (error) {
           const message = error instanceof SendError ? error.message : (error as Error).message;
           emit({ type: 'send-error', port, message, timeMs: nowMs() });

@@ -19,7 +19,8 @@
 // firewall rule stops them (src/net/firewall.ts, native-notes/kernel-rst.md);
 // `socketMark` lets that rule tell our segments from the kernel's.
 import { Ipv4Sender } from '../net/ipv4-sender.ts';
-import { IPPROTO_ICMP, IPPROTO_TCP, RawSocket, SendError } from '../net/raw-socket.ts';
+import { openRawSocket, type PacketSocket } from '../net/packet-socket.ts';
+import { IPPROTO_ICMP, IPPROTO_TCP, SendError } from '../net/raw-socket.ts';
 import { sourceAddressFor } from '../net/routes.ts';
 import { ipv4AddressBytes, ipv4AddressNumber } from '../wire/ipv4-address.ts';
 import { IcmpType } from '../wire/icmp.ts';
@@ -209,8 +210,8 @@ export class TcpSession {
 
   private readonly options: TcpSessionOptions;
   private readonly connection: TcpConnection;
-  private readonly tcpSocket: RawSocket;
-  private readonly icmpSocket: RawSocket | undefined;
+  private readonly tcpSocket: PacketSocket;
+  private readonly icmpSocket: PacketSocket | undefined;
   private readonly sender: Ipv4Sender;
   private readonly pseudoSource: Uint8Array;
   private readonly pseudoDestination: Uint8Array;
@@ -235,7 +236,7 @@ export class TcpSession {
   private readonly views = new ReplyViews();
   private readonly abortListener = () => this.abort('aborted');
 
-  private constructor(options: TcpSessionOptions, endpoints: TcpEndpoints, tcpSocket: RawSocket, icmpSocket: RawSocket | undefined) {
+  private constructor(options: TcpSessionOptions, endpoints: TcpEndpoints, tcpSocket: PacketSocket, icmpSocket: PacketSocket | undefined) {
     this.options = options;
     this.endpoints = endpoints;
     this.tcpSocket = tcpSocket;
@@ -298,15 +299,18 @@ export class TcpSession {
       headerIncluded: options.headerIncluded ?? source !== routeSource,
       routeSource,
     };
-    const tcpSocket = RawSocket.open({ protocol: IPPROTO_TCP });
-    let icmpSocket: RawSocket | undefined;
+    // The Linux binding when built, raw-socket otherwise. The RTT estimator
+    // keeps its JS clock: the connection stamps its sends in JS, and a kernel
+    // receive stamp would be on a different clock.
+    const tcpSocket = openRawSocket({ protocol: IPPROTO_TCP });
+    let icmpSocket: PacketSocket | undefined;
     try {
       // Room for a window's worth of segments (they come in bursts); past
       // net.core.rmem_max when we may (CAP_NET_ADMIN).
       const want = Math.max(4 << 20, 4 * (options.receiveWindow ?? DEFAULTS.receiveWindow));
       tcpSocket.forceSocketReceiveBuffer(want);
       if (options.socketMark !== undefined) tcpSocket.setMark(options.socketMark);
-      icmpSocket = RawSocket.open({ protocol: IPPROTO_ICMP });
+      icmpSocket = openRawSocket({ protocol: IPPROTO_ICMP, binding: tcpSocket.binding });
     } catch (error) {
       tcpSocket.close();
       throw error;

@@ -13,7 +13,8 @@
 // are answered or after `waitMs`.
 import { randomInt } from 'node:crypto';
 import { Ipv4Sender } from '../net/ipv4-sender.ts';
-import { IPPROTO_ICMP, IPPROTO_TCP, RawSocket, SendError } from '../net/raw-socket.ts';
+import { openRawSocket, type OpenRawSocketOptions, type PacketSocket, type RttSource } from '../net/packet-socket.ts';
+import { IPPROTO_ICMP, IPPROTO_TCP, SendError } from '../net/raw-socket.ts';
 import { sourceAddressFor } from '../net/routes.ts';
 import { buildIcmpEcho, IcmpType } from '../wire/icmp.ts';
 import { ipv4AddressBytes, ipv4AddressNumber } from '../wire/ipv4-address.ts';
@@ -43,6 +44,8 @@ export interface TracerouteOptions {
   readonly signal?: AbortSignal;
   readonly onEvent?: (event: TracerouteEvent) => void;
   /** After the sockets are open, before the first probe: open captures, drop privileges. */
+  /** Which socket binding ('auto' by default: the Linux binding when built); see openRawSocket(). */
+  readonly binding?: OpenRawSocketOptions['binding'];
   readonly onSocketOpen?: (start: TracerouteStart) => void | Promise<void>;
 }
 
@@ -55,6 +58,8 @@ export interface TracerouteStart {
   readonly maxTtl: number;
   /** Bytes of one probe, IPv4 header included (traceroute's "60 byte packets"). */
   readonly packetLength: number;
+  /** Where RTTs come from: 'kernel' (C send stamp, SO_TIMESTAMPNS receive stamp) or 'javascript' (raw-socket). */
+  readonly rttSource: RttSource;
 }
 
 export type ProbeOutcome = 'time-exceeded' | 'reply' | 'unreachable' | 'none';
@@ -145,15 +150,18 @@ export async function runTraceroute(options: TracerouteOptions): Promise<Tracero
   const isn = randomSequenceNumber();
   const tcpOptions = tcpSynOptions({ mss: 1460, sackPermitted: true, timestampValue: randomSequenceNumber(), windowScale: 7 });
 
-  const icmpSocket = RawSocket.open({ protocol: IPPROTO_ICMP, socketReceiveBuffer: 1 << 20 });
-  let tcpSocket: RawSocket | undefined;
+  // Both sockets come from the same binding, so their clocks compare: a TCP
+  // probe's send stamp and the ICMP error's receive stamp are on one clock.
+  const icmpSocket = openRawSocket({ protocol: IPPROTO_ICMP, socketReceiveBuffer: 1 << 20, binding: options.binding });
+  let tcpSocket: PacketSocket | undefined;
   try {
-    if (mode === 'tcp') tcpSocket = RawSocket.open({ protocol: IPPROTO_TCP, socketReceiveBuffer: 1 << 20 });
+    if (mode === 'tcp') tcpSocket = openRawSocket({ protocol: IPPROTO_TCP, socketReceiveBuffer: 1 << 20, binding: icmpSocket.binding });
   } catch (error) {
     icmpSocket.close();
     throw error;
   }
-  const sender = new Ipv4Sender(tcpSocket ?? icmpSocket, {
+  const sendingSocket = tcpSocket ?? icmpSocket;
+  const sender = new Ipv4Sender(sendingSocket, {
     headerIncluded: false,
     protocol: mode === 'tcp' ? IpProtocol.TCP : IpProtocol.ICMP,
     destination,
@@ -168,6 +176,7 @@ export async function runTraceroute(options: TracerouteOptions): Promise<Tracero
     sourcePort: mode === 'tcp' ? sourcePort : undefined,
     maxTtl,
     packetLength,
+    rttSource: icmpSocket.rttSource,
   };
 
   // Probe number n (0-based, over the whole run) is ICMP sequence n + 1, or TCP sequence isn + n.
@@ -195,14 +204,16 @@ export async function runTraceroute(options: TracerouteOptions): Promise<Tracero
     return entry;
   };
 
-  const record = (entry: Outstanding, fill: (entry: Outstanding, rttMs: number) => ProbeResult) => {
-    entry.result = fill(entry, performance.now() - entry.sentAt);
+  /** RTT = receive stamp (the kernel's, or now in JS on raw-socket) - the socket's send stamp. */
+  const record = (entry: Outstanding, receivedAt: number, fill: (entry: Outstanding, rttMs: number) => ProbeResult) => {
+    const at = Number.isNaN(receivedAt) ? performance.timeOrigin + performance.now() : receivedAt;
+    entry.result = fill(entry, Math.max(0, at - entry.sentAt));
     emit({ type: 'probe', result: entry.result });
     hopWaiting--;
     if (hopWaiting === 0) wakeHop?.();
   };
 
-  icmpSocket.onPacket((datagram, from) => {
+  icmpSocket.onPacket((datagram, from, receivedAt) => {
     if (finished) return;
     const kind = views.read(datagram);
     if (kind === undefined) return;
@@ -212,7 +223,7 @@ export async function runTraceroute(options: TracerouteOptions): Promise<Tracero
       const entry = answeredProbe('reply');
       if (!entry) return;
       const replyTtl = views.ip.ttl;
-      record(entry, (probe, rttMs) => ({ ttl: probe.ttl, probe: probe.probe, outcome: 'reply', from, rttMs, replyTtl }));
+      record(entry, receivedAt, (probe, rttMs) => ({ ttl: probe.ttl, probe: probe.probe, outcome: 'reply', from, rttMs, replyTtl }));
       return;
     }
     if (type !== IcmpType.TimeExceeded && type !== IcmpType.DestinationUnreachable) return;
@@ -221,7 +232,7 @@ export async function runTraceroute(options: TracerouteOptions): Promise<Tracero
     const unreachable = type === IcmpType.DestinationUnreachable;
     const annotation = unreachable ? unreachableAnnotation(icmp.code, icmp.nextHopMtu) || undefined : undefined;
     const replyTtl = views.ip.ttl;
-    record(entry, (probe, rttMs) => ({
+    record(entry, receivedAt, (probe, rttMs) => ({
       ttl: probe.ttl,
       probe: probe.probe,
       outcome: unreachable ? 'unreachable' : 'time-exceeded',
@@ -233,7 +244,7 @@ export async function runTraceroute(options: TracerouteOptions): Promise<Tracero
   });
   icmpSocket.onError(() => {});
 
-  tcpSocket?.onPacket((datagram) => {
+  tcpSocket?.onPacket((datagram, _source, receivedAt) => {
     if (finished) return;
     views.read(datagram);
     const entry = answeredProbe('reply');
@@ -253,7 +264,7 @@ export async function runTraceroute(options: TracerouteOptions): Promise<Tracero
     }
     const from = views.ip.source;
     const replyTtl = views.ip.ttl;
-    record(entry, (probe, rttMs) => ({ ttl: probe.ttl, probe: probe.probe, outcome: 'reply', from, rttMs, tcpFlags, replyTtl }));
+    record(entry, receivedAt, (probe, rttMs) => ({ ttl: probe.ttl, probe: probe.probe, outcome: 'reply', from, rttMs, tcpFlags, replyTtl }));
   });
   tcpSocket?.onError(() => {});
 
@@ -293,13 +304,14 @@ export async function runTraceroute(options: TracerouteOptions): Promise<Tracero
           );
         }
         const request = describeTransport(mode === 'tcp' ? IpProtocol.TCP : IpProtocol.ICMP, sourceNumber, destinationNumber, bytes)!;
-        const entry: Outstanding = { ttl, probe, request, sentAt: performance.now() };
+        const entry: Outstanding = { ttl, probe, request, sentAt: Number.NaN };
         outstanding.set(mode === 'icmp' ? requestKey(request) : key, entry);
         entries.push(entry);
         hopWaiting++;
         try {
-          entry.sentAt = performance.now();
           sender.send(bytes, { ttl });
+          // Epoch ms as the socket took it: in C right before sendto(), or in JS on raw-socket.
+          entry.sentAt = sendingSocket.lastSendTime;
         } catch (error) {
           hopWaiting--;
           const message = error instanceof SendError ? error.message : (error as Error).message;
