@@ -38,7 +38,8 @@ export async function sourceAddressFor(destination: string): Promise<string> {
   try {
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
-      socket.connect(9, destination, () => resolve());
+      // Node hands a failed connect() (ENETUNREACH, EHOSTUNREACH) to this callback, not to 'error'.
+      socket.connect(9, destination, (error?: Error) => (error ? reject(error) : resolve()));
     });
     return socket.address().address;
   } catch (error) {
