@@ -13,11 +13,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, type TestContext } from 'vitest';
 import { readCaptureFile } from '../src/io/pcap-file.ts';
+import { linuxBindingUnavailableReason } from '../src/net/linux-raw-socket.ts';
+import type { SocketBinding } from '../src/net/packet-socket.ts';
 import { hasRawSocketPrivilege } from '../src/net/privileges.ts';
 import { IcmpType, parseIcmp } from '../src/wire/icmp.ts';
 import { IpProtocol, parseIpv4 } from '../src/wire/ipv4.ts';
 import { decodeLinkLayer } from '../src/wire/link-type.ts';
-import { PAYLOAD_INDEX } from './helpers/corrupt-responder-constants.ts';
+import { PAYLOAD_INDEX, TRUNCATED_DATA } from './helpers/corrupt-responder-constants.ts';
 import {
   type Namespace,
   type RunResult,
@@ -38,7 +40,7 @@ const CI = process.env.CI === 'true';
 // ---------------------------------------------------------------------------
 // Prerequisites
 
-type Prerequisite = 'netns' | 'raw' | 'cap' | 'nft' | 'iputils' | 'tshark' | 'setpriv';
+type Prerequisite = 'netns' | 'raw' | 'linux-binding' | 'cap' | 'nft' | 'iputils' | 'tshark' | 'setpriv';
 
 const prerequisiteCache = new Map<Prerequisite, string | undefined>();
 
@@ -67,6 +69,9 @@ function missing(what: Prerequisite): string | undefined {
       } catch (error) {
         reason = `raw-socket binding not built: ${(error as Error).message.split('\n')[0]}`;
       }
+      break;
+    case 'linux-binding':
+      reason = linuxBindingUnavailableReason();
       break;
     case 'cap':
       try {
@@ -111,8 +116,19 @@ function unavailable(ctx: TestContext, reason: string): never {
 
 const PING_TIMEOUT_MS = 20_000;
 
-function ping(ns: Namespace, args: readonly string[], timeoutMs = PING_TIMEOUT_MS): Promise<RunResult> {
-  return ns.runAsync(tsxCommand('src/ping.ts', args), { timeoutMs });
+// Every test runs once per socket binding: the lab's Linux binding (kernel
+// timestamps) and raw-socket (the portable path, JS clocks). The chooser in
+// src/net/packet-socket.ts reads PACKET_LAB_SOCKET, which `ip netns exec` passes on.
+const BINDINGS: readonly SocketBinding[] = ['linux', 'raw-socket'];
+const RTT_SOURCE = { linux: 'kernel', 'raw-socket': 'javascript' } as const;
+
+/** The environment that makes our ping use `binding`. */
+function bindingEnv(binding: SocketBinding): NodeJS.ProcessEnv {
+  return { ...process.env, PACKET_LAB_SOCKET: binding };
+}
+
+function pingWith(binding: SocketBinding, ns: Namespace, args: readonly string[], timeoutMs = PING_TIMEOUT_MS): Promise<RunResult> {
+  return ns.runAsync(tsxCommand('src/ping.ts', args), { timeoutMs, env: bindingEnv(binding) });
 }
 
 function iputilsPing(ns: Namespace, args: readonly string[], timeoutMs = PING_TIMEOUT_MS): Promise<RunResult> {
@@ -203,9 +219,12 @@ afterAll(() => {
   expect(leftoverNamespaces(), 'namespaces left behind').toEqual([]);
 });
 
-describe('ping end to end, in network namespaces', () => {
+describe.each(BINDINGS)('ping end to end, in network namespaces, over the %s binding', (binding) => {
+  const ping = (ns: Namespace, args: readonly string[], timeoutMs = PING_TIMEOUT_MS) => pingWith(binding, ns, args, timeoutMs);
+  /** need() plus the binding under test. */
+  const needHere = (ctx: TestContext, ...what: Prerequisite[]) => need(ctx, ...what, ...(binding === 'linux' ? (['linux-binding'] as const) : []));
   it('gets replies from a real kernel and prints them as iputils does', async (ctx) => {
-    need(ctx, 'netns', 'raw', 'iputils');
+    needHere(ctx, 'netns', 'raw', 'iputils');
     const { a, addressB: peer } = createPair();
     const ours = await ping(a, ['-c', '3', '-i', '0.2', peer]);
     expect(ours.status, show(ours)).toBe(0);
@@ -225,7 +244,7 @@ describe('ping end to end, in network namespaces', () => {
   });
 
   it('counts exactly the requests a firewall drops', async (ctx) => {
-    need(ctx, 'netns', 'raw', 'nft', 'iputils');
+    needHere(ctx, 'netns', 'raw', 'nft', 'iputils');
     const { a, b, addressB: peer } = createPair();
     nft(
       b,
@@ -249,7 +268,7 @@ describe('ping end to end, in network namespaces', () => {
   });
 
   it('reports 100% loss and exits 1 when every request is dropped', async (ctx) => {
-    need(ctx, 'netns', 'raw', 'nft', 'iputils');
+    needHere(ctx, 'netns', 'raw', 'nft', 'iputils');
     const { a, b, addressB: peer } = createPair();
     nft(
       b,
@@ -271,7 +290,7 @@ describe('ping end to end, in network namespaces', () => {
   });
 
   it('marks duplicated replies and counts them apart from received', async (ctx) => {
-    need(ctx, 'netns', 'raw', 'nft', 'iputils');
+    needHere(ctx, 'netns', 'raw', 'nft', 'iputils');
     const { a, b, addressA, addressB: peer, deviceB } = createPair();
     // Every echo reply B sends also goes out a second time, as a copy.
     nft(
@@ -303,7 +322,7 @@ describe('ping end to end, in network namespaces', () => {
   });
 
   it('reports Destination Host Unreachable for an address nobody answers ARP for', async (ctx) => {
-    need(ctx, 'netns', 'raw', 'iputils');
+    needHere(ctx, 'netns', 'raw', 'iputils');
     const { a, addressA, absentAddress } = createPair();
     // Two absent addresses, run side by side to halve the ~3 s of ARP retries.
     const otherAbsent = absentAddress.replace(/\d+$/, '98');
@@ -323,7 +342,7 @@ describe('ping end to end, in network namespaces', () => {
   });
 
   it('reports Time to live exceeded from the router with -t 1', async (ctx) => {
-    need(ctx, 'netns', 'raw', 'iputils');
+    needHere(ctx, 'netns', 'raw', 'iputils');
     const { client, routerClientSide, serverAddress } = createChain();
     // The path works: one hop, so the server's reply arrives with ttl 63.
     const through = await ping(client, ['-c', '1', serverAddress]);
@@ -343,11 +362,11 @@ describe('ping end to end, in network namespaces', () => {
   });
 
   it('runs two pings to the same host at once, each counting only its own replies', async (ctx) => {
-    need(ctx, 'netns', 'raw', 'iputils');
+    needHere(ctx, 'netns', 'raw', 'iputils');
     const { a, addressB: peer } = createPair();
     // The long run is under way before the short ones start, so they overlap
     // whatever the start-up time of node; iputils runs alongside as a third.
-    const long = a.spawn(tsxCommand('src/ping.ts', ['-D', '-c', '25', '-i', '0.1', peer]), { timeoutMs: PING_TIMEOUT_MS });
+    const long = a.spawn(tsxCommand('src/ping.ts', ['-D', '-c', '25', '-i', '0.1', peer]), { timeoutMs: PING_TIMEOUT_MS, env: bindingEnv(binding) });
     await long.waitForOutput(/icmp_seq=1 /, 10_000);
     const [short, theirs] = await Promise.all([
       ping(a, ['-D', '-c', '5', '-i', '0.1', peer]),
@@ -377,38 +396,127 @@ describe('ping end to end, in network namespaces', () => {
     expect(statistics(theirs.stdout, peer)).toMatchObject({ transmitted: 5, received: 5, duplicates: 0, errors: 0 });
   });
 
-  it('rejects corrupt replies: bad checksum and altered data count as errors, not replies', async (ctx) => {
-    need(ctx, 'netns', 'raw');
-    const { a, b, addressB: peer } = createPair();
-    b.sysctl('net.ipv4.icmp_echo_ignore_all', 1);
-    const responder = b.spawn(
-      tsxCommand('test/helpers/corrupt-responder.ts', ['--plan', 'ok,checksum,payload,ok', '--timeout', '15']),
-      { timeoutMs: 20_000 },
-    );
+  /** Runs `command` in `a` against a fresh corrupt responder in `b` answering by `plan`. */
+  async function againstResponder(a: Namespace, b: Namespace, plan: string, command: string[]): Promise<RunResult> {
+    const responder = b.spawn(tsxCommand('test/helpers/corrupt-responder.ts', ['--plan', plan, '--timeout', '15']), { timeoutMs: 20_000 });
     await responder.waitForOutput(/^ready$/m, 10_000);
-
-    const ours = await ping(a, ['-c', '4', '-i', '0.2', '-W', '2', peer]);
+    const result = await a.runAsync(command, { timeoutMs: PING_TIMEOUT_MS, env: bindingEnv(binding) });
     const responded = await responder.exited;
     expect(responded.status, show(responded)).toBe(0);
-    expect(responded.stdout.match(/^seq=\d+ /gm), show(responded)).toHaveLength(4);
+    expect(responded.stdout.match(/^seq=\d+ /gm), show(responded)).toHaveLength(plan.split(',').length);
+    return result;
+  }
 
+  it('prints truncated and altered replies as iputils does, and counts them as iputils counts them', async (ctx) => {
+    needHere(ctx, 'netns', 'raw', 'iputils');
+    const { a, b, addressB: peer } = createPair();
+    b.sysctl('net.ipv4.icmp_echo_ignore_all', 1);
+    const plan = 'ok,checksum,payload,truncated,ok';
+    const args = ['-c', '5', '-i', '0.2', '-W', '2', peer];
+    const ours = await againstResponder(a, b, plan, tsxCommand('src/ping.ts', args));
+    const theirs = await againstResponder(a, b, plan, ['ping', ...args]);
     expect(ours.status, show(ours)).toBe(0);
-    const out = lines(ours.stdout);
+    expect(theirs.status, show(theirs)).toBe(0);
+
     // Data byte i of iputils' default payload is i; the responder flipped every bit of one.
-    const expected = PAYLOAD_INDEX & 0xff;
-    expect(out.slice(1, 6), show(ours)).toEqual([
+    const flipped = (PAYLOAD_INDEX & 0xff) ^ 0xff;
+    const data = Array.from({ length: 56 - 16 }, (_, i) => (i + 16 === PAYLOAD_INDEX ? flipped : i + 16).toString(16));
+    const out = lines(ours.stdout);
+    expect(out.slice(1, 9), show(ours)).toEqual([
       expect.stringMatching(replyLine(peer, 1)),
+      // iputils 20221126 no longer marks a bad checksum; we keep the marker.
       expect.stringMatching(replyLine(peer, 2, 64, ' (BAD CHECKSUM!)')),
       expect.stringMatching(replyLine(peer, 3)),
-      `wrong data byte #${PAYLOAD_INDEX} should be 0x${expected.toString(16)} but was 0x${(expected ^ 0xff).toString(16)}`,
-      expect.stringMatching(replyLine(peer, 4)),
+      `wrong data byte #${PAYLOAD_INDEX} should be 0x${PAYLOAD_INDEX.toString(16)} but was 0x${flipped.toString(16)}`,
+      `#16\t${data.slice(0, 32).join(' ')} `,
+      `#48\t${data.slice(32).join(' ')} `,
+      `${8 + TRUNCATED_DATA} bytes from ${peer}: icmp_seq=4 ttl=64 (truncated)`,
+      expect.stringMatching(replyLine(peer, 5)),
     ]);
-    expect(statistics(ours.stdout, peer)).toMatchObject({ transmitted: 4, received: 2, duplicates: 0, errors: 2, loss: '50' });
-    expect(ours.stdout).toMatch(/^4 packets transmitted, 2 received, \+2 errors, 50% packet loss, time \d+ms$/m);
+    expect(statistics(ours.stdout, peer)).toMatchObject({ transmitted: 5, received: 5, duplicates: 0, errors: 0, loss: '0' });
+    // Line for line as iputils, timings aside and our checksum marker removed.
+    expect(shape(ours.stdout, { ' (BAD CHECKSUM!)': '' }), show(theirs)).toEqual(shape(theirs.stdout));
+  });
+
+  it('names where its RTTs come from: summary.rttSource in --json, a line on stderr with -v', async (ctx) => {
+    needHere(ctx, 'netns', 'raw', 'iputils');
+    const { a, addressB: peer } = createPair();
+    const json = await ping(a, ['-c', '2', '-i', '0.2', '--json', peer]);
+    expect(json.status, show(json)).toBe(0);
+    const summary = JSON.parse(lines(json.stdout).at(-1)!);
+    expect(summary).toMatchObject({ event: 'summary', transmitted: 2, received: 2, rttSource: RTT_SOURCE[binding] });
+
+    const verbose = await ping(a, ['-v', '-c', '2', '-i', '0.2', peer]);
+    expect(verbose.status, show(verbose)).toBe(0);
+    expect(lines(verbose.stderr), show(verbose)).toEqual([
+      binding === 'linux'
+        ? 'ping: rtt source: kernel timestamps (SO_TIMESTAMPNS), send time taken in C before sendto (Linux binding)'
+        : 'ping: rtt source: javascript clocks around the raw-socket binding',
+    ]);
+    // stdout stays iputils' own (its -v adds socket lines of its own, so compare with a plain run).
+    const theirs = await iputilsPing(a, ['-c', '2', '-i', '0.2', peer]);
+    expect(shape(verbose.stdout), show(theirs)).toEqual(shape(theirs.stdout));
+  });
+
+  it('stops at connect with "Network is unreachable" and exit 2 when there is no route, as iputils', async (ctx) => {
+    needHere(ctx, 'netns', 'raw', 'iputils');
+    // A namespace with only lo: no route to 10.214.0.1.
+    const { ns } = createIsolated();
+    const args = ['-c', '3', '-i', '0.2', '10.214.0.1'];
+    const [ours, theirs] = await Promise.all([ping(ns, args), iputilsPing(ns, args)]);
+    expect(theirs.status, show(theirs)).toBe(2);
+    expect(theirs.stdout).toBe('');
+    expect(lines(theirs.stderr)).toEqual(['ping: connect: Network is unreachable']);
+    expect(ours.status, show(ours)).toBe(2);
+    expect(ours.stdout, show(ours)).toBe('');
+    expect(lines(ours.stderr), show(ours)).toEqual(['ping: connect: Network is unreachable']);
+  });
+
+  it('-w sends as many requests as iputils: 2 for -w 2, 5 for -w 1 -i 0.2', async (ctx) => {
+    needHere(ctx, 'netns', 'raw', 'iputils');
+    const { a, addressB: peer } = createPair();
+    for (const [args, sent] of [
+      [['-w', '2', peer], 2],
+      [['-w', '1', '-i', '0.2', peer], 5],
+    ] as const) {
+      const [ours, theirs] = await Promise.all([ping(a, args), iputilsPing(a, args)]);
+      expect(theirs.status, show(theirs)).toBe(0);
+      expect(statistics(theirs.stdout, peer), show(theirs)).toMatchObject({ transmitted: sent, received: sent });
+      expect(ours.status, show(ours)).toBe(0);
+      expect(statistics(ours.stdout, peer), show(ours)).toMatchObject({ transmitted: sent, received: sent });
+      expect(shape(ours.stdout), show(theirs)).toEqual(shape(theirs.stdout));
+    }
+  });
+
+  it('-p prints iputils\' PATTERN line and fills the data with it', async (ctx) => {
+    needHere(ctx, 'netns', 'raw', 'iputils');
+    const { a, addressB: peer } = createPair();
+    const args = ['-c', '2', '-i', '0.2', '-p', 'ff00', peer];
+    const [ours, theirs] = await Promise.all([ping(a, args), iputilsPing(a, args)]);
+    expect(ours.status, show(ours)).toBe(0);
+    expect(lines(ours.stdout).slice(0, 2)).toEqual(['PATTERN: 0xff00', `PING ${peer} (${peer}) 56(84) bytes of data.`]);
+    expect(shape(ours.stdout), show(theirs)).toEqual(shape(theirs.stdout));
+    // -q prints no PATTERN line, in iputils as here.
+    const quiet = await ping(a, ['-q', ...args]);
+    expect(lines(quiet.stdout)[0]).toBe(`PING ${peer} (${peer}) 56(84) bytes of data.`);
+  });
+
+  it('-f draws a "." per request and "\\b \\b" per reply, as iputils', async (ctx) => {
+    needHere(ctx, 'netns', 'raw', 'iputils');
+    const { a, addressB: peer } = createPair();
+    const args = ['-f', '-c', '20', peer];
+    const [ours, theirs] = await Promise.all([ping(a, args), iputilsPing(a, args)]);
+    expect(ours.status, show(ours)).toBe(0);
+    expect(theirs.status, show(theirs)).toBe(0);
+    // On a veth pair every reply comes before the next request, so the marks are exact.
+    expect(JSON.stringify(lines(ours.stdout)[1])).toBe(JSON.stringify('.\b \b'.repeat(20)));
+    expect(lines(ours.stdout)[1]).toBe(lines(theirs.stdout)[1]);
+    const flood = (text: string) => shape(text).map((line) => line.replace(/^(rtt min.*), ipg\/ewma [\d./]+ ms$/, '$1, ipg/ewma <t> ms'));
+    expect(flood(ours.stdout), show(theirs)).toEqual(flood(theirs.stdout));
   });
 
   it('--pcap records every request and reply, with valid checksums', async (ctx) => {
-    need(ctx, 'netns', 'raw', 'cap', 'tshark');
+    needHere(ctx, 'netns', 'raw', 'cap', 'tshark');
     const { a, addressA, addressB: peer } = createPair();
     const dir = mkdtempSync(join(tmpdir(), `${NAME_PREFIX}-pcap-`));
     ctx.onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
@@ -433,7 +541,7 @@ describe('ping end to end, in network namespaces', () => {
   });
 
   it('--hdrincl sends requests whose IPv4 header ping built itself, and they are answered', async (ctx) => {
-    need(ctx, 'netns', 'raw', 'cap');
+    needHere(ctx, 'netns', 'raw', 'cap');
     const { a, addressB: peer } = createPair();
     const dir = mkdtempSync(join(tmpdir(), `${NAME_PREFIX}-hdrincl-`));
     ctx.onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
@@ -452,14 +560,14 @@ describe('ping end to end, in network namespaces', () => {
   });
 
   it('--pcap leaves a complete file and prints the statistics after SIGINT', async (ctx) => {
-    need(ctx, 'netns', 'raw', 'cap', 'tshark');
+    needHere(ctx, 'netns', 'raw', 'cap', 'tshark');
     const { a, addressB: peer } = createPair();
     const dir = mkdtempSync(join(tmpdir(), `${NAME_PREFIX}-pcap-`));
     ctx.onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, 'sigint.pcap');
 
     // No -c: only the signal ends it (-w 15 just bounds it should the signal never come).
-    const child = a.spawn(tsxCommand('src/ping.ts', ['-i', '0.2', '-w', '15', '--pcap', file, peer]), { timeoutMs: 20_000 });
+    const child = a.spawn(tsxCommand('src/ping.ts', ['-i', '0.2', '-w', '15', '--pcap', file, peer]), { timeoutMs: 20_000, env: bindingEnv(binding) });
     await child.waitForOutput(/icmp_seq=5 /, 10_000);
     // `ip netns exec` execs its command: the child's pid is node's own.
     const pid = child.pid!;
@@ -488,14 +596,14 @@ describe('ping end to end, in network namespaces', () => {
   });
 
   it('explains in one line how to get privileges when run unprivileged', async (ctx) => {
-    need(ctx, 'netns', 'raw', 'setpriv');
+    needHere(ctx, 'netns', 'raw', 'setpriv');
     const { ns } = createIsolated();
     const asNobody = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', '--inh-caps=-all'];
     // nobody must be able to read the code it runs; if not, this checkout cannot test it.
     const readable = ns.run([...asNobody, 'sh', '-c', 'test -r src/ping.ts && test -r node_modules/tsx/package.json']);
     if (readable.status !== 0) unavailable(ctx, `user nobody cannot read ${REPO_ROOT} or its node_modules`);
 
-    const result = await ns.runAsync([...asNobody, ...tsxCommand('src/ping.ts', ['-c', '1', '127.0.0.1'])], { timeoutMs: 20_000 });
+    const result = await ns.runAsync([...asNobody, ...tsxCommand('src/ping.ts', ['-c', '1', '127.0.0.1'])], { timeoutMs: 20_000, env: bindingEnv(binding) });
     expect(result.status, show(result)).toBe(2);
     expect(result.stdout).toBe('');
     const errLines = lines(result.stderr);
@@ -507,7 +615,7 @@ describe('ping end to end, in network namespaces', () => {
   });
 
   it('rejects bad input with one line on stderr and exit status 2', async (ctx) => {
-    need(ctx, 'netns');
+    needHere(ctx, 'netns');
     const { ns } = createIsolated();
     // Name lookups in this namespace read a private hosts file only: no DNS query can go out.
     ns.isolateResolver();

@@ -8,6 +8,7 @@
 //   ok        a correct echo reply
 //   checksum  a correct reply whose ICMP checksum is wrong
 //   payload   a reply with one data byte (#PAYLOAD_INDEX) flipped, checksum correct
+//   truncated a correct reply cut to TRUNCATED_DATA data bytes (checksum over what is sent)
 //   none      no answer
 // It prints "ready" once its socket is open, one line per request handled,
 // and exits 0 after handling plan.length requests, or 3 after --timeout
@@ -16,9 +17,9 @@ import { parseArgs } from 'node:util';
 import { IPPROTO_ICMP, RawSocket } from '../../src/net/raw-socket.ts';
 import { buildIcmp, buildIcmpEcho, IcmpType, parseIcmp } from '../../src/wire/icmp.ts';
 import { parseIpv4 } from '../../src/wire/ipv4.ts';
-import { PAYLOAD_INDEX } from './corrupt-responder-constants.ts';
+import { PAYLOAD_INDEX, TRUNCATED_DATA } from './corrupt-responder-constants.ts';
 
-type Answer = 'ok' | 'checksum' | 'payload' | 'none';
+type Answer = 'ok' | 'checksum' | 'payload' | 'truncated' | 'none';
 
 const { values } = parseArgs({
   options: {
@@ -27,8 +28,8 @@ const { values } = parseArgs({
   },
 });
 const plan = (values.plan ?? '').split(',').filter(Boolean) as Answer[];
-if (plan.length === 0 || plan.some((a) => !['ok', 'checksum', 'payload', 'none'].includes(a))) {
-  process.stderr.write('corrupt-responder: --plan needs a comma-separated list of ok|checksum|payload|none\n');
+if (plan.length === 0 || plan.some((a) => !['ok', 'checksum', 'payload', 'truncated', 'none'].includes(a))) {
+  process.stderr.write('corrupt-responder: --plan needs a comma-separated list of ok|checksum|payload|truncated|none\n');
   process.exit(2);
 }
 const timeoutMs = Number(values.timeout) * 1000;
@@ -68,6 +69,9 @@ socket.onPacket((datagram, source) => {
       reply = buildIcmp({ kind: 'echo', type: 0, identifier, sequence, payload: altered });
       break;
     }
+    case 'truncated':
+      reply = buildIcmpEcho({ type: 0, identifier, sequence, payload: payload.subarray(0, TRUNCATED_DATA) });
+      break;
     case 'none':
       break;
   }
