@@ -515,6 +515,19 @@ describe.each(BINDINGS)('ping end to end, in network namespaces, over the %s bin
     expect(flood(ours.stdout), show(theirs)).toEqual(flood(theirs.stdout));
   });
 
+  it('-l sends its preload at once (sendmmsg on the Linux binding), as iputils: same lines, pipe included', async (ctx) => {
+    needHere(ctx, 'netns', 'raw', 'iputils');
+    const { a, addressB: peer } = createPair();
+    const args = ['-l', '3', '-c', '5', '-i', '0.2', peer];
+    const [ours, theirs] = await Promise.all([ping(a, args), iputilsPing(a, args)]);
+    expect(ours.status, show(ours)).toBe(0);
+    expect(theirs.status, show(theirs)).toBe(0);
+    expect(statistics(ours.stdout, peer)).toMatchObject({ transmitted: 5, received: 5 });
+    // The burst is on the wire before any reply is read: three requests were out at once.
+    expect(lines(ours.stdout).at(-1), show(ours)).toMatch(/, pipe 3$/);
+    expect(shape(ours.stdout), show(theirs)).toEqual(shape(theirs.stdout));
+  });
+
   it('--pcap records every request and reply, with valid checksums', async (ctx) => {
     needHere(ctx, 'netns', 'raw', 'cap', 'tshark');
     const { a, addressA, addressB: peer } = createPair();

@@ -34,6 +34,7 @@ Options:
   -p PATTERN    up to 16 hex bytes to fill the data with (e.g. ff00)
   -q            quiet: only the first line and the statistics
   -f            flood: a dot per request, a backspace per reply
+  -l PRELOAD    send PRELOAD requests at once at the start (more than 3 needs root)
   -n            numeric output: no reverse name lookups
   -D            print a timestamp before each line
   -v            verbose: say on stderr where RTTs are measured (kernel timestamps or JS clocks)
@@ -54,6 +55,7 @@ interface PingCli {
   readonly pattern?: Uint8Array;
   readonly quiet: boolean;
   readonly flood: boolean;
+  readonly preload?: number;
   readonly numeric: boolean;
   readonly timestamps: boolean;
   readonly verbose: boolean;
@@ -78,6 +80,7 @@ export function parsePingArguments(args: string[]): PingCli {
     pattern: { type: 'string', short: 'p' },
     quiet: { type: 'boolean', short: 'q' },
     flood: { type: 'boolean', short: 'f' },
+    preload: { type: 'string', short: 'l' },
     numeric: { type: 'boolean', short: 'n' },
     timestamps: { type: 'boolean', short: 'D' },
     verbose: { type: 'boolean', short: 'v' },
@@ -114,6 +117,7 @@ export function parsePingArguments(args: string[]): PingCli {
     pattern,
     quiet: values.quiet ?? false,
     flood: values.flood ?? false,
+    preload: values.preload === undefined ? undefined : parseNumberOption('-l', values.preload, { min: 1, max: 65536 }),
     numeric: values.numeric ?? false,
     timestamps: values.timestamps ?? false,
     verbose: values.verbose ?? false,
@@ -149,6 +153,8 @@ export async function runPingCommand(args: readonly string[], io: CommandIo, env
   }
   // iputils' rule, by real uid: CAP_NET_RAW given to node with setcap must not let any user flood.
   const intervalMs = cli.intervalMs ?? (cli.flood ? 0 : 1000);
+  // iputils: only root may preload more than 3.
+  if (env.uid !== 0 && cli.preload !== undefined && cli.preload > 3) throw new UsageError(`cannot set preload to value greater than 3: ${cli.preload}`);
   if (env.uid !== 0 && intervalMs < MIN_USER_INTERVAL_MS) throw new UsageError(`cannot flood; minimal interval allowed for user is ${MIN_USER_INTERVAL_MS}ms`);
   // iputils prints the pattern as it parses -p, before anything else (not with -q).
   if (cli.pattern && !cli.quiet && !cli.json) {
@@ -220,6 +226,7 @@ export async function runPingCommand(args: readonly string[], io: CommandIo, env
       deadlineMs: cli.deadlineMs,
       pattern: cli.pattern,
       flood: cli.flood,
+      preload: cli.preload,
       signal: interrupt.signal,
       onEvent,
       onSocketOpen: async (socket) => {

@@ -31,6 +31,12 @@ export interface PingOptions {
   readonly pattern?: Uint8Array;
   /** -f: send the next request as soon as a reply arrives, at least 100 per second. */
   readonly flood?: boolean;
+  /**
+   * -l: requests sent at once at the start without waiting for replies (1 by
+   * default). The Linux binding sends the burst with sendmmsg(); a flood then
+   * keeps this many in flight.
+   */
+  readonly preload?: number;
   /** The ICMP identifier; random by default so concurrent pings never share one. */
   readonly identifier?: number;
   /** Aborting ends the run at once; the summary still comes back. */
@@ -145,6 +151,9 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
   const emit = options.onEvent ?? (() => {});
   const timed = payloadSize >= IPUTILS_TIMEVAL_LENGTH;
   const replyDriven = intervalMs === 0;
+  const preload = Math.max(1, options.preload ?? 1);
+  /** iputils' token bucket starts with preload - 1 intervals: the burst, then one request per interval. */
+  const slotOf = (sent: number) => Math.max(0, sent - preload + 1);
 
   // The data every request carries; its first 16 bytes are rewritten with the
   // send time for each request (iputils' struct timeval layout).
@@ -208,7 +217,7 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
    * slot k x interval falls before the deadline: 2 requests for -w 2, 5 for
    * -w 1 -i 0.2. Judged on the schedule, not on when a timer happened to fire.
    */
-  const pastDeadline = () => deadlineMs !== undefined && !replyDriven && transmitted * intervalMs >= deadlineMs;
+  const pastDeadline = () => deadlineMs !== undefined && !replyDriven && slotOf(transmitted) * intervalMs >= deadlineMs;
 
   /** Whether another request may go out now. */
   const maySend = () => {
@@ -239,7 +248,8 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
     if (outstanding <= 0x7fff && outstanding + 1 > pipeSize) pipeSize = outstanding + 1;
   };
 
-  const sendOne = (): boolean => {
+  /** Sends the next request; `readNow` reads replies that came during sendto() at once (not within a -l burst). */
+  const sendOne = (readNow = true): boolean => {
     const sequence = (transmitted + 1) % SEQUENCE_SPACE;
     const wallMs = wallClockMs();
     if (timed) {
@@ -273,8 +283,58 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
     emit({ type: 'sent', sequence, timeMs: wallMs });
     // Loopback and veth peers often answer within sendto() itself: read the
     // reply now rather than after an event-loop wake-up, which would add to the RTT.
-    socket.receivePending();
+    if (readNow) socket.receivePending();
     return true;
+  };
+
+  /**
+   * -l: the first `preload` requests at once. On the Linux binding in
+   * batches of sendmmsg() (kernel-written headers only: IP_HDRINCL frames
+   * share one buffer); one sendto() each otherwise, or when a batch fails.
+   */
+  const burstPackets: Buffer[] = [];
+  const sendBurst = () => {
+    let left = Math.min(preload, count ?? preload);
+    const batch = socket.sendBatch && socket.batchSendTime && !options.headerIncluded ? Math.min(socket.maxBatch ?? 1, left) : 1;
+    while (left > 0 && maySend()) {
+      const n = Math.min(batch, left);
+      if (n <= 1) {
+        if (!sendOne(false)) break; // send buffer full: the pacing carries on
+        left--;
+        continue;
+      }
+      const wallMs = wallClockMs();
+      for (let i = 0; i < n; i++) {
+        const sequence = (transmitted + 1 + i) % SEQUENCE_SPACE;
+        if (timed) {
+          const micros = Math.floor(wallMs * 1000);
+          writeIputilsTimestamp(payload, Math.floor(micros / 1e6), micros % 1e6);
+        }
+        burstPackets[i] ??= Buffer.alloc(8 + payloadSize);
+        emitIcmpEchoInto(burstPackets[i], 0, { identifier, sequence, payload });
+        answered[sequence] = 0;
+      }
+      let sent: number;
+      try {
+        sent = socket.sendBatch!(burstPackets.slice(0, n), destination);
+      } catch {
+        sent = 0; // sendOne() below reports the error as iputils would, per request
+      }
+      const now = performance.now();
+      for (let i = 0; i < sent; i++) {
+        const sequence = (transmitted + 1) % SEQUENCE_SPACE;
+        sentAt[sequence] = socket.batchSendTime!(i);
+        transmitted++;
+        lastSendAt = now;
+        emit({ type: 'sent', sequence, timeMs: wallMs });
+      }
+      left -= sent;
+      if (sent < n && left > 0) {
+        if (!sendOne(false)) break;
+        left--;
+      }
+    }
+    socket.receivePending();
   };
 
   /** Interval pacing: anchored to the start so timer lateness does not accumulate. */
@@ -283,11 +343,12 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
       checkComplete();
       return;
     }
-    sendTimer = setTimeout(tick, Math.max(0, startedAt + transmitted * intervalMs - performance.now()));
+    sendTimer = setTimeout(tick, Math.max(0, startedAt + slotOf(transmitted) * intervalMs - performance.now()));
   };
 
   const tick = () => {
-    if (maySend()) sendOne();
+    if (transmitted === 0 && preload > 1) sendBurst();
+    else if (maySend()) sendOne();
     scheduleNext();
   };
 
@@ -302,7 +363,8 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
       checkComplete();
       return;
     }
-    if (transmitted === 0 || performance.now() - lastSendAt >= FLOOD_FALLBACK_MS) sendOne();
+    if (transmitted === 0 && preload > 1) sendBurst();
+    else if (transmitted === 0 || performance.now() - lastSendAt >= FLOOD_FALLBACK_MS) sendOne();
     sendTimer = setTimeout(floodTick, Math.max(1, lastSendAt + FLOOD_FALLBACK_MS - performance.now()));
   };
 

@@ -6,8 +6,8 @@
 //               the kernel (SO_TIMESTAMPNS): what iputils ping measures
 //   javascript  both read in JS around the binding's calls, so they include
 //               the callback chain and event-loop wake-ups
-import { linuxBindingUnavailableReason, LinuxRawSocket, type TimedPacketHandler } from './linux-raw-socket.ts';
-import { RawSocket, type RawSocketOptions } from './raw-socket.ts';
+import { EAGAIN, errnoName, linuxBindingUnavailableReason, LinuxRawSocket, type TimedPacketHandler } from './linux-raw-socket.ts';
+import { RawSocket, type RawSocketOptions, SendError } from './raw-socket.ts';
 
 export type { TimedPacketHandler } from './linux-raw-socket.ts';
 
@@ -32,6 +32,15 @@ export interface PacketSocket {
   setSocketReceiveBuffer(bytes: number): number;
   receivePending(): void;
   close(): void;
+  /**
+   * The Linux binding only: sends up to `maxBatch` packets to one address with
+   * one sendmmsg(); returns how many the kernel took (it stops at the first
+   * failure), each one's send time then in batchSendTime(i). Throws SendError
+   * when it took none.
+   */
+  readonly sendBatch?: (packets: readonly Uint8Array[], address: string) => number;
+  readonly batchSendTime?: (index: number) => number;
+  readonly maxBatch?: number;
 }
 
 export interface OpenRawSocketOptions extends RawSocketOptions {
@@ -43,6 +52,8 @@ export interface OpenRawSocketOptions extends RawSocketOptions {
    * 'auto', for side-by-side comparisons and as an escape hatch.
    */
   readonly binding?: 'auto' | SocketBinding;
+  /** Linux binding: datagrams per recvmmsg() and the most one sendBatch() sends (16 by default). */
+  readonly batchSize?: number;
 }
 
 /** Which binding openRawSocket() would use, and why not the other. */
@@ -66,15 +77,29 @@ export function chooseSocketBinding(requested: OpenRawSocketOptions['binding'] =
 /** Opens a raw socket with the best binding available; throws PrivilegeError when the kernel refuses. */
 export function openRawSocket(options: OpenRawSocketOptions): PacketSocket {
   const { binding, reason } = chooseSocketBinding(options.binding);
-  if (binding === 'linux') return new LinuxPacketSocket(LinuxRawSocket.open(options));
+  if (binding === 'linux') return new LinuxPacketSocket(LinuxRawSocket.open(options), options.batchSize ?? DEFAULT_BATCH);
   if ((options.family ?? 4) !== 4) throw new Error(`IPv6 raw sockets need packet-lab's Linux binding: ${reason}`);
   return new JavascriptTimedSocket(RawSocket.open(options));
 }
 
+/** LinuxRawSocket's default batchSize. */
+const DEFAULT_BATCH = 16;
+
 class LinuxPacketSocket implements PacketSocket {
   readonly binding = 'linux';
   readonly rttSource = 'kernel';
-  constructor(readonly socket: LinuxRawSocket) {}
+  constructor(
+    readonly socket: LinuxRawSocket,
+    readonly maxBatch: number,
+  ) {}
+  readonly sendBatch = (packets: readonly Uint8Array[], address: string): number => {
+    const sent = this.socket.sendBatch(packets, address);
+    if (sent < 0) {
+      throw new SendError(`sendmmsg ${address}: ${errnoName(sent)}`, -sent === EAGAIN);
+    }
+    return sent;
+  };
+  readonly batchSendTime = (index: number): number => this.socket.batchSendTime(index);
   get family() {
     return this.socket.family;
   }
