@@ -67,6 +67,8 @@ export async function benchPing(): Promise<void> {
       readonly label: string;
       readonly command: (args: string[]) => string[];
       readonly env?: NodeJS.ProcessEnv;
+      /** False for a baseline checkout from before ping had -l. */
+      readonly preload?: boolean;
     }
     const variants: Variant[] = [
       { label: 'iputils', command: iputils },
@@ -74,7 +76,7 @@ export async function benchPing(): Promise<void> {
       { label: 'packet-lab raw-socket', command: (args) => ours(args), env: { ...process.env, PACKET_LAB_SOCKET: 'raw-socket' } },
     ];
     const baseline = process.env.PING_BENCH_BASELINE;
-    if (baseline) variants.push({ label: `baseline ${baseline}`, command: (args) => ours(args, baseline.endsWith('/') ? baseline : `${baseline}/`) });
+    if (baseline) variants.push({ label: `baseline ${baseline}`, command: (args) => ours(args, baseline.endsWith('/') ? baseline : `${baseline}/`), preload: false });
 
     const runVariant = (variant: Variant, args: string[], timeoutMs: number): PingRun => {
       const result = spawnSync('ip', ['netns', 'exec', ns, ...variant.command(args)], {
@@ -88,8 +90,11 @@ export async function benchPing(): Promise<void> {
     };
 
     const floodArgs = ['-f', '-q', '-c', String(count), peer];
+    const preload = Number(process.env.PING_BENCH_PRELOAD ?? 64);
+    const preloadArgs = ['-f', '-q', '-l', String(preload), '-c', String(count), peer];
     const rttArgs = ['-c', '200', '-i', '0.01', peer];
     const floodRates = variants.map(() => [] as number[]);
+    const preloadRates = variants.map(() => [] as number[]);
     const rtts = variants.map(() => [] as number[]);
     const lost = variants.map(() => 0);
     for (let round = 0; round < rounds; round++) {
@@ -101,6 +106,12 @@ export async function benchPing(): Promise<void> {
       }
       for (let k = 0; k < variants.length; k++) {
         const i = (k + round) % variants.length;
+        if (variants[i].preload === false) continue;
+        const flood = runVariant(variants[i], preloadArgs, 120_000);
+        preloadRates[i].push((flood.transmitted * 1000) / flood.timeMs);
+      }
+      for (let k = 0; k < variants.length; k++) {
+        const i = (k + round) % variants.length;
         rtts[i].push(median(replyTimes(runVariant(variants[i], rttArgs, 60_000).stdout)));
       }
     }
@@ -109,6 +120,11 @@ export async function benchPing(): Promise<void> {
       const rateRatio = median(floodRates[i].map((rate, r) => rate / floodRates[0][r]));
       printRow(`flood -f -c ${count} ${variants[i].label}`, formatRate(median(floodRates[i])), formatRate(median(floodRates[0])), rateRatio, 1.0);
       console.log(`  replies lost over all rounds: ${lost[i]} (iputils ${lost[0]})`);
+    }
+    for (let i = 1; i < variants.length; i++) {
+      if (variants[i].preload === false) continue;
+      const rateRatio = median(preloadRates[i].map((rate, r) => rate / preloadRates[0][r]));
+      printRow(`flood -f -l ${preload} ${variants[i].label}`, formatRate(median(preloadRates[i])), formatRate(median(preloadRates[0])), rateRatio, 1.0);
     }
     for (let i = 1; i < variants.length; i++) {
       // Lower is better for RTT: the ratio is ours over theirs, the target at most 1.0.
