@@ -429,9 +429,11 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
         ttl,
         rttMs,
         duplicate,
-        ...(truncated ? { truncated } : {}),
-        ...(badChecksum ? { badChecksum } : {}),
-        ...(wrong ? { wrongByte: wrong, receivedData: Array.from(icmp.bytes.subarray(icmp.bodyStart + IPUTILS_TIMEVAL_LENGTH, icmp.bodyStart + payloadSize)) } : {}),
+        // One object shape for every reply (undefined fields are left out of --json), so a flood allocates no more.
+        truncated: truncated || undefined,
+        badChecksum: badChecksum || undefined,
+        wrongByte: wrong,
+        receivedData: wrong ? Array.from(icmp.bytes.subarray(icmp.bodyStart + IPUTILS_TIMEVAL_LENGTH, icmp.bodyStart + payloadSize)) : undefined,
       });
       // A flood sends the next request as soon as a reply is in.
       if (!duplicate && replyDriven && maySend()) sendOne();
