@@ -22,6 +22,7 @@ import {
   tsxCommand,
 } from './helpers/netns.ts';
 import { nft, readPackets, startHttpServer, needTcpLab } from './helpers/tcp-lab.ts';
+import { chooseSocketBinding } from '../src/net/packet-socket.ts';
 
 const need = needTcpLab;
 
@@ -93,6 +94,8 @@ describe('tcp-probe end to end, in network namespaces', () => {
     }
     expect(tcpFlagNames(ports[OPEN].reply.flags)).toEqual(['SYN', 'ACK']);
     const start = events[0];
+    // RTTs from the kernel's timestamps on the Linux binding, from JS clocks on raw-socket (PACKET_LAB_SOCKET picks).
+    expect(start).toMatchObject({ event: 'start', rttSource: chooseSocketBinding().binding === 'linux' ? 'kernel' : 'javascript' });
     const summary = events.at(-1)!;
     expect(summary).toMatchObject({ event: 'summary', answered: 2, counts: { open: 1, closed: 1, filtered: 1 } });
 

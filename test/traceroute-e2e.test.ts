@@ -9,6 +9,7 @@ import { IcmpType } from '../src/wire/icmp.ts';
 import { TcpFlag } from '../src/wire/tcp.ts';
 import { createIsolated, leftoverNamespaces, NAME_PREFIX, type Namespace, type RunResult, teardownAll, tsxCommand } from './helpers/netns.ts';
 import { createRouterChain, nft, readPackets, startTestServer, needTcpLab } from './helpers/tcp-lab.ts';
+import { chooseSocketBinding } from '../src/net/packet-socket.ts';
 
 const need = needTcpLab;
 
@@ -60,6 +61,8 @@ describe('traceroute end to end, across two routers', () => {
       [`${chain.serverAddress} reply 62`, `${chain.serverAddress} reply 62`],
     ]);
     expect(events.at(-1)).toMatchObject({ event: 'summary', reached: true, mode: 'icmp', hopCount: 3 });
+    // RTTs from the kernel's timestamps on the Linux binding, from JS clocks on raw-socket (PACKET_LAB_SOCKET picks).
+    expect(events[0]).toMatchObject({ event: 'start', rttSource: chooseSocketBinding().binding === 'linux' ? 'kernel' : 'javascript' });
   });
 
   it('TCP SYN probes to an open and a closed port; the capture shows TTLs 1, 2, 3 and the routers\' answers', async (ctx) => {
