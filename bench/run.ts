@@ -4,6 +4,7 @@ import { benchChecksum } from './checksum.ts';
 import { benchDissect } from './dissect.ts';
 import { benchPcapRead } from './pcap-read.ts';
 import { benchPing } from './ping.ts';
+import { benchStartup } from './startup.ts';
 
 const only = process.argv.slice(2);
 const sections: Record<string, () => void | Promise<void>> = {
@@ -12,6 +13,7 @@ const sections: Record<string, () => void | Promise<void>> = {
   'pcap-read': benchPcapRead,
   ping: benchPing,
   dissect: benchDissect,
+  startup: benchStartup,
 };
 for (const [name, run] of Object.entries(sections)) {
   if (only.length === 0 || only.includes(name)) await run();
