@@ -80,11 +80,25 @@ describe('completion', () => {
   });
 
   const zsh = spawnSync('sh', ['-c', 'command -v zsh']).status === 0;
-  it.skipIf(!zsh)(`zsh: the script parses and defines _packet_lab${zsh ? '' : ' (skipped: no zsh)'}`, async () => {
+  it.skipIf(!zsh)(`zsh: the script loads under compinit and completes options, protocols and files${zsh ? '' : ' (skipped: no zsh)'}`, async () => {
     const script = (await lab(['completion', 'zsh'])).stdout;
     expect(script.split('\n')[0]).toBe('#compdef packet-lab');
-    const run = spawnSync('zsh', ['-c', `autoload -U compinit && compinit -u -D; ${script}\nwhence -w _packet_lab`], { encoding: 'utf8' });
-    expect(run.stdout, run.stderr).toContain('_packet_lab: function');
+    const loaded = spawnSync('zsh', ['-c', `autoload -U compinit && compinit -u -D; ${script}\nwhence -w _packet_lab; print \${_comps[packet-lab]}`], { encoding: 'utf8' });
+    expect(loaded.stdout, loaded.stderr).toBe('_packet_lab: function\n_packet_lab\n');
+    // zsh's completion builtins stubbed to print what they are given: the function's choices show.
+    const stubs = 'compadd() { print -l -- "${@[2,-1]}"; }; _describe() { print -l -- ${(P)2}; }; _hosts() { print HOSTS; }; _files() { print FILES; }';
+    const complete = (words: string[], prefix: string) => {
+      const body = script.split('\n').filter((line) => !line.startsWith('if [[ $zsh_eval_context')).join('\n');
+      const run = spawnSync('zsh', ['-c', `${stubs}\n${body}\nwords=(${words.map((w) => `'${w}'`).join(' ')}); CURRENT=${words.length}; PREFIX='${prefix}'; _packet_lab`], { encoding: 'utf8' });
+      expect(run.stderr).toBe('');
+      return run.stdout.split('\n').filter(Boolean);
+    };
+    const ping = COMMANDS.find((c) => c.name === 'ping')!;
+    expect(complete(['packet-lab', 'ping', '-'], '-')).toEqual(optionWords((await ping.load()).options));
+    expect(complete(['packet-lab', 'ping', ''], '')).toEqual(['HOSTS']);
+    expect(complete(['packet-lab', 'craft', ''], '')).toEqual(['icmp', 'tcp']);
+    expect(complete(['packet-lab', 'dissect', ''], '')).toEqual(['FILES']);
+    expect(complete(['packet-lab', ''], '')).toEqual(expect.arrayContaining(['ping:ICMP echo, iputils style (root or CAP_NET_RAW)', 'shell:an interactive packet shell (not yet)']));
   });
 
   it('zsh: describes every command and lists each command\'s options', async () => {
