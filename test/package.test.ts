@@ -123,12 +123,15 @@ export type Header = Ipv4Packet;
     const clean = run('node', [tsc, '-p', '.'], consumer);
     expect(clean.stdout + clean.stderr, 'tsc output').toBe('');
     expect(clean.status).toBe(0);
+    // The strictest optional-property reading too (issue 11: 310 errors from the .ts sources).
+    const exact = run('node', [tsc, '-p', '.', '--exactOptionalPropertyTypes'], consumer);
+    expect(exact.stdout + exact.stderr, 'tsc --exactOptionalPropertyTypes output').toBe('');
     // A wrong type is caught: the declarations are not `any`.
     writeFileSync(join(consumer, 'app.ts'), `${source}export const wrong: string = internetChecksum(new Uint8Array(2));\n`);
     const wrong = run('node', [tsc, '-p', '.'], consumer);
     expect(wrong.status).not.toBe(0);
     expect(wrong.stdout).toContain("error TS2322: Type 'number' is not assignable to type 'string'");
-  });
+  }, 240_000); // three whole-program type-checks: slow on a busy 2-core machine
 
   it('runs npx packet-lab --version, -h and dissect on a fixture, as the repository\'s dissect does', () => {
     const version = npx(['--version']);
