@@ -274,6 +274,11 @@ export function parseCraftArguments(args: readonly string[]): CraftArguments {
     } else if (values.pattern !== undefined) {
       payload = parseHexBytes('pattern', values.pattern);
     }
+    // 65535 - 20 (IPv4 header) - 8 (ICMP header): checked here so a big --struct or --payload is one usage line.
+    if (payload.length > 65507) {
+      const from = sources.length > 0 ? `--${sources[0]}` : '--size';
+      throw new UsageError(`${from}: an ICMP payload of ${payload.length} bytes does not fit in an IPv4 datagram (at most 65507)`);
+    }
     let type: number = IcmpType.EchoRequest;
     if (values.type !== undefined) {
       const named = ICMP_TYPE_NAMES[values.type.toLowerCase()];

@@ -9,7 +9,7 @@
 // that is read as ./tcp.
 
 import { parseArgs } from 'node:util';
-import { FILTER_START_WORDS, FilterSyntaxError, parseDisplayFilter, type PacketFilter } from '../dissection/display-filter.ts';
+import { FILTER_START_WORDS, FilterNestingError, FilterSyntaxError, parseDisplayFilter, type PacketFilter } from '../dissection/display-filter.ts';
 import { parseNumberOption, UsageError } from './run-cli.ts';
 
 export const DISSECT_USAGE = `Usage: dissect [options] FILE... [FILTER]
@@ -92,6 +92,8 @@ export function parseDissectArguments(args: readonly string[]): DissectOptions {
     try {
       filter = parseDisplayFilter(filterText);
     } catch (error) {
+      // Too deep a filter is long: the reason alone, not the text.
+      if (error instanceof FilterNestingError) throw new UsageError(error.message);
       if (error instanceof FilterSyntaxError) throw new UsageError(`bad filter '${filterText}': ${error.message}`);
       throw error;
     }

@@ -56,7 +56,8 @@ Options:
   -h, --help             this help
 
 Exit status: 0 when the whole response arrived, 1 when the connection or the
-response failed, 2 on bad input or missing privileges.
+response failed, 2 on bad input or missing privileges, 52 when the server
+closed without replying (as curl).
 `;
 
 interface TcpGetCli {
@@ -388,9 +389,14 @@ export async function runTcpGetCommand(args: readonly string[], io: CommandIo, e
         onHead: (head) => {
           if (cli.include && !cli.json) out.write(head.raw);
         },
+        // With --json the body is kept for the response object; otherwise a slow reader
+        // of stdout pauses the connection (its window closes) until it drains.
         onBody: (chunk) => {
-          if (cli.json) bodyChunks.push(chunk.slice());
-          else out.write(chunk);
+          if (cli.json) {
+            bodyChunks.push(chunk.slice());
+            return undefined;
+          }
+          return out.write(chunk) ? undefined : out.drain();
         },
       });
     } catch (error) {
@@ -446,6 +452,10 @@ export async function runTcpGetCommand(args: readonly string[], io: CommandIo, e
   if (controller.signal.aborted && sessionResult.reason === 'aborted') {
     writeText(io.stderr, `tcp-get: gave up after --max-time ${cli.maxTimeMs / 1000} s\n`);
     return 1;
+  }
+  if (result?.emptyReply) {
+    writeText(io.stderr, 'tcp-get: Empty reply from server\n');
+    return 52;
   }
   if (!result || !result.complete) {
     const message = result?.head && result.error && sessionResult.reason === 'closed' ? result.error : explainFailure(sessionResult, local, ownRsts, watch, cli.blockKernelRst);
