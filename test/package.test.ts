@@ -146,7 +146,7 @@ export type Header = Ipv4Packet;
     expect(checkJsonOutput(json.stdout, 'dissect').problems).toEqual([]);
     const mistake = npx(['dissect']);
     expect(mistake.status).toBe(2);
-    expect(mistake.stderr.split('\n').filter((l) => l.startsWith('packet-lab'))).toEqual(['packet-lab dissect: no capture file given (see dissect -h)']);
+    expect(mistake.stderr.split('\n').filter((l) => l.startsWith('packet-lab'))).toEqual(['packet-lab dissect: no capture file given (see packet-lab dissect -h)']);
   });
 
   const needsRoot = skipReason([]);

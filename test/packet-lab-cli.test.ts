@@ -25,7 +25,7 @@ describe('packet-lab', () => {
     for (const command of COMMANDS) {
       const own = await lab([command.name, '-h']);
       expect(own.status, command.name).toBe(0);
-      expect(own.stdout).toMatch(/^Usage: /);
+      expect(own.stdout).toMatch(new RegExp(`^Usage: packet-lab ${command.name} `));
       expect((await lab(['help', command.name])).stdout).toBe(own.stdout);
     }
   });
@@ -47,8 +47,16 @@ describe('packet-lab', () => {
       [['completion', 'fish'], 'packet-lab: completion takes one shell: bash or zsh (e.g. source <(packet-lab completion bash))\n'],
       [['ping'], 'packet-lab ping: usage error: Destination address required\n'],
       [['craft', 'icmp', '--ttl', '300'], 'packet-lab craft: --ttl: 300 does not fit in 8 bits (0..255)\n'],
+      [['probe', '-x', '127.0.0.1'], "packet-lab probe: Unknown option '-x' (see packet-lab probe -h)\n"],
+      [['dissect'], 'packet-lab dissect: no capture file given (see packet-lab dissect -h)\n'],
     ];
     for (const [args, stderr] of cases) expect(await lab(args), args.join(' ')).toEqual({ status: 2, stdout: '', stderr });
+  });
+
+  it('reads -h with the command\'s own options: ping -p -h is a pattern, not help', async () => {
+    const run = await lab(['ping', '-p', '-h', '127.0.0.1']);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toBe("packet-lab ping: patterns must be specified as up to 16 bytes of hex digits: '-h'\n");
   });
 
   it('runs a command in-process: craft icmp', async () => {

@@ -2,8 +2,9 @@
 // It picks the command from the table in commands.ts and runs that tool's
 // run*Command in-process, exactly as the tool's own entry file does.
 import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import { type CommandEnv, type CommandIo, processEnv, writeText } from './command-io.ts';
-import { COMMANDS, type CommandDefinition, RESERVED_COMMANDS } from './commands.ts';
+import { COMMANDS, type CommandDefinition, type LoadedCommand, RESERVED_COMMANDS } from './commands.ts';
 import { bashCompletion, COMPLETION_SHELLS, type CompletionShell, loadCompletedCommands, zshCompletion } from './completion.ts';
 import { exitStatus, UsageError } from './run-cli.ts';
 
@@ -45,6 +46,20 @@ function findCommand(name: string): CommandDefinition {
   throw new UsageError(`unknown command '${name}' (commands: ${COMMANDS.map((c) => c.name).join(', ')}; see packet-lab -h)`);
 }
 
+/** A command's help as packet-lab shows it: "Usage: packet-lab ping ...", not the entry file's name. */
+function usageOf(definition: CommandDefinition, command: LoadedCommand): string {
+  return command.usage.replace(/^Usage: \S+/, `Usage: packet-lab ${definition.name}`);
+}
+
+/** -h or --help among a command's arguments, read with its own options (so `-p -h` is a value, not help). */
+function asksForHelp(args: readonly string[], command: LoadedCommand): boolean {
+  try {
+    return parseArgs({ args: [...args], options: command.options, allowPositionals: true, strict: false }).values.help === true;
+  } catch {
+    return false;
+  }
+}
+
 /** Runs packet-lab with its arguments; returns the exit status. */
 export async function runPacketLabCommand(args: readonly string[], io: CommandIo, env: CommandEnv = processEnv()): Promise<number> {
   const [first, ...rest] = args;
@@ -63,7 +78,8 @@ export async function runPacketLabCommand(args: readonly string[], io: CommandIo
       return 0;
     }
     if (rest.length > 1) throw new UsageError(`help takes one command, got: ${rest.join(' ')}`);
-    writeText(io.stdout, (await findCommand(rest[0]).load()).usage);
+    const definition = findCommand(rest[0]);
+    writeText(io.stdout, usageOf(definition, await definition.load()));
     return 0;
   }
   if (first === 'completion') {
@@ -78,6 +94,18 @@ export async function runPacketLabCommand(args: readonly string[], io: CommandIo
   if (first.startsWith('-')) throw new UsageError(`unknown option '${first}' (see packet-lab -h)`);
   const definition = findCommand(first);
   const command = await definition.load();
-  // The command's own mistakes read "packet-lab ping: ...", one line, exit 2.
-  return exitStatus(`packet-lab ${definition.name}`, io.stderr, () => command.run(rest, io, env), env.vars);
+  if (asksForHelp(rest, command)) {
+    writeText(io.stdout, usageOf(definition, command));
+    return 0;
+  }
+  // The command's own mistakes read "packet-lab ping: ...", one line, exit 2, and point at this command's help.
+  const run = async () => {
+    try {
+      return await command.run(rest, io, env);
+    } catch (error) {
+      if (error instanceof UsageError) error.message = error.message.replace(`(see ${definition.tool} -h)`, `(see packet-lab ${definition.name} -h)`);
+      throw error;
+    }
+  };
+  return exitStatus(`packet-lab ${definition.name}`, io.stderr, run, env.vars);
 }
