@@ -99,6 +99,10 @@ console.log(internetChecksum(pack('!BBHHH', 8, 0, 0, 0x1234, 1)).toString(16), p
     expect(app.status, show(app)).toBe(0);
     expect(app.stdout).toBe('e5ca 6 function function function\n');
 
+    // The schema is part of the package's interface.
+    const schema = run('node', ['--input-type=module', '-e', "const { default: s } = await import('packet-lab/schema/output.json', { with: { type: 'json' } }); console.log(s.title)"], consumer);
+    expect(schema.stdout, show(schema)).toBe('packet-lab --json output\n');
+
     // Deep imports stay private: only the exports map's entries resolve.
     const deep = run('node', ['--input-type=module', '-e', "await import('packet-lab/dist/wire/icmp.js')"], consumer);
     expect(deep.stderr).toContain('ERR_PACKAGE_PATH_NOT_EXPORTED');
