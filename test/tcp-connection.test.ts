@@ -10,7 +10,8 @@ import {
   type TcpConnectionEvent,
   type TcpState,
 } from '../src/engine/tcp/connection.ts';
-import { segmentForConnection } from '../src/engine/tcp-session.ts';
+import { connectionEndpoints, segmentForConnection } from '../src/engine/tcp-session.ts';
+import { ReplyViews } from '../src/wire/reply-matching.ts';
 import { RenoCongestion } from '../src/engine/tcp/congestion.ts';
 import { RttEstimator } from '../src/engine/tcp/rtt-estimator.ts';
 import { SackScoreboard } from '../src/engine/tcp/sack-scoreboard.ts';
@@ -736,7 +737,8 @@ describe('SACK scoreboard', () => {
 });
 
 describe("the driver's segment filter (segmentForConnection)", () => {
-  const endpoints = { source: '10.0.0.1', sourcePort: LOCAL_PORT, destination: '10.0.0.2', destinationPort: REMOTE_PORT };
+  const endpoints = connectionEndpoints({ source: '10.0.0.1', sourcePort: LOCAL_PORT, destination: '10.0.0.2', destinationPort: REMOTE_PORT });
+  const views = new ReplyViews();
   const datagram = (source: string, destination: string, sourcePort: number, destinationPort: number, protocol: number = IpProtocol.TCP) =>
     buildIpv4(
       { protocol, source, destination, ttl: 64 },
@@ -744,21 +746,21 @@ describe("the driver's segment filter (segmentForConnection)", () => {
     );
 
   it('takes the peer\'s segments to our port and nothing else', () => {
-    const ours = segmentForConnection(datagram('10.0.0.2', '10.0.0.1', REMOTE_PORT, LOCAL_PORT), endpoints);
+    const ours = segmentForConnection(datagram('10.0.0.2', '10.0.0.1', REMOTE_PORT, LOCAL_PORT), endpoints, views);
     expect(ours?.tcp.payload.length).toBe(3);
     expect(ours?.ip.ttl).toBe(64);
-    expect(segmentForConnection(datagram('10.0.0.2', '10.0.0.1', REMOTE_PORT, LOCAL_PORT + 1), endpoints)).toBeUndefined();
-    expect(segmentForConnection(datagram('10.0.0.2', '10.0.0.1', REMOTE_PORT + 1, LOCAL_PORT), endpoints)).toBeUndefined();
-    expect(segmentForConnection(datagram('10.0.0.3', '10.0.0.1', REMOTE_PORT, LOCAL_PORT), endpoints)).toBeUndefined();
-    expect(segmentForConnection(datagram('10.0.0.1', '10.0.0.2', LOCAL_PORT, REMOTE_PORT), endpoints)).toBeUndefined(); // our own, looped back
-    expect(segmentForConnection(datagram('10.0.0.2', '10.0.0.1', REMOTE_PORT, LOCAL_PORT, IpProtocol.UDP), endpoints)).toBeUndefined();
+    expect(segmentForConnection(datagram('10.0.0.2', '10.0.0.1', REMOTE_PORT, LOCAL_PORT + 1), endpoints, views)).toBeUndefined();
+    expect(segmentForConnection(datagram('10.0.0.2', '10.0.0.1', REMOTE_PORT + 1, LOCAL_PORT), endpoints, views)).toBeUndefined();
+    expect(segmentForConnection(datagram('10.0.0.3', '10.0.0.1', REMOTE_PORT, LOCAL_PORT), endpoints, views)).toBeUndefined();
+    expect(segmentForConnection(datagram('10.0.0.1', '10.0.0.2', LOCAL_PORT, REMOTE_PORT), endpoints, views)).toBeUndefined(); // our own, looped back
+    expect(segmentForConnection(datagram('10.0.0.2', '10.0.0.1', REMOTE_PORT, LOCAL_PORT, IpProtocol.UDP), endpoints, views)).toBeUndefined();
   });
 
   it('never throws on short or broken datagrams', () => {
     const good = datagram('10.0.0.2', '10.0.0.1', REMOTE_PORT, LOCAL_PORT);
-    for (let length = 0; length < good.length; length++) expect(() => segmentForConnection(good.subarray(0, length), endpoints)).not.toThrow();
+    for (let length = 0; length < good.length; length++) expect(() => segmentForConnection(good.subarray(0, length), endpoints, views)).not.toThrow();
     const badOffset = Uint8Array.from(good);
     badOffset[20 + 12] = 0x20; // TCP data offset 2 words
-    expect(segmentForConnection(badOffset, endpoints)).toBeUndefined();
+    expect(segmentForConnection(badOffset, endpoints, views)).toBeUndefined();
   });
 });

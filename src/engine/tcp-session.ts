@@ -21,10 +21,11 @@
 import { Ipv4Sender } from '../net/ipv4-sender.ts';
 import { IPPROTO_ICMP, IPPROTO_TCP, RawSocket, SendError } from '../net/raw-socket.ts';
 import { sourceAddressFor } from '../net/routes.ts';
-import { ipv4AddressBytes } from '../wire/ipv4-address.ts';
-import { IcmpType, parseIcmp } from '../wire/icmp.ts';
-import { IpProtocol, parseIpv4, type Ipv4Packet } from '../wire/ipv4.ts';
-import { emitTcpInto, parseTcp, type ParsedTcpSegment } from '../wire/tcp.ts';
+import { ipv4AddressBytes, ipv4AddressNumber } from '../wire/ipv4-address.ts';
+import { IcmpType } from '../wire/icmp.ts';
+import { IpProtocol, type Ipv4View } from '../wire/ipv4.ts';
+import { answersConnection, ReplyViews, type TcpConnectionEndpoints } from '../wire/reply-matching.ts';
+import { emitTcpInto, tcpSegmentFromView, type ParsedTcpSegment } from '../wire/tcp.ts';
 import {
   copyTcpOption,
   randomEphemeralPort,
@@ -171,29 +172,30 @@ const MAX_FLUSH_ROUNDS = 8;
 
 const nowMs = () => performance.timeOrigin + performance.now();
 
+/** The connection as the shared reply matcher (wire/reply-matching) describes it: addresses as numbers. */
+export function connectionEndpoints(
+  endpoints: Pick<TcpEndpoints, 'source' | 'sourcePort' | 'destination' | 'destinationPort'>,
+): TcpConnectionEndpoints {
+  return {
+    source: ipv4AddressNumber(endpoints.source),
+    sourcePort: endpoints.sourcePort,
+    destination: ipv4AddressNumber(endpoints.destination),
+    destinationPort: endpoints.destinationPort,
+  };
+}
+
 /**
  * The segment in an IPv4 datagram if it belongs to this connection (from the
- * peer's address and port to ours), else undefined. Kept small and on its
- * own so a shared reply-matching module can take its place.
+ * peer's address and port to ours), else undefined. The shared matcher
+ * decides; the views it read give the fields, with no copy of the header.
  */
 export function segmentForConnection(
   datagram: Uint8Array,
-  endpoints: Pick<TcpEndpoints, 'source' | 'sourcePort' | 'destination' | 'destinationPort'>,
-): { ip: Ipv4Packet; bytes: Uint8Array; tcp: ParsedTcpSegment } | undefined {
-  // Cheap checks first: the socket sees every TCP segment entering the host.
-  const ihl = (datagram[0] & 0x0f) * 4;
-  if (datagram.length < ihl + 20 || datagram[9] !== IpProtocol.TCP) return undefined;
-  if (
-    ((datagram[ihl] << 8) | datagram[ihl + 1]) !== endpoints.destinationPort ||
-    ((datagram[ihl + 2] << 8) | datagram[ihl + 3]) !== endpoints.sourcePort
-  ) {
-    return undefined;
-  }
-  const ip = parseIpv4(datagram);
-  if (!ip.ok || ip.value.source !== endpoints.destination || ip.value.destination !== endpoints.source) return undefined;
-  const bytes = ip.value.payload;
-  const tcp = parseTcp(bytes);
-  return tcp.ok ? { ip: ip.value, bytes, tcp: tcp.value } : undefined;
+  connection: TcpConnectionEndpoints,
+  views: ReplyViews,
+): { ip: Ipv4View; tcp: ParsedTcpSegment } | undefined {
+  if (answersConnection(connection, datagram, views) !== 'reply' || !views.tcp.headerComplete) return undefined;
+  return { ip: views.ip, tcp: tcpSegmentFromView(views.tcp) };
 }
 
 export class TcpSession {
@@ -228,6 +230,9 @@ export class TcpSession {
   private deferredEvents: TcpConnectionEvent[] | undefined;
   private connectWaiter: { resolve: () => void; reject: (error: Error) => void } | undefined;
   private icmpSeen: { from: string; type: number; code: number } | undefined;
+  /** This connection for the shared matcher, and the views it reads each datagram into (reused, no per-packet parse). */
+  private readonly matchEndpoints: TcpConnectionEndpoints;
+  private readonly views = new ReplyViews();
   private readonly abortListener = () => this.abort('aborted');
 
   private constructor(options: TcpSessionOptions, endpoints: TcpEndpoints, tcpSocket: RawSocket, icmpSocket: RawSocket | undefined) {
@@ -235,6 +240,7 @@ export class TcpSession {
     this.endpoints = endpoints;
     this.tcpSocket = tcpSocket;
     this.icmpSocket = icmpSocket;
+    this.matchEndpoints = connectionEndpoints(endpoints);
     this.emitEvent = options.onEvent;
     const windowScaling = options.windowScaling ?? true;
     this.connection = new TcpConnection({
@@ -426,9 +432,10 @@ export class TcpSession {
 
   private onTcpDatagram(datagram: Buffer): void {
     if (this.finished) return;
-    const found = segmentForConnection(datagram, this.endpoints);
+    const found = segmentForConnection(datagram, this.matchEndpoints, this.views);
     if (!found) return;
-    const { ip, bytes, tcp } = found;
+    const { ip, tcp } = found;
+    const bytes = this.views.tcp.slice();
     const timeMs = nowMs();
     const checksum = tcpChecksumStatus(bytes, tcpIpv4PseudoSum(this.pseudoDestination, this.pseudoSource, bytes.length));
     let verdict: ReceiveVerdict;
@@ -471,21 +478,14 @@ export class TcpSession {
 
   private onIcmpDatagram(datagram: Buffer, from: string): void {
     if (this.finished) return;
-    const ip = parseIpv4(datagram);
-    if (!ip.ok || ip.value.protocol !== IpProtocol.ICMP) return;
-    const icmp = parseIcmp(ip.value.payload);
-    if (!icmp.ok || !('quoted' in icmp.value) || !icmp.value.quoted.ok) return;
-    const quote = icmp.value.quoted.value;
-    const transport = quote.transport;
-    if (
-      quote.ip.destination !== this.endpoints.destination ||
-      transport?.protocol !== 'tcp' ||
-      transport.sourcePort !== this.endpoints.sourcePort ||
-      transport.destinationPort !== this.endpoints.destinationPort
-    ) {
-      return;
-    }
-    const message = icmp.value;
+    // An error must quote a segment of ours from the part of the sequence space in flight (RFC 5927 4.1).
+    const match = this.matchEndpoints;
+    match.sendUnacknowledged = this.connection.sendUnacknowledged;
+    match.sendNext = this.connection.sendNext;
+    const kind = answersConnection(match, datagram, this.views);
+    match.sendUnacknowledged = match.sendNext = undefined;
+    if (kind !== 'icmp-error') return;
+    const message = { type: this.views.icmp.type, code: this.views.icmp.code };
     const now = nowMs();
     this.icmpSeen = { from, type: message.type, code: message.code };
     this.emitEvent?.({ type: 'icmp', timeMs: now, from, icmpType: message.type, icmpCode: message.code });
