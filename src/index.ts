@@ -1,16 +1,20 @@
 // packet-lab's public library entry: the pure wire layer (struct packing,
-// RFC 1071 checksum, IPv4/ICMP/TCP codecs, link layers, pcap/pcapng codecs),
+// RFC 1071 checksum and verdicts, zero-copy header views, IPv4/ICMP/TCP/UDP/ARP
+// codecs, link layers, pcap/pcapng codecs),
 // capture files, and the I/O pieces and engines built on them.
 
 // Wire layer: pure codecs, no I/O.
 export * from './wire/struct.ts';
 export * from './wire/checksum.ts';
 export * from './wire/parse-result.ts';
+export * from './wire/header-view.ts';
 export * from './wire/ipv4-address.ts';
 export * from './wire/ipv6-address.ts';
 export * from './wire/ipv4.ts';
 export * from './wire/icmp.ts';
 export * from './wire/tcp.ts';
+export * from './wire/udp.ts';
+export * from './wire/arp.ts';
 export * from './wire/ethernet.ts';
 export * from './wire/linux-sll.ts';
 export * from './wire/loopback-null.ts';
