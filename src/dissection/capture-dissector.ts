@@ -14,12 +14,12 @@
 import { parseArp } from '../wire/arp.ts';
 import type { ChecksumVerdict } from '../wire/checksum.ts';
 import { ETHERTYPE } from '../wire/ethernet.ts';
-import { IcmpType, IcmpView, parseIcmp } from '../wire/icmp.ts';
+import { ICMP_HEADER_LENGTH, IcmpType, IcmpView, parseIcmp } from '../wire/icmp.ts';
 import { IpProtocol, type Ipv4Packet, Ipv4View, ipv4PacketFromView } from '../wire/ipv4.ts';
 import { decodeLinkLayer, LinkLayerView } from '../wire/link-type.ts';
 import type { ParseError } from '../wire/parse-result.ts';
 import { TcpView, tcpSegmentFromView, type TcpOption } from '../wire/tcp.ts';
-import { UdpView, udpDatagramFromView } from '../wire/udp.ts';
+import { UDP_HEADER_LENGTH, UdpView, udpDatagramFromView } from '../wire/udp.ts';
 import { EchoRequestMatcher } from './echo-matching.ts';
 import type {
   ArpLayer,
@@ -61,8 +61,6 @@ const ONE_DAY_SECONDS = 86400;
 const CORRECT: SummaryChecksum = Object.freeze({ status: 'correct' });
 const NOT_PRESENT: SummaryChecksum = Object.freeze({ status: 'not-present' });
 
-/** Timestamp echo messages are 20 bytes; the ICMP header alone is 8 (RFC 792). */
-const ICMP_HEADER_LENGTH = 8;
 /** Echo data long enough for Wireshark's timestamp test: two 32-bit words after the header. */
 const ECHO_TIMESTAMP_END = ICMP_HEADER_LENGTH + 8;
 
@@ -383,7 +381,7 @@ export class CaptureDissector {
                 reason: `the UDP length ${header.length} disagrees with the IP length ${transportLength}`,
               }
             : udp.checksumVerdict(ip.pseudoHeaderSum(IpProtocol.UDP, header.length), { complete, reason });
-        out.udp = { offset: transportStart, header, checksum, payloadLength: Math.max(0, header.length - 8) };
+        out.udp = { offset: transportStart, header, checksum, payloadLength: Math.max(0, header.length - UDP_HEADER_LENGTH) };
         return;
       }
       default:

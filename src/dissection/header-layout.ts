@@ -4,7 +4,7 @@
 // the renderer's job; this module only says what the header holds.
 
 import type { ChecksumVerdict } from '../wire/checksum.ts';
-import { TCP_FLAG_NAMES, TcpFlag, type TcpOption } from '../wire/tcp.ts';
+import { TCP_FLAG_NAMES, TCP_MIN_HEADER_LENGTH, TcpFlag, type TcpOption } from '../wire/tcp.ts';
 import type { DissectedPacket, IcmpLayer, Ipv4Layer, TcpLayer, UdpLayer } from './packet-model.ts';
 import { ipProtocolName } from './wireshark-names.ts';
 
@@ -213,7 +213,7 @@ export function tcpLayout(tcp: TcpLayer, title = 'TCP header (RFC 9293)'): Heade
     { name: 'Urgent Pointer', bits: 16, value: `${s.urgentPointer}` },
   ];
   for (const option of s.options) fields.push(...optionFields(option));
-  const padding = s.headerLength - 20 - optionBytes(s.options);
+  const padding = s.headerLength - TCP_MIN_HEADER_LENGTH - optionBytes(s.options);
   if (padding > 0) fields.push({ name: 'Padding', bits: padding * 8, value: '0' });
   const trailing = s.payload.length > 0 ? { label: `Data (${tcp.payloadLength} bytes)`, bytes: s.payload } : undefined;
   return { title: `${title}, ${s.headerLength} bytes`, fields, ...(trailing ? { trailing } : {}) };

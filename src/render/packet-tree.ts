@@ -33,10 +33,10 @@ import {
   wiresharkIcmpTypeName,
 } from '../dissection/wireshark-names.ts';
 import { formatSllAddress } from '../wire/linux-sll.ts';
-import { TCP_FLAG_NAMES, TcpFlag, type TcpOption } from '../wire/tcp.ts';
+import { TCP_FLAG_NAMES, TCP_MIN_HEADER_LENGTH, TcpFlag, type TcpOption } from '../wire/tcp.ts';
 import { formatEpoch, formatSecondsNs, formatUtcDate } from './capture-time.ts';
 import { hexString } from './hex-dump.ts';
-import { icmpQueryFieldLittleEndian } from '../wire/icmp.ts';
+import { ICMP_HEADER_LENGTH, icmpQueryFieldLittleEndian } from '../wire/icmp.ts';
 import { tcpFlagList } from './packet-summary.ts';
 import { PLAIN_STYLE, type TextStyle } from './terminal-style.ts';
 
@@ -335,7 +335,7 @@ function addIcmp(tree: TreeWriter, depth: number, icmp: IcmpLayer): void {
   }
   if (icmp.quoted) addQuoted(tree, d, icmp.quoted);
   if (icmp.dataLength > 0) {
-    const data = (m.kind === 'echo' || m.kind === 'other' ? m.payload : new Uint8Array(0)).subarray(icmp.dataOffset - 8);
+    const data = (m.kind === 'echo' || m.kind === 'other' ? m.payload : new Uint8Array(0)).subarray(icmp.dataOffset - ICMP_HEADER_LENGTH);
     addData(tree, d, data.subarray(0, icmp.dataLength));
   }
 }
@@ -507,7 +507,7 @@ function addTcp(tree: TreeWriter, depth: number, tcp: TcpLayer): void {
   }
   addChecksum(tree, d, 'Checksum', 'Checksum Status', tcp.checksum);
   tree.add(d, `Urgent Pointer: ${s.urgentPointer}`);
-  const optionsLength = s.headerLength - 20;
+  const optionsLength = s.headerLength - TCP_MIN_HEADER_LENGTH;
   if (optionsLength > 0) {
     tree.add(d, `Options: (${optionsLength} bytes), ${s.options.map(optionHeadline).join(', ')}`);
     for (const option of s.options) addTcpOption(tree, d + 1, option);
