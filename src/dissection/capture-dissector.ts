@@ -18,7 +18,7 @@ import { ICMP_HEADER_LENGTH, IcmpType, IcmpView, parseIcmp } from '../wire/icmp.
 import { IpProtocol, type Ipv4Packet, Ipv4View, ipv4PacketFromView } from '../wire/ipv4.ts';
 import { decodeLinkLayer, LinkLayerView } from '../wire/link-type.ts';
 import type { ParseError } from '../wire/parse-result.ts';
-import { TcpView, tcpSegmentFromView, type TcpOption } from '../wire/tcp.ts';
+import { TCP_MIN_HEADER_LENGTH, TcpView, tcpSegmentFromView, type TcpOption } from '../wire/tcp.ts';
 import { UDP_HEADER_LENGTH, UdpView, udpDatagramFromView } from '../wire/udp.ts';
 import { EchoRequestMatcher } from './echo-matching.ts';
 import type {
@@ -148,71 +148,92 @@ export class CaptureDissector {
     const data = input.data;
     const link = this.link;
     if (link.point(input.linkType, data) !== undefined || link.protocol !== ETHERTYPE.IPV4) return this.dissect(input);
-    const { ip, tcp, udp, icmp } = this.views;
+    const ip = this.views.ip;
     if (ip.point(data, link.payloadStart) !== undefined || ip.missingLength > 0 || ip.isFragment || !ip.checksumValid) {
       return this.dissect(input);
     }
+    // One method per protocol: each small enough for the JIT to inline the view getters it calls.
+    let view: SummaryView | undefined;
+    switch (ip.protocol) {
+      case IpProtocol.TCP:
+        view = this.summarizeTcp(input, ip);
+        break;
+      case IpProtocol.ICMP:
+        view = this.summarizeIcmp(input, ip);
+        break;
+      case IpProtocol.UDP:
+        view = this.summarizeUdp(input, ip);
+        break;
+    }
+    return view ?? this.dissect(input);
+  }
+
+  /** A whole TCP segment with a right checksum, or undefined to decline. */
+  private summarizeTcp(input: FrameInput, ip: Ipv4View): SummaryView | undefined {
+    const tcp = this.views.tcp;
     const start = ip.payloadStart;
-    const end = ip.payloadEnd;
-    const length = end - start;
-    const protocol = ip.protocol;
-    if (protocol === IpProtocol.TCP) {
-      if (tcp.point(data, start, end) !== undefined || !tcp.headerComplete) return this.dissect(input);
-      if (!tcp.checksumValid(ip.pseudoHeaderSum(IpProtocol.TCP, length))) return this.dissect(input);
-      const frame = this.nextFrame(input);
-      const options = tcp.options();
-      const segment = {
-        sourcePort: tcp.sourcePort,
-        destinationPort: tcp.destinationPort,
-        sequenceNumber: tcp.sequenceNumber,
-        acknowledgmentNumber: tcp.acknowledgmentNumber,
-        flags: tcp.flags,
-        reserved: tcp.reserved,
-        window: tcp.window,
-        urgentPointer: tcp.urgentPointer,
-        options,
-      };
-      const payloadLength = tcp.payloadLength;
-      const conversation = this.tcp.track({
-        source: ip.sourceNumber,
-        sourcePort: segment.sourcePort,
-        destination: ip.destinationNumber,
-        destinationPort: segment.destinationPort,
-        sequenceNumber: segment.sequenceNumber,
-        acknowledgmentNumber: segment.acknowledgmentNumber,
-        flags: segment.flags,
-        window: segment.window,
-        windowScaleOption: windowScaleOf(options),
-        payloadLength,
-      });
-      return { frame, problems: NO_PROBLEMS, ipv4: this.summaryIpv4(ip), tcp: { segment, conversation, payloadLength, checksum: CORRECT } };
-    }
-    if (protocol === IpProtocol.ICMP) {
-      if (icmp.point(data, start, end) !== undefined || !icmp.checksumValid) return this.dissect(input);
-      const frame = this.nextFrame(input);
-      const message = icmpSummaryOf(icmp);
-      let requestFrame: number | undefined;
-      if (message.kind === 'echo') {
-        if (message.type === IcmpType.EchoRequest) {
-          this.echoes.request(ip.sourceNumber, ip.destinationNumber, message.identifier, message.sequence, frame.number, frame.relativeNs);
-        } else {
-          requestFrame = this.echoes.reply(ip.sourceNumber, ip.destinationNumber, message.identifier, message.sequence)?.frame;
-        }
+    const length = ip.payloadEnd - start;
+    if (tcp.point(ip.bytes, start, start + length) !== undefined) return undefined;
+    const headerLength = tcp.headerLength;
+    if (headerLength > length || !tcp.checksumValid(ip.pseudoHeaderSum(IpProtocol.TCP, length))) return undefined;
+    const frame = this.nextFrame(input);
+    const options = headerLength > TCP_MIN_HEADER_LENGTH ? tcp.options() : [];
+    const segment = {
+      sourcePort: tcp.sourcePort,
+      destinationPort: tcp.destinationPort,
+      sequenceNumber: tcp.sequenceNumber,
+      acknowledgmentNumber: tcp.acknowledgmentNumber,
+      flags: tcp.flags,
+      reserved: tcp.reserved,
+      window: tcp.window,
+      urgentPointer: tcp.urgentPointer,
+      options,
+    };
+    const payloadLength = length - headerLength;
+    const conversation = this.tcp.track({
+      source: ip.sourceNumber,
+      sourcePort: segment.sourcePort,
+      destination: ip.destinationNumber,
+      destinationPort: segment.destinationPort,
+      sequenceNumber: segment.sequenceNumber,
+      acknowledgmentNumber: segment.acknowledgmentNumber,
+      flags: segment.flags,
+      window: segment.window,
+      windowScaleOption: windowScaleOf(options),
+      payloadLength,
+    });
+    return { frame, problems: NO_PROBLEMS, ipv4: this.summaryIpv4(ip), tcp: { segment, conversation, payloadLength, checksum: CORRECT } };
+  }
+
+  /** A whole ICMP message with a right checksum, or undefined to decline. */
+  private summarizeIcmp(input: FrameInput, ip: Ipv4View): SummaryView | undefined {
+    const icmp = this.views.icmp;
+    if (icmp.point(ip.bytes, ip.payloadStart, ip.payloadEnd) !== undefined || !icmp.checksumValid) return undefined;
+    const frame = this.nextFrame(input);
+    const message = icmpSummaryOf(icmp);
+    let requestFrame: number | undefined;
+    if (message.kind === 'echo') {
+      if (message.type === IcmpType.EchoRequest) {
+        this.echoes.request(ip.sourceNumber, ip.destinationNumber, message.identifier, message.sequence, frame.number, frame.relativeNs);
+      } else {
+        requestFrame = this.echoes.reply(ip.sourceNumber, ip.destinationNumber, message.identifier, message.sequence)?.frame;
       }
-      return { frame, problems: NO_PROBLEMS, ipv4: this.summaryIpv4(ip), icmp: { message, requestFrame, checksum: CORRECT } };
     }
-    if (protocol === IpProtocol.UDP) {
-      if (udp.point(data, start, end) !== undefined || !udp.lengthMatches) return this.dissect(input);
-      let checksum = NOT_PRESENT;
-      if (udp.checksum !== 0) {
-        if (!udp.checksumValid(ip.pseudoHeaderSum(IpProtocol.UDP, length))) return this.dissect(input);
-        checksum = CORRECT;
-      }
-      const frame = this.nextFrame(input);
-      const header = { sourcePort: udp.sourcePort, destinationPort: udp.destinationPort };
-      return { frame, problems: NO_PROBLEMS, ipv4: this.summaryIpv4(ip), udp: { header, payloadLength: udp.payload.length, checksum } };
+    return { frame, problems: NO_PROBLEMS, ipv4: this.summaryIpv4(ip), icmp: { message, requestFrame, checksum: CORRECT } };
+  }
+
+  /** A whole UDP datagram whose length agrees with IP's and whose checksum is right or absent, or undefined to decline. */
+  private summarizeUdp(input: FrameInput, ip: Ipv4View): SummaryView | undefined {
+    const udp = this.views.udp;
+    if (udp.point(ip.bytes, ip.payloadStart, ip.payloadEnd) !== undefined || !udp.lengthMatches) return undefined;
+    let checksum = NOT_PRESENT;
+    if (udp.checksum !== 0) {
+      if (!udp.checksumValid(ip.pseudoHeaderSum(IpProtocol.UDP, udp.length))) return undefined;
+      checksum = CORRECT;
     }
-    return this.dissect(input);
+    const frame = this.nextFrame(input);
+    const header = { sourcePort: udp.sourcePort, destinationPort: udp.destinationPort };
+    return { frame, problems: NO_PROBLEMS, ipv4: this.summaryIpv4(ip), udp: { header, payloadLength: udp.payload.length, checksum } };
   }
 
   /** The IPv4 fields a summary line shows, of a whole, unfragmented, correct header. */
