@@ -190,10 +190,12 @@ export class CaptureDissector {
       options,
     };
     const payloadLength = length - headerLength;
+    const source = ip.sourceNumber;
+    const destination = ip.destinationNumber;
     const conversation = this.tcp.track({
-      source: ip.sourceNumber,
+      source,
       sourcePort: segment.sourcePort,
-      destination: ip.destinationNumber,
+      destination,
       destinationPort: segment.destinationPort,
       sequenceNumber: segment.sequenceNumber,
       acknowledgmentNumber: segment.acknowledgmentNumber,
@@ -202,7 +204,7 @@ export class CaptureDissector {
       windowScaleOption: windowScaleOf(options),
       payloadLength,
     });
-    return { frame, problems: NO_PROBLEMS, ipv4: this.summaryIpv4(ip), tcp: { segment, conversation, payloadLength, checksum: CORRECT } };
+    return { frame, problems: NO_PROBLEMS, ipv4: this.summaryIpv4(ip, source, destination), tcp: { segment, conversation, payloadLength, checksum: CORRECT } };
   }
 
   /** A whole ICMP message with a right checksum, or undefined to decline. */
@@ -211,15 +213,17 @@ export class CaptureDissector {
     if (icmp.point(ip.bytes, ip.payloadStart, ip.payloadEnd) !== undefined || !icmp.checksumValid) return undefined;
     const frame = this.nextFrame(input);
     const message = icmpSummaryOf(icmp);
+    const source = ip.sourceNumber;
+    const destination = ip.destinationNumber;
     let requestFrame: number | undefined;
     if (message.kind === 'echo') {
       if (message.type === IcmpType.EchoRequest) {
-        this.echoes.request(ip.sourceNumber, ip.destinationNumber, message.identifier, message.sequence, frame.number, frame.relativeNs);
+        this.echoes.request(source, destination, message.identifier, message.sequence, frame.number, frame.relativeNs);
       } else {
-        requestFrame = this.echoes.reply(ip.sourceNumber, ip.destinationNumber, message.identifier, message.sequence)?.frame;
+        requestFrame = this.echoes.reply(source, destination, message.identifier, message.sequence)?.frame;
       }
     }
-    return { frame, problems: NO_PROBLEMS, ipv4: this.summaryIpv4(ip), icmp: { message, requestFrame, checksum: CORRECT } };
+    return { frame, problems: NO_PROBLEMS, ipv4: this.summaryIpv4(ip, source, destination), icmp: { message, requestFrame, checksum: CORRECT } };
   }
 
   /** A whole UDP datagram whose length agrees with IP's and whose checksum is right or absent, or undefined to decline. */
@@ -233,14 +237,14 @@ export class CaptureDissector {
     }
     const frame = this.nextFrame(input);
     const header = { sourcePort: udp.sourcePort, destinationPort: udp.destinationPort };
-    return { frame, problems: NO_PROBLEMS, ipv4: this.summaryIpv4(ip), udp: { header, payloadLength: udp.payload.length, checksum } };
+    return { frame, problems: NO_PROBLEMS, ipv4: this.summaryIpv4(ip, ip.sourceNumber, ip.destinationNumber), udp: { header, payloadLength: udp.payload.length, checksum } };
   }
 
-  /** The IPv4 fields a summary line shows, of a whole, unfragmented, correct header. */
-  private summaryIpv4(ip: Ipv4View): NonNullable<SummaryView['ipv4']> {
+  /** The IPv4 fields a summary line shows, of a whole, unfragmented, correct header; the addresses as read already. */
+  private summaryIpv4(ip: Ipv4View, source: number, destination: number): NonNullable<SummaryView['ipv4']> {
     const packet = {
-      source: this.dottedQuad(ip.sourceNumber, ip, true),
-      destination: this.dottedQuad(ip.destinationNumber, ip, false),
+      source: this.dottedQuad(source, ip, true),
+      destination: this.dottedQuad(destination, ip, false),
       ttl: ip.ttl,
       protocol: ip.protocol,
       identification: ip.identification,
