@@ -18,7 +18,7 @@ import { ICMP_HEADER_LENGTH, IcmpType, IcmpView, parseIcmp } from '../wire/icmp.
 import { IpProtocol, type Ipv4Packet, Ipv4View, ipv4PacketFromView } from '../wire/ipv4.ts';
 import { decodeLinkLayer, LinkLayerView } from '../wire/link-type.ts';
 import type { ParseError } from '../wire/parse-result.ts';
-import { TCP_MIN_HEADER_LENGTH, TcpView, tcpSegmentFromView, type TcpOption } from '../wire/tcp.ts';
+import { tcpHeaderFromView, TcpView, tcpSegmentFromView, type TcpOption } from '../wire/tcp.ts';
 import { UDP_HEADER_LENGTH, UdpView, udpDatagramFromView } from '../wire/udp.ts';
 import { EchoRequestMatcher } from './echo-matching.ts';
 import type {
@@ -177,18 +177,7 @@ export class CaptureDissector {
     const headerLength = tcp.headerLength;
     if (headerLength > length || !tcp.checksumValid(ip.pseudoHeaderSum(IpProtocol.TCP, length))) return undefined;
     const frame = this.nextFrame(input);
-    const options = headerLength > TCP_MIN_HEADER_LENGTH ? tcp.options() : [];
-    const segment = {
-      sourcePort: tcp.sourcePort,
-      destinationPort: tcp.destinationPort,
-      sequenceNumber: tcp.sequenceNumber,
-      acknowledgmentNumber: tcp.acknowledgmentNumber,
-      flags: tcp.flags,
-      reserved: tcp.reserved,
-      window: tcp.window,
-      urgentPointer: tcp.urgentPointer,
-      options,
-    };
+    const segment = tcpHeaderFromView(tcp);
     const payloadLength = length - headerLength;
     const source = ip.sourceNumber;
     const destination = ip.destinationNumber;
@@ -201,7 +190,7 @@ export class CaptureDissector {
       acknowledgmentNumber: segment.acknowledgmentNumber,
       flags: segment.flags,
       window: segment.window,
-      windowScaleOption: windowScaleOf(options),
+      windowScaleOption: windowScaleOf(segment.options),
       payloadLength,
     });
     return { frame, problems: NO_PROBLEMS, ipv4: this.summaryIpv4(ip, source, destination), tcp: { segment, conversation, payloadLength, checksum: CORRECT } };
