@@ -4,6 +4,8 @@ import { benchChecksum } from './checksum.ts';
 import { benchDissect } from './dissect.ts';
 import { benchPcapRead } from './pcap-read.ts';
 import { benchPing } from './ping.ts';
+import { benchSocketPath } from './socket-path.ts';
+import { benchStartup } from './startup.ts';
 
 const only = process.argv.slice(2);
 const sections: Record<string, () => void | Promise<void>> = {
@@ -11,7 +13,9 @@ const sections: Record<string, () => void | Promise<void>> = {
   build: benchBuild,
   'pcap-read': benchPcapRead,
   ping: benchPing,
+  'socket-path': benchSocketPath,
   dissect: benchDissect,
+  startup: benchStartup,
 };
 for (const [name, run] of Object.entries(sections)) {
   if (only.length === 0 || only.includes(name)) await run();

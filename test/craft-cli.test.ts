@@ -166,6 +166,14 @@ describe('views and output', () => {
     }
   });
 
+  it('packs a --struct of many values in one pass, each value placed by struct', () => {
+    const words = Array.from({ length: 20000 }, (_, i) => String(i % 256));
+    const [packet] = craftJson(['icmp', '--struct', '!20000B', ...words]);
+    expect(packet.struct.items).toHaveLength(20000);
+    expect(packet.struct.items[19999]).toEqual({ code: 'B', value: '31', offset: 19999, size: 1, bytes: '1f' });
+    expect(transportHex(packet).slice(16)).toBe(toHex(Uint8Array.from(words.map(Number))));
+  });
+
   it('says what is wrong with bad arguments in one line, status 2', () => {
     for (const [args, message] of [
       [['udp'], "craft: unknown packet kind 'udp': icmp or tcp"],
@@ -175,6 +183,10 @@ describe('views and output', () => {
       [['icmp', '--struct', '!B', '300'], "craft: --struct: struct.pack('!B', ...): ubyte format requires 0 <= number <= 255"],
       [['tcp', '--flags', 'SX'], "craft: --flags: unknown flag letter 'X' (F S R P A U E C N, or names like syn,ack)"],
       [['icmp', '--dst', '1.2.3'], "craft: --dst: '1.2.3' is not an IPv4 address"],
+      // Huge formats and value lists: one line, never a stack overflow or an allocation of the count.
+      [['icmp', '--struct', '70000B', ...new Array<string>(70000).fill('1')], 'craft: --struct: an ICMP payload of 70000 bytes does not fit in an IPv4 datagram (at most 65507)'],
+      [['icmp', '--struct', '300000000B', '1'], "craft: --struct: struct format '300000000B' takes 300000000 values, got 1"],
+      [['icmp', '--payload', 'x'.repeat(65508)], 'craft: --payload: an ICMP payload of 65508 bytes does not fit in an IPv4 datagram (at most 65507)'],
     ] as const) {
       const run = runTool('craft', [...args]);
       expect(run.status, args.join(' ')).toBe(2);

@@ -14,6 +14,9 @@ import { internetChecksum } from '../src/wire/checksum.ts';
 import { skipReason } from './helpers/ci-requirements.ts';
 import { fixtureCaptureFiles, FIXTURES_DIR } from './helpers/fixture-packets.ts';
 import { writeArpCapture, writeCraftedCaptures, writeSnaplenCut } from './helpers/lab-captures.ts';
+import { runDissectCommand } from '../src/cli/dissect-command.ts';
+import { UsageError } from '../src/cli/run-cli.ts';
+import { MAX_FILTER_DEPTH } from '../src/dissection/display-filter.ts';
 import { runTool, runTshark } from './helpers/run-tool.ts';
 
 const fixture = (name: string) => join(FIXTURES_DIR, name);
@@ -236,14 +239,59 @@ describe('filters', () => {
   });
 });
 
+describe('deep and long filters', () => {
+  const TOO_DEEP = `filter nested too deeply (at most ${MAX_FILTER_DEPTH} levels)`;
+
+  /** runDissectCommand in this process: the lines it writes, or the usage error it throws. */
+  async function dissectInProcess(args: string[]): Promise<{ out: string[]; error?: unknown }> {
+    const chunks: Buffer[] = [];
+    const sink = { write: (bytes: Uint8Array) => (chunks.push(Buffer.from(bytes)), true), drain: async () => {} };
+    try {
+      const status = await runDissectCommand(args, sink, { NO_COLOR: '1' });
+      expect(status).toBe(0);
+      return { out: lines(Buffer.concat(chunks).toString('utf8')) };
+    } catch (error) {
+      return { out: [], error };
+    }
+  }
+
+  it('refuses 20,000 nested parentheses or nots with one line, not a stack overflow', async () => {
+    for (const filter of ['('.repeat(20000) + 'icmp' + ')'.repeat(20000), 'not '.repeat(20000) + 'icmp', '! '.repeat(20000) + 'icmp']) {
+      const { error } = await dissectInProcess([fixture('icmp-errors.pcap'), '-Y', filter]);
+      expect(error).toBeInstanceOf(UsageError);
+      expect((error as Error).message).toBe(TOO_DEEP);
+    }
+    const run = runTool('dissect', [fixture('icmp-errors.pcap'), '-Y', '('.repeat(20000) + 'icmp' + ')'.repeat(20000)]);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toBe(`dissect: ${TOO_DEEP}\n`);
+    expect(run.stdout).toBe('');
+  });
+
+  it(`takes ${MAX_FILTER_DEPTH} levels, and chains of 20,000 terms, which do not nest`, async () => {
+    const deep = '('.repeat(MAX_FILTER_DEPTH) + 'icmp' + ')'.repeat(MAX_FILTER_DEPTH);
+    expect((await dissectInProcess([fixture('icmp-errors.pcap'), '-Y', deep])).out).toHaveLength(16);
+    const deeper = '('.repeat(MAX_FILTER_DEPTH + 1) + 'icmp' + ')'.repeat(MAX_FILTER_DEPTH + 1);
+    expect(((await dissectInProcess([fixture('icmp-errors.pcap'), '-Y', deeper])).error as Error).message).toBe(TOO_DEEP);
+    const nots = 'not '.repeat(MAX_FILTER_DEPTH) + 'icmp'; // an even number of nots
+    expect((await dissectInProcess([fixture('icmp-errors.pcap'), '-Y', nots])).out).toHaveLength(16);
+    const ands = Array.from({ length: 20000 }, () => 'icmp').join(' and ');
+    expect((await dissectInProcess([fixture('icmp-errors.pcap'), '-Y', ands])).out).toHaveLength(16);
+    const ors = Array.from({ length: 20000 }, () => 'arp').join(' or ') + ' || udp';
+    expect((await dissectInProcess([fixture('icmp-errors.pcap'), '-Y', ors])).out).toHaveLength(3);
+  });
+});
+
 describe('--json', () => {
   it('gives one object per packet with the decoded fields', () => {
-    const packets = lines(runTool('dissect', ['--json', fixture('iputils-ping.pcap'), fixture('nping-tcp.pcap')]).stdout).map((l) => JSON.parse(l));
+    const records = lines(runTool('dissect', ['--json', fixture('iputils-ping.pcap'), fixture('nping-tcp.pcap')]).stdout).map((l) => JSON.parse(l));
+    expect(records.at(-1)).toEqual({ type: 'summary', tool: 'dissect', files: 2, failedFiles: 0, packets: 26, shown: 26 });
+    const packets = records.slice(0, -1);
     expect(packets).toHaveLength(26);
+    expect(packets.every((p) => p.type === 'packet')).toBe(true);
     const [request, reply] = packets;
     expect(request).toMatchObject({
       number: 1,
-      time: '0.000000',
+      relativeTimeMs: 0,
       frameLength: 98,
       protocol: 'ICMP',
       source: '10.77.1.1',

@@ -1,11 +1,13 @@
 // Every ICMP and TCP packet in every capture file found in fixtures/ (found at
 // run time: drop a pcap there and it is checked with no code change) parses,
 // has correct checksums, and re-encodes byte for byte from its parsed fields.
+// Committed captures must all be there: discovery cannot silently check fewer.
 import { describe, expect, it } from 'vitest';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { checkCaptureFile, fixtureCaptureFiles, FIXTURES_DIR } from './helpers/fixture-packets.ts';
+import { checkCaptureFile, committedFixtureNames, fixtureCaptureFiles, FIXTURES_DIR } from './helpers/fixture-packets.ts';
+import { IN_CI } from './helpers/ci-requirements.ts';
 
 const files = fixtureCaptureFiles();
 
@@ -21,6 +23,23 @@ describe('fixtures/', () => {
     }
     expect(icmp).toBeGreaterThan(20);
     expect(tcp).toBeGreaterThan(20);
+  });
+
+  it('holds every capture committed under fixtures/ (git ls-files fixtures)', () => {
+    const committed = committedFixtureNames();
+    if (committed === undefined && IN_CI) throw new Error('CI=true: git ls-files fixtures failed; cannot tell which captures are committed');
+    const present = files.map((file) => basename(file));
+    expect((committed ?? []).filter((name) => !present.includes(name)), 'committed but missing').toEqual([]);
+  });
+
+  it('finds a capture dropped next to the committed ones, whatever its case', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'packet-lab-fixture-'));
+    try {
+      for (const name of ['iputils-ping.pcap', 'DROPPED-IN.PCAP', 'extra.pcapng', 'notes.txt']) writeFileSync(join(dir, name), '');
+      expect(fixtureCaptureFiles(dir).map((file) => basename(file))).toEqual(['DROPPED-IN.PCAP', 'extra.pcapng', 'iputils-ping.pcap']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('the checker itself catches a flipped bit in a captured packet', async () => {

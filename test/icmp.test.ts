@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
@@ -21,6 +22,7 @@ import {
 import { buildIpv4, IpProtocol, parseIpv4 } from '../src/wire/ipv4.ts';
 import { unwrap } from '../src/wire/parse-result.ts';
 import { fromHex as hex, toHex } from './helpers/hex.ts';
+import { committedFixtureNames, FIXTURES_DIR } from './helpers/fixture-packets.ts';
 
 /** The textbook RFC 1071 verification, as an oracle independent of src/wire/checksum.ts. */
 function referenceChecksumHolds(data: Uint8Array): boolean {
@@ -403,13 +405,19 @@ describe('iputilsEchoPayload', () => {
     expect(parseIputilsTimestamp(new Uint8Array(15))).toBeUndefined();
   });
 
-  // Another engineer captures real iputils traffic into fixtures/; check against it when present.
-  for (const [file, pattern] of [
-    ['fixtures/iputils-ping.pcap', undefined],
-    ['fixtures/iputils-ping-pattern.pcap', hex('ff00a5')],
-    ['fixtures/iputils-ping-large.pcap', undefined],
+  // Real iputils traffic, committed in fixtures/ (fixtures/capture.sh). Never skipped: a
+  // committed fixture missing from the work tree fails here, and the path does not depend
+  // on the directory the tests run from.
+  const committed = committedFixtureNames();
+  for (const [name, pattern] of [
+    ['iputils-ping.pcap', undefined],
+    ['iputils-ping-pattern.pcap', hex('ff00a5')],
+    ['iputils-ping-large.pcap', undefined],
   ] as const) {
-    it.skipIf(!existsSync(file))(`matches the echo requests in ${file}`, () => {
+    it(`matches the echo requests in fixtures/${name}`, () => {
+      const file = join(FIXTURES_DIR, name);
+      const status = committed === undefined ? 'a committed fixture (git could not list fixtures/)' : committed.includes(name) ? 'committed (git ls-files fixtures)' : 'not committed';
+      expect(existsSync(file), `fixtures/${name} is ${status} but missing from ${FIXTURES_DIR}`).toBe(true);
       const requests = echoRequestsInEthernetPcap(readFileSync(file));
       expect(requests.length).toBeGreaterThan(0);
       for (const m of requests) {

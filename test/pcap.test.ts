@@ -104,6 +104,7 @@ describe('pcap file header', () => {
           snaplen: 1234,
           linkType: 276,
           fcsLength: 4,
+          reservedLinkBits: 0,
         });
         expect(detectCaptureFormat(bytes)).toBe('pcap');
       }
@@ -130,6 +131,35 @@ describe('pcap file header', () => {
     expect(decodePcapHeader(v1)).toMatchObject({ ok: false, error: { kind: 'malformed', offset: 4 } });
   });
 
+  it('keeps every bit of the link-type field: reserved bits and an FCS length without the F bit', () => {
+    // Bits 0-25 link type (16-25 reserved), 26 F, 27 reserved, 28-31 FCS length (draft-ietf-opsawg-pcap).
+    const cases: [number, { linkType: number; fcsLength: number | null; reservedLinkBits: number }][] = [
+      [0x00000001, { linkType: 1, fcsLength: null, reservedLinkBits: 0 }],
+      [0x64000001, { linkType: 1, fcsLength: 12, reservedLinkBits: 0 }],
+      [0x5c000065, { linkType: 101, fcsLength: 10, reservedLinkBits: 0x08000000 }],
+      [0xf8000001, { linkType: 1, fcsLength: null, reservedLinkBits: 0xf8000000 }],
+      [0x30000114, { linkType: 276, fcsLength: null, reservedLinkBits: 0x30000000 }],
+      [0xfbff0001, { linkType: 0x03ff0001, fcsLength: null, reservedLinkBits: 0xf8000000 }],
+      [0xffffffff, { linkType: 0x03ffffff, fcsLength: 30, reservedLinkBits: 0x08000000 }],
+    ];
+    for (const [field, expected] of cases) {
+      for (const littleEndian of [true, false]) {
+        const bytes = encodePcapHeader({ linkType: 1, littleEndian });
+        new DataView(bytes.buffer).setUint32(20, field, littleEndian);
+        const r = decodePcapHeader(bytes);
+        if (!r.ok) throw new Error(r.error.message);
+        expect(r.value, field.toString(16)).toMatchObject(expected);
+        expect(toHex(encodePcapHeader(r.value)), field.toString(16)).toBe(toHex(bytes));
+      }
+    }
+    expect(() => encodePcapHeader({ linkType: 1, fcsLength: 4, reservedLinkBits: 0x10000000 })).toThrow(
+      'reservedLinkBits may only hold bits 0x08000000 of the link-type field when fcsLength is given, not 268435456',
+    );
+    expect(() => encodePcapHeader({ linkType: 1, reservedLinkBits: 0x04000000 })).toThrow(
+      'reservedLinkBits may only hold bits 0xf8000000 of the link-type field, not 67108864',
+    );
+  });
+
   it('record headers round-trip in both byte orders', () => {
     const h = { timestampSeconds: 0xfffffffe, timestampFraction: 999_999_999, capturedLength: 60, originalLength: 1514 };
     for (const le of [true, false]) {
@@ -147,7 +177,12 @@ describe('timestamps', () => {
     expect(toPcapTimestamp(new Date(1_700_000_000_123), false)).toEqual({ seconds: 1_700_000_000, fraction: 123_000 });
     expect(toPcapTimestamp(1_700_000_000_123.5, false)).toEqual({ seconds: 1_700_000_000, fraction: 123_500 });
     expect(toPcapTimestamp({ seconds: 5, fraction: 7 }, true)).toEqual({ seconds: 5, fraction: 7 });
-    expect(() => toPcapTimestamp({ seconds: 5, fraction: 1_000_000 }, false)).toThrow(RangeError);
+    // {seconds, fraction} are the record's fields as they stand: a second or more of fraction is kept, as readers accept it.
+    expect(toPcapTimestamp({ seconds: 5, fraction: 1_000_000 }, false)).toEqual({ seconds: 5, fraction: 1_000_000 });
+    expect(toPcapTimestamp({ seconds: 5, fraction: 0xffffffff }, true)).toEqual({ seconds: 5, fraction: 0xffffffff });
+    expect(() => toPcapTimestamp({ seconds: 5, fraction: 2 ** 32 }, false)).toThrow(RangeError);
+    expect(() => toPcapTimestamp({ seconds: 5, fraction: -1 }, false)).toThrow(RangeError);
+    expect(() => toPcapTimestamp({ seconds: 5, fraction: 1.5 }, false)).toThrow(RangeError);
     expect(() => toPcapTimestamp(-1n, false)).toThrow(RangeError);
     expect(() => toPcapTimestamp(2 ** 32 * 1000, false)).toThrow(RangeError);
     expect(() => toPcapTimestamp(Number.NaN, false)).toThrow(RangeError);
@@ -481,7 +516,7 @@ describe('capture files (reader and writer)', () => {
           fc.record({
             data: fc.uint8Array({ maxLength: 400 }),
             seconds: fc.integer({ min: 0, max: 0xffffffff }),
-            fraction: fc.integer({ min: 0, max: 999_999 }),
+            fraction: fc.integer({ min: 0, max: 0xffffffff }),
           }),
           { maxLength: 25 },
         ),
@@ -511,6 +546,77 @@ describe('capture files (reader and writer)', () => {
       ),
       { numRuns: 60 },
     );
+  });
+
+  it('copies byte for byte what the reader accepts: odd header fields, fractions of a second or more, records beyond snaplen', async () => {
+    // Built by hand, field by field, in both byte orders.
+    const u32 = (v: number, le: boolean) => {
+      const b = new Uint8Array(4);
+      new DataView(b.buffer).setUint32(0, v, le);
+      return b;
+    };
+    const u16 = (v: number, le: boolean) => {
+      const b = new Uint8Array(2);
+      new DataView(b.buffer).setUint16(0, v, le);
+      return b;
+    };
+    const file = (le: boolean, magic: number, minor: number, zone: number, sigFigs: number, snaplen: number, linkField: number, records: [number, number, number, Uint8Array][]) =>
+      concat(
+        u32(magic, le), u16(2, le), u16(minor, le), u32(zone, le), u32(sigFigs, le), u32(snaplen, le), u32(linkField, le),
+        ...records.flatMap(([seconds, fraction, original, data]) => [u32(seconds, le), u32(fraction, le), u32(data.length, le), u32(original, le), data]),
+      );
+    const frame = (n: number) => Uint8Array.from({ length: n }, (_, i) => (i * 7 + n) & 0xff);
+    const odd = {
+      // Big-endian nanoseconds, minor version 3, thisZone -1, snaplen 0, reserved link bits set, F clear with FCS bits set.
+      'odd-be-ns.pcap': file(false, 0xa1b23c4d, 3, 0xffffffff, 0xdeadbeef, 0, 0xf83f0001, [
+        [0xffffffff, 0xffffffff, 2, frame(4)],
+        [1, 1_000_000_000, 60, frame(60)],
+        [2, 0, 0, new Uint8Array(0)],
+      ]),
+      // Little-endian microseconds, F set with a 10-byte FCS and bit 27 set, records longer than snaplen.
+      'odd-le-us.pcap': file(true, 0xa1b2c3d4, 4, 3600, 0, 100, 0x5c000065, [
+        [7, 1_000_000, 200, frame(200)],
+        [8, 0xffffffff, 10, frame(150)],
+        [9, 999_999, 1514, frame(100)],
+      ]),
+    };
+    for (const [name, bytes] of Object.entries(odd)) {
+      const input = join(dir, name);
+      writeFileSync(input, bytes);
+      const capture = await openCaptureFile(input);
+      if (capture.info.format !== 'pcap') throw new Error('not read as pcap');
+      const records: CaptureRecord[] = [];
+      for await (const r of capture) records.push(r);
+      expect(records).toHaveLength(3);
+      const copy = join(dir, `copy-${name}`);
+      const writer = PcapWriter.openSync(copy, capture.info.header);
+      for (const r of records) writer.writeRecord(r);
+      writer.closeSync();
+      expect(toHex(readFileSync(copy)), name).toBe(toHex(bytes));
+      // In memory too, through the wire-level encoder, where nothing is longer than snaplen.
+      if (capture.info.header.snaplen === 0) {
+        const encoded = encodePcap(
+          capture.info.header,
+          records.map((r) => ({ data: r.data, timestamp: { seconds: r.timestampSeconds, fraction: r.timestampFraction }, originalLength: r.originalLength })),
+        );
+        expect(toHex(encoded), name).toBe(toHex(bytes));
+        // And through write(), its fields given one by one.
+        const again = join(dir, `again-${name}`);
+        const w = PcapWriter.openSync(again, capture.info.header);
+        for (const r of records) w.write(r.data, { seconds: r.timestampSeconds, fraction: r.timestampFraction }, r.originalLength);
+        w.closeSync();
+        expect(toHex(readFileSync(again)), name).toBe(toHex(bytes));
+      }
+    }
+    // A record in other units is converted; one of another link type is refused.
+    const ns = join(dir, 'ns.pcap');
+    const writer = PcapWriter.openSync(ns, { linkType: 1, nanosecond: true });
+    writer.writeRecord({ timestampSeconds: 3, timestampFraction: 1_500_000, fractionsPerSecond: 1e6, originalLength: 4, data: frame(4) });
+    expect(() => writer.writeRecord({ timestampSeconds: 3, timestampFraction: 0, fractionsPerSecond: 1e9, originalLength: 4, data: frame(4), linkType: 101 })).toThrow(
+      'record of link type 101 in a file of link type 1',
+    );
+    writer.closeSync();
+    expect(decodePcap(new Uint8Array(readFileSync(ns))).records.map((r) => [r.timestampSeconds, r.timestampFraction])).toEqual([[4, 500_000_000]]);
   });
 
   it('every write() is in the file before it returns; closeSync is idempotent', () => {

@@ -32,6 +32,7 @@ import {
   teardownAll,
   tsxCommand,
 } from './helpers/netns.ts';
+import { checkJsonOutput } from './helpers/output-schema.ts';
 
 const CI = process.env.CI === 'true';
 
@@ -417,7 +418,8 @@ describe('ping end to end, in network namespaces', () => {
     const result = await ping(a, ['-c', '3', '-i', '0.2', '--json', '--pcap', file, peer]);
     expect(result.status, show(result)).toBe(0);
     const summary = JSON.parse(lines(result.stdout).at(-1)!);
-    expect(summary).toMatchObject({ event: 'summary', transmitted: 3, received: 3 });
+    expect(summary).toMatchObject({ type: 'summary', transmitted: 3, received: 3 });
+    expect(checkJsonOutput(result.stdout, 'ping').problems, show(result)).toEqual([]);
 
     const packets = await decodeEchoes(file);
     expect(packets.every((p) => p.ipChecksumValid && p.icmpChecksumValid), JSON.stringify(packets)).toBe(true);

@@ -5,8 +5,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   calcsize,
   iterUnpack,
+  MAX_UNPACK_ITEMS,
   pack,
   packInto,
+  packValues,
+  packValuesInto,
   Struct,
   StructError,
   unpack,
@@ -224,6 +227,99 @@ describe('struct: hand-picked cases', () => {
   it('keeps working past the format cache size', () => {
     for (let n = 0; n < 250; n++) expect(calcsize(`${n}s`)).toBe(n);
     expect(calcsize('0s')).toBe(0);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Huge repeat counts and many values: an error or a result, never a crash
+
+/** CPython's outcome of each Python expression: the value's repr, or "Type: message". */
+function pythonOutcomes(expressions: string[]): string[] | undefined {
+  if (!probe.ok) {
+    if (mustRun) throw new Error(`CI=true: python3 (CPython 3.11) is required: ${probe.reason}`);
+    return undefined;
+  }
+  const script = [
+    'import json, struct, sys',
+    'out = []',
+    'for e in json.load(sys.stdin):',
+    '    try: out.append(repr(eval(e)))',
+    '    except Exception as x: out.append(type(x).__name__ + ": " + str(x))',
+    'print(json.dumps(out))',
+  ].join('\n');
+  const r = spawnSync(probe.python, ['-c', script], { input: JSON.stringify(expressions), encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(`python3 failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as string[];
+}
+
+describe('struct: huge repeat counts and many values', () => {
+  it('checks sizes before allocating: a huge count with a short buffer is CPython\'s error', () => {
+    const short = new Uint8Array(4);
+    const cases: [() => unknown, string][] = [
+      [() => unpack('300000000?', short), "struct.unpack('300000000?', bytes(4))"],
+      [() => unpackFrom('300000000?', short), "struct.unpack_from('300000000?', bytes(4))"],
+      [() => unpack('300000000?', short, 2), "struct.unpack_from('300000000?', bytes(4), 2)"],
+      [() => iterUnpack('300000000?', short), "list(struct.iter_unpack('300000000?', bytes(4)))"],
+      [() => packInto('300000000x', short, 0), "struct.pack_into('300000000x', bytearray(4), 0)"],
+      [() => pack('300000000?'), "struct.pack('300000000?')"],
+      [() => pack('70000B', ...new Array<number>(69999).fill(1)), "struct.pack('70000B', *[1] * 69999)"],
+    ];
+    const messages = cases.map(([f]) => errorOf(f).message);
+    expect(messages).toEqual([
+      'unpack requires a buffer of 300000000 bytes',
+      'unpack_from requires a buffer of at least 300000000 bytes for unpacking 300000000 bytes at offset 0 (actual buffer size is 4)',
+      'unpack_from requires a buffer of at least 300000002 bytes for unpacking 300000000 bytes at offset 2 (actual buffer size is 4)',
+      'iterative unpacking requires a buffer of a multiple of 300000000 bytes',
+      'pack_into requires a buffer of at least 300000000 bytes for packing 300000000 bytes at offset 0 (actual buffer size is 4)',
+      'pack expected 300000000 items for packing (got 0)',
+      'pack expected 70000 items for packing (got 69999)',
+    ]);
+    const python = pythonOutcomes(cases.map(([, e]) => e));
+    if (python) expect(python).toEqual(messages.map((m) => `error: ${m}`));
+  });
+
+  it('refuses to return more than MAX_UNPACK_ITEMS values with a StructError, before building any', () => {
+    const n = MAX_UNPACK_ITEMS + 1;
+    const bytes = new Uint8Array(n);
+    const message = `unpack would return ${n} items; at most ${MAX_UNPACK_ITEMS} fit in one call (unpack a slice at a time)`;
+    expect(errorOf(() => unpack(`${n}?`, bytes)).message).toBe(message);
+    expect(errorOf(() => unpackFrom(`${n}B`, bytes)).message).toBe(message);
+    expect(errorOf(() => iterUnpack(`${n}?`, bytes).next()).message).toBe(message);
+    // A long field is one item: a 16 MiB 's' unpacks.
+    expect(unpack(`${n}s`, bytes)[0]).toHaveLength(n);
+  });
+
+  it('packs more values than one call takes as arguments, with no spread inside', () => {
+    const values = Array.from({ length: 70000 }, (_, i) => i % 256);
+    const packed = pack('70000B', ...values);
+    expect(packed).toEqual(Uint8Array.from(values));
+    const many = Array.from({ length: 300000 }, (_, i) => i % 65536);
+    const big = packValues('>300000H', many);
+    expect(big.length).toBe(600000);
+    expect(big.subarray(0, 6)).toEqual(Uint8Array.of(0, 0, 0, 1, 0, 2));
+    expect(unpack('>300000H', big)).toEqual(many);
+    const into = new Uint8Array(600002);
+    packValuesInto('>300000H', into, 2, many);
+    expect(into.subarray(2)).toEqual(big);
+    expect(errorOf(() => packValues('300000B', many.slice(1))).message).toBe('pack expected 300000 items for packing (got 299999)');
+    expect(() => packValues('B', 1 as unknown as StructValue[])).toThrow(TypeError);
+    const python = pythonOutcomes(["struct.pack('70000B', *[i % 256 for i in range(70000)]).hex()[:8] + str(len(struct.pack('>300000H', *[i % 65536 for i in range(300000)])))"]);
+    if (python) expect(python).toEqual([`'${hex(packed.subarray(0, 4))}600000'`]);
+  });
+
+  it('lists where each value goes, for any number of values', () => {
+    expect(new Struct('@b0pi2s3H').itemSpans()).toEqual([
+      { offset: 0, size: 1 },
+      { offset: 1, size: 0 },
+      { offset: 4, size: 4 },
+      { offset: 8, size: 2 },
+      { offset: 10, size: 2 },
+      { offset: 12, size: 2 },
+      { offset: 14, size: 2 },
+    ]);
+    const spans = new Struct('!70000H').itemSpans();
+    expect(spans).toHaveLength(70000);
+    expect(spans[69999]).toEqual({ offset: 139998, size: 2 });
   });
 });
 

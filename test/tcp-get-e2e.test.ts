@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, type TestContext } from 'vitest';
-import { seqDiff } from '../src/engine/tcp-common.ts';
+import { seqDiff } from '../src/wire/tcp-sequence.ts';
 import { TcpFlag } from '../src/wire/tcp.ts';
 import {
   createChain,
@@ -26,8 +26,11 @@ import {
 } from './helpers/netns.ts';
 import { chunkedBody } from './helpers/tcp-test-data.ts';
 import { firewallState, nft, readPackets, startHttpServer, startTestServer, needTcpLab } from './helpers/tcp-lab.ts';
+import { checkJsonOutput } from './helpers/output-schema.ts';
 
 const need = needTcpLab;
+/** tcp-get with a fault injected through its hooks (test only). */
+const FAULT_ENTRY = 'test/helpers/tcp-get-with-fault.ts';
 
 function tcpGet(ns: Namespace, args: readonly string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
   return ns.runAsync(tsxCommand('src/tcp-get.ts', args), { timeoutMs: options.timeoutMs ?? 30_000, env: options.env });
@@ -90,6 +93,15 @@ describe('tcp-get end to end, in network namespaces', () => {
     expect(small.status, show(small)).toBe(0);
     expect(small.stdout).toBe(lab.small.toString());
     expect(small.stderr).toBe('');
+
+    // --json: segments, states, the response with its body, a summary; all in the published schema.
+    const json = await tcpGet(lab.a, ['--json', '--block-kernel-rst', lab.url('/small.txt')]);
+    expect(json.status, show(json)).toBe(0);
+    const checked = checkJsonOutput(json.stdout, 'tcp-get');
+    expect(checked.problems, show(json)).toEqual([]);
+    expect(checked.records.find((r) => r.type === 'response'), show(json)).toMatchObject({ statusCode: 200, framing: 'content-length', body: lab.small.toString() });
+    expect(checked.records.filter((r) => r.type === 'segment' && r.direction === 'received').length).toBeGreaterThan(1);
+    expect(checked.records.at(-1)).toMatchObject({ type: 'summary', complete: true, reason: 'closed', bodyBytes: lab.small.length });
 
     const withHead = await tcpGet(lab.a, ['-i', '--block-kernel-rst', lab.url('/small.txt')]);
     expect(withHead.status, show(withHead)).toBe(0);
@@ -243,6 +255,12 @@ describe('tcp-get end to end, in network namespaces', () => {
     expect(lines, show(result)).toHaveLength(1);
     expect(lines[0]).toMatch(/^tcp-get: connection reset by [\d.]+:8000 right after the handshake: this host's kernel has no socket for/);
     expect(lines[0]).toMatch(/run again with --block-kernel-rst/);
+
+    const json = await tcpGet(lab.a, ['--json', lab.url('/small.txt')]);
+    expect(json.status, show(json)).toBe(1);
+    const checked = checkJsonOutput(json.stdout, 'tcp-get');
+    expect(checked.problems, show(json)).toEqual([]);
+    expect(checked.records.at(-1)).toMatchObject({ type: 'summary', complete: false, reason: 'reset' });
     expectNoFirewallLeft(lab.a);
   });
 
@@ -265,18 +283,28 @@ describe('tcp-get end to end, in network namespaces', () => {
     const result = await tcpGet(lab.a, ['-v', '--block-kernel-rst', '--pcap', '/nonexistent-dir/x.pcap', lab.url('/small.txt')]);
     expect(result.status, show(result)).toBe(2);
     expect(result.stderr).toContain('* firewall (nft), removed on exit:');
-    expect(result.stderr.trimEnd().split('\n').at(-1)).toMatch(/^tcp-get: cannot write \/nonexistent-dir\/x\.pcap: ENOENT$/);
+    expect(result.stderr.trimEnd().split('\n').at(-1)).toMatch(/^tcp-get: cannot write \/nonexistent-dir\/x\.pcap: no such directory \(ENOENT\)$/);
     expectNoFirewallLeft(lab.a);
   });
 
   it('removes its firewall rule when it crashes (the exit hook)', async (ctx) => {
     need(ctx, ['nft', 'python3']);
     const lab = await webLab(ctx, 1000);
-    const result = await tcpGet(lab.a, ['--block-kernel-rst', lab.url('/small.txt')], {
-      env: { ...process.env, PACKET_LAB_FAULT: 'crash-after-firewall' },
-    });
+    const result = await lab.a.runAsync(tsxCommand(FAULT_ENTRY, ['crash-after-firewall', '--block-kernel-rst', lab.url('/small.txt')]), { timeoutMs: 30_000 });
     expect(result.status, show(result)).toBe(1);
     expect(result.stderr).toContain('injected crash');
+    expectNoFirewallLeft(lab.a);
+  });
+
+  it('keeps its signal handlers until the rule is removed: a SIGTERM during cleanup leaves no rule', async (ctx) => {
+    need(ctx, ['nft', 'python3']);
+    const lab = await webLab(ctx, 1000);
+    const result = await lab.a.runAsync(tsxCommand(FAULT_ENTRY, ['signal-before-cleanup', '--block-kernel-rst', lab.url('/small.txt')]), { timeoutMs: 30_000 });
+    // Without handlers the default action would kill it there, rule in place. With
+    // them the signal is only noted (reported when it is handled before the run ends).
+    expect(result.signal, show(result)).toBeNull();
+    expect([0, 143], show(result)).toContain(result.status);
+    expect(result.stdout).toBe(lab.small.toString());
     expectNoFirewallLeft(lab.a);
   });
 
@@ -306,6 +334,33 @@ describe('tcp-get end to end, in network namespaces', () => {
     }
   });
 
+  it('says in one line on every run that a SIGKILLed run left its rule, and --remove-stale-rules removes it', async (ctx) => {
+    need(ctx, ['nft']);
+    const { a, b, addressB } = createPair();
+    await startTestServer(b, 'silent', addressB, PORT);
+    const child = a.spawn(tsxCommand('src/tcp-get.ts', ['-v', '--block-kernel-rst', `http://${addressB}:${PORT}/`]), { timeoutMs: 30_000 });
+    await child.waitForOutput(/state SYN-SENT -> ESTABLISHED/, 15_000);
+    const table = /table ip (packet_lab_rst_\d+_\d+)/.exec(firewallState(a).nft)?.[1];
+    expect(table, 'the rule is installed').toBeDefined();
+    child.signal('SIGKILL');
+    const killed = await child.exited;
+    expect(killed.signal, show(killed)).toBe('SIGKILL');
+    expect(firewallState(a).nft, 'no handler runs on SIGKILL: the rule stays').toContain(table);
+
+    const line = `tcp-get: 1 firewall rule left by a killed tcp-get run: ${table} (remove with: tcp-get --remove-stale-rules)`;
+    const next = await tcpGet(a, ['--max-time', '2', `http://${addressB}:${PORT}/`]);
+    expect(next.stderr.split('\n')[0], show(next)).toBe(line);
+    expect(firewallState(a).nft, 'a run without --block-kernel-rst only says so').toContain(table);
+
+    const removal = await tcpGet(a, ['--remove-stale-rules']);
+    expect(removal.status, show(removal)).toBe(0);
+    expect(removal.stdout).toBe(`removed 1 firewall rule left by a killed tcp-get run: ${table}\n`);
+    expect(removal.stderr).toBe('');
+    expectNoFirewallLeft(a);
+    const none = await tcpGet(a, ['--remove-stale-rules']);
+    expect([none.status, none.stdout], show(none)).toEqual([0, 'no firewall rules left by killed tcp-get runs\n']);
+  });
+
   it('rejects bad URLs, options and hosts with one line and exit status 2', async (ctx) => {
     need(ctx);
     const { ns } = createIsolated();
@@ -333,6 +388,154 @@ describe('tcp-get end to end, in network namespaces', () => {
       expect(lines[0]).toMatch(/^tcp-get: /);
       expect(lines[0], show(result)).toMatch(cases[i][1]);
     });
+  });
+});
+
+/**
+ * A one-connection HTTP server in python: reads the request, then 'close'
+ * closes without a byte (an empty reply), 'keep-alive' sends a 5-byte
+ * response and keeps the connection open, ignoring our Connection: close and
+ * our FIN, as a server holding a keep-alive connection would.
+ */
+const ONE_SHOT_SERVER = `
+import socket, sys, time
+mode, address, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+listener = socket.socket()
+listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+listener.bind((address, port))
+listener.listen(1)
+print('listening', flush=True)
+conn, _ = listener.accept()
+conn.settimeout(30)
+request = b''
+while b'\\r\\n\\r\\n' not in request:
+    data = conn.recv(4096)
+    if not data:
+        break
+    request += data
+if mode == 'close':
+    conn.close()
+    print('closed', flush=True)
+else:
+    conn.sendall(b'HTTP/1.1 200 OK\\r\\nContent-Length: 5\\r\\nConnection: keep-alive\\r\\n\\r\\nhello')
+    print('sent', flush=True)
+    while conn.recv(4096):
+        pass
+    print('client FIN', flush=True)
+    time.sleep(120)
+`;
+
+/** An echo server (one connection) with a 4 KiB receive buffer that starts reading only after 3 s. */
+const LATE_ECHO_SERVER = `
+import socket, sys, time
+listener = socket.socket()
+listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+listener.bind((sys.argv[1], int(sys.argv[2])))
+listener.listen(1)
+print('listening', flush=True)
+conn, _ = listener.accept()
+time.sleep(3)
+conn.settimeout(30)
+while True:
+    data = conn.recv(65536)
+    if not data:
+        break
+    conn.sendall(data)
+conn.close()
+`;
+
+describe('tcp-get flow control and closing', () => {
+  it('a slow reader of stdout closes the receive window to zero, then a window update reopens it; nothing piles up', async (ctx) => {
+    need(ctx, ['nft', 'python3', 'cap']);
+    const lab = await webLab(ctx, 10 * 1024 * 1024);
+    const dir = tempDir(ctx);
+    const fifo = join(dir, 'body.fifo');
+    const gate = join(dir, 'gate');
+    const out = join(dir, 'body.out');
+    const file = join(dir, 'slow.pcap');
+    expect(run(['mkfifo', fifo]).status).toBe(0);
+    // The reader opens the pipe but reads nothing until the test creates the gate file (bounded wait).
+    const reader = lab.a.spawn(
+      ['sh', '-c', 'exec 3<"$0"; i=0; while [ ! -e "$1" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; exec cat <&3 > "$2"', fifo, gate, out],
+      { timeoutMs: 90_000 },
+    );
+    const getter = lab.a.spawn(['sh', '-c', 'exec "$@" > "$0"', fifo, ...tsxCommand('src/tcp-get.ts', ['-v', '--block-kernel-rst', '--pcap', file, lab.url('/big.bin')])], {
+      timeoutMs: 90_000,
+    });
+    // Our zero window, then the server's zero-window probe answered (a segment below RCV.NXT: "duplicate").
+    await getter.waitForOutput(/> Flags \[\.\], ack \d+, win 0,[^]*< Flags \[\.\], ack \d+, win \d+[^\n]*length 0 {2}\(duplicate\)/, 50_000);
+    writeFileSync(gate, '');
+    const result = await getter.exited;
+    await reader.exited;
+    expect(result.status, show(result)).toBe(0);
+    const body = readFileSync(out);
+    expect(body.length).toBe(lab.big.length);
+    expect(sha256(body)).toBe(sha256(lab.big));
+
+    const packets = await readPackets(file);
+    const ours = packets.filter((p) => p.ip.source === lab.addressA && p.tcp && !(p.tcp.flags & TcpFlag.SYN));
+    const theirs = packets.filter((p) => p.ip.source === lab.addressB && p.tcp);
+    const irs = theirs.find((p) => p.tcp!.flags & TcpFlag.SYN)!.tcp!.sequenceNumber;
+    const windows = ours.map((p) => p.tcp!.window << 7);
+    // The window shrank step by step (not 1 MiB then 0) and reached zero.
+    expect(new Set(windows).size, 'many different window sizes').toBeGreaterThan(10);
+    expect(Math.min(...windows)).toBe(0);
+    const firstZero = ours.findIndex((p) => p.tcp!.window === 0);
+    // What we had taken in when the window closed: the 1 MiB buffer plus the pipe and stdout's
+    // buffers, not the 10 MB body.
+    const takenAtZero = seqDiff(ours[firstZero].tcp!.acknowledgmentNumber, irs + 1);
+    expect(takenAtZero).toBeLessThan(3 * 1024 * 1024);
+    // A window update: same ACK number, window open again.
+    const update = ours.slice(firstZero).find((p) => p.tcp!.window > 0 && p.tcp!.payload.length === 0);
+    expect(update, 'a window update after the zero window').toBeDefined();
+    // The server never had more outstanding than the window we advertised (1 MiB): it stalled instead.
+    let lastAck = irs + 1;
+    let edge = irs + 1 + (1 << 20);
+    for (const p of packets) {
+      if (!p.tcp) continue;
+      if (p.ip.source === lab.addressA && p.tcp.flags & TcpFlag.ACK && !(p.tcp.flags & TcpFlag.SYN)) {
+        lastAck = p.tcp.acknowledgmentNumber;
+        edge = lastAck + (p.tcp.window << 7);
+      }
+      if (p.ip.source === lab.addressB && p.tcp.payload.length > 0) {
+        expect(seqDiff(p.tcp.sequenceNumber + p.tcp.payload.length, edge), 'server data past our window').toBeLessThanOrEqual(0);
+      }
+    }
+  });
+
+  it('closes as soon as the response is complete when the server keeps the connection open', async (ctx) => {
+    need(ctx, ['nft', 'python3', 'cap']);
+    const { a, b, addressA, addressB } = createPair();
+    const server = b.spawn(['python3', '-u', '-c', ONE_SHOT_SERVER, 'keep-alive', addressB, String(PORT)], { timeoutMs: 120_000 });
+    await server.waitForOutput(/^listening$/m, 15_000);
+    const file = join(tempDir(ctx), 'keepalive.pcap');
+    const result = await tcpGet(a, ['-v', '--block-kernel-rst', '--pcap', file, `http://${addressB}:${PORT}/`], { timeoutMs: 60_000 });
+    expect(result.status, show(result)).toBe(0);
+    expect(result.stdout).toBe('hello');
+    // Our FIN went and was acknowledged; the server never sent its own, and we did not wait for it.
+    expect(result.stderr).toMatch(/state ESTABLISHED -> FIN-WAIT-1/);
+    expect(result.stderr).toMatch(/state FIN-WAIT-1 -> FIN-WAIT-2/);
+    expect(result.stderr).not.toMatch(/TIME-WAIT|RTO expired|nothing received/);
+    await server.waitForOutput(/client FIN/, 15_000);
+    expect(server.hasExited, 'the server still holds its side open').toBe(false);
+    const packets = await readPackets(file);
+    const serverFins = packets.filter((p) => p.ip.source === addressB && p.tcp && p.tcp.flags & TcpFlag.FIN);
+    expect(serverFins).toHaveLength(0);
+    const ourRsts = packets.filter((p) => p.ip.source === addressA && p.tcp && p.tcp.flags & TcpFlag.RST);
+    expect(ourRsts).toHaveLength(0);
+  });
+
+  it('says "Empty reply from server" in one line and exits 52 when the server closes without a byte', async (ctx) => {
+    need(ctx, ['nft', 'python3']);
+    const { a, b, addressB } = createPair();
+    const server = b.spawn(['python3', '-u', '-c', ONE_SHOT_SERVER, 'close', addressB, String(PORT)], { timeoutMs: 60_000 });
+    await server.waitForOutput(/^listening$/m, 15_000);
+    const result = await tcpGet(a, ['--block-kernel-rst', `http://${addressB}:${PORT}/`]);
+    expect(result.status, show(result)).toBe(52);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe('tcp-get: Empty reply from server\n');
+    expectNoFirewallLeft(a);
   });
 });
 
@@ -367,6 +570,42 @@ describe('tcp-session engine end to end', () => {
       expect(report.stats.segmentsSent).toBeGreaterThanOrEqual(Math.ceil(Number(bytes) / segmentSize));
       expectNoFirewallLeft(a);
     }
+  });
+
+  it('probes a peer whose window is closed, sends nothing past it, and carries on when it opens', async (ctx) => {
+    need(ctx, ['nft', 'python3', 'dumpcap']);
+    const { a, b, addressA, addressB } = createPair();
+    // An echo server with a small receive buffer that reads nothing for its first 3 s: its window closes.
+    const server = b.spawn(['python3', '-u', '-c', LATE_ECHO_SERVER, addressB, '9000'], { timeoutMs: 120_000 });
+    await server.waitForOutput(/^listening$/m, 15_000);
+    const file = join(tempDir(ctx), 'zero-window.pcap');
+    const capture = a.spawn(['dumpcap', '-q', '-i', 'vethA', '-f', 'tcp port 9000', '-w', file], { timeoutMs: 120_000 });
+    await capture.waitForOutput(/File: /, 15_000);
+    const result = await a.runAsync(tsxCommand('test/helpers/tcp-echo-client.ts', [addressB, '9000', '200000']), { timeoutMs: 60_000 });
+    await capture.stop();
+    expect(result.status, show(result)).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report.receivedSha256).toBe(report.sentSha256);
+    expect(report.reason).toBe('closed');
+    expect(report.stats.windowProbes, JSON.stringify(report.stats)).toBeGreaterThanOrEqual(1);
+
+    const packets = await readPackets(file);
+    const serverSyn = packets.find((p) => p.ip.source === addressB && p.tcp && p.tcp.flags & TcpFlag.SYN)!;
+    const shift = serverSyn.tcp!.options.flatMap((o) => (o.kind === 'window-scale' ? [o.shift] : []))[0] ?? 0;
+    let rightEdge: number | undefined;
+    let zeroWindows = 0;
+    for (const p of packets) {
+      if (!p.tcp || p.tcp.flags & TcpFlag.SYN) continue;
+      if (p.ip.source === addressB && p.tcp.flags & TcpFlag.ACK) {
+        rightEdge = p.tcp.acknowledgmentNumber + (p.tcp.window << shift);
+        if (p.tcp.window === 0) zeroWindows++;
+      }
+      if (p.ip.source === addressA && p.tcp.payload.length > 0 && rightEdge !== undefined) {
+        expect(seqDiff(p.tcp.sequenceNumber + p.tcp.payload.length, rightEdge), `data past the peer's window (packet ${p.index})`).toBeLessThanOrEqual(0);
+      }
+    }
+    expect(zeroWindows, 'the peer advertised a zero window').toBeGreaterThan(0);
+    expectNoFirewallLeft(a);
   });
 
   it('retransmits its own data when a router loses one of its segments', async (ctx) => {

@@ -22,6 +22,7 @@ import {
   tsxCommand,
 } from './helpers/netns.ts';
 import { nft, readPackets, startHttpServer, needTcpLab } from './helpers/tcp-lab.ts';
+import { checkJsonOutput } from './helpers/output-schema.ts';
 
 const need = needTcpLab;
 
@@ -82,7 +83,8 @@ describe('tcp-probe end to end, in network namespaces', () => {
     const result = await probe(a, ['-p', `${OPEN}-${CLOSED}`, '-w', '0.5', '--json', '--pcap', file, addressB]);
     expect(result.status, show(result)).toBe(0);
     const events = jsonLines(result.stdout);
-    const ports = Object.fromEntries(events.filter((e) => e.event === 'port').map((e) => [e.port, e]));
+    expect(checkJsonOutput(result.stdout, 'tcp-probe').problems, show(result)).toEqual([]);
+    const ports = Object.fromEntries(events.filter((e) => e.type === 'port').map((e) => [e.port, e]));
     expect(ports[OPEN], show(result)).toMatchObject({ state: 'open', reason: 'syn-ack', resetSent: true, probes: 1 });
     expect(ports[CLOSED]).toMatchObject({ state: 'closed', reason: 'rst', probes: 1 });
     expect(ports[FILTERED]).toMatchObject({ state: 'filtered', reason: 'no-response', probes: 2 });
@@ -94,7 +96,7 @@ describe('tcp-probe end to end, in network namespaces', () => {
     expect(tcpFlagNames(ports[OPEN].reply.flags)).toEqual(['SYN', 'ACK']);
     const start = events[0];
     const summary = events.at(-1)!;
-    expect(summary).toMatchObject({ event: 'summary', answered: 2, counts: { open: 1, closed: 1, filtered: 1 } });
+    expect(summary).toMatchObject({ type: 'summary', answered: 2, counts: { open: 1, closed: 1, filtered: 1 } });
 
     const packets = await readPackets(file);
     const syns = packets.filter((p) => p.ip.source === addressA && p.tcp && p.tcp.flags === TcpFlag.SYN);
@@ -150,7 +152,7 @@ describe('tcp-probe end to end, in network namespaces', () => {
       '--sport', '41000', '-p', `${OPEN},${CLOSED}`, '-w', '0.3', '--retries', '0', '--json', '--pcap', file, addressB,
     ]);
     expect(xmas.status, show(xmas)).toBe(0);
-    const ports = Object.fromEntries(jsonLines(xmas.stdout).filter((e) => e.event === 'port').map((e) => [e.port, e]));
+    const ports = Object.fromEntries(jsonLines(xmas.stdout).filter((e) => e.type === 'port').map((e) => [e.port, e]));
     expect(ports[CLOSED]).toMatchObject({ state: 'closed', reason: 'rst' });
     expect(ports[OPEN]).toMatchObject({ state: 'open|filtered', reason: 'no-response' });
     const sent = (await readPackets(file)).filter((p) => p.ip.source === addressA && p.tcp);
@@ -168,7 +170,7 @@ describe('tcp-probe end to end, in network namespaces', () => {
     const badFile = join(dir, 'bad.pcap');
     const bad = await probe(a, ['--badsum', '-p', `${OPEN},${CLOSED}`, '-w', '0.3', '--retries', '0', '--json', '--pcap', badFile, addressB]);
     expect(bad.status, `${show(bad)}\nthe peer must drop segments with a wrong checksum`).toBe(1);
-    const badPorts = jsonLines(bad.stdout).filter((e) => e.event === 'port');
+    const badPorts = jsonLines(bad.stdout).filter((e) => e.type === 'port');
     expect(badPorts.map((e) => e.state)).toEqual(['filtered', 'filtered']);
     const badSent = (await readPackets(badFile)).filter((p) => p.ip.source === addressA && p.tcp);
     expect(badSent).toHaveLength(2);
@@ -183,7 +185,7 @@ describe('tcp-probe end to end, in network namespaces', () => {
     expect(result.status, show(result)).toBe(0);
     const events = jsonLines(result.stdout);
     expect(events[0]).toMatchObject({ headerIncluded: true, source: addressA });
-    const states = events.filter((e) => e.event === 'port').map((e) => `${e.port}:${e.state}`);
+    const states = events.filter((e) => e.type === 'port').map((e) => `${e.port}:${e.state}`);
     expect(states).toEqual([`${OPEN}:open`, `${CLOSED}:closed`]);
     const syns = (await readPackets(file)).filter((p) => p.ip.source === addressA && p.tcp?.flags === TcpFlag.SYN);
     expect(syns).toHaveLength(2);

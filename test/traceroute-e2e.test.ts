@@ -9,6 +9,7 @@ import { IcmpType } from '../src/wire/icmp.ts';
 import { TcpFlag } from '../src/wire/tcp.ts';
 import { createIsolated, leftoverNamespaces, NAME_PREFIX, type Namespace, type RunResult, teardownAll, tsxCommand } from './helpers/netns.ts';
 import { createRouterChain, nft, readPackets, startTestServer, needTcpLab } from './helpers/tcp-lab.ts';
+import { checkJsonOutput } from './helpers/output-schema.ts';
 
 const need = needTcpLab;
 
@@ -53,13 +54,14 @@ describe('traceroute end to end, across two routers', () => {
     const json = await traceroute(chain.client, ['--json', '-q', '2', '-w', '1', chain.serverAddress]);
     expect(json.status, show(json)).toBe(0);
     const events = json.stdout.trimEnd().split('\n').map((line) => JSON.parse(line));
-    const hops = events.filter((e) => e.event === 'hop');
+    expect(checkJsonOutput(json.stdout, 'traceroute').problems, show(json)).toEqual([]);
+    const hops = events.filter((e) => e.type === 'hop');
     expect(hops.map((h) => h.probes.map((p: { from: string; outcome: string; replyTtl: number }) => `${p.from} ${p.outcome} ${p.replyTtl}`))).toEqual([
       [`${chain.r1Address} time-exceeded 64`, `${chain.r1Address} time-exceeded 64`],
       [`${chain.r2Address} time-exceeded 63`, `${chain.r2Address} time-exceeded 63`],
       [`${chain.serverAddress} reply 62`, `${chain.serverAddress} reply 62`],
     ]);
-    expect(events.at(-1)).toMatchObject({ event: 'summary', reached: true, mode: 'icmp', hopCount: 3 });
+    expect(events.at(-1)).toMatchObject({ type: 'summary', reached: true, mode: 'icmp', hopCount: 3 });
   });
 
   it('TCP SYN probes to an open and a closed port; the capture shows TTLs 1, 2, 3 and the routers\' answers', async (ctx) => {

@@ -53,7 +53,8 @@ export interface CraftOptions {
 
 export type CraftArguments = { readonly help: true } | ({ readonly help: false } & CraftOptions);
 
-const OPTIONS = {
+/** craft's options: what the parser reads and shell completion offers. */
+export const CRAFT_OPTIONS = {
   src: { type: 'string' },
   dst: { type: 'string' },
   ttl: { type: 'string' },
@@ -207,7 +208,7 @@ function separateChecksumView(args: readonly string[]): string[] {
 export function parseCraftArguments(args: readonly string[]): CraftArguments {
   let parsed;
   try {
-    parsed = parseArgs({ args: separateChecksumView(args), options: OPTIONS, allowPositionals: true, tokens: true });
+    parsed = parseArgs({ args: separateChecksumView(args), options: CRAFT_OPTIONS, allowPositionals: true, tokens: true });
   } catch (error) {
     throw new UsageError(`${(error as Error).message.split('\n')[0]} (see craft -h)`);
   }
@@ -218,17 +219,17 @@ export function parseCraftArguments(args: readonly string[]): CraftArguments {
     throw new UsageError(protocol === undefined ? 'say which packet: craft icmp ... or craft tcp ... (see craft -h)' : `unknown packet kind '${protocol}': icmp or tcp`);
   }
   const extra = positionals.slice(1);
-  const given = (name: keyof typeof OPTIONS) => values[name] !== undefined;
+  const given = (name: keyof typeof CRAFT_OPTIONS) => values[name] !== undefined;
   for (const name of protocol === 'icmp' ? TCP_ONLY : ICMP_ONLY) {
     if (given(name)) throw new UsageError(`--${name} is for ${protocol === 'icmp' ? 'tcp' : 'icmp'} packets`);
   }
   if (extra.length > 0 && !given('struct')) throw new UsageError(`unexpected argument '${extra[0]}' (values follow --struct FORMAT)`);
 
-  const num = (name: keyof typeof OPTIONS, bits: number, fallback: number): number => {
+  const num = (name: keyof typeof CRAFT_OPTIONS, bits: number, fallback: number): number => {
     const text = values[name];
     return typeof text === 'string' ? parseFieldValue(name, text, bits) : fallback;
   };
-  const optionalNum = (name: keyof typeof OPTIONS, bits: number): number | undefined => {
+  const optionalNum = (name: keyof typeof CRAFT_OPTIONS, bits: number): number | undefined => {
     const text = values[name];
     return typeof text === 'string' ? parseFieldValue(name, text, bits) : undefined;
   };
@@ -250,7 +251,7 @@ export function parseCraftArguments(args: readonly string[]): CraftArguments {
 
   let request: CraftRequest;
   if (protocol === 'icmp') {
-    const sources = ['payload', 'payload-hex', 'pattern', 'struct'].filter((n) => given(n as keyof typeof OPTIONS));
+    const sources = ['payload', 'payload-hex', 'pattern', 'struct'].filter((n) => given(n as keyof typeof CRAFT_OPTIONS));
     if (sources.length > 1) throw new UsageError(`give one of --payload, --payload-hex, --pattern, --struct (got ${sources.map((s) => `--${s}`).join(', ')})`);
     let payload: Uint8Array = new Uint8Array(0);
     let struct: PackedStruct | undefined;
@@ -272,6 +273,11 @@ export function parseCraftArguments(args: readonly string[]): CraftArguments {
       else throw new UsageError('--size goes with --pattern (or alone, for zero bytes)');
     } else if (values.pattern !== undefined) {
       payload = parseHexBytes('pattern', values.pattern);
+    }
+    // 65535 - 20 (IPv4 header) - 8 (ICMP header): checked here so a big --struct or --payload is one usage line.
+    if (payload.length > 65507) {
+      const from = sources.length > 0 ? `--${sources[0]}` : '--size';
+      throw new UsageError(`${from}: an ICMP payload of ${payload.length} bytes does not fit in an IPv4 datagram (at most 65507)`);
     }
     let type: number = IcmpType.EchoRequest;
     if (values.type !== undefined) {

@@ -9,7 +9,7 @@
 // that is read as ./tcp.
 
 import { parseArgs } from 'node:util';
-import { FILTER_START_WORDS, FilterSyntaxError, parseDisplayFilter, type PacketFilter } from '../dissection/display-filter.ts';
+import { FILTER_START_WORDS, FilterNestingError, FilterSyntaxError, parseDisplayFilter, type PacketFilter } from '../dissection/display-filter.ts';
 import { parseNumberOption, UsageError } from './run-cli.ts';
 
 export const DISSECT_USAGE = `Usage: dissect [options] FILE... [FILTER]
@@ -48,22 +48,25 @@ export interface DissectOptions {
   readonly help: boolean;
 }
 
+/** dissect's options: what the parser reads and shell completion offers. */
+export const DISSECT_OPTIONS = {
+  verbose: { type: 'boolean', short: 'V' },
+  hex: { type: 'boolean', short: 'x' },
+  diagram: { type: 'boolean' },
+  checksum: { type: 'boolean' },
+  filter: { type: 'string', short: 'Y' },
+  count: { type: 'string', short: 'c' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 export function parseDissectArguments(args: readonly string[]): DissectOptions {
   let parsed;
   try {
     parsed = parseArgs({
       args: [...args],
       allowPositionals: true,
-      options: {
-        verbose: { type: 'boolean', short: 'V' },
-        hex: { type: 'boolean', short: 'x' },
-        diagram: { type: 'boolean' },
-        checksum: { type: 'boolean' },
-        filter: { type: 'string', short: 'Y' },
-        count: { type: 'string', short: 'c' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
+      options: DISSECT_OPTIONS,
     });
   } catch (error) {
     throw new UsageError(`${(error as Error).message.split('\n')[0]} (see dissect -h)`);
@@ -89,6 +92,8 @@ export function parseDissectArguments(args: readonly string[]): DissectOptions {
     try {
       filter = parseDisplayFilter(filterText);
     } catch (error) {
+      // Too deep a filter is long: the reason alone, not the text.
+      if (error instanceof FilterNestingError) throw new UsageError(error.message);
       if (error instanceof FilterSyntaxError) throw new UsageError(`bad filter '${filterText}': ${error.message}`);
       throw error;
     }

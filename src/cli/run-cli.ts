@@ -4,6 +4,9 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { HostResolutionError } from '../net/routes.ts';
 import { PrivilegeError } from '../net/privileges.ts';
 import { CaptureUnavailableError } from '../net/capture.ts';
+import { OutputFileError } from '../net/output-file.ts';
+import { writeText } from './command-io.ts';
+import { type ByteSink, streamSink } from './text-output.ts';
 
 /** A mistake in how the tool was called: bad option, bad value, missing operand. */
 export class UsageError extends Error {
@@ -13,26 +16,31 @@ export class UsageError extends Error {
   }
 }
 
-const EXPECTED_ERRORS = [UsageError, PrivilegeError, HostResolutionError, CaptureUnavailableError];
+const EXPECTED_ERRORS = [UsageError, PrivilegeError, HostResolutionError, CaptureUnavailableError, OutputFileError];
 
 /**
- * Runs `main` and exits with its status. Expected errors print as
- * "tool: message"; anything else too, with the stack only when
- * PACKET_LAB_DEBUG is set, so a bug can still be chased.
+ * Runs `main` and returns its exit status. An error becomes one line
+ * "tool: message" on `stderr` and status 2; the stack is added only for an
+ * unexpected error when PACKET_LAB_DEBUG is set, so a bug can still be chased.
+ * The entry files and the in-process tests both go through here.
  */
+export async function exitStatus(tool: string, stderr: ByteSink, main: () => Promise<number>, vars: NodeJS.ProcessEnv = process.env): Promise<number> {
+  try {
+    return await main();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    writeText(stderr, `${tool}: ${message}\n`);
+    const expected = EXPECTED_ERRORS.some((kind) => error instanceof kind);
+    if (!expected && vars.PACKET_LAB_DEBUG && error instanceof Error) writeText(stderr, `${error.stack}\n`);
+    return 2;
+  }
+}
+
+/** Runs `main` from an entry file and sets the process's exit status. */
 export function runCli(tool: string, main: () => Promise<number>): void {
-  main().then(
-    (status) => {
-      process.exitCode = status;
-    },
-    (error: unknown) => {
-      const message = error instanceof Error ? error.message : String(error);
-      process.stderr.write(`${tool}: ${message}\n`);
-      const expected = EXPECTED_ERRORS.some((kind) => error instanceof kind);
-      if (!expected && process.env.PACKET_LAB_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
-      process.exitCode = 2;
-    },
-  );
+  void exitStatus(tool, streamSink(process.stderr), main).then((status) => {
+    process.exitCode = status;
+  });
 }
 
 /** Parses a number option the way a person expects, or throws a UsageError naming it. */
@@ -55,12 +63,48 @@ export function parseNumberOption(
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 
 /**
+ * `-c -1` means -c with the value "-1", as getopt reads it (iputils then says
+ * the value is out of range); parseArgs instead calls it ambiguous. Writing
+ * such pairs as `--count=-1` gives the value to the option, and the option's
+ * own check its say.
+ */
+function attachDashValues(args: readonly string[], options: OptionsConfig): string[] {
+  const takesValue = new Map<string, string>();
+  for (const [long, option] of Object.entries(options)) {
+    if (option.type !== 'string') continue;
+    takesValue.set(`--${long}`, long);
+    if (option.short) takesValue.set(`-${option.short}`, long);
+  }
+  const result: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '--') {
+      result.push(...args.slice(i));
+      break;
+    }
+    const long = takesValue.get(arg);
+    const next = args[i + 1];
+    if (long !== undefined && next !== undefined && next.startsWith('-') && next !== '--') {
+      result.push(`--${long}=${next}`);
+      i++;
+    } else {
+      result.push(arg);
+    }
+  }
+  return result;
+}
+
+/**
  * node:util parseArgs with operands allowed, its errors (unknown option,
  * missing value) turned into one UsageError line pointing at the help.
  */
-export function parseCommandLine<const O extends OptionsConfig>(tool: string, args: string[], options: O) {
+export function parseCommandLine<const O extends OptionsConfig>(
+  tool: string,
+  args: string[],
+  options: O,
+): ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: true }>> {
   try {
-    return parseArgs({ args, options, allowPositionals: true });
+    return parseArgs({ args: attachDashValues(args, options), options, allowPositionals: true });
   } catch (error) {
     // parseArgs adds advice about '--' after the first sentence; the sentence is what matters.
     const reason = (error as Error).message.split('\n')[0].split('. ')[0];

@@ -55,7 +55,27 @@ export class BufferedTextOutput {
 export function streamSink(stream: NodeJS.WriteStream): ByteSink {
   return {
     write: (bytes) => stream.write(bytes),
-    drain: () => new Promise((resolve) => stream.once('drain', () => resolve())),
+    drain: () => waitForDrain(stream),
     isTTY: stream.isTTY,
   };
+}
+
+/**
+ * Resolves when the stream takes writes again, or when it never will (closed
+ * or failed, e.g. the reader of a pipe went away): a writer paused on it must
+ * not wait for a 'drain' that cannot come.
+ */
+function waitForDrain(stream: NodeJS.WriteStream): Promise<void> {
+  if (stream.destroyed || stream.writableEnded) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      stream.off('error', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+    stream.on('error', done);
+  });
 }

@@ -6,7 +6,7 @@
 // an ICMP error quoting it is seen too.
 
 import { IPPROTO_ICMP, IPPROTO_TCP, RawSocket } from '../net/raw-socket.ts';
-import { type AnswerKind, classifyAnswer, type SentProbe } from './answer-matching.ts';
+import { type AnswerKind, ProbeAnswerMatcher, type SentProbe } from './answer-matching.ts';
 
 export interface SendRequest {
   readonly probe: SentProbe;
@@ -36,6 +36,7 @@ const nowMs = (): number => performance.timeOrigin + performance.now();
 
 export async function sendAndWait(request: SendRequest): Promise<SendOutcome> {
   const { probe } = request;
+  const matcher = new ProbeAnswerMatcher(probe);
   const sockets: RawSocket[] = [];
   try {
     sockets.push(RawSocket.open({ protocol: probe.protocol === 'icmp' ? IPPROTO_ICMP : IPPROTO_TCP, headerIncluded: request.headerIncluded }));
@@ -48,7 +49,7 @@ export async function sendAndWait(request: SendRequest): Promise<SendOutcome> {
     });
     for (const socket of sockets) {
       socket.onPacket((packet) => {
-        const kind = classifyAnswer(probe, packet);
+        const kind = matcher.classify(packet);
         if (kind) settle({ kind, datagram: Uint8Array.from(packet), receivedAtMs: nowMs() });
       });
       socket.onError(() => {});

@@ -8,7 +8,7 @@
 // themselves always come from struct.ts (calcsize, pack), so Python's rules
 // are applied in one place.
 
-import { calcsize, pack, StructError, type StructValue } from '../wire/struct.ts';
+import { compileFormat, type Struct, StructError, type StructValue } from '../wire/struct.ts';
 
 export interface StructItem {
   /** The item's format character with its count for s/p, e.g. "Q", "5s". */
@@ -104,34 +104,38 @@ function valueFor(code: string, text: string): StructValue {
   return text; // c, s, p: text, encoded as UTF-8 by pack
 }
 
-/** Packs the words for `format` with Python's struct rules; throws StructArgumentError with CPython's message on bad input. */
+/**
+ * Packs the words for `format` with Python's struct rules; throws StructArgumentError with CPython's message on bad input.
+ * Linear in the number of items: counts are compared before the format is expanded into items, values are
+ * passed to struct as one array (never spread into a call), and item offsets come from struct's own layout.
+ */
 export function packStructArguments(format: string, words: readonly string[]): PackedStruct {
+  let struct: Struct;
   try {
-    calcsize(format);
+    struct = compileFormat(format);
   } catch (error) {
     throw new StructArgumentError(`bad struct format '${format}': ${(error as Error).message}`);
   }
-  const { prefix, codes } = structItems(format);
-  if (words.length !== codes.length) {
-    throw new StructArgumentError(`struct format '${format}' takes ${codes.length} value${codes.length === 1 ? '' : 's'}, got ${words.length}`);
+  if (words.length !== struct.items) {
+    throw new StructArgumentError(`struct format '${format}' takes ${struct.items} value${struct.items === 1 ? '' : 's'}, got ${words.length}`);
   }
+  const { codes } = structItems(format);
+  if (codes.length !== struct.items) throw new Error(`internal: struct format '${format}' split into ${codes.length} items, struct counts ${struct.items}`);
   const values = codes.map((code, i) => valueFor(code, words[i]));
   let bytes: Uint8Array;
   try {
-    bytes = pack(format, ...values);
+    bytes = struct.packValues(values);
   } catch (error) {
     if (error instanceof StructError || error instanceof TypeError) throw new StructArgumentError(`struct.pack('${format}', ...): ${error.message}`);
     throw error;
   }
-  // Item i ends where the format of items 0..i ends; it starts its own size earlier (alignment comes before it).
-  const items: StructItem[] = [];
-  let prefixFormat = prefix;
-  codes.forEach((code, i) => {
-    prefixFormat += code;
-    const end = calcsize(prefixFormat);
-    const own = code.replace(/^(\d*x)+/, '');
-    const size = calcsize(`${prefix}${own}`);
-    items.push({ code: own, text: words[i], value: values[i], offset: end - size, size });
-  });
+  const spans = struct.itemSpans();
+  const items: StructItem[] = codes.map((code, i) => ({
+    code: code.replace(/^(\d*x)+/, ''),
+    text: words[i],
+    value: values[i],
+    offset: spans[i].offset,
+    size: spans[i].size,
+  }));
   return { format, bytes, items };
 }

@@ -8,6 +8,11 @@
 //
 // `and` binds tighter than `or`; `host` looks at the outer IPv4 addresses (and
 // ARP's), `port` at TCP and UDP ports, as tcpdump does.
+//
+// Parentheses and `not` may nest at most MAX_FILTER_DEPTH levels (tcpdump's
+// and tshark's parsers have limits too): deeper is a FilterNestingError, not
+// a stack overflow. Chains of `and` / `or` do not nest: a filter of 20,000
+// terms is one flat list, evaluated in a loop.
 
 import { parseIpv4Address } from '../wire/ipv4-address.ts';
 import type { SummaryView } from './packet-model.ts';
@@ -22,6 +27,33 @@ export class FilterSyntaxError extends Error {
   }
 }
 
+/** Parenthesised groups and `not`s nested deeper than this are refused. */
+export const MAX_FILTER_DEPTH = 256;
+
+/** A filter nested deeper than MAX_FILTER_DEPTH. */
+export class FilterNestingError extends FilterSyntaxError {
+  constructor() {
+    super(`filter nested too deeply (at most ${MAX_FILTER_DEPTH} levels)`);
+    this.name = 'FilterNestingError';
+  }
+}
+
+function anyOf(terms: PacketFilter[]): PacketFilter {
+  if (terms.length === 1) return terms[0];
+  return (p) => {
+    for (let i = 0; i < terms.length; i++) if (terms[i](p)) return true;
+    return false;
+  };
+}
+
+function allOf(terms: PacketFilter[]): PacketFilter {
+  if (terms.length === 1) return terms[0];
+  return (p) => {
+    for (let i = 0; i < terms.length; i++) if (!terms[i](p)) return false;
+    return true;
+  };
+}
+
 /** Words that can start a filter: dissect takes the first such positional word as the start of one. */
 export const FILTER_START_WORDS: ReadonlySet<string> = new Set(['icmp', 'tcp', 'udp', 'arp', 'ip', 'host', 'port', 'src', 'dst', 'not', '!', '(']);
 
@@ -31,6 +63,8 @@ function tokenize(text: string): string[] {
 
 class Parser {
   private position = 0;
+  /** Open parentheses and `not`s around the current position. */
+  private depth = 0;
   constructor(private readonly tokens: string[]) {}
 
   parse(): PacketFilter {
@@ -50,32 +84,34 @@ class Parser {
     return token;
   }
 
+  private enter(): void {
+    if (++this.depth > MAX_FILTER_DEPTH) throw new FilterNestingError();
+  }
+
   private or(): PacketFilter {
-    let left = this.and();
+    const terms = [this.and()];
     while (this.peek() === 'or' || this.peek() === '||') {
       this.position++;
-      const a = left;
-      const b = this.and();
-      left = (p) => a(p) || b(p);
+      terms.push(this.and());
     }
-    return left;
+    return anyOf(terms);
   }
 
   private and(): PacketFilter {
-    let left = this.not();
+    const terms = [this.not()];
     while (this.peek() === 'and' || this.peek() === '&&') {
       this.position++;
-      const a = left;
-      const b = this.not();
-      left = (p) => a(p) && b(p);
+      terms.push(this.not());
     }
-    return left;
+    return allOf(terms);
   }
 
   private not(): PacketFilter {
     if (this.peek() === 'not' || this.peek() === '!') {
       this.position++;
+      this.enter();
       const inner = this.not();
+      this.depth--;
       return (p) => !inner(p);
     }
     return this.primary();
@@ -85,8 +121,10 @@ class Parser {
     const token = this.next('a protocol, host or port').toLowerCase();
     switch (token) {
       case '(': {
+        this.enter();
         const inner = this.or();
         if (this.next("')'") !== ')') throw new FilterSyntaxError("')' expected");
+        this.depth--;
         return inner;
       }
       case 'icmp':
@@ -145,7 +183,7 @@ class Parser {
   }
 }
 
-/** Compiles a filter from its text (or its words, joined); throws FilterSyntaxError. */
+/** Compiles a filter from its text (or its words, joined); throws FilterSyntaxError (FilterNestingError when nested too deeply). */
 export function parseDisplayFilter(text: string | readonly string[]): PacketFilter {
   const source = typeof text === 'string' ? text : text.join(' ');
   return new Parser(tokenize(source)).parse();

@@ -2,7 +2,13 @@
 // with Host and Connection: close, and an incremental response parser for the
 // three ways a body can end (RFC 9112 section 6): Content-Length, chunked
 // transfer coding, or the server closing the connection.
-import { TcpConnectError, TcpSession, type TcpSessionOptions, type TcpSessionResult } from './tcp-session.ts';
+//
+// The body handler may return a promise (a slow consumer): the session is
+// paused until it settles, so unread data stays in the TCP receive buffer and
+// the window we advertise shrinks, instead of piling up in memory here. Once
+// the response is complete we close our side and do not wait for a server
+// that keeps the connection open.
+import { TcpConnectError, TcpSession, type TcpSessionEvent, type TcpSessionOptions, type TcpSessionResult } from './tcp-session.ts';
 
 // ---------------------------------------------------------------------------
 // URLs
@@ -300,7 +306,8 @@ export interface HttpGetOptions extends Omit<TcpSessionOptions, 'destinationPort
   readonly url: HttpUrl;
   readonly userAgent?: string;
   readonly onHead?: (head: HttpResponseHead) => void;
-  readonly onBody?: (chunk: Uint8Array) => void;
+  /** A promise pauses reading until it settles (backpressure, e.g. stdout's 'drain'). */
+  readonly onBody?: (chunk: Uint8Array) => void | Promise<void>;
   /** Called with the session once it is established. */
   readonly onConnected?: (session: TcpSession) => void;
 }
@@ -313,6 +320,8 @@ export interface HttpGetResult {
   readonly complete: boolean;
   /** Why the response is not complete, in one line. */
   readonly error?: string;
+  /** The server closed the connection without sending a byte (curl's "Empty reply from server"). */
+  readonly emptyReply: boolean;
   readonly session: TcpSessionResult;
 }
 
@@ -324,16 +333,38 @@ export interface HttpGetResult {
 export async function httpGet(options: HttpGetOptions): Promise<HttpGetResult> {
   let parseError: string | undefined;
   let session: TcpSession | undefined;
+  let responseBytes = 0;
+  let emptyReply = false;
+  /** Body handlers still busy with earlier chunks; reading waits for all of them. */
+  let busyConsumers = 0;
+  const onBody = (chunk: Uint8Array) => {
+    const busy = options.onBody?.(chunk);
+    if (!busy) return;
+    busyConsumers++;
+    session?.pause();
+    const done = () => {
+      if (--busyConsumers === 0) session?.resume();
+    };
+    busy.then(done, done);
+  };
   const parser = new HttpResponseParser({
     onHead: options.onHead,
-    onBody: options.onBody,
+    onBody,
     // The whole response is in: close our side.
     onComplete: () => session?.end(),
   });
-  session = await TcpSession.connect({ ...options, destinationPort: options.url.port });
+  const onEvent = (event: TcpSessionEvent) => {
+    options.onEvent?.(event);
+    // Our FIN is acknowledged after a complete response: nothing more is
+    // wanted from the server, so do not wait for its FIN (a keep-alive server
+    // may hold the connection open for its idle timeout).
+    if (event.type === 'state' && event.to === 'FIN-WAIT-2' && parser.complete && !parseError) session?.release();
+  };
+  session = await TcpSession.connect({ ...options, onEvent, destinationPort: options.url.port });
   options.onConnected?.(session);
   const established = session;
   established.onData = (chunk) => {
+    responseBytes += chunk.length;
     if (parseError) return;
     try {
       parser.push(chunk);
@@ -343,7 +374,10 @@ export async function httpGet(options: HttpGetOptions): Promise<HttpGetResult> {
     }
   };
   established.onPeerEnd = () => {
-    if (!parseError) {
+    if (responseBytes === 0 && !parseError) {
+      emptyReply = true;
+      parseError = 'empty reply from server';
+    } else if (!parseError) {
       try {
         parser.end();
       } catch (error) {
@@ -364,6 +398,7 @@ export async function httpGet(options: HttpGetOptions): Promise<HttpGetResult> {
     bodyBytes: parser.bodyBytes,
     complete: parser.complete && parseError === undefined,
     error: parser.complete && parseError === undefined ? undefined : error,
+    emptyReply,
     session: result,
   };
 }

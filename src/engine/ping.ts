@@ -4,15 +4,10 @@
 import { randomInt } from 'node:crypto';
 import { Ipv4Sender } from '../net/ipv4-sender.ts';
 import { IPPROTO_ICMP, RawSocket, SendError } from '../net/raw-socket.ts';
-import {
-  emitIcmpEchoInto,
-  IcmpType,
-  iputilsEchoPayload,
-  IPUTILS_TIMEVAL_LENGTH,
-  parseIcmp,
-  writeIputilsTimestamp,
-} from '../wire/icmp.ts';
-import { IpProtocol, parseIpv4 } from '../wire/ipv4.ts';
+import { emitIcmpEchoInto, IcmpType, iputilsEchoPayload, IPUTILS_TIMEVAL_LENGTH, writeIputilsTimestamp } from '../wire/icmp.ts';
+import { ipv4AddressNumber } from '../wire/ipv4-address.ts';
+import { IpProtocol } from '../wire/ipv4.ts';
+import { answerOf, emptyRequest, ReplyViews } from '../wire/reply-matching.ts';
 
 export interface PingOptions {
   /** IPv4 address to ping (resolve names before). */
@@ -121,6 +116,7 @@ const wallClockMs = () => performance.timeOrigin + performance.now();
 
 export async function runPing(options: PingOptions): Promise<PingSummary> {
   const destination = options.destination;
+  const destinationNumber = ipv4AddressNumber(destination);
   const payloadSize = options.payloadSize ?? 56;
   const flood = options.flood ?? false;
   const intervalMs = options.intervalMs ?? (flood ? 0 : 1000);
@@ -277,35 +273,41 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
     sendTimer = setTimeout(floodTick, Math.max(1, lastSendAt + FLOOD_FALLBACK_MS - performance.now()));
   };
 
+  // The request each sequence number stands for: this run's identifier to the
+  // destination. One description, its sequence set per lookup, so a reply or an
+  // error is matched without allocating (src/wire/reply-matching.ts).
+  const views = new ReplyViews();
+  const expected = emptyRequest();
+  expected.protocol = IpProtocol.ICMP;
+  expected.destination = destinationNumber;
+  expected.icmpType = IcmpType.EchoRequest;
+  expected.identifier = identifier;
+
   socket.onPacket((datagram, source) => {
     if (finished) return;
     const receivedAt = performance.now();
-    // Cheap filter first: a raw ICMP socket sees every ICMP packet on the host.
-    const ihl = (datagram[0] & 0x0f) * 4;
-    const icmpType = datagram[ihl];
-    if (icmpType === IcmpType.EchoRequest) return;
-    if (icmpType === IcmpType.EchoReply && ((datagram[ihl + 4] << 8) | datagram[ihl + 5]) !== identifier) return;
-    const ip = parseIpv4(datagram);
-    if (!ip.ok || ip.value.protocol !== IpProtocol.ICMP) return;
-    const icmp = parseIcmp(ip.value.payload);
-    if (!icmp.ok) return;
-    const message = icmp.value;
+    // A raw ICMP socket sees every ICMP packet on the host, our own requests included: read() drops those first.
+    const kind = views.read(datagram);
+    if (kind === undefined || !views.hasQueryFields) return;
+    const sequence = views.sequence;
+    expected.sequence = sequence;
+    if (answerOf(expected, views) === undefined) return;
+    const ip = views.ip;
+    const icmp = views.icmp;
     const timeMs = performance.timeOrigin + receivedAt;
-    if (message.kind === 'echo') {
-      if (message.type !== IcmpType.EchoReply || message.identifier !== identifier) return;
-      const sequence = message.sequence;
+    if (kind === 'reply') {
       const sent = sentAt[sequence];
       if (Number.isNaN(sent)) return; // not a request of this run
       const rttMs = timed ? receivedAt - sent : undefined;
-      const bytes = ip.value.payload.length;
-      const ttl = ip.value.ttl;
-      if (!message.checksumValid) {
+      const bytes = ip.payloadEnd - ip.payloadStart;
+      const ttl = ip.ttl;
+      if (!icmp.checksumValid) {
         // iputils acknowledges every reply but those with a bad checksum.
         errors++;
         emit({ type: 'corrupt-reply', sequence, timeMs, from: source, bytes, ttl, rttMs, reason: 'checksum' });
       } else {
         acknowledge(sequence);
-        const wrong = firstWrongByte(message.payload, payload, sentTimeval, sequence, timed);
+        const wrong = firstWrongByte(icmp.bytes, icmp.bodyStart, icmp.end, payload, sentTimeval, sequence, timed);
         if (wrong) {
           errors++;
           emit({ type: 'corrupt-reply', sequence, timeMs, from: source, bytes, ttl, rttMs, reason: 'payload', wrongByte: wrong });
@@ -334,31 +336,20 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
       checkComplete();
       return;
     }
-    if ('quoted' in message && message.quoted.ok) {
-      const quote = message.quoted.value;
-      const transport = quote.transport;
-      if (
-        quote.ip.destination !== destination ||
-        transport?.protocol !== 'icmp' ||
-        transport.type !== IcmpType.EchoRequest ||
-        transport.identifier !== identifier ||
-        transport.sequence === undefined
-      ) {
-        return;
-      }
-      errors++;
-      acknowledge(transport.sequence);
-      emit({
-        type: 'icmp-error',
-        sequence: transport.sequence,
-        timeMs,
-        from: source,
-        icmpType: message.type,
-        icmpCode: message.code,
-        nextHopMtu: message.kind === 'destination-unreachable' ? message.nextHopMtu : undefined,
-      });
-      checkComplete();
-    }
+    // An ICMP error from the destination or a router, quoting one of our requests.
+    const icmpType = icmp.type;
+    errors++;
+    acknowledge(sequence);
+    emit({
+      type: 'icmp-error',
+      sequence,
+      timeMs,
+      from: source,
+      icmpType,
+      icmpCode: icmp.code,
+      nextHopMtu: icmpType === IcmpType.DestinationUnreachable ? icmp.nextHopMtu : undefined,
+    });
+    checkComplete();
   });
   let socketError: Error | undefined;
   socket.onError((error) => {
@@ -394,19 +385,25 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
   return { destination, identifier, transmitted, received, duplicates, errors, elapsedMs, rtt, pipeSize, ipgEwma, interrupted };
 }
 
-/** The first byte of a reply's data that differs from what this run sent with that sequence. */
+/**
+ * The first byte of a reply's data, bytes[dataStart, dataEnd), that differs
+ * from what this run sent with that sequence (read in place: no subarray per reply).
+ */
 function firstWrongByte(
-  data: Uint8Array,
+  bytes: Uint8Array,
+  dataStart: number,
+  dataEnd: number,
   template: Uint8Array,
   sentTimeval: Uint8Array,
   sequence: number,
   timed: boolean,
 ): { index: number; expected: number; actual: number } | undefined {
   const timevalAt = sequence * IPUTILS_TIMEVAL_LENGTH;
-  const length = Math.max(data.length, template.length);
+  const dataLength = dataEnd - dataStart;
+  const length = Math.max(dataLength, template.length);
   for (let i = 0; i < length; i++) {
     const expected = timed && i < IPUTILS_TIMEVAL_LENGTH ? sentTimeval[timevalAt + i] : template[i];
-    const actual = data[i];
+    const actual = i < dataLength ? bytes[dataStart + i] : undefined;
     if (actual !== expected) return { index: i, expected: expected ?? 0, actual: actual ?? 0 };
   }
   return undefined;

@@ -1,30 +1,13 @@
-// Pieces the hand-made TCP tools share: 32-bit sequence arithmetic, random
-// ports and initial sequence numbers, checksum checks that know about
-// checksum offload, and a compact view of a segment for traces and events.
+// Pieces the hand-made TCP tools share: random ports and initial sequence
+// numbers, checksum checks that know about checksum offload, and a compact
+// view of a segment for traces and events. (Sequence arithmetic is a wire
+// concept: src/wire/tcp-sequence.ts.)
 import { randomInt } from 'node:crypto';
 import { foldChecksum, verifyChecksum } from '../wire/checksum.ts';
 import { ipv4AddressBytes } from '../wire/ipv4-address.ts';
 import { ipv4PseudoHeaderSum } from '../wire/checksum.ts';
 import { IpProtocol } from '../wire/ipv4.ts';
 import type { TcpOption } from '../wire/tcp.ts';
-
-// ---------------------------------------------------------------------------
-// Sequence numbers (RFC 9293 section 3.4): compared modulo 2^32.
-
-/** a + n modulo 2^32. */
-export function seqAdd(a: number, n: number): number {
-  return (a + n) >>> 0;
-}
-
-/** a - b as a signed 32-bit distance (positive when a is after b). */
-export function seqDiff(a: number, b: number): number {
-  return (a - b) | 0;
-}
-
-export const seqLt = (a: number, b: number): boolean => seqDiff(a, b) < 0;
-export const seqLe = (a: number, b: number): boolean => seqDiff(a, b) <= 0;
-export const seqGt = (a: number, b: number): boolean => seqDiff(a, b) > 0;
-export const seqGe = (a: number, b: number): boolean => seqDiff(a, b) >= 0;
 
 // ---------------------------------------------------------------------------
 // Randomness

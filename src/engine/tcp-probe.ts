@@ -13,10 +13,11 @@
 import { Ipv4Sender } from '../net/ipv4-sender.ts';
 import { IPPROTO_ICMP, IPPROTO_TCP, RawSocket, SendError } from '../net/raw-socket.ts';
 import { sourceAddressFor } from '../net/routes.ts';
-import { parseIcmp } from '../wire/icmp.ts';
-import { ipv4AddressBytes } from '../wire/ipv4-address.ts';
-import { IpProtocol, parseIpv4 } from '../wire/ipv4.ts';
-import { buildTcp, parseTcp, TcpFlag, tcpSynOptions, type TcpOption } from '../wire/tcp.ts';
+import { IcmpType } from '../wire/icmp.ts';
+import { ipv4AddressBytes, ipv4AddressNumber } from '../wire/ipv4-address.ts';
+import { IpProtocol } from '../wire/ipv4.ts';
+import { answerOf, describeTransport, ReplyViews, requestKey, type SentRequest } from '../wire/reply-matching.ts';
+import { buildTcp, TcpFlag, tcpSynOptions, TcpView, type TcpOption } from '../wire/tcp.ts';
 import {
   copyTcpOption,
   randomEphemeralPort,
@@ -110,6 +111,9 @@ export interface TcpProbeSummary extends TcpProbeStart {
 }
 
 interface PortProgress {
+  readonly port: number;
+  /** What the probe to this port expects back (src/wire/reply-matching.ts). */
+  request?: SentRequest;
   attempts: number;
   lastSentAt: number;
   result?: PortResult;
@@ -158,7 +162,7 @@ export async function runTcpProbe(options: TcpProbeOptions): Promise<TcpProbeSum
   const intervalMs = options.intervalMs ?? 0;
   const emit = options.onEvent ?? (() => {});
   const ports = [...options.ports];
-  const progress = new Map<number, PortProgress>(ports.map((port) => [port, { attempts: 0, lastSentAt: 0 }]));
+  const progress = new Map<number, PortProgress>(ports.map((port) => [port, { port, attempts: 0, lastSentAt: 0 }]));
   const pseudo = { source: ipv4AddressBytes(source), destination: ipv4AddressBytes(destination) };
   const identification = options.identification ?? 1 + Math.floor(Math.random() * 0xfffe);
 
@@ -174,13 +178,10 @@ export async function runTcpProbe(options: TcpProbeOptions): Promise<TcpProbeSum
       payload,
     };
     const bytes = buildTcp(segment, pseudo);
-    if (options.badChecksum) {
-      // XOR with 0x5555 never gives the other form of the same ones'-complement value (0x0000 / 0xffff).
-      const wrong = ((bytes[16] << 8) | bytes[17]) ^ 0x5555;
-      bytes[16] = wrong >>> 8;
-      bytes[17] = wrong & 0xff;
-    }
-    return bytes;
+    if (!options.badChecksum) return bytes;
+    // XOR with 0x5555 never gives the other form of the same ones'-complement value (0x0000 / 0xffff).
+    const wrong = new TcpView().pointUnchecked(bytes).checksum ^ 0x5555;
+    return buildTcp({ ...segment, checksum: wrong });
   };
 
   const tcpSocket = RawSocket.open({ protocol: IPPROTO_TCP, socketReceiveBuffer: 1 << 20 });
@@ -213,6 +214,25 @@ export async function runTcpProbe(options: TcpProbeOptions): Promise<TcpProbeSum
     probeBytes: 20 + probeFor(ports[0] ?? 1).length,
   };
 
+  // Each port's probe, described once; replies and ICMP errors find it by key.
+  const sourceNumber = ipv4AddressNumber(source);
+  const destinationNumber = ipv4AddressNumber(destination);
+  const byKey = new Map<number, PortProgress>();
+  for (const entry of progress.values()) {
+    const request = describeTransport(IpProtocol.TCP, sourceNumber, destinationNumber, probeFor(entry.port));
+    if (!request) continue;
+    entry.request = request;
+    byKey.set(requestKey(request), entry);
+  }
+  const views = new ReplyViews();
+  /** The port whose outstanding probe the packet just read answers, or undefined. */
+  const answeredPort = (kind: 'reply' | 'icmp-error'): PortProgress | undefined => {
+    if (views.kind !== kind) return undefined;
+    const entry = byKey.get(views.key);
+    if (!entry || !entry.request || entry.result || entry.attempts === 0) return undefined;
+    return answerOf(entry.request, views) === kind ? entry : undefined;
+  };
+
   const startedAt = performance.now();
   let finished = false;
   let interrupted = false;
@@ -231,23 +251,17 @@ export async function runTcpProbe(options: TcpProbeOptions): Promise<TcpProbeSum
   tcpSocket.onPacket((datagram) => {
     if (finished) return;
     const receivedAt = performance.now();
-    const ihl = (datagram[0] & 0x0f) * 4;
-    if (datagram.length < ihl + 20 || datagram[9] !== IpProtocol.TCP) return;
-    const port = (datagram[ihl] << 8) | datagram[ihl + 1];
-    const toPort = (datagram[ihl + 2] << 8) | datagram[ihl + 3];
-    if (toPort !== sourcePort) return;
-    const entry = progress.get(port);
-    if (!entry || entry.result || entry.attempts === 0) return;
-    const ip = parseIpv4(datagram);
-    if (!ip.ok || ip.value.source !== destination || ip.value.destination !== source) return;
-    const bytes = ip.value.payload;
-    const parsed = parseTcp(bytes);
-    if (!parsed.ok) return;
-    const tcp = parsed.value;
-    // Our own probe looped back (loopback with sport == dport): not a reply.
-    if (tcp.sequenceNumber === sequenceNumber && tcp.flags === flags) return;
-    const checksum = tcpChecksumStatus(bytes, tcpIpv4PseudoSum(pseudo.destination, pseudo.source, bytes.length));
-    const { state, reason } = classifyReply(flags, tcp.flags);
+    // The raw TCP socket sees every segment entering the host, our own probes too on loopback.
+    views.read(datagram);
+    const entry = answeredPort('reply');
+    if (!entry) return;
+    const port = entry.port;
+    const ip = views.ip;
+    const tcp = views.tcp;
+    const segmentBytes = ip.payload;
+    const checksum = tcpChecksumStatus(segmentBytes, tcpIpv4PseudoSum(pseudo.destination, pseudo.source, segmentBytes.length));
+    const replyFlags = tcp.flags;
+    const { state, reason } = classifyReply(flags, replyFlags);
     let resetSent = false;
     if (reason === 'syn-ack') {
       // Tear the half-open connection down, as nmap does: RST with SEQ = the SYN-ACK's ACK.
@@ -270,17 +284,18 @@ export async function runTcpProbe(options: TcpProbeOptions): Promise<TcpProbeSum
       probes: entry.attempts,
       resetSent,
       reply: {
-        source: ip.value.source,
+        source: ip.source,
         sourcePort: tcp.sourcePort,
-        destination: ip.value.destination,
+        destination: ip.destination,
         destinationPort: tcp.destinationPort,
-        flags: tcp.flags,
+        flags: replyFlags,
         sequenceNumber: tcp.sequenceNumber,
         acknowledgmentNumber: tcp.acknowledgmentNumber,
         window: tcp.window,
-        options: tcp.options.map(copyTcpOption),
-        payloadLength: tcp.payload.length,
-        ttl: ip.value.ttl,
+        // The options are views into the socket's receive buffer: copied.
+        options: tcp.options().map(copyTcpOption),
+        payloadLength: tcp.payloadLength,
+        ttl: ip.ttl,
         checksum,
       },
     });
@@ -290,23 +305,19 @@ export async function runTcpProbe(options: TcpProbeOptions): Promise<TcpProbeSum
   icmpSocket.onPacket((datagram, from) => {
     if (finished) return;
     const receivedAt = performance.now();
-    const ip = parseIpv4(datagram);
-    if (!ip.ok || ip.value.protocol !== IpProtocol.ICMP) return;
-    const icmp = parseIcmp(ip.value.payload);
-    if (!icmp.ok || icmp.value.kind !== 'destination-unreachable' || !icmp.value.quoted.ok) return;
-    const quote = icmp.value.quoted.value;
-    const transport = quote.transport;
-    if (quote.ip.destination !== destination || transport?.protocol !== 'tcp' || transport.sourcePort !== sourcePort) return;
-    const entry = progress.get(transport.destinationPort);
-    if (!entry || entry.result || entry.attempts === 0) return;
-    settle(transport.destinationPort, {
-      port: transport.destinationPort,
+    views.read(datagram);
+    // Only an unreachable marks a port filtered (nmap); other errors leave it waiting.
+    if (views.kind !== 'icmp-error' || views.icmp.type !== IcmpType.DestinationUnreachable) return;
+    const entry = answeredPort('icmp-error');
+    if (!entry) return;
+    settle(entry.port, {
+      port: entry.port,
       state: 'filtered',
       reason: 'icmp-unreachable',
       rttMs: receivedAt - entry.lastSentAt,
       probes: entry.attempts,
       resetSent: false,
-      icmp: { from, type: icmp.value.type, code: icmp.value.code },
+      icmp: { from, type: views.icmp.type, code: views.icmp.code },
     });
   });
   icmpSocket.onError(() => {});

@@ -15,11 +15,13 @@ import { randomInt } from 'node:crypto';
 import { Ipv4Sender } from '../net/ipv4-sender.ts';
 import { IPPROTO_ICMP, IPPROTO_TCP, RawSocket, SendError } from '../net/raw-socket.ts';
 import { sourceAddressFor } from '../net/routes.ts';
-import { buildIcmpEcho, IcmpType, parseIcmp } from '../wire/icmp.ts';
-import { ipv4AddressBytes } from '../wire/ipv4-address.ts';
-import { IpProtocol, parseIpv4 } from '../wire/ipv4.ts';
-import { buildTcp, parseTcp, TcpFlag, tcpSynOptions } from '../wire/tcp.ts';
-import { randomEphemeralPort, randomSequenceNumber, seqAdd } from './tcp-common.ts';
+import { buildIcmpEcho, IcmpType } from '../wire/icmp.ts';
+import { ipv4AddressBytes, ipv4AddressNumber } from '../wire/ipv4-address.ts';
+import { IpProtocol } from '../wire/ipv4.ts';
+import { answerOf, describeTransport, ReplyViews, requestKey, type AnswerKind, type SentRequest } from '../wire/reply-matching.ts';
+import { buildTcp, TcpFlag, tcpSynOptions } from '../wire/tcp.ts';
+import { randomEphemeralPort, randomSequenceNumber } from './tcp-common.ts';
+import { seqAdd } from '../wire/tcp-sequence.ts';
 
 export type TracerouteMode = 'icmp' | 'tcp';
 
@@ -93,6 +95,8 @@ export interface TracerouteSummary extends TracerouteStart {
 interface Outstanding {
   ttl: number;
   probe: number;
+  /** What the probe expects back (src/wire/reply-matching.ts). */
+  request: SentRequest;
   sentAt: number;
   result?: ProbeResult;
 }
@@ -167,15 +171,31 @@ export async function runTraceroute(options: TracerouteOptions): Promise<Tracero
   };
 
   // Probe number n (0-based, over the whole run) is ICMP sequence n + 1, or TCP sequence isn + n.
+  // ICMP probes are found by the matcher's key (it covers the sequence); TCP
+  // probes share theirs (same ports), so they are found by sequence number:
+  // the one an error quotes, or the one a reply's ACK follows.
   const outstanding = new Map<number, Outstanding>();
+  const sourceNumber = ipv4AddressNumber(source);
+  const destinationNumber = ipv4AddressNumber(destination);
+  const views = new ReplyViews();
   let hopWaiting = 0;
   let wakeHop: (() => void) | undefined;
   let finished = false;
   let interrupted = false;
 
-  const record = (key: number, fill: (entry: Outstanding, rttMs: number) => ProbeResult) => {
-    const entry = outstanding.get(key);
-    if (!entry || entry.result) return;
+  /** The probe the packet just read answers as `kind`, if it is still waiting. */
+  const answeredProbe = (kind: AnswerKind): Outstanding | undefined => {
+    if (views.kind !== kind) return undefined;
+    let entry: Outstanding | undefined;
+    if (mode === 'icmp') entry = outstanding.get(views.key);
+    else if (views.protocol !== IpProtocol.TCP) return undefined; // e.g. an echo reply on the ICMP socket
+    else if (kind === 'icmp-error') entry = views.hasSequenceNumber ? outstanding.get(views.sequenceNumber) : undefined;
+    else entry = views.tcp.has(TcpFlag.ACK) ? outstanding.get(seqAdd(views.tcp.acknowledgmentNumber, -1)) : undefined;
+    if (!entry || entry.result || answerOf(entry.request, views) !== kind) return undefined;
+    return entry;
+  };
+
+  const record = (entry: Outstanding, fill: (entry: Outstanding, rttMs: number) => ProbeResult) => {
     entry.result = fill(entry, performance.now() - entry.sentAt);
     emit({ type: 'probe', result: entry.result });
     hopWaiting--;
@@ -184,83 +204,56 @@ export async function runTraceroute(options: TracerouteOptions): Promise<Tracero
 
   icmpSocket.onPacket((datagram, from) => {
     if (finished) return;
-    const ip = parseIpv4(datagram);
-    if (!ip.ok || ip.value.protocol !== IpProtocol.ICMP) return;
-    const icmp = parseIcmp(ip.value.payload);
-    if (!icmp.ok) return;
-    const message = icmp.value;
-    if (message.kind === 'echo') {
-      if (mode !== 'icmp' || message.type !== IcmpType.EchoReply || message.identifier !== identifier) return;
-      record(message.sequence, (entry, rttMs) => ({
-        ttl: entry.ttl,
-        probe: entry.probe,
-        outcome: 'reply',
-        from,
-        rttMs,
-        replyTtl: ip.value.ttl,
-      }));
+    const kind = views.read(datagram);
+    if (kind === undefined) return;
+    const icmp = views.icmp;
+    const type = icmp.type;
+    if (kind === 'reply') {
+      const entry = answeredProbe('reply');
+      if (!entry) return;
+      const replyTtl = views.ip.ttl;
+      record(entry, (probe, rttMs) => ({ ttl: probe.ttl, probe: probe.probe, outcome: 'reply', from, rttMs, replyTtl }));
       return;
     }
-    if (message.kind !== 'time-exceeded' && message.kind !== 'destination-unreachable') return;
-    if (!message.quoted.ok) return;
-    const quote = message.quoted.value;
-    const transport = quote.transport;
-    if (quote.ip.destination !== destination || !transport) return;
-    let key: number | undefined;
-    if (mode === 'icmp' && transport.protocol === 'icmp' && transport.identifier === identifier && transport.sequence !== undefined) {
-      key = transport.sequence;
-    } else if (
-      mode === 'tcp' &&
-      transport.protocol === 'tcp' &&
-      transport.sourcePort === sourcePort &&
-      transport.destinationPort === port &&
-      transport.sequenceNumber !== undefined
-    ) {
-      key = transport.sequenceNumber;
-    }
-    if (key === undefined) return;
-    const unreachable = message.kind === 'destination-unreachable';
-    record(key, (entry, rttMs) => ({
-      ttl: entry.ttl,
-      probe: entry.probe,
+    if (type !== IcmpType.TimeExceeded && type !== IcmpType.DestinationUnreachable) return;
+    const entry = answeredProbe('icmp-error');
+    if (!entry) return;
+    const unreachable = type === IcmpType.DestinationUnreachable;
+    const annotation = unreachable ? unreachableAnnotation(icmp.code, icmp.nextHopMtu) || undefined : undefined;
+    const replyTtl = views.ip.ttl;
+    record(entry, (probe, rttMs) => ({
+      ttl: probe.ttl,
+      probe: probe.probe,
       outcome: unreachable ? 'unreachable' : 'time-exceeded',
       from,
       rttMs,
-      annotation: unreachable ? unreachableAnnotation(message.code, message.kind === 'destination-unreachable' ? message.nextHopMtu : undefined) || undefined : undefined,
-      replyTtl: ip.value.ttl,
+      annotation,
+      replyTtl,
     }));
   });
   icmpSocket.onError(() => {});
 
   tcpSocket?.onPacket((datagram) => {
     if (finished) return;
-    const ip = parseIpv4(datagram);
-    if (!ip.ok || ip.value.protocol !== IpProtocol.TCP || ip.value.source !== destination) return;
-    const tcp = parseTcp(ip.value.payload);
-    if (!tcp.ok || tcp.value.sourcePort !== port || tcp.value.destinationPort !== sourcePort) return;
-    const segment = tcp.value;
-    if (!(segment.flags & TcpFlag.ACK)) return;
-    const key = seqAdd(segment.acknowledgmentNumber, -1);
-    if ((segment.flags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK) && outstanding.has(key)) {
+    views.read(datagram);
+    const entry = answeredProbe('reply');
+    if (!entry) return;
+    const tcp = views.tcp;
+    const tcpFlags = tcp.flags;
+    if ((tcpFlags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK)) {
       // Close the half-open connection, as tcptraceroute does.
       try {
         sender.send(
-          buildTcp({ sourcePort, destinationPort: port, sequenceNumber: segment.acknowledgmentNumber, flags: TcpFlag.RST, window: 0 }, pseudo),
+          buildTcp({ sourcePort, destinationPort: port, sequenceNumber: tcp.acknowledgmentNumber, flags: TcpFlag.RST, window: 0 }, pseudo),
           { ttl: 64 },
         );
       } catch {
         // the kernel's own RST does it too
       }
     }
-    record(key, (entry, rttMs) => ({
-      ttl: entry.ttl,
-      probe: entry.probe,
-      outcome: 'reply',
-      from: ip.value.source,
-      rttMs,
-      tcpFlags: segment.flags,
-      replyTtl: ip.value.ttl,
-    }));
+    const from = views.ip.source;
+    const replyTtl = views.ip.ttl;
+    record(entry, (probe, rttMs) => ({ ttl: probe.ttl, probe: probe.probe, outcome: 'reply', from, rttMs, tcpFlags, replyTtl }));
   });
   tcpSocket?.onError(() => {});
 
@@ -276,7 +269,7 @@ export async function runTraceroute(options: TracerouteOptions): Promise<Tracero
     if (options.signal?.aborted) interrupted = true;
     options.signal?.addEventListener('abort', onAbort, { once: true });
     for (let ttl = firstTtl; ttl <= maxTtl && !interrupted; ttl++) {
-      const keys: number[] = [];
+      const entries: Outstanding[] = [];
       hopWaiting = 0;
       const waitDone = new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, waitMs);
@@ -299,9 +292,10 @@ export async function runTraceroute(options: TracerouteOptions): Promise<Tracero
             pseudo,
           );
         }
-        const entry: Outstanding = { ttl, probe, sentAt: performance.now() };
-        outstanding.set(key, entry);
-        keys.push(key);
+        const request = describeTransport(mode === 'tcp' ? IpProtocol.TCP : IpProtocol.ICMP, sourceNumber, destinationNumber, bytes)!;
+        const entry: Outstanding = { ttl, probe, request, sentAt: performance.now() };
+        outstanding.set(mode === 'icmp' ? requestKey(request) : key, entry);
+        entries.push(entry);
         hopWaiting++;
         try {
           entry.sentAt = performance.now();
@@ -318,10 +312,7 @@ export async function runTraceroute(options: TracerouteOptions): Promise<Tracero
       }
       if (hopWaiting > 0 && !interrupted) await waitDone;
       else wakeHop?.();
-      const probes = keys.map((key) => {
-        const entry = outstanding.get(key)!;
-        return entry.result ?? { ttl, probe: entry.probe, outcome: 'none' as const };
-      });
+      const probes = entries.map((entry) => entry.result ?? { ttl, probe: entry.probe, outcome: 'none' as const });
       const hitDestination = probes.some((p) => p.from === destination && p.outcome !== 'none');
       const final = hitDestination || probes.some((p) => p.outcome === 'unreachable');
       const hop: HopResult = { ttl, probes, final };

@@ -36,6 +36,15 @@
 //   writer.write(frame);                       // timestamp: now
 //   writer.write(frame, 1_700_000_000_123n * 1_000_000n);   // bigint ns
 //
+// To copy a file exactly, open the writer with the header the reader found
+// and hand it the records as read: every field the reader accepts (a
+// fraction of a second or more, reserved link-type bits, snaplen 0, records
+// longer than snaplen) is written back unchanged.
+//
+//   const capture = await openCaptureFile('in.pcap');   // a pcap file
+//   const copy = PcapWriter.openSync('out.pcap', capture.info.header);
+//   for await (const record of capture) copy.writeRecord(record);
+//
 // flushSync() is therefore a no-op kept for callers written against a
 // buffering writer. One syscall per record costs a microsecond or two, far
 // below what a raw-socket lab produces.
@@ -51,6 +60,7 @@ import {
   DEFAULT_SNAPLEN,
   PCAP_RECORD_HEADER_LENGTH,
   type PcapHeader,
+  type PcapHeaderInput,
   PcapDecoder,
   type PcapTimestampInput,
   encodePcapHeader,
@@ -329,14 +339,24 @@ export function readCaptureFile(path: string, options: ReadCaptureOptions = {}):
 // ---------------------------------------------------------------------------
 // Writer
 
-export interface PcapWriterOptions {
-  readonly linkType: number;
-  /** Default 262144; longer data are cut to it, keeping the original length. */
-  readonly snaplen?: number;
-  /** Nanosecond timestamps (magic 0xa1b23c4d). Default false (microseconds). */
-  readonly nanosecond?: boolean;
-  /** Default true. */
-  readonly littleEndian?: boolean;
+/**
+ * The file header's fields (a PcapHeader from a reader works as is).
+ * snaplen defaults to 262144; write() cuts longer data to it, keeping the
+ * original length, and 0 cuts nothing (libpcap reads 0 as the link type's
+ * maximum). nanosecond (magic 0xa1b23c4d) defaults to false, littleEndian to
+ * true.
+ */
+export type PcapWriterOptions = PcapHeaderInput;
+
+/** The fields of a record that writeRecord copies: a CaptureRecord from a reader has them all. */
+export interface PcapRecordFields {
+  readonly timestampSeconds: number;
+  readonly timestampFraction: number;
+  readonly fractionsPerSecond: number;
+  readonly originalLength: number;
+  readonly data: Uint8Array;
+  /** When given, it must be the writer's link type. */
+  readonly linkType?: number;
 }
 
 const openFd = promisify(fs.open);
@@ -371,15 +391,26 @@ export class PcapWriter {
   }
 
   private static checked(options: PcapWriterOptions): Uint8Array {
-    const header = encodePcapHeader(options);
-    if ((options.snaplen ?? DEFAULT_SNAPLEN) < 1) throw new RangeError('snaplen must be at least 1');
-    return header;
+    return encodePcapHeader(options);
   }
 
   /** Creates (or truncates) `path` and writes the file header. */
   static openSync(path: string, options: PcapWriterOptions): PcapWriter {
     const header = PcapWriter.checked(options);
     const fd = fs.openSync(path, 'w');
+    const writer = new PcapWriter(path, fd, options);
+    try {
+      writer.writeAll([header]);
+    } catch (e) {
+      writer.closeSync();
+      throw e;
+    }
+    return writer;
+  }
+
+  /** Writes the file header to an already open descriptor (e.g. one opened as another user) and takes it over. */
+  static onDescriptorSync(fd: number, path: string, options: PcapWriterOptions): PcapWriter {
+    const header = PcapWriter.checked(options);
     const writer = new PcapWriter(path, fd, options);
     try {
       writer.writeAll([header]);
@@ -427,14 +458,43 @@ export class PcapWriter {
   write(data: Uint8Array, timestamp?: PcapTimestampInput, originalLength: number = data.length): void {
     if (this.fd === null) throw new Error(`${this.path}: write() after close`);
     const { seconds, fraction } = toPcapTimestamp(timestamp ?? nowMs(), this.nanosecond);
-    const captured = Math.min(data.length, this.snaplen);
+    const captured = this.snaplen > 0 ? Math.min(data.length, this.snaplen) : data.length;
+    this.writeFields(seconds, fraction, captured === data.length ? data : data.subarray(0, captured), originalLength);
+  }
+
+  /**
+   * Appends a record exactly as a reader delivered it: its timestamp fields,
+   * original length and every captured byte (not cut to snaplen). A record
+   * in other units than the file's (a pcapng record, say) has its timestamp
+   * converted, truncating finer precision. Throws RangeError for a record of
+   * another link type.
+   */
+  writeRecord(record: PcapRecordFields): void {
+    if (this.fd === null) throw new Error(`${this.path}: write() after close`);
+    if (record.linkType !== undefined && record.linkType !== this.linkType) {
+      throw new RangeError(`record of link type ${record.linkType} in a file of link type ${this.linkType}`);
+    }
+    const units = this.nanosecond ? 1e9 : 1e6;
+    let seconds = record.timestampSeconds;
+    let fraction = record.timestampFraction;
+    if (record.fractionsPerSecond !== units) {
+      const perSecond = BigInt(record.fractionsPerSecond);
+      ({ seconds, fraction } = toPcapTimestamp(
+        BigInt(seconds) * 1_000_000_000n + (BigInt(fraction) * 1_000_000_000n) / perSecond,
+        this.nanosecond,
+      ));
+    }
+    this.writeFields(seconds, fraction, record.data, record.originalLength);
+  }
+
+  private writeFields(seconds: number, fraction: number, data: Uint8Array, originalLength: number): void {
     writePcapRecordHeader(
       this.recordHeader,
       0,
-      { timestampSeconds: seconds, timestampFraction: fraction, capturedLength: captured, originalLength },
+      { timestampSeconds: seconds, timestampFraction: fraction, capturedLength: data.length, originalLength },
       this.littleEndian,
     );
-    this.writeAll(captured === data.length ? [this.recordHeader, data] : [this.recordHeader, data.subarray(0, captured)]);
+    this.writeAll([this.recordHeader, data]);
     this.records++;
   }
 

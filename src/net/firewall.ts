@@ -235,26 +235,54 @@ function removeIptablesChain(chain: string, filterTableExisted = true): string |
   return `iptables -X ${chain}: ${firstLine(result.stderr)}`;
 }
 
+/** A rule left behind by a run that could not remove it. */
+export interface StaleKernelRstBlock {
+  readonly backend: FirewallBackend;
+  /** nft table name, or iptables chain name. */
+  readonly name: string;
+}
+
 /**
- * Removes rules that earlier runs left behind because they were killed
- * (SIGKILL, power loss): tables/chains named after a pid that no longer runs.
- * Returns their names. Best effort: a missing nft or iptables is no error.
+ * Rules that earlier runs left behind because they were killed (SIGKILL,
+ * power loss): tables/chains named after a pid that no longer runs. Best
+ * effort: without nft or iptables, or the privilege to list, it finds none.
  */
-export function sweepStaleKernelRstBlocks(): string[] {
-  const swept: string[] = [];
+export function findStaleKernelRstBlocks(): StaleKernelRstBlock[] {
+  const stale: StaleKernelRstBlock[] = [];
   const tables = command(['nft', 'list', 'tables', 'ip']);
   if (tables.status === 0) {
     for (const match of tables.stdout.matchAll(new RegExp(`table ip (${TABLE_PREFIX}(\\d+)_\\d+)`, 'g'))) {
-      if (processAlive(Number(match[2]))) continue;
-      if (command(['nft', 'delete', 'table', 'ip', match[1]]).status === 0) swept.push(match[1]);
+      if (!processAlive(Number(match[2]))) stale.push({ backend: 'nft', name: match[1] });
     }
   }
   const chains = command(['iptables', '-w', '5', '-S']);
   if (chains.status === 0) {
     for (const match of chains.stdout.matchAll(new RegExp(`^-N (${CHAIN_PREFIX}(\\d+)-\\d+)$`, 'gm'))) {
-      if (processAlive(Number(match[2]))) continue;
-      if (removeIptablesChain(match[1]) === undefined) swept.push(match[1]);
+      if (!processAlive(Number(match[2]))) stale.push({ backend: 'iptables', name: match[1] });
     }
   }
-  return swept;
+  return stale;
+}
+
+/** Removes the given stale rules; returns the names removed and one line per failure. */
+export function removeStaleKernelRstBlocks(stale: readonly StaleKernelRstBlock[]): { removed: string[]; problems: string[] } {
+  const removed: string[] = [];
+  const problems: string[] = [];
+  for (const rule of stale) {
+    if (rule.backend === 'nft') {
+      const result = command(['nft', 'delete', 'table', 'ip', rule.name]);
+      if (result.status === 0) removed.push(rule.name);
+      else problems.push(`nft delete table ip ${rule.name}: ${firstLine(result.stderr)}`);
+    } else {
+      const problem = removeIptablesChain(rule.name);
+      if (problem === undefined) removed.push(rule.name);
+      else problems.push(problem);
+    }
+  }
+  return { removed, problems };
+}
+
+/** Finds and removes the rules of killed runs; returns the names removed. */
+export function sweepStaleKernelRstBlocks(): string[] {
+  return removeStaleKernelRstBlocks(findStaleKernelRstBlocks()).removed;
 }

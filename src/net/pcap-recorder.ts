@@ -1,10 +1,10 @@
 // --pcap FILE: records what crosses the egress interface, through libpcap
 // (cap), into a classic pcap file. Every frame is written to the OS as it
 // arrives, so the file is complete whenever the tool stops, Ctrl-C included.
-import { chownSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { PcapWriter } from '../io/pcap-file.ts';
 import { LiveCapture } from './capture.ts';
-import { sudoInvokingUser } from './privileges.ts';
+import { openOutputFile } from './output-file.ts';
 
 export interface PcapRecorderOptions {
   readonly path: string;
@@ -18,6 +18,8 @@ export interface PcapRecorderOptions {
    * ~64 KiB slot: 16 MiB holds ~250 frames. Raise it for bulk transfers.
    */
   readonly bufferSize?: number;
+  /** Where SUDO_UID/SUDO_GID are read (default process.env). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 export class PcapRecorder {
@@ -30,19 +32,21 @@ export class PcapRecorder {
     });
   }
 
-  /** Opens the capture (needs privileges) and the file; the file goes to the user who ran sudo. */
+  /**
+   * Opens the file (under sudo as the user who ran it: see output-file.ts),
+   * then the capture (needs privileges). Throws OutputFileError, one line,
+   * when the file cannot be written.
+   */
   static open(options: PcapRecorderOptions): PcapRecorder {
-    const capture = LiveCapture.open({ device: options.device, filter: options.filter, bufferSize: options.bufferSize });
-    let writer: PcapWriter;
+    const fd = openOutputFile(options.path, options.env);
+    let capture: LiveCapture;
     try {
-      writer = PcapWriter.openSync(options.path, { linkType: capture.linkType });
+      capture = LiveCapture.open({ device: options.device, filter: options.filter, bufferSize: options.bufferSize });
     } catch (error) {
-      capture.close();
-      throw new Error(`cannot write ${options.path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      closeSync(fd);
+      throw error;
     }
-    const owner = sudoInvokingUser();
-    if (owner) chownSync(options.path, owner.uid, owner.gid);
-    return new PcapRecorder(capture, writer);
+    return new PcapRecorder(capture, PcapWriter.onDescriptorSync(fd, options.path, { linkType: capture.linkType }));
   }
 
   get recordsWritten(): number {

@@ -4,7 +4,7 @@
 // the IP header of our raw packets too.
 import { createSocket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
-import { isIPv4 } from 'node:net';
+import { isIPv4, isIPv6 } from 'node:net';
 import { networkInterfaces } from 'node:os';
 
 export class HostResolutionError extends Error {
@@ -17,6 +17,11 @@ export class HostResolutionError extends Error {
 /** An IPv4 address for a name or dotted quad, through the system resolver. */
 export async function resolveIpv4(host: string): Promise<string> {
   if (isIPv4(host)) return host;
+  // Node's resolver answers '' with a type error and a deprecation warning.
+  if (host.trim() === '') throw new HostResolutionError(`'${host}'`, 'empty host name');
+  // Asked for family 4, the resolver maps an IPv6 literal to an IPv4 address, and the
+  // tool would report a ping it never made to the host named.
+  if (isIPv6(host)) throw new HostResolutionError(host, 'IPv6 is not supported yet: packet-lab speaks IPv4 only');
   try {
     const { address } = await lookup(host, { family: 4 });
     return address;

@@ -33,3 +33,9 @@ export function ipv4AddressBytes(address: Ipv4AddressInput): Uint8Array {
 export function formatIpv4Address(bytes: Uint8Array, offset = 0): string {
   return `${bytes[offset]}.${bytes[offset + 1]}.${bytes[offset + 2]}.${bytes[offset + 3]}`;
 }
+
+/** The address as an unsigned 32-bit number (network order), as Ipv4View.sourceNumber reads it; throws RangeError like ipv4AddressBytes. */
+export function ipv4AddressNumber(address: Ipv4AddressInput): number {
+  const b = ipv4AddressBytes(address);
+  return ((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0;
+}

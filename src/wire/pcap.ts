@@ -331,6 +331,12 @@ export interface PcapHeader {
   readonly linkType: number;
   /** FCS bytes at the end of each frame when the file says so (F bit, bits 26 and 28-31), else null. */
   readonly fcsLength: number | null;
+  /**
+   * The bits of the link-type field that neither linkType nor fcsLength hold:
+   * bit 27 (reserved), and bits 28-31 when the F bit is clear. 0 in files
+   * libpcap writes; kept so that a file can be written back exactly as read.
+   */
+  readonly reservedLinkBits: number;
 }
 
 export interface PcapHeaderInput {
@@ -347,10 +353,22 @@ export interface PcapHeaderInput {
   readonly sigFigs?: number;
   /** Even number of FCS bytes, 0..30; default null (not stated). */
   readonly fcsLength?: number | null;
+  /** Bit 27, and bits 28-31 when fcsLength is null, of the link-type field, as a reader found them; default 0. */
+  readonly reservedLinkBits?: number;
 }
 
+// The link-type field (draft-ietf-opsawg-pcap, libpcap's LT_* macros): bits
+// 0-15 the LINKTYPE_ value and 16-25 reserved (both kept in linkType), bit 26
+// F (an FCS length follows), bit 27 reserved, bits 28-31 the FCS length in
+// 16-bit words.
 const LINKTYPE_MASK = 0x03ffffff;
 const FCS_PRESENT = 0x04000000;
+const RESERVED_BIT_27 = 0x08000000;
+const FCS_LENGTH_BITS = 0xf0000000;
+
+function reservedBitsAllowed(fcsStated: boolean): number {
+  return fcsStated ? RESERVED_BIT_27 : (RESERVED_BIT_27 | FCS_LENGTH_BITS) >>> 0;
+}
 
 /** The 24-byte file header. Throws RangeError on out-of-range fields. */
 export function encodePcapHeader(input: PcapHeaderInput): Uint8Array {
@@ -364,6 +382,7 @@ export function encodePcapHeader(input: PcapHeaderInput): Uint8Array {
     thisZone = 0,
     sigFigs = 0,
     fcsLength = null,
+    reservedLinkBits = 0,
   } = input;
   checkUint('linkType', linkType, LINKTYPE_MASK);
   checkUint('snaplen', snaplen, 0xffffffff);
@@ -380,6 +399,13 @@ export function encodePcapHeader(input: PcapHeaderInput): Uint8Array {
     }
     linkField = (linkField | FCS_PRESENT | ((fcsLength / 2) << 28)) >>> 0;
   }
+  const allowed = reservedBitsAllowed(fcsLength !== null);
+  if (!Number.isInteger(reservedLinkBits) || reservedLinkBits < 0 || reservedLinkBits > 0xffffffff || (reservedLinkBits & ~allowed) !== 0) {
+    throw new RangeError(
+      `reservedLinkBits may only hold bits ${hex32(allowed)} of the link-type field${fcsLength !== null ? ' when fcsLength is given' : ''}, not ${reservedLinkBits}`,
+    );
+  }
+  linkField = (linkField | reservedLinkBits) >>> 0;
   const out = new Uint8Array(PCAP_FILE_HEADER_LENGTH);
   writeU32(out, 0, nanosecond ? PCAP_MAGIC_NANOSECONDS : PCAP_MAGIC_MICROSECONDS, littleEndian);
   writeU16(out, 4, versionMajor, littleEndian);
@@ -442,6 +468,7 @@ export function decodePcapHeader(bytes: Uint8Array): ParseResult<PcapHeader> {
     snaplen: readU32(bytes, 16, littleEndian),
     linkType: linkField & LINKTYPE_MASK,
     fcsLength: linkField & FCS_PRESENT ? (linkField >>> 28) * 2 : null,
+    reservedLinkBits: (linkField & reservedBitsAllowed((linkField & FCS_PRESENT) !== 0)) >>> 0,
   });
 }
 
@@ -496,9 +523,12 @@ export type PcapTimestampInput = { readonly seconds: number; readonly fraction: 
 /**
  * Seconds and fraction (µs, or ns when `nanosecond`) for a timestamp.
  * bigint is nanoseconds since the epoch, number is milliseconds (fractions
- * allowed), {seconds, fraction} is taken as already in the file's units.
- * Finer precision than the file holds is truncated. Throws RangeError for
- * negative times or seconds beyond 2^32 - 1.
+ * allowed), {seconds, fraction} is taken as the record header's two fields,
+ * already in the file's units: any 32-bit fraction, even one of a second or
+ * more, since readers (this one, libpcap, Wireshark) accept such records and
+ * a record read must be writable as it was. Finer precision than the file
+ * holds is truncated. Throws RangeError for negative times, seconds beyond
+ * 2^32 - 1, or a fraction that is not a 32-bit unsigned integer.
  */
 export function toPcapTimestamp(input: PcapTimestampInput, nanosecond: boolean): { seconds: number; fraction: number } {
   const units = nanosecond ? 1e9 : 1e6;
@@ -520,8 +550,8 @@ export function toPcapTimestamp(input: PcapTimestampInput, nanosecond: boolean):
     }
   } else {
     ({ seconds, fraction } = input);
-    if (!Number.isInteger(fraction) || fraction < 0 || fraction >= units) {
-      throw new RangeError(`timestamp fraction must be an integer in 0..${units - 1}, not ${fraction}`);
+    if (!Number.isInteger(fraction) || fraction < 0 || fraction > 0xffffffff) {
+      throw new RangeError(`timestamp fraction must be an integer in 0..${0xffffffff} (file units, usually below ${units}), not ${fraction}`);
     }
   }
   checkUint('timestamp seconds', seconds, 0xffffffff);
@@ -539,7 +569,11 @@ export interface PcapRecordInput {
   readonly originalLength?: number;
 }
 
-/** A whole pcap file in memory. Data longer than snaplen is cut, keeping the original length. */
+/**
+ * A whole pcap file in memory. Data longer than snaplen is cut, keeping the
+ * original length; snaplen 0 cuts nothing (libpcap reads 0 as the link
+ * type's maximum).
+ */
 export function encodePcap(header: PcapHeaderInput, records: Iterable<PcapRecordInput>): Uint8Array {
   const fileHeader = encodePcapHeader(header);
   const snaplen = header.snaplen ?? DEFAULT_SNAPLEN;
@@ -548,7 +582,7 @@ export function encodePcap(header: PcapHeaderInput, records: Iterable<PcapRecord
   const parts: Uint8Array[] = [fileHeader];
   let total = fileHeader.length;
   for (const record of records) {
-    const captured = Math.min(record.data.length, snaplen);
+    const captured = snaplen > 0 ? Math.min(record.data.length, snaplen) : record.data.length;
     const { seconds, fraction } = toPcapTimestamp(record.timestamp ?? 0, nanosecond);
     const out = new Uint8Array(PCAP_RECORD_HEADER_LENGTH + captured);
     writePcapRecordHeader(

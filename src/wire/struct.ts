@@ -24,6 +24,15 @@
 // cases where CPython raises another type (OverflowError for floats too large
 // for `e`/`f`, ValueError for an embedded NUL, UnicodeEncodeError for a
 // non-ASCII format).
+//
+// Sizes are checked before anything is allocated, as CPython does, so a huge
+// repeat count with a short buffer is an error, not an allocation. One
+// JS-only limit: a call returns at most MAX_UNPACK_ITEMS values (a JS array
+// of 300 million values does not fit in V8's heap; CPython would build the
+// tuple), refused with its own StructError before any value is built.
+// Values are never spread into a call inside this module; `packValues` and
+// `packValuesInto` take them as one array, for callers with more values than
+// a JS call can take as arguments (about 100,000).
 
 export type StructValue = number | bigint | boolean | Uint8Array | string;
 
@@ -62,6 +71,9 @@ const MSG_UNSAFE_INT =
   'required argument is not an integer (a number beyond Number.MAX_SAFE_INTEGER; pass a bigint)';
 const MSG_CHAR = 'char format requires a bytes object of length 1';
 const MSG_TOTAL_SIZE = 'total struct size too long';
+
+/** The most values one unpack returns (2^24): a JS-only limit, see the file comment. */
+export const MAX_UNPACK_ITEMS = 1 << 24;
 
 interface FormatDef {
   readonly char: string;
@@ -723,6 +735,11 @@ function packLayout(layout: Layout, buf: Uint8Array, base: number, values: Array
 }
 
 function unpackLayout(layout: Layout, buf: Uint8Array, base: number): StructValue[] {
+  if (layout.items > MAX_UNPACK_ITEMS) {
+    throw new StructError(
+      `unpack would return ${layout.items} items; at most ${MAX_UNPACK_ITEMS} fit in one call (unpack a slice at a time)`,
+    );
+  }
   const out: StructValue[] = [];
   const ops = layout.ops;
   for (let o = 0; o < ops.length; o++) {
@@ -806,6 +823,10 @@ function checkBytes(bytes: unknown): asserts bytes is Uint8Array {
   }
 }
 
+function checkValues(values: unknown): asserts values is readonly StructValue[] {
+  if (!Array.isArray(values)) throw new TypeError('values must be an array (packValues takes them as one array)');
+}
+
 function checkOffset(offset: unknown): asserts offset is number {
   if (typeof offset !== 'number' || !Number.isSafeInteger(offset)) {
     throw new TypeError('offset must be a safe integer');
@@ -833,6 +854,12 @@ export class Struct {
   }
 
   pack(...values: StructValue[]): Uint8Array {
+    return this.packValues(values);
+  }
+
+  /** As pack, the values in one array: for more values than a call takes as arguments. */
+  packValues(values: readonly StructValue[]): Uint8Array {
+    checkValues(values);
     if (values.length !== this.items) {
       throw new StructError(`pack expected ${this.items} items for packing (got ${values.length})`);
     }
@@ -843,6 +870,12 @@ export class Struct {
 
   /** Packs into buffer at offset (negative offsets count from the end, as in CPython). */
   packInto(buffer: Uint8Array, offset: number, ...values: StructValue[]): void {
+    this.packValuesInto(buffer, offset, values);
+  }
+
+  /** As packInto, the values in one array. */
+  packValuesInto(buffer: Uint8Array, offset: number, values: readonly StructValue[]): void {
+    checkValues(values);
     if (values.length !== this.items) {
       throw new StructError(
         `pack_into expected ${this.items} items for packing (got ${values.length})`,
@@ -869,6 +902,22 @@ export class Struct {
     }
     buffer.fill(0, offset, offset + size);
     packLayout(this.layout, buffer, offset, values);
+  }
+
+  /**
+   * Where each value goes: one {offset, size} per value pack takes, in order
+   * (`s`/`p` fields are one value of their whole length; pad bytes have none).
+   */
+  itemSpans(): { offset: number; size: number }[] {
+    const items = this.layout.items;
+    if (items > MAX_UNPACK_ITEMS) {
+      throw new StructError(`the format has ${items} items; at most ${MAX_UNPACK_ITEMS} can be listed`);
+    }
+    const spans: { offset: number; size: number }[] = [];
+    for (const op of this.layout.ops) {
+      for (let j = 0; j < op.count; j++) spans.push({ offset: op.offset + j * op.size, size: op.size });
+    }
+    return spans;
   }
 
   /**
@@ -952,7 +1001,12 @@ export function calcsize(format: string): number {
 }
 
 export function pack(format: string, ...values: StructValue[]): Uint8Array {
-  return compileFormat(format).pack(...values);
+  return compileFormat(format).packValues(values);
+}
+
+/** As pack, the values in one array: for more values than a call takes as arguments. */
+export function packValues(format: string, values: readonly StructValue[]): Uint8Array {
+  return compileFormat(format).packValues(values);
 }
 
 export function packInto(
@@ -961,7 +1015,12 @@ export function packInto(
   offset: number,
   ...values: StructValue[]
 ): void {
-  compileFormat(format).packInto(buffer, offset, ...values);
+  compileFormat(format).packValuesInto(buffer, offset, values);
+}
+
+/** As packInto, the values in one array. */
+export function packValuesInto(format: string, buffer: Uint8Array, offset: number, values: readonly StructValue[]): void {
+  compileFormat(format).packValuesInto(buffer, offset, values);
 }
 
 /** CPython's unpack (exact size) without offset; CPython's unpack_from with one. */

@@ -1,7 +1,8 @@
 // Walks every packet of a capture file down to ICMP or TCP with the lab's own
 // decoders, for the fixture tests: each step reports what it found, so a test
 // can demand a correct checksum and a byte-identical re-encoding at every layer.
-import { readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCaptureFile } from '../../src/io/pcap-file.ts';
 import { decodeLinkLayer, encodeLinkLayer } from '../../src/wire/link-type.ts';
@@ -12,12 +13,38 @@ import { toHex as hex } from './hex.ts';
 
 export const FIXTURES_DIR = new URL('../../fixtures/', import.meta.url).pathname;
 
+const CAPTURE_NAME = /\.(pcap|pcapng|cap)$/i;
+
 /** Capture files present in fixtures/ now: discovered at run time, never listed. */
 export function fixtureCaptureFiles(dir = FIXTURES_DIR): string[] {
   return readdirSync(dir)
-    .filter((name) => /\.(pcap|pcapng|cap)$/.test(name))
+    .filter((name) => CAPTURE_NAME.test(name))
     .sort()
     .map((name) => join(dir, name));
+}
+
+/**
+ * Names of the capture files committed under fixtures/ (`git ls-files
+ * fixtures`), or undefined when git cannot tell (no git, not a checkout).
+ * A committed fixture missing from the work tree is an error, never a skip.
+ */
+export function committedFixtureNames(): string[] | undefined {
+  const run = spawnSync('git', ['ls-files', '-z', '--', '.'], { cwd: FIXTURES_DIR, encoding: 'utf8' });
+  if (run.error || run.status !== 0) return undefined;
+  return run.stdout
+    .split('\0')
+    .filter((path) => path !== '' && !path.includes('/') && CAPTURE_NAME.test(path))
+    .sort();
+}
+
+/**
+ * The capture files fixtures/capture.sh makes: its FILES=(...) list, the one
+ * it verifies and installs. Other captures in fixtures/ were dropped in by hand.
+ */
+export function scriptCaptureNames(script = join(FIXTURES_DIR, 'capture.sh')): string[] {
+  const list = /^FILES=\(([^)]*)\)/m.exec(readFileSync(script, 'utf8'));
+  if (!list) throw new Error(`${script}: no FILES=(...) list`);
+  return list[1].split(/\s+/).filter((name) => name !== '').sort();
 }
 
 export interface CheckedPacket {

@@ -1,7 +1,11 @@
 // Runs one of the lab's CLI entry files the way a user does
-// (node --import tsx src/TOOL.ts ...), capturing exit status and output.
+// (node --import tsx src/TOOL.ts ...), or a tool's run() in-process,
+// capturing exit status and output.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { CommandIo } from '../../src/cli/command-io.ts';
+import { exitStatus } from '../../src/cli/run-cli.ts';
+import type { ByteSink } from '../../src/cli/text-output.ts';
 
 export const REPOSITORY = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -31,4 +35,33 @@ export function runTshark(args: readonly string[]): ToolRun {
   const run = spawnSync('tshark', args, { encoding: 'utf8', maxBuffer: 256 << 20, timeout: 120_000 });
   if (run.error) throw run.error;
   return { status: run.status, stdout: run.stdout, stderr: '' };
+}
+
+/** What an in-process run printed, and its exit status. */
+export interface InProcessRun {
+  readonly status: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function memorySink(chunks: Buffer[]): ByteSink {
+  return {
+    write: (bytes) => {
+      chunks.push(Buffer.from(bytes));
+      return true;
+    },
+    drain: async () => {},
+  };
+}
+
+/**
+ * Runs a tool's run(args, io, env) in this process, through the same error
+ * handling as its entry file (one line on stderr, exit status 2).
+ */
+export async function runInProcess(tool: string, run: (io: CommandIo) => Promise<number>): Promise<InProcessRun> {
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  const io: CommandIo = { stdout: memorySink(out), stderr: memorySink(err) };
+  const status = await exitStatus(tool, io.stderr, () => run(io), {});
+  return { status, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
 }

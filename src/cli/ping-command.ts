@@ -1,0 +1,248 @@
+// What `ping` does (sudo tsx src/ping.ts [options] HOST): iputils-style ping
+// with hand-built ICMP. Kept apart from src/ping.ts so tests and the bench can
+// run it in-process.
+import { reverse } from 'node:dns/promises';
+import { isIPv4 } from 'node:net';
+import { type PingEvent, type PingSummary, runPing } from '../engine/ping.ts';
+import { interfaceForAddress, resolveIpv4, sourceAddressFor } from '../net/routes.ts';
+import {
+  describeIcmpError,
+  formatIcmpErrorLine,
+  formatPingHeader,
+  formatReplyLine,
+  formatStatistics,
+  formatTimestampPrefix,
+  formatWrongDataLine,
+} from '../render/ping-text.ts';
+import { type CommandEnv, type CommandIo, linePrinter, processEnv, writeText } from './command-io.ts';
+import { recordPrinter } from './json-output.ts';
+import { PrivilegedStart } from './privileged-start.ts';
+import { interruption, parseCommandLine, parseNumberOption, UsageError } from './run-cli.ts';
+import type { ByteSink } from './text-output.ts';
+
+export const PING_USAGE = `Usage: ping [options] HOST
+
+Sends hand-built ICMP echo requests through a raw socket (needs root or CAP_NET_RAW).
+
+Options:
+  -c COUNT      stop after COUNT requests (with -w: after COUNT replies)
+  -i INTERVAL   seconds between requests (default 1; fractions allowed)
+  -s SIZE       echo data bytes (default 56, at most 65507)
+  -t TTL        IP time to live (1..255)
+  -W TIMEOUT    seconds to wait for a reply when none came (default 10)
+  -w DEADLINE   seconds before ping exits, whatever was sent or received
+  -p PATTERN    up to 16 hex bytes to fill the data with (e.g. ff00)
+  -q            quiet: only the first line and the statistics
+  -f            flood: a dot per request, a backspace per reply
+  -n            numeric output: no reverse name lookups
+  -D            print a timestamp before each line
+  --hdrincl     build the IPv4 header here (IP_HDRINCL) instead of the kernel
+  --pcap FILE   record requests, replies and ICMP errors into a pcap file
+  --json        one JSON object per event, then a summary object
+  -h, --help    this help
+`;
+
+interface PingCli {
+  readonly host: string;
+  readonly count?: number;
+  readonly intervalMs?: number;
+  readonly payloadSize: number;
+  readonly ttl?: number;
+  readonly timeoutMs?: number;
+  readonly deadlineMs?: number;
+  readonly pattern?: Uint8Array;
+  readonly quiet: boolean;
+  readonly flood: boolean;
+  readonly numeric: boolean;
+  readonly timestamps: boolean;
+  readonly pcap?: string;
+  readonly headerIncluded: boolean;
+  readonly json: boolean;
+  readonly help: boolean;
+}
+
+const MAX_PAYLOAD = 65507; // 65535 - 20 (IPv4 header) - 8 (ICMP header)
+/** iputils: the shortest interval between requests a user other than root may ask for. */
+const MIN_USER_INTERVAL_MS = 2;
+
+/** ping's options: what the parser reads and shell completion offers. */
+export const PING_OPTIONS = {
+  count: { type: 'string', short: 'c' },
+  interval: { type: 'string', short: 'i' },
+  size: { type: 'string', short: 's' },
+  ttl: { type: 'string', short: 't' },
+  timeout: { type: 'string', short: 'W' },
+  deadline: { type: 'string', short: 'w' },
+  pattern: { type: 'string', short: 'p' },
+  quiet: { type: 'boolean', short: 'q' },
+  flood: { type: 'boolean', short: 'f' },
+  numeric: { type: 'boolean', short: 'n' },
+  timestamps: { type: 'boolean', short: 'D' },
+  pcap: { type: 'string' },
+  hdrincl: { type: 'boolean' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export function parsePingArguments(args: string[]): PingCli {
+  const parsed = parseCommandLine('ping', args, PING_OPTIONS);
+  const { values, positionals } = parsed;
+  if (values.help) return { host: '', payloadSize: 56, quiet: false, flood: false, numeric: false, timestamps: false, headerIncluded: false, json: false, help: true };
+  if (positionals.length !== 1) {
+    throw new UsageError(positionals.length === 0 ? 'usage error: Destination address required' : `only one destination, got: ${positionals.join(' ')}`);
+  }
+  const seconds = (name: string, text: string, min: number) => parseNumberOption(name, text, { min, integer: false }) * 1000;
+  const payloadSize = values.size === undefined ? 56 : parseNumberOption('-s', values.size, { min: 0 });
+  if (payloadSize > MAX_PAYLOAD) throw new UsageError(`packet size ${payloadSize} is too large. Maximum is ${MAX_PAYLOAD}`);
+  let pattern: Uint8Array | undefined;
+  if (values.pattern !== undefined) {
+    const text = values.pattern;
+    if (!/^[0-9a-fA-F]+$/.test(text) || text.length > 32) {
+      throw new UsageError(`patterns must be specified as up to 16 bytes of hex digits: '${text}'`);
+    }
+    // iputils reads the pattern two hex digits at a time; an odd last digit stands alone.
+    pattern = Uint8Array.from(text.match(/.{1,2}/g)!.map((pair) => parseInt(pair, 16)));
+  }
+  return {
+    host: positionals[0],
+    count: values.count === undefined ? undefined : parseNumberOption('-c', values.count, { min: 1 }),
+    intervalMs: values.interval === undefined ? undefined : seconds('-i', values.interval, 0),
+    payloadSize,
+    ttl: values.ttl === undefined ? undefined : parseNumberOption('-t', values.ttl, { min: 1, max: 255 }),
+    timeoutMs: values.timeout === undefined ? undefined : seconds('-W', values.timeout, 0),
+    deadlineMs: values.deadline === undefined ? undefined : seconds('-w', values.deadline, 0),
+    pattern,
+    quiet: values.quiet ?? false,
+    flood: values.flood ?? false,
+    numeric: values.numeric ?? false,
+    timestamps: values.timestamps ?? false,
+    pcap: values.pcap,
+    headerIncluded: values.hdrincl ?? false,
+    json: values.json ?? false,
+    help: false,
+  };
+}
+
+/** Buffers flood's dots and backspaces: one write per 10 ms instead of one per packet. */
+class FloodMarks {
+  private pending = '';
+  private timer: NodeJS.Timeout | undefined;
+  constructor(private readonly sink: ByteSink) {}
+  add(mark: string): void {
+    this.pending += mark;
+    this.timer ??= setTimeout(() => this.flush(), 10);
+  }
+  flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pending) writeText(this.sink, this.pending);
+    this.pending = '';
+  }
+}
+
+export async function runPingCommand(args: readonly string[], io: CommandIo, env: CommandEnv = processEnv()): Promise<number> {
+  const cli = parsePingArguments([...args]);
+  if (cli.help) {
+    writeText(io.stdout, PING_USAGE);
+    return 0;
+  }
+  // iputils' rule, by real uid: CAP_NET_RAW given to node with setcap must not let any user flood.
+  const intervalMs = cli.intervalMs ?? (cli.flood ? 0 : 1000);
+  if (env.uid !== 0 && intervalMs < MIN_USER_INTERVAL_MS) throw new UsageError(`cannot flood; minimal interval allowed for user is ${MIN_USER_INTERVAL_MS}ms`);
+  const address = await resolveIpv4(cli.host);
+  const start = new PrivilegedStart(cli.pcap, env);
+  const out = linePrinter(io.stdout);
+  const record = recordPrinter(io.stdout);
+  const prefix = (timeMs: number) => (cli.timestamps ? formatTimestampPrefix(timeMs) : '');
+
+  // iputils names a host given by name: "64 bytes from localhost (127.0.0.1)".
+  let destinationLabel = address;
+  if (!cli.numeric && !isIPv4(cli.host)) {
+    const name = await reverse(address).then((names) => names[0], () => undefined);
+    destinationLabel = `${name ?? cli.host} (${address})`;
+  }
+  const label = (from: string) => (from === address ? destinationLabel : from);
+
+  const interrupt = interruption();
+
+  const flood = new FloodMarks(io.stdout);
+  const onEvent = (event: PingEvent) => {
+    if (cli.json) {
+      record({ ...event });
+      return;
+    }
+    if (cli.quiet) return; // iputils -q prints no flood marks either
+    if (cli.flood) {
+      if (event.type === 'sent') flood.add('.');
+      else if (event.type === 'reply' && !event.duplicate) flood.add('\b');
+      else if (event.type !== 'reply') flood.add('E');
+      return;
+    }
+    switch (event.type) {
+      case 'reply':
+        out(formatReplyLine({ ...event, from: label(event.from), timestampPrefix: prefix(event.timeMs) }));
+        break;
+      case 'corrupt-reply':
+        out(
+          formatReplyLine({
+            ...event,
+            from: label(event.from),
+            badChecksum: event.reason === 'checksum',
+            timestampPrefix: prefix(event.timeMs),
+          }),
+        );
+        if (event.wrongByte) out(formatWrongDataLine(event.wrongByte.index, event.wrongByte.expected, event.wrongByte.actual));
+        break;
+      case 'icmp-error':
+        out(formatIcmpErrorLine(label(event.from), event.sequence, describeIcmpError(event.icmpType, event.icmpCode, event.nextHopMtu), prefix(event.timeMs)));
+        break;
+      case 'send-error':
+        writeText(io.stderr, `ping: sendmsg: ${event.message}\n`);
+        break;
+      case 'sent':
+        break;
+    }
+  };
+
+  const header = { host: cli.host, address, payloadSize: cli.payloadSize, packetSize: cli.payloadSize + 28 };
+  let summary: PingSummary;
+  try {
+    summary = await runPing({
+      destination: address,
+      count: cli.count,
+      intervalMs: cli.intervalMs,
+      payloadSize: cli.payloadSize,
+      ttl: cli.ttl,
+      headerIncluded: cli.headerIncluded,
+      timeoutMs: cli.timeoutMs,
+      deadlineMs: cli.deadlineMs,
+      pattern: cli.pattern,
+      flood: cli.flood,
+      signal: interrupt.signal,
+      onEvent,
+      onSocketOpen: async () => {
+        const device = cli.pcap === undefined ? 'any' : (interfaceForAddress(await sourceAddressFor(address)) ?? 'any');
+        start.begin({
+          // Echo traffic with this host, and any ICMP error (they come from routers).
+          capture: { device, filter: `icmp and (host ${address} or (icmp[icmptype] != icmp-echo and icmp[icmptype] != icmp-echoreply))` },
+          header: () => (cli.json ? record({ type: 'start', tool: 'ping', ...header }) : out(formatPingHeader(header))),
+        });
+      },
+    });
+  } finally {
+    flood.flush();
+    interrupt.dispose();
+    await start.finish();
+  }
+
+  if (cli.json) {
+    record({ type: 'summary', tool: 'ping', host: cli.host, ...summary });
+  } else {
+    // iputils opens the statistics with a newline, which also ends flood's line of marks.
+    out('');
+    for (const line of formatStatistics({ host: cli.host, ...summary })) out(line);
+  }
+  // iputils: 1 when no reply came, or fewer than -c before a -w deadline.
+  const short = cli.deadlineMs !== undefined && cli.count !== undefined && summary.received < cli.count;
+  return summary.received === 0 || short ? 1 : 0;
+}

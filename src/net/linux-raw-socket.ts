@@ -1,0 +1,434 @@
+// A typed wrapper over packet-lab's own Linux binding (native/linux_raw_socket.c,
+// built into build/Release/packet_lab_linux.node by the root install script).
+//
+// Same shape as RawSocket (src/net/raw-socket.ts): synchronous sendto, drain on
+// readiness, receivePending(). What it adds is timing as iputils does it: the
+// send time is read in C just before sendto(), and each datagram carries the
+// kernel's receive time (SO_TIMESTAMPNS) and its hop limit / TTL from
+// ancillary data. The binding reports per-packet failures as a negative errno
+// and writes results into typed arrays shared once, so the hot path neither
+// allocates in C nor throws. See native-notes/linux-binding.md.
+import { createRequire } from 'node:module';
+import { constants as osConstants } from 'node:os';
+import { formatIpv4Address } from '../wire/ipv4-address.ts';
+import { formatIpv6Address } from '../wire/ipv6-address.ts';
+import { isPermissionError, PrivilegeError } from './privileges.ts';
+import { SendError } from './raw-socket.ts';
+
+interface LinuxBindingSocket {
+  attach(receive: Uint8Array, slotSize: number, capacity: number, times: Float64Array, ints: Int32Array): void;
+  setDestination(address: string): void;
+  setOption(level: number, name: number, value: number): number;
+  getOption(level: number, name: number): number;
+  send(packet: Uint8Array, length: number): number;
+  sendBatch(packets: Uint8Array, stride: number, count: number): number;
+  receive(): number;
+  receiveBatch(max: number): number;
+  startPolling(onReadable: (status: number) => void): void;
+  stopPolling(): void;
+  close(): void;
+  readonly closed: boolean;
+}
+
+/** Offsets into the shared arrays, in units of the capacity N (see the C file's header). */
+interface LinuxBindingLayout {
+  intLength: number;
+  intHopLimit: number;
+  intFlags: number;
+  intFamily: number;
+  intAddress: number;
+  intScope: number;
+  intSendLength: number;
+  intFields: number;
+  timeSend: number;
+  timeReceive: number;
+  timeFields: number;
+  maxCapacity: number;
+}
+
+interface LinuxBinding {
+  Socket: new (family: 4 | 6, protocol: number) => LinuxBindingSocket;
+  layout: LinuxBindingLayout;
+  constants: Record<
+    | 'SOL_SOCKET'
+    | 'IPPROTO_IP'
+    | 'IPPROTO_IPV6'
+    | 'IP_TTL'
+    | 'IP_HDRINCL'
+    | 'IPV6_UNICAST_HOPS'
+    | 'SO_RCVBUF'
+    | 'SO_RCVBUFFORCE'
+    | 'SO_MARK'
+    | 'MSG_TRUNC'
+    | 'EAGAIN'
+    | 'EBADF',
+    number
+  >;
+}
+
+let binding: LinuxBinding | undefined;
+let unavailableReason: string | undefined;
+
+/**
+ * Loads the Linux binding once; undefined when it cannot be used here (not
+ * Linux, or not built), with the reason in linuxBindingUnavailableReason().
+ */
+export function loadLinuxBinding(): LinuxBinding | undefined {
+  if (binding || unavailableReason) return binding;
+  if (process.platform !== 'linux') {
+    unavailableReason = `the Linux binding is for Linux only (this is ${process.platform})`;
+    return undefined;
+  }
+  try {
+    const require = createRequire(import.meta.url);
+    // Where node-gyp puts it (binding.gyp at the root), relative to this file.
+    binding = require('../../build/Release/packet_lab_linux.node') as LinuxBinding;
+  } catch (error) {
+    unavailableReason =
+      `the Linux binding is not built (${(error as Error).message.split('\n')[0]}); ` +
+      'with g++, make and python3 installed, run: npm run build:native (see native-notes/linux-binding.md)';
+  }
+  return binding;
+}
+
+/** Why loadLinuxBinding() returns undefined, or undefined when it loads. */
+export function linuxBindingUnavailableReason(): string | undefined {
+  loadLinuxBinding();
+  return unavailableReason;
+}
+
+const errnoNames = new Map<number, string>(Object.entries(osConstants.errno).map(([name, value]) => [value, name]));
+
+/** 'EAGAIN' for -11 (or 11): for messages, so only on the error path. */
+export function errnoName(code: number): string {
+  return errnoNames.get(Math.abs(code)) ?? `errno ${Math.abs(code)}`;
+}
+
+export const EAGAIN = osConstants.errno.EAGAIN;
+export const IPPROTO_ICMPV6 = 58;
+
+/**
+ * A datagram with the kernel's receive time (ms since the epoch, sub-ms
+ * precision, NaN if the kernel gave none) and the hop limit (IPv6) or TTL
+ * (IPv4) it arrived with (-1 if unknown). IPv4 datagrams include the IPv4
+ * header, IPv6 ones start at the ICMPv6/TCP header (the kernel strips it).
+ */
+export type TimedPacketHandler = (packet: Buffer, source: string, receivedAt: number, hopLimit: number) => void;
+
+export interface LinuxRawSocketOptions {
+  /** 4 (the default) or 6. */
+  readonly family?: 4 | 6;
+  /** IP protocol number: 1 ICMP, 6 TCP, 58 ICMPv6. */
+  readonly protocol: number;
+  /** Largest datagram read at once, per batch slot; 65535 holds any IPv4 packet. */
+  readonly receiveBufferSize?: number;
+  /**
+   * Datagrams read per recvmmsg() and the most sendBatch() sends at once; 16
+   * by default. The receive buffer is receiveBufferSize x batchSize (1 MiB by default).
+   */
+  readonly batchSize?: number;
+  /** SO_RCVBUF in bytes. */
+  readonly socketReceiveBuffer?: number;
+  /** IP_TTL (IPv4) or IPV6_UNICAST_HOPS (IPv6) for outgoing packets. */
+  readonly ttl?: number;
+  /** IP_HDRINCL (IPv4 only): the caller builds the IPv4 header itself. */
+  readonly headerIncluded?: boolean;
+}
+
+/** Datagrams read per readiness event or receivePending() call before yielding to the event loop. */
+const MAX_READS_PER_DRAIN = 256;
+
+export class LinuxRawSocket {
+  readonly family: 4 | 6;
+  private readonly native: LinuxBindingSocket;
+  private readonly constants: LinuxBinding['constants'];
+  private readonly capacity: number;
+  private readonly slotSize: number;
+  private readonly receiveBuffer: Buffer;
+  private readonly times: Float64Array;
+  private readonly ints: Int32Array;
+  private readonly addressBytes: Uint8Array;
+  // Offsets of each field's run of N values, from the binding's layout.
+  private readonly at: {
+    length: number;
+    hopLimit: number;
+    flags: number;
+    family: number;
+    address: number;
+    scope: number;
+    sendLength: number;
+    sendTime: number;
+    receiveTime: number;
+  };
+  private sendBuffer: Uint8Array | undefined;
+  private destination: string | undefined;
+  private lastSource = '';
+  private readonly lastSourceKey = new Int32Array(6);
+  private handler: TimedPacketHandler | undefined;
+  private errorHandler: ((error: Error) => void) | undefined;
+  private draining = false;
+
+  private constructor(module: LinuxBinding, native: LinuxBindingSocket, family: 4 | 6, capacity: number, slotSize: number) {
+    const { layout } = module;
+    this.native = native;
+    this.constants = module.constants;
+    this.family = family;
+    this.capacity = capacity;
+    this.slotSize = slotSize;
+    this.receiveBuffer = Buffer.alloc(capacity * slotSize);
+    this.times = new Float64Array(layout.timeFields * capacity);
+    this.ints = new Int32Array(layout.intFields * capacity);
+    this.addressBytes = new Uint8Array(this.ints.buffer);
+    this.at = {
+      length: layout.intLength * capacity,
+      hopLimit: layout.intHopLimit * capacity,
+      flags: layout.intFlags * capacity,
+      family: layout.intFamily * capacity,
+      address: layout.intAddress * capacity,
+      scope: layout.intScope * capacity,
+      sendLength: layout.intSendLength * capacity,
+      sendTime: layout.timeSend * capacity,
+      receiveTime: layout.timeReceive * capacity,
+    };
+    native.attach(this.receiveBuffer, slotSize, capacity, this.times, this.ints);
+    native.startPolling(() => this.drain());
+  }
+
+  /** Opens a raw socket; throws PrivilegeError when the kernel refuses, Error when the binding is missing. */
+  static open(options: LinuxRawSocketOptions): LinuxRawSocket {
+    const module = loadLinuxBinding();
+    if (!module) throw new Error(unavailableReason);
+    const family = options.family ?? 4;
+    const capacity = Math.min(Math.max(1, options.batchSize ?? 16), module.layout.maxCapacity);
+    let native: LinuxBindingSocket;
+    try {
+      native = new module.Socket(family, options.protocol);
+    } catch (error) {
+      if (isPermissionError(error)) throw new PrivilegeError('cannot open a raw socket');
+      throw error;
+    }
+    let socket: LinuxRawSocket;
+    try {
+      socket = new LinuxRawSocket(module, native, family, capacity, options.receiveBufferSize ?? 65535);
+    } catch (error) {
+      native.close();
+      throw error;
+    }
+    try {
+      if (options.socketReceiveBuffer !== undefined) socket.setSocketReceiveBuffer(options.socketReceiveBuffer);
+      if (options.ttl !== undefined) socket.setTtl(options.ttl);
+      if (options.headerIncluded) socket.setHeaderIncluded(true);
+    } catch (error) {
+      socket.close();
+      throw error;
+    }
+    return socket;
+  }
+
+  /** Receives every datagram; the buffer is reused, so copy what you keep. */
+  onPacket(handler: TimedPacketHandler): void {
+    this.handler = handler;
+  }
+
+  onError(handler: (error: Error) => void): void {
+    this.errorHandler = handler;
+  }
+
+  get closed(): boolean {
+    return this.native.closed;
+  }
+
+  /** The C-side send time of the last send(), ms since the epoch: read just before sendto(). */
+  get lastSendTime(): number {
+    return this.times[this.at.sendTime];
+  }
+
+  /** The send time of packet `index` of the last sendBatch() (all read once, before sendmmsg()). */
+  batchSendTime(index: number): number {
+    return this.times[this.at.sendTime + index];
+  }
+
+  /**
+   * Sends now; returns the bytes sent. Throws SendError, with `wouldBlock`
+   * set when the socket's send buffer is full. Use trySend() on a flood path.
+   */
+  send(packet: Uint8Array, address: string): number {
+    const result = this.trySend(packet, address);
+    if (result < 0) throw this.sendError(result, address);
+    return result;
+  }
+
+  /** Sends now; returns the bytes sent or a negative errno (-EAGAIN: send buffer full). Never throws for the kernel's refusal. */
+  trySend(packet: Uint8Array, address: string): number {
+    this.useDestination(address);
+    return this.native.send(packet, packet.length);
+  }
+
+  /**
+   * Sends up to batchSize packets to one address with one sendmmsg(); returns
+   * how many the kernel took (it stops at the first failure) or a negative
+   * errno when it took none.
+   */
+  sendBatch(packets: readonly Uint8Array[], address: string): number {
+    if (packets.length > this.capacity) throw new RangeError(`sendBatch: at most ${this.capacity} packets (batchSize)`);
+    let stride = 0;
+    for (const packet of packets) stride = Math.max(stride, packet.length);
+    stride = Math.max(stride, 1);
+    if (!this.sendBuffer || this.sendBuffer.length < stride * packets.length) {
+      this.sendBuffer = new Uint8Array(Math.max(stride * this.capacity, this.sendBuffer?.length ?? 0));
+    }
+    for (let i = 0; i < packets.length; i++) {
+      this.sendBuffer.set(packets[i], i * stride);
+      this.ints[this.at.sendLength + i] = packets[i].length;
+    }
+    this.useDestination(address);
+    return this.native.sendBatch(this.sendBuffer, stride, packets.length);
+  }
+
+  /**
+   * Reads up to `max` queued datagrams with one recvmmsg() and hands each to
+   * the packet handler; returns how many, or a negative errno (-EAGAIN: none queued).
+   */
+  receiveBatch(max = this.capacity): number {
+    const count = this.native.receiveBatch(max);
+    const handler = this.handler;
+    if (count <= 0 || !handler) return count;
+    const { ints, times, at, slotSize, receiveBuffer } = this;
+    for (let i = 0; i < count; i++) {
+      const start = i * slotSize;
+      handler(
+        receiveBuffer.subarray(start, start + ints[at.length + i]),
+        this.sourceOf(i),
+        times[at.receiveTime + i],
+        ints[at.hopLimit + i],
+      );
+      if (this.native.closed) break;
+    }
+    return count;
+  }
+
+  /** Whether datagram `index` of the last receiveBatch() was longer than receiveBufferSize and cut. */
+  wasTruncated(index: number): boolean {
+    return (this.ints[this.at.flags + index] & this.constants.MSG_TRUNC) !== 0;
+  }
+
+  setTtl(ttl: number): void {
+    const { IPPROTO_IP, IP_TTL, IPPROTO_IPV6, IPV6_UNICAST_HOPS } = this.constants;
+    if (this.family === 4) this.setOption('IP_TTL', IPPROTO_IP, IP_TTL, ttl);
+    else this.setOption('IPV6_UNICAST_HOPS', IPPROTO_IPV6, IPV6_UNICAST_HOPS, ttl);
+  }
+
+  setHeaderIncluded(on: boolean): void {
+    if (this.family !== 4) throw new Error('IP_HDRINCL is for IPv4 raw sockets only');
+    this.setOption('IP_HDRINCL', this.constants.IPPROTO_IP, this.constants.IP_HDRINCL, on ? 1 : 0);
+  }
+
+  /** SO_MARK (needs CAP_NET_ADMIN): the skb mark firewall rules can match (see RawSocket.setMark). */
+  setMark(mark: number): void {
+    this.setOption('SO_MARK', this.constants.SOL_SOCKET, this.constants.SO_MARK, mark >>> 0);
+  }
+
+  /** SO_RCVBUFFORCE (needs CAP_NET_ADMIN), falling back to SO_RCVBUF; returns what the kernel granted. */
+  forceSocketReceiveBuffer(bytes: number): number {
+    const { SOL_SOCKET, SO_RCVBUFFORCE, SO_RCVBUF } = this.constants;
+    if (this.native.setOption(SOL_SOCKET, SO_RCVBUFFORCE, bytes) < 0) return this.setSocketReceiveBuffer(bytes);
+    return this.native.getOption(SOL_SOCKET, SO_RCVBUF);
+  }
+
+  /** Sets SO_RCVBUF; returns what the kernel granted (it doubles the request, capped by rmem_max). */
+  setSocketReceiveBuffer(bytes: number): number {
+    const { SOL_SOCKET, SO_RCVBUF } = this.constants;
+    this.setOption('SO_RCVBUF', SOL_SOCKET, SO_RCVBUF, bytes);
+    return this.native.getOption(SOL_SOCKET, SO_RCVBUF);
+  }
+
+  /** Any integer socket option; returns 0 or a negative errno. */
+  setRawOption(level: number, name: number, value: number): number {
+    return this.native.setOption(level, name, value);
+  }
+
+  /** Any non-negative integer socket option; returns its value or a negative errno. */
+  getRawOption(level: number, name: number): number {
+    return this.native.getOption(level, name);
+  }
+
+  /** Idempotent. Also happens when the socket is collected or the process tears down. */
+  close(): void {
+    this.native.close();
+  }
+
+  /**
+   * Reads what is already queued, now, without waiting for the event loop
+   * (replies produced during sendto() itself on loopback and veth).
+   */
+  receivePending(): void {
+    this.drain();
+  }
+
+  private drain(): void {
+    // Not re-entrant, and bounded so a flood cannot hold the event loop (as in RawSocket).
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      for (let read = 0; read < MAX_READS_PER_DRAIN && !this.native.closed; ) {
+        const count = this.receiveBatch();
+        if (count < 0) {
+          if (-count !== EAGAIN) this.errorHandler?.(new Error(`recvmmsg: ${errnoName(count)}`));
+          return;
+        }
+        read += count;
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private useDestination(address: string): void {
+    // Parsed once per destination change, not per packet.
+    if (address === this.destination) return;
+    this.native.setDestination(address);
+    this.destination = address;
+  }
+
+  private setOption(what: string, level: number, name: number, value: number): void {
+    const result = this.native.setOption(level, name, value);
+    if (result < 0) {
+      const error = new Error(`setsockopt ${what}: ${errnoName(result)}`);
+      throw isPermissionError(errnoName(result)) ? new PrivilegeError(`cannot set ${what}`) : error;
+    }
+  }
+
+  private sendError(code: number, address: string): SendError {
+    const name = errnoName(code);
+    if (name === 'EPERM' || name === 'EACCES') {
+      return new SendError(`sendto ${address}: ${name} (a firewall rule refused the packet?)`, false);
+    }
+    return new SendError(`sendto ${address}: ${name}`, -code === EAGAIN);
+  }
+
+  /** The source of datagram `index` as text; the string is reused while the source repeats (a flood's replies). */
+  private sourceOf(index: number): string {
+    const { ints, at, lastSourceKey } = this;
+    const family = ints[at.family + index];
+    const word = at.address + 4 * index;
+    const scope = ints[at.scope + index];
+    if (
+      lastSourceKey[0] === family &&
+      lastSourceKey[1] === ints[word] &&
+      lastSourceKey[2] === ints[word + 1] &&
+      lastSourceKey[3] === ints[word + 2] &&
+      lastSourceKey[4] === ints[word + 3] &&
+      lastSourceKey[5] === scope &&
+      this.lastSource !== ''
+    ) {
+      return this.lastSource;
+    }
+    lastSourceKey.set([family, ints[word], ints[word + 1], ints[word + 2], ints[word + 3], scope]);
+    const byte = word * 4;
+    this.lastSource =
+      family === 4
+        ? formatIpv4Address(this.addressBytes, byte)
+        : formatIpv6Address(this.addressBytes, byte) + (scope ? `%${scope}` : '');
+    return this.lastSource;
+  }
+}
