@@ -7,7 +7,7 @@
 //   8000/tcp  open      syn-ack           0.220 ms    [S.] win 65160 ttl 64 options [mss 1460,...]
 //   8001/tcp  filtered  no-response       -
 import type { PortResult, TcpProbeStart, TcpProbeSummary } from '../engine/tcp-probe.ts';
-import { formatTcpOptions } from '../engine/tcp-common.ts';
+import { formatTcpOptions } from './tcp-options-text.ts';
 import { tcpdumpFlagLetters } from '../wire/tcp.ts';
 import { icmpCodeName } from '../wire/icmp.ts';
 

@@ -8,7 +8,8 @@
 // Sequence numbers are relative to each side's initial one after the SYNs,
 // as tcpdump prints them.
 import type { TcpSessionEvent } from '../engine/tcp-session.ts';
-import { formatTcpOptions, type TcpSegmentSummary } from '../engine/tcp-common.ts';
+import type { TcpSegmentSummary } from '../engine/tcp-common.ts';
+import { formatTcpOptions } from './tcp-options-text.ts';
 import { seqDiff } from '../wire/tcp-sequence.ts';
 import { TcpFlag, tcpdumpFlagLetters } from '../wire/tcp.ts';
 

@@ -272,3 +272,15 @@ export function ipv6PseudoHeaderSum(
   }
   return sum + Math.floor(length / 0x10000) + (length & 0xffff) + (nextHeader & 0xff);
 }
+
+/** A received TCP/UDP checksum in the tools' words (their events, trace lines and --json). */
+export type ReceivedChecksum = 'valid' | 'offloaded' | 'bad';
+
+/**
+ * The verdict in those words: right; wrong in the capture but right on the
+ * wire, because the sender left it for the NIC (offloadPartialSum); wrong.
+ */
+export function receivedChecksum(verdict: ChecksumVerdict): ReceivedChecksum {
+  if (verdict.status !== 'incorrect') return 'valid';
+  return verdict.offloadPartialSum ? 'offloaded' : 'bad';
+}
