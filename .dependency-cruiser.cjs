@@ -155,6 +155,17 @@ module.exports = {
       to: { path: ['^node_modules/(raw-socket|cap)/', NATIVE_BUILD] },
     },
     {
+      name: 'main-entry-is-pure',
+      severity: 'error',
+      comment:
+        "src/index.ts is the package's main entry ('packet-lab'): the wire layer and capture files, usable " +
+        'without root and without the native builds. Nothing it reaches, however indirectly, may be a socket, ' +
+        'capture or engine module, a native module, or node:dgram (test/package.test.ts also checks the built ' +
+        "package at run time). Sockets and engines are 'packet-lab/net' (src/net.ts).",
+      from: { path: '^src/index\\.ts$' },
+      to: { reachable: true, path: ['^src/(net|engine|crafting|cli)/', '^node_modules/(raw-socket|cap)/', '^(node:)?dgram$'] },
+    },
+    {
       name: 'src-not-to-test-or-bench',
       severity: 'error',
       comment: 'Nothing in src/ imports from test/, bench/ or fixtures/.',

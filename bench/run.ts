@@ -5,6 +5,7 @@ import { benchDissect } from './dissect.ts';
 import { benchPcapRead } from './pcap-read.ts';
 import { benchPing } from './ping.ts';
 import { benchSocketPath } from './socket-path.ts';
+import { benchStartup } from './startup.ts';
 
 const only = process.argv.slice(2);
 const sections: Record<string, () => void | Promise<void>> = {
@@ -14,6 +15,7 @@ const sections: Record<string, () => void | Promise<void>> = {
   ping: benchPing,
   'socket-path': benchSocketPath,
   dissect: benchDissect,
+  startup: benchStartup,
 };
 for (const [name, run] of Object.entries(sections)) {
   if (only.length === 0 || only.includes(name)) await run();

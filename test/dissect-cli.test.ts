@@ -283,12 +283,15 @@ describe('deep and long filters', () => {
 
 describe('--json', () => {
   it('gives one object per packet with the decoded fields', () => {
-    const packets = lines(runTool('dissect', ['--json', fixture('iputils-ping.pcap'), fixture('nping-tcp.pcap')]).stdout).map((l) => JSON.parse(l));
+    const records = lines(runTool('dissect', ['--json', fixture('iputils-ping.pcap'), fixture('nping-tcp.pcap')]).stdout).map((l) => JSON.parse(l));
+    expect(records.at(-1)).toEqual({ type: 'summary', tool: 'dissect', files: 2, failedFiles: 0, packets: 26, shown: 26 });
+    const packets = records.slice(0, -1);
     expect(packets).toHaveLength(26);
+    expect(packets.every((p) => p.type === 'packet')).toBe(true);
     const [request, reply] = packets;
     expect(request).toMatchObject({
       number: 1,
-      time: '0.000000',
+      relativeTimeMs: 0,
       frameLength: 98,
       protocol: 'ICMP',
       source: '10.77.1.1',

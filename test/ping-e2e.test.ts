@@ -34,6 +34,7 @@ import {
   teardownAll,
   tsxCommand,
 } from './helpers/netns.ts';
+import { checkJsonOutput } from './helpers/output-schema.ts';
 
 const CI = process.env.CI === 'true';
 
@@ -444,7 +445,7 @@ describe.each(BINDINGS)('ping end to end, in network namespaces, over the %s bin
     const json = await ping(a, ['-c', '2', '-i', '0.2', '--json', peer]);
     expect(json.status, show(json)).toBe(0);
     const summary = JSON.parse(lines(json.stdout).at(-1)!);
-    expect(summary).toMatchObject({ event: 'summary', transmitted: 2, received: 2, rttSource: RTT_SOURCE[binding] });
+    expect(summary).toMatchObject({ type: 'summary', transmitted: 2, received: 2, rttSource: RTT_SOURCE[binding] });
 
     const verbose = await ping(a, ['-v', '-c', '2', '-i', '0.2', peer]);
     expect(verbose.status, show(verbose)).toBe(0);
@@ -538,7 +539,8 @@ describe.each(BINDINGS)('ping end to end, in network namespaces, over the %s bin
     const result = await ping(a, ['-c', '3', '-i', '0.2', '--json', '--pcap', file, peer]);
     expect(result.status, show(result)).toBe(0);
     const summary = JSON.parse(lines(result.stdout).at(-1)!);
-    expect(summary).toMatchObject({ event: 'summary', transmitted: 3, received: 3 });
+    expect(summary).toMatchObject({ type: 'summary', transmitted: 3, received: 3 });
+    expect(checkJsonOutput(result.stdout, 'ping').problems, show(result)).toEqual([]);
 
     const packets = await decodeEchoes(file);
     expect(packets.every((p) => p.ipChecksumValid && p.icmpChecksumValid), JSON.stringify(packets)).toBe(true);

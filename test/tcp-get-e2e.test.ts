@@ -26,6 +26,7 @@ import {
 } from './helpers/netns.ts';
 import { chunkedBody } from './helpers/tcp-test-data.ts';
 import { firewallState, nft, readPackets, startHttpServer, startTestServer, needTcpLab } from './helpers/tcp-lab.ts';
+import { checkJsonOutput } from './helpers/output-schema.ts';
 
 const need = needTcpLab;
 /** tcp-get with a fault injected through its hooks (test only). */
@@ -92,6 +93,15 @@ describe('tcp-get end to end, in network namespaces', () => {
     expect(small.status, show(small)).toBe(0);
     expect(small.stdout).toBe(lab.small.toString());
     expect(small.stderr).toBe('');
+
+    // --json: segments, states, the response with its body, a summary; all in the published schema.
+    const json = await tcpGet(lab.a, ['--json', '--block-kernel-rst', lab.url('/small.txt')]);
+    expect(json.status, show(json)).toBe(0);
+    const checked = checkJsonOutput(json.stdout, 'tcp-get');
+    expect(checked.problems, show(json)).toEqual([]);
+    expect(checked.records.find((r) => r.type === 'response'), show(json)).toMatchObject({ statusCode: 200, framing: 'content-length', body: lab.small.toString() });
+    expect(checked.records.filter((r) => r.type === 'segment' && r.direction === 'received').length).toBeGreaterThan(1);
+    expect(checked.records.at(-1)).toMatchObject({ type: 'summary', complete: true, reason: 'closed', bodyBytes: lab.small.length });
 
     const withHead = await tcpGet(lab.a, ['-i', '--block-kernel-rst', lab.url('/small.txt')]);
     expect(withHead.status, show(withHead)).toBe(0);
@@ -245,6 +255,12 @@ describe('tcp-get end to end, in network namespaces', () => {
     expect(lines, show(result)).toHaveLength(1);
     expect(lines[0]).toMatch(/^tcp-get: connection reset by [\d.]+:8000 right after the handshake: this host's kernel has no socket for/);
     expect(lines[0]).toMatch(/run again with --block-kernel-rst/);
+
+    const json = await tcpGet(lab.a, ['--json', lab.url('/small.txt')]);
+    expect(json.status, show(json)).toBe(1);
+    const checked = checkJsonOutput(json.stdout, 'tcp-get');
+    expect(checked.problems, show(json)).toEqual([]);
+    expect(checked.records.at(-1)).toMatchObject({ type: 'summary', complete: false, reason: 'reset' });
     expectNoFirewallLeft(lab.a);
   });
 

@@ -24,6 +24,7 @@ import {
 import { nft, readPackets, startHttpServer, needTcpLab } from './helpers/tcp-lab.ts';
 import { linuxBindingUnavailableReason } from '../src/net/linux-raw-socket.ts';
 import { chooseSocketBinding, type SocketBinding } from '../src/net/packet-socket.ts';
+import { checkJsonOutput } from './helpers/output-schema.ts';
 
 const need = needTcpLab;
 
@@ -100,7 +101,8 @@ describe.each(BINDINGS)('tcp-probe end to end, in network namespaces, over the %
     const result = await probe(a, ['-p', `${OPEN}-${CLOSED}`, '-w', '0.5', '--json', '--pcap', file, addressB]);
     expect(result.status, show(result)).toBe(0);
     const events = jsonLines(result.stdout);
-    const ports = Object.fromEntries(events.filter((e) => e.event === 'port').map((e) => [e.port, e]));
+    expect(checkJsonOutput(result.stdout, 'tcp-probe').problems, show(result)).toEqual([]);
+    const ports = Object.fromEntries(events.filter((e) => e.type === 'port').map((e) => [e.port, e]));
     expect(ports[OPEN], show(result)).toMatchObject({ state: 'open', reason: 'syn-ack', resetSent: true, probes: 1 });
     expect(ports[CLOSED]).toMatchObject({ state: 'closed', reason: 'rst', probes: 1 });
     expect(ports[FILTERED]).toMatchObject({ state: 'filtered', reason: 'no-response', probes: 2 });
@@ -112,9 +114,9 @@ describe.each(BINDINGS)('tcp-probe end to end, in network namespaces, over the %
     expect(tcpFlagNames(ports[OPEN].reply.flags)).toEqual(['SYN', 'ACK']);
     const start = events[0];
     // RTTs from the kernel's timestamps on the Linux binding, from JS clocks on raw-socket (PACKET_LAB_SOCKET picks).
-    expect(start).toMatchObject({ event: 'start', rttSource: chooseSocketBinding().binding === 'linux' ? 'kernel' : 'javascript' });
+    expect(start).toMatchObject({ type: 'start', rttSource: chooseSocketBinding().binding === 'linux' ? 'kernel' : 'javascript' });
     const summary = events.at(-1)!;
-    expect(summary).toMatchObject({ event: 'summary', answered: 2, counts: { open: 1, closed: 1, filtered: 1 } });
+    expect(summary).toMatchObject({ type: 'summary', answered: 2, counts: { open: 1, closed: 1, filtered: 1 } });
 
     const packets = await readPackets(file);
     const syns = packets.filter((p) => p.ip.source === addressA && p.tcp && p.tcp.flags === TcpFlag.SYN);
@@ -170,7 +172,7 @@ describe.each(BINDINGS)('tcp-probe end to end, in network namespaces, over the %
       '--sport', '41000', '-p', `${OPEN},${CLOSED}`, '-w', '0.3', '--retries', '0', '--json', '--pcap', file, addressB,
     ]);
     expect(xmas.status, show(xmas)).toBe(0);
-    const ports = Object.fromEntries(jsonLines(xmas.stdout).filter((e) => e.event === 'port').map((e) => [e.port, e]));
+    const ports = Object.fromEntries(jsonLines(xmas.stdout).filter((e) => e.type === 'port').map((e) => [e.port, e]));
     expect(ports[CLOSED]).toMatchObject({ state: 'closed', reason: 'rst' });
     expect(ports[OPEN]).toMatchObject({ state: 'open|filtered', reason: 'no-response' });
     const sent = (await readPackets(file)).filter((p) => p.ip.source === addressA && p.tcp);
@@ -188,7 +190,7 @@ describe.each(BINDINGS)('tcp-probe end to end, in network namespaces, over the %
     const badFile = join(dir, 'bad.pcap');
     const bad = await probe(a, ['--badsum', '-p', `${OPEN},${CLOSED}`, '-w', '0.3', '--retries', '0', '--json', '--pcap', badFile, addressB]);
     expect(bad.status, `${show(bad)}\nthe peer must drop segments with a wrong checksum`).toBe(1);
-    const badPorts = jsonLines(bad.stdout).filter((e) => e.event === 'port');
+    const badPorts = jsonLines(bad.stdout).filter((e) => e.type === 'port');
     expect(badPorts.map((e) => e.state)).toEqual(['filtered', 'filtered']);
     const badSent = (await readPackets(badFile)).filter((p) => p.ip.source === addressA && p.tcp);
     expect(badSent).toHaveLength(2);
@@ -203,7 +205,7 @@ describe.each(BINDINGS)('tcp-probe end to end, in network namespaces, over the %
     expect(result.status, show(result)).toBe(0);
     const events = jsonLines(result.stdout);
     expect(events[0]).toMatchObject({ headerIncluded: true, source: addressA });
-    const states = events.filter((e) => e.event === 'port').map((e) => `${e.port}:${e.state}`);
+    const states = events.filter((e) => e.type === 'port').map((e) => `${e.port}:${e.state}`);
     expect(states).toEqual([`${OPEN}:open`, `${CLOSED}:closed`]);
     const syns = (await readPackets(file)).filter((p) => p.ip.source === addressA && p.tcp?.flags === TcpFlag.SYN);
     expect(syns).toHaveLength(2);

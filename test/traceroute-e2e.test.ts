@@ -11,6 +11,7 @@ import { createIsolated, leftoverNamespaces, NAME_PREFIX, type Namespace, type R
 import { createRouterChain, nft, readPackets, startTestServer, needTcpLab } from './helpers/tcp-lab.ts';
 import { linuxBindingUnavailableReason } from '../src/net/linux-raw-socket.ts';
 import { chooseSocketBinding, type SocketBinding } from '../src/net/packet-socket.ts';
+import { checkJsonOutput } from './helpers/output-schema.ts';
 
 const need = needTcpLab;
 
@@ -71,15 +72,16 @@ describe.each(BINDINGS)('traceroute end to end, across two routers, over the %s 
     const json = await traceroute(chain.client, ['--json', '-q', '2', '-w', '1', chain.serverAddress]);
     expect(json.status, show(json)).toBe(0);
     const events = json.stdout.trimEnd().split('\n').map((line) => JSON.parse(line));
-    const hops = events.filter((e) => e.event === 'hop');
+    expect(checkJsonOutput(json.stdout, 'traceroute').problems, show(json)).toEqual([]);
+    const hops = events.filter((e) => e.type === 'hop');
     expect(hops.map((h) => h.probes.map((p: { from: string; outcome: string; replyTtl: number }) => `${p.from} ${p.outcome} ${p.replyTtl}`))).toEqual([
       [`${chain.r1Address} time-exceeded 64`, `${chain.r1Address} time-exceeded 64`],
       [`${chain.r2Address} time-exceeded 63`, `${chain.r2Address} time-exceeded 63`],
       [`${chain.serverAddress} reply 62`, `${chain.serverAddress} reply 62`],
     ]);
-    expect(events.at(-1)).toMatchObject({ event: 'summary', reached: true, mode: 'icmp', hopCount: 3 });
+    expect(events.at(-1)).toMatchObject({ type: 'summary', reached: true, mode: 'icmp', hopCount: 3 });
     // RTTs from the kernel's timestamps on the Linux binding, from JS clocks on raw-socket (PACKET_LAB_SOCKET picks).
-    expect(events[0]).toMatchObject({ event: 'start', rttSource: chooseSocketBinding().binding === 'linux' ? 'kernel' : 'javascript' });
+    expect(events[0]).toMatchObject({ type: 'start', rttSource: chooseSocketBinding().binding === 'linux' ? 'kernel' : 'javascript' });
   });
 
   it('TCP SYN probes to an open and a closed port; the capture shows TTLs 1, 2, 3 and the routers\' answers', async (ctx) => {

@@ -8,7 +8,7 @@ import { type CraftLinkType, type CraftRequest, type CraftedIpv4Fields } from '.
 import { packStructArguments, StructArgumentError, type PackedStruct } from '../crafting/struct-values.ts';
 import { IcmpType, patternFill } from '../wire/icmp.ts';
 import { parseIpv4Address } from '../wire/ipv4-address.ts';
-import { TcpFlag, type TcpOption } from '../wire/tcp.ts';
+import { TCP_FLAG_NAMES, TcpFlag, type TcpOption } from '../wire/tcp.ts';
 import { parseNumberOption, UsageError } from './run-cli.ts';
 
 export const CRAFT_USAGE = `Usage: craft icmp|tcp [fields] [views] [-w FILE] [--send HOST [--hdrincl] [--wait S]]
@@ -53,7 +53,8 @@ export interface CraftOptions {
 
 export type CraftArguments = { readonly help: true } | ({ readonly help: false } & CraftOptions);
 
-const OPTIONS = {
+/** craft's options: what the parser reads and shell completion offers. */
+export const CRAFT_OPTIONS = {
   src: { type: 'string' },
   dst: { type: 'string' },
   ttl: { type: 'string' },
@@ -140,29 +141,17 @@ export function parseHexBytes(name: string, text: string): Uint8Array {
   return Uint8Array.from(clean.match(/../g) ?? [], (pair) => parseInt(pair, 16));
 }
 
+// What --flags accepts, from the wire's one flag table: its letters (C for
+// CWR, as hping3 and scapy write it) and names, plus tcpdump's '.' for ACK and
+// N / ns for bit 8 (the AE bit's old name, which shares a letter with ACK).
 const FLAG_LETTERS: Record<string, number> = {
-  F: TcpFlag.FIN,
-  S: TcpFlag.SYN,
-  R: TcpFlag.RST,
-  P: TcpFlag.PSH,
-  A: TcpFlag.ACK,
+  ...Object.fromEntries(TCP_FLAG_NAMES.filter((flag) => flag.bit !== TcpFlag.AE).map((flag) => [flag.letter, flag.bit])),
   '.': TcpFlag.ACK,
-  U: TcpFlag.URG,
-  E: TcpFlag.ECE,
-  C: TcpFlag.CWR,
   N: TcpFlag.NS,
 };
 const FLAG_NAMES: Record<string, number> = {
-  fin: TcpFlag.FIN,
-  syn: TcpFlag.SYN,
-  rst: TcpFlag.RST,
-  psh: TcpFlag.PSH,
-  ack: TcpFlag.ACK,
-  urg: TcpFlag.URG,
-  ece: TcpFlag.ECE,
-  cwr: TcpFlag.CWR,
+  ...Object.fromEntries(TCP_FLAG_NAMES.map((flag) => [flag.name.toLowerCase(), flag.bit])),
   ns: TcpFlag.NS,
-  ae: TcpFlag.AE,
 };
 
 /** "SA", "syn,ack", "0x12", "none": the 9-bit flags value. */
@@ -207,7 +196,7 @@ function separateChecksumView(args: readonly string[]): string[] {
 export function parseCraftArguments(args: readonly string[]): CraftArguments {
   let parsed;
   try {
-    parsed = parseArgs({ args: separateChecksumView(args), options: OPTIONS, allowPositionals: true, tokens: true });
+    parsed = parseArgs({ args: separateChecksumView(args), options: CRAFT_OPTIONS, allowPositionals: true, tokens: true });
   } catch (error) {
     throw new UsageError(`${(error as Error).message.split('\n')[0]} (see craft -h)`);
   }
@@ -218,17 +207,17 @@ export function parseCraftArguments(args: readonly string[]): CraftArguments {
     throw new UsageError(protocol === undefined ? 'say which packet: craft icmp ... or craft tcp ... (see craft -h)' : `unknown packet kind '${protocol}': icmp or tcp`);
   }
   const extra = positionals.slice(1);
-  const given = (name: keyof typeof OPTIONS) => values[name] !== undefined;
+  const given = (name: keyof typeof CRAFT_OPTIONS) => values[name] !== undefined;
   for (const name of protocol === 'icmp' ? TCP_ONLY : ICMP_ONLY) {
     if (given(name)) throw new UsageError(`--${name} is for ${protocol === 'icmp' ? 'tcp' : 'icmp'} packets`);
   }
   if (extra.length > 0 && !given('struct')) throw new UsageError(`unexpected argument '${extra[0]}' (values follow --struct FORMAT)`);
 
-  const num = (name: keyof typeof OPTIONS, bits: number, fallback: number): number => {
+  const num = (name: keyof typeof CRAFT_OPTIONS, bits: number, fallback: number): number => {
     const text = values[name];
     return typeof text === 'string' ? parseFieldValue(name, text, bits) : fallback;
   };
-  const optionalNum = (name: keyof typeof OPTIONS, bits: number): number | undefined => {
+  const optionalNum = (name: keyof typeof CRAFT_OPTIONS, bits: number): number | undefined => {
     const text = values[name];
     return typeof text === 'string' ? parseFieldValue(name, text, bits) : undefined;
   };
@@ -250,7 +239,7 @@ export function parseCraftArguments(args: readonly string[]): CraftArguments {
 
   let request: CraftRequest;
   if (protocol === 'icmp') {
-    const sources = ['payload', 'payload-hex', 'pattern', 'struct'].filter((n) => given(n as keyof typeof OPTIONS));
+    const sources = ['payload', 'payload-hex', 'pattern', 'struct'].filter((n) => given(n as keyof typeof CRAFT_OPTIONS));
     if (sources.length > 1) throw new UsageError(`give one of --payload, --payload-hex, --pattern, --struct (got ${sources.map((s) => `--${s}`).join(', ')})`);
     let payload: Uint8Array = new Uint8Array(0);
     let struct: PackedStruct | undefined;

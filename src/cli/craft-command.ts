@@ -12,12 +12,12 @@ import { openOutputFile } from '../net/output-file.ts';
 import { dropPrivilegesToInvokingUser } from '../net/privileges.ts';
 import { resolveIpv4, sourceAddressFor } from '../net/routes.ts';
 import { hexString, spacedHex } from '../render/hex-dump.ts';
-import { packetJson } from '../render/packet-json.ts';
 import { packetViewText } from '../render/packet-views.ts';
 import { structExplanationLines } from '../render/struct-explanation.ts';
 import { styleFor } from '../render/terminal-style.ts';
 import { LINKTYPE } from '../wire/link-type.ts';
 import { CRAFT_USAGE, parseCraftArguments } from './craft-arguments.ts';
+import { formatRecord, type JsonRecord, packetRecord } from './json-output.ts';
 import { BufferedTextOutput, type ByteSink } from './text-output.ts';
 
 const nowMs = (): number => performance.timeOrigin + performance.now();
@@ -82,7 +82,8 @@ export async function runCraftCommand(args: readonly string[], sink: ByteSink, e
 
     const show = (title: string, dissected: DissectedPacket, role: string, extra: Record<string, unknown> = {}) => {
       if (options.json) {
-        out.write(`${JSON.stringify({ role, ...extra, ...packetJson(dissected, { digits: 6, hex: true }) })}\n`);
+        const { record, msDecimals } = packetRecord(dissected, { hex: true, extra: { role, ...extra } });
+        out.write(`${formatRecord(record, msDecimals)}\n`);
         return;
       }
       out.write(`${style.bold(title)}\n`);
@@ -114,7 +115,11 @@ export async function runCraftCommand(args: readonly string[], sink: ByteSink, e
     show(`Crafted ${request.protocol.toUpperCase()} packet (${packet.datagram.length} bytes with its IPv4 header)`, crafted, 'crafted', structJson);
 
     writer?.write(frame, createdMs);
+    const summary = (fields: Record<string, unknown>) => {
+      if (options.json) out.write(`${formatRecord({ type: 'summary', tool: 'craft', ...fields } as JsonRecord)}\n`);
+    };
     if (options.send === undefined) {
+      summary({ sent: false, written: writer ? 1 : 0 });
       if (writer && !options.json) out.write(`\nwrote 1 packet to ${options.write} (${linkType === LINKTYPE.RAW ? 'raw IPv4' : 'Ethernet'})\n`);
       return 0;
     }
@@ -131,8 +136,9 @@ export async function runCraftCommand(args: readonly string[], sink: ByteSink, e
     const how = options.headerIncluded ? 'whole datagram, IP_HDRINCL' : 'kernel-built IPv4 header';
     if (!options.json) out.write(`\nsent ${outcome.bytesSent} bytes to ${destination} (${how})\n`);
     if (!outcome.answer) {
-      if (options.json) out.write(`${JSON.stringify({ role: 'timeout', destination, waitedMs: options.waitMs })}\n`);
+      if (options.json) out.write(`${formatRecord({ type: 'timeout', destination, waitedMs: options.waitMs })}\n`);
       else out.write(style.warn(`no answer within ${options.waitMs / 1000} s\n`));
+      summary({ sent: true, destination, bytesSent: outcome.bytesSent, answered: false, written: writer ? 1 : 0 });
       return 1;
     }
     const answer = outcome.answer;
@@ -144,6 +150,7 @@ export async function runCraftCommand(args: readonly string[], sink: ByteSink, e
     if (!options.json) out.write('\n');
     show(`${label} from ${dissected.ipv4?.packet.source ?? '?'} after ${rttMs.toFixed(3)} ms`, dissected, answer.kind === 'reply' ? 'answer' : 'icmp-error', { rttMs });
     if (writer && !options.json) out.write(`\nwrote 2 packets to ${options.write}\n`);
+    summary({ sent: true, destination, bytesSent: outcome.bytesSent, answered: true, rttMs, written: writer ? 2 : 0 });
     return 0;
   } finally {
     writer?.closeSync();

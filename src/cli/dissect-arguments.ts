@@ -48,22 +48,25 @@ export interface DissectOptions {
   readonly help: boolean;
 }
 
+/** dissect's options: what the parser reads and shell completion offers. */
+export const DISSECT_OPTIONS = {
+  verbose: { type: 'boolean', short: 'V' },
+  hex: { type: 'boolean', short: 'x' },
+  diagram: { type: 'boolean' },
+  checksum: { type: 'boolean' },
+  filter: { type: 'string', short: 'Y' },
+  count: { type: 'string', short: 'c' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 export function parseDissectArguments(args: readonly string[]): DissectOptions {
   let parsed;
   try {
     parsed = parseArgs({
       args: [...args],
       allowPositionals: true,
-      options: {
-        verbose: { type: 'boolean', short: 'V' },
-        hex: { type: 'boolean', short: 'x' },
-        diagram: { type: 'boolean' },
-        checksum: { type: 'boolean' },
-        filter: { type: 'string', short: 'Y' },
-        count: { type: 'string', short: 'c' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
+      options: DISSECT_OPTIONS,
     });
   } catch (error) {
     throw new UsageError(`${(error as Error).message.split('\n')[0]} (see dissect -h)`);

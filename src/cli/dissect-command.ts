@@ -5,11 +5,11 @@
 
 import { type CaptureFileProblem, dissectCaptureFiles, FULL_DISSECTION, SUMMARY_ONLY } from '../dissection/capture-file-dissection.ts';
 import { fractionDigits } from '../render/capture-time.ts';
-import { packetJson } from '../render/packet-json.ts';
 import { formatSummaryLine } from '../render/packet-summary.ts';
 import { hasDetailedViews, packetViewText } from '../render/packet-views.ts';
 import { styleFor, type TextStyle } from '../render/terminal-style.ts';
 import { DISSECT_USAGE, parseDissectArguments } from './dissect-arguments.ts';
+import { formatRecord, packetRecord } from './json-output.ts';
 import { BufferedTextOutput, type ByteSink } from './text-output.ts';
 
 function describeProblem(problem: CaptureFileProblem, packetsRead: number): string {
@@ -46,7 +46,7 @@ export async function runDissectCommand(args: readonly string[], sink: ByteSink,
     },
     fileError(path: string, problem: CaptureFileProblem, packetsRead: number) {
       if (options.json) {
-        emit(`${JSON.stringify({ file: path, error: { kind: problem.kind, message: problem.message, offset: problem.offset }, packetsRead })}\n`);
+        emit(`${formatRecord({ type: 'file-error', file: path, error: { kind: problem.kind, message: problem.message, offset: problem.offset }, packetsRead })}\n`);
       } else {
         if (several && headed !== path) emit(`==> ${path} <==\n`);
         emit(`${path}: ${style.bad(describeProblem(problem, packetsRead))}\n`);
@@ -74,8 +74,10 @@ export async function runDissectCommand(args: readonly string[], sink: ByteSink,
               if (filter && !filter(packet)) return;
               shown++;
               const d = digitsOf(packet.frame.fractionsPerSecond);
-              if (options.json) emit(`${JSON.stringify(packetJson(packet, { file: path, digits: d, hex: options.hex }))}\n`);
-              else emit(`${packetViewText(packet, views, d, style)}\n`);
+              if (options.json) {
+                const { record, msDecimals } = packetRecord(packet, { file: path, hex: options.hex });
+                emit(`${formatRecord(record, msDecimals)}\n`);
+              } else emit(`${packetViewText(packet, views, d, style)}\n`);
             },
           },
           FULL_DISSECTION,
@@ -94,6 +96,9 @@ export async function runDissectCommand(args: readonly string[], sink: ByteSink,
           },
           SUMMARY_ONLY,
         );
+  if (options.json) {
+    emit(`${formatRecord({ type: 'summary', tool: 'dissect', files: options.files.length, failedFiles: outcome.failedFiles, packets: outcome.packets, shown })}\n`);
+  }
   out.flush();
   if (outcome.failedFiles === 0) return 0;
   return outcome.packets === 0 ? 2 : 1;

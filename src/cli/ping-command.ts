@@ -16,11 +16,12 @@ import {
   formatWrongDataLine,
 } from '../render/ping-text.ts';
 import { type CommandEnv, type CommandIo, linePrinter, processEnv, writeText } from './command-io.ts';
+import { recordPrinter } from './json-output.ts';
 import { PrivilegedStart } from './privileged-start.ts';
 import { interruption, parseCommandLine, parseNumberOption, UsageError } from './run-cli.ts';
 import type { ByteSink } from './text-output.ts';
 
-const USAGE = `Usage: ping [options] HOST
+export const PING_USAGE = `Usage: ping [options] HOST
 
 Sends hand-built ICMP echo requests through a raw socket (needs root or CAP_NET_RAW).
 
@@ -69,26 +70,29 @@ const MAX_PAYLOAD = 65507; // 65535 - 20 (IPv4 header) - 8 (ICMP header)
 /** iputils: the shortest interval between requests a user other than root may ask for. */
 const MIN_USER_INTERVAL_MS = 2;
 
+/** ping's options: what the parser reads and shell completion offers. */
+export const PING_OPTIONS = {
+  count: { type: 'string', short: 'c' },
+  interval: { type: 'string', short: 'i' },
+  size: { type: 'string', short: 's' },
+  ttl: { type: 'string', short: 't' },
+  timeout: { type: 'string', short: 'W' },
+  deadline: { type: 'string', short: 'w' },
+  pattern: { type: 'string', short: 'p' },
+  quiet: { type: 'boolean', short: 'q' },
+  flood: { type: 'boolean', short: 'f' },
+  preload: { type: 'string', short: 'l' },
+  numeric: { type: 'boolean', short: 'n' },
+  timestamps: { type: 'boolean', short: 'D' },
+  verbose: { type: 'boolean', short: 'v' },
+  pcap: { type: 'string' },
+  hdrincl: { type: 'boolean' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 export function parsePingArguments(args: string[]): PingCli {
-  const parsed = parseCommandLine('ping', args, {
-    count: { type: 'string', short: 'c' },
-    interval: { type: 'string', short: 'i' },
-    size: { type: 'string', short: 's' },
-    ttl: { type: 'string', short: 't' },
-    timeout: { type: 'string', short: 'W' },
-    deadline: { type: 'string', short: 'w' },
-    pattern: { type: 'string', short: 'p' },
-    quiet: { type: 'boolean', short: 'q' },
-    flood: { type: 'boolean', short: 'f' },
-    preload: { type: 'string', short: 'l' },
-    numeric: { type: 'boolean', short: 'n' },
-    timestamps: { type: 'boolean', short: 'D' },
-    verbose: { type: 'boolean', short: 'v' },
-    pcap: { type: 'string' },
-    hdrincl: { type: 'boolean' },
-    json: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
-  });
+  const parsed = parseCommandLine('ping', args, PING_OPTIONS);
   const { values, positionals } = parsed;
   if (values.help) return { host: '', payloadSize: 56, quiet: false, flood: false, numeric: false, timestamps: false, verbose: false, headerIncluded: false, json: false, help: true };
   if (positionals.length !== 1) {
@@ -148,7 +152,7 @@ class FloodMarks {
 export async function runPingCommand(args: readonly string[], io: CommandIo, env: CommandEnv = processEnv()): Promise<number> {
   const cli = parsePingArguments([...args]);
   if (cli.help) {
-    writeText(io.stdout, USAGE);
+    writeText(io.stdout, PING_USAGE);
     return 0;
   }
   // iputils' rule, by real uid: CAP_NET_RAW given to node with setcap must not let any user flood.
@@ -163,7 +167,7 @@ export async function runPingCommand(args: readonly string[], io: CommandIo, env
   const address = await resolveIpv4(cli.host);
   const start = new PrivilegedStart(cli.pcap, env);
   const out = linePrinter(io.stdout);
-  const json = (object: object) => out(JSON.stringify(object));
+  const record = recordPrinter(io.stdout);
   const prefix = (timeMs: number) => (cli.timestamps ? formatTimestampPrefix(timeMs) : '');
 
   // iputils names a host given by name: "64 bytes from localhost (127.0.0.1)".
@@ -179,8 +183,7 @@ export async function runPingCommand(args: readonly string[], io: CommandIo, env
   const flood = new FloodMarks(io.stdout);
   const onEvent = (event: PingEvent) => {
     if (cli.json) {
-      const { type, ...fields } = event;
-      json({ event: type, ...fields });
+      record({ ...event });
       return;
     }
     if (cli.quiet) return; // iputils -q prints no flood marks either
@@ -248,7 +251,7 @@ export async function runPingCommand(args: readonly string[], io: CommandIo, env
         start.begin({
           // Echo traffic with this host, and any ICMP error (they come from routers).
           capture: { device, filter: `icmp and (host ${address} or (icmp[icmptype] != icmp-echo and icmp[icmptype] != icmp-echoreply))` },
-          header: () => (cli.json ? json({ event: 'start', ...header }) : out(formatPingHeader(header))),
+          header: () => (cli.json ? record({ type: 'start', tool: 'ping', ...header }) : out(formatPingHeader(header))),
         });
       },
     });
@@ -264,7 +267,7 @@ export async function runPingCommand(args: readonly string[], io: CommandIo, env
   }
 
   if (cli.json) {
-    json({ event: 'summary', host: cli.host, ...summary });
+    record({ type: 'summary', tool: 'ping', host: cli.host, ...summary });
   } else {
     // iputils opens the statistics with a newline, which also ends flood's line of marks.
     out('');

@@ -98,7 +98,11 @@ function attachDashValues(args: readonly string[], options: OptionsConfig): stri
  * node:util parseArgs with operands allowed, its errors (unknown option,
  * missing value) turned into one UsageError line pointing at the help.
  */
-export function parseCommandLine<const O extends OptionsConfig>(tool: string, args: string[], options: O) {
+export function parseCommandLine<const O extends OptionsConfig>(
+  tool: string,
+  args: string[],
+  options: O,
+): ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: true }>> {
   try {
     return parseArgs({ args: attachDashValues(args, options), options, allowPositionals: true });
   } catch (error) {

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { parseCommandLine, parseNumberOption, UsageError } from './run-cli.ts';
 import { type CommandEnv, type CommandIo, processEnv, writeText } from './command-io.ts';
+import { type JsonRecord, recordPrinter } from './json-output.ts';
 import { PrivilegedStart } from './privileged-start.ts';
 import { headerValue, httpGet, HttpUrlError, parseHttpUrl, type HttpGetResult, type HttpUrl } from '../engine/http-get.ts';
 import { randomEphemeralPort } from '../engine/tcp-common.ts';
@@ -19,7 +20,7 @@ import { TcpTrace } from '../render/tcp-trace.ts';
 /** cap takes 64 KiB per frame in immediate mode: 64 MiB holds ~1000 segments. */
 const PCAP_BUFFER_BYTES = 64 << 20;
 
-const USAGE = `Usage: tcp-get [options] URL
+export const TCP_GET_USAGE = `Usage: tcp-get [options] URL
 
 Fetches http://host[:port]/path over a TCP connection made by hand on raw
 sockets (needs root or CAP_NET_RAW). The body goes to stdout.
@@ -31,6 +32,8 @@ CAP_NET_ADMIN) to drop those RSTs with a firewall rule while tcp-get runs.
 Options:
   -i, --include          print the response head (status line, headers) before the body
   -v, --verbose          trace every segment, state change and timeout on stderr
+  --json                 one JSON object per segment, state change and timeout, then the
+                         response (head and body) and a summary, instead of the body
   --block-kernel-rst     drop this connection's kernel RSTs with a firewall rule (nftables,
                          iptables if nft fails), removed on every exit
   --firewall BACKEND     auto (default), nft or iptables
@@ -59,6 +62,8 @@ closed without replying (as curl).
 
 interface TcpGetCli {
   readonly url: HttpUrl;
+  /** The URL as the user wrote it, for --json. */
+  readonly urlText: string;
   readonly include: boolean;
   readonly verbose: boolean;
   readonly blockKernelRst: boolean;
@@ -77,31 +82,36 @@ interface TcpGetCli {
   readonly initialRtoMs?: number;
   readonly synRetries?: number;
   readonly maxTimeMs: number;
+  readonly json: boolean;
 }
 
+/** tcp-get's options: what the parser reads and shell completion offers. */
+export const TCP_GET_OPTIONS = {
+  include: { type: 'boolean', short: 'i' },
+  verbose: { type: 'boolean', short: 'v' },
+  'block-kernel-rst': { type: 'boolean' },
+  firewall: { type: 'string' },
+  'remove-stale-rules': { type: 'boolean' },
+  pcap: { type: 'string' },
+  source: { type: 'string' },
+  sport: { type: 'string' },
+  hdrincl: { type: 'boolean' },
+  ttl: { type: 'string' },
+  mss: { type: 'string' },
+  window: { type: 'string' },
+  wscale: { type: 'string' },
+  'no-wscale': { type: 'boolean' },
+  'no-sack': { type: 'boolean' },
+  'no-timestamps': { type: 'boolean' },
+  rto: { type: 'string' },
+  'syn-retries': { type: 'string' },
+  'max-time': { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 function parseTcpGetArguments(args: string[]): TcpGetCli | 'help' | 'remove-stale-rules' {
-  const parsed = parseCommandLine('tcp-get', args, {
-    include: { type: 'boolean', short: 'i' },
-    verbose: { type: 'boolean', short: 'v' },
-    'block-kernel-rst': { type: 'boolean' },
-    firewall: { type: 'string' },
-    'remove-stale-rules': { type: 'boolean' },
-    pcap: { type: 'string' },
-    source: { type: 'string' },
-    sport: { type: 'string' },
-    hdrincl: { type: 'boolean' },
-    ttl: { type: 'string' },
-    mss: { type: 'string' },
-    window: { type: 'string' },
-    wscale: { type: 'string' },
-    'no-wscale': { type: 'boolean' },
-    'no-sack': { type: 'boolean' },
-    'no-timestamps': { type: 'boolean' },
-    rto: { type: 'string' },
-    'syn-retries': { type: 'string' },
-    'max-time': { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  });
+  const parsed = parseCommandLine('tcp-get', args, TCP_GET_OPTIONS);
   const { values, positionals } = parsed;
   if (values.help) return 'help';
   if (values['remove-stale-rules']) {
@@ -129,6 +139,7 @@ function parseTcpGetArguments(args: string[]): TcpGetCli | 'help' | 'remove-stal
     text === undefined ? undefined : parseNumberOption(name, text, range);
   return {
     url,
+    urlText: positionals[0],
     include: values.include ?? false,
     verbose: values.verbose ?? false,
     blockKernelRst: values['block-kernel-rst'] ?? false,
@@ -146,6 +157,7 @@ function parseTcpGetArguments(args: string[]): TcpGetCli | 'help' | 'remove-stal
     timestamps: !(values['no-timestamps'] ?? false),
     initialRtoMs: number('--rto', values.rto, { min: 10, max: 60_000 }),
     synRetries: number('--syn-retries', values['syn-retries'], { min: 0, max: 10 }),
+    json: values.json ?? false,
     maxTimeMs: (values['max-time'] === undefined ? 120 : parseNumberOption('--max-time', values['max-time'], { min: 0.1, integer: false })) * 1000,
   };
 }
@@ -209,6 +221,46 @@ function describeStale(names: readonly string[]): string {
   return `${names.length} ${what}: ${names.join(', ')}`;
 }
 
+/** --json: a session event as a record of the shared schema. */
+function sessionEventRecord(event: TcpSessionEvent): JsonRecord {
+  switch (event.type) {
+    case 'sent':
+      return { type: 'segment', direction: 'sent', timeMs: event.timeMs, retransmission: event.retransmission, segment: event.segment };
+    case 'received':
+      return { type: 'segment', direction: 'received', timeMs: event.timeMs, verdict: event.verdict, checksum: event.checksum, segment: event.segment };
+    case 'state':
+      return { type: 'state', timeMs: event.timeMs, from: event.from, to: event.to };
+    case 'timeout':
+      return { type: 'retransmission-timeout', timeMs: event.timeMs, what: event.what, attempt: event.attempt, rtoMs: event.rtoMs };
+    case 'icmp':
+      return { type: 'icmp-error', timeMs: event.timeMs, from: event.from, icmpType: event.icmpType, icmpCode: event.icmpCode };
+    case 'note':
+      return { type: 'note', timeMs: event.timeMs, message: event.message };
+  }
+}
+
+/** --json: the response head, and the body as text (or hex when it is not UTF-8). */
+function responseRecord(result: HttpGetResult, chunks: readonly Uint8Array[]): JsonRecord {
+  const head = result.head!;
+  const body = Buffer.concat(chunks);
+  let text: string | undefined;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(body);
+  } catch {
+    text = undefined;
+  }
+  return {
+    type: 'response',
+    httpVersion: head.httpVersion,
+    statusCode: head.statusCode,
+    reasonPhrase: head.reasonPhrase,
+    headers: head.headers.map(([name, value]) => ({ name, value })),
+    framing: result.framing ?? 'none',
+    bodyBytes: result.bodyBytes,
+    ...(text !== undefined ? { body: text } : { bodyHex: body }),
+  };
+}
+
 /** --remove-stale-rules: exit status 0 when none is left, 1 when one could not be removed. */
 function removeStaleRules(io: CommandIo): number {
   const stale: StaleKernelRstBlock[] = findStaleKernelRstBlocks();
@@ -225,7 +277,7 @@ function removeStaleRules(io: CommandIo): number {
 export async function runTcpGetCommand(args: readonly string[], io: CommandIo, env: CommandEnv = processEnv()): Promise<number> {
   const cli = parseTcpGetArguments([...args]);
   if (cli === 'help') {
-    writeText(io.stdout, USAGE);
+    writeText(io.stdout, TCP_GET_USAGE);
     return 0;
   }
   if (cli === 'remove-stale-rules') return removeStaleRules(io);
@@ -267,8 +319,12 @@ export async function runTcpGetCommand(args: readonly string[], io: CommandIo, e
   const sourcePort = cli.sourcePort ?? randomEphemeralPort();
   const tracer = new TcpTrace(startMs);
 
+  const record = recordPrinter(io.stdout);
+  const bodyChunks: Uint8Array[] = [];
+
   const onEvent = (event: TcpSessionEvent) => {
     if (event.type === 'sent' && event.segment.flags & 0x04) ownRsts++;
+    if (cli.json) record(sessionEventRecord(event));
     if (!cli.verbose) return;
     trace(tracer.format(event));
   };
@@ -325,14 +381,23 @@ export async function runTcpGetCommand(args: readonly string[], io: CommandIo, e
             },
             // Without a firewall rule to remove at the end, root is no longer needed.
             keepPrivileges: cli.blockKernelRst,
-            header: () => {},
+            header: () => {
+              if (cli.json) record({ type: 'start', tool: 'tcp-get', url: cli.urlText, ...endpoints, device });
+            },
           });
         },
         onHead: (head) => {
-          if (cli.include) out.write(head.raw);
+          if (cli.include && !cli.json) out.write(head.raw);
         },
-        // A slow reader of stdout pauses the connection (its window closes) until it drains.
-        onBody: (chunk) => (out.write(chunk) ? undefined : out.drain()),
+        // With --json the body is kept for the response object; otherwise a slow reader
+        // of stdout pauses the connection (its window closes) until it drains.
+        onBody: (chunk) => {
+          if (cli.json) {
+            bodyChunks.push(chunk.slice());
+            return undefined;
+          }
+          return out.write(chunk) ? undefined : out.drain();
+        },
       });
     } catch (error) {
       if (error instanceof TcpConnectError) failure = error.result;
@@ -356,6 +421,22 @@ export async function runTcpGetCommand(args: readonly string[], io: CommandIo, e
   }
 
   const sessionResult = result?.session ?? failure!;
+  if (cli.json) {
+    if (result?.head) record(responseRecord(result, bodyChunks));
+    record({
+      type: 'summary',
+      tool: 'tcp-get',
+      url: cli.urlText,
+      complete: result?.complete ?? false,
+      reason: sessionResult.reason,
+      ...(sessionResult.message !== undefined ? { message: sessionResult.message } : {}),
+      ...(result?.error !== undefined ? { error: result.error } : {}),
+      bodyBytes: result?.bodyBytes ?? 0,
+      finalState: sessionResult.finalState,
+      stats: sessionResult.stats,
+      elapsedMs: performance.timeOrigin + performance.now() - startMs,
+    });
+  }
   if (cli.verbose) {
     const s = sessionResult.stats;
     trace(

@@ -7,6 +7,7 @@ import { isIPv4 } from 'node:net';
 import { parsePort, parsePortList } from './port-list.ts';
 import { interruption, parseCommandLine, parseNumberOption, UsageError } from './run-cli.ts';
 import { type CommandEnv, type CommandIo, linePrinter, processEnv, writeText } from './command-io.ts';
+import { recordPrinter } from './json-output.ts';
 import { PrivilegedStart } from './privileged-start.ts';
 import { runTcpProbe, type TcpProbeEvent, type TcpProbeStart, type TcpProbeSummary } from '../engine/tcp-probe.ts';
 import { tcpHeaderLength, tcpSynOptions, TcpFlag, type TcpOption } from '../wire/tcp.ts';
@@ -14,7 +15,7 @@ import { interfaceForAddress, resolveIpv4 } from '../net/routes.ts';
 import { formatPortLine, formatProbeHeader, formatProbeSummary, PROBE_TABLE_HEADER } from '../render/tcp-probe-text.ts';
 import { randomSequenceNumber } from '../engine/tcp-common.ts';
 
-const USAGE = `Usage: tcp-probe [options] HOST -p PORTS
+export const TCP_PROBE_USAGE = `Usage: tcp-probe [options] HOST -p PORTS
 
 Sends one hand-built TCP segment per port through a raw socket (needs root or
 CAP_NET_RAW) and reports each port: open (SYN-ACK, answered with a RST as nmap
@@ -84,32 +85,36 @@ interface TcpProbeCli {
   readonly json: boolean;
 }
 
+const flagOptions = Object.fromEntries(FLAG_SWITCHES.map(([short, long]) => [long, { type: 'boolean' as const, short }]));
+
+/** tcp-probe's options: what the parser reads and shell completion offers. */
+export const TCP_PROBE_OPTIONS = {
+  ports: { type: 'string', short: 'p' },
+  ...flagOptions,
+  seq: { type: 'string' },
+  ack: { type: 'string' },
+  window: { type: 'string' },
+  ttl: { type: 'string' },
+  data: { type: 'string' },
+  'no-options': { type: 'boolean' },
+  mss: { type: 'string' },
+  wscale: { type: 'string' },
+  'no-sack': { type: 'boolean' },
+  'no-timestamps': { type: 'boolean' },
+  badsum: { type: 'boolean' },
+  source: { type: 'string' },
+  sport: { type: 'string' },
+  hdrincl: { type: 'boolean' },
+  'ip-id': { type: 'string' },
+  timeout: { type: 'string', short: 'w' },
+  retries: { type: 'string' },
+  pcap: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 export function parseTcpProbeArguments(args: string[]): TcpProbeCli | 'help' {
-  const flagOptions = Object.fromEntries(FLAG_SWITCHES.map(([short, long]) => [long, { type: 'boolean' as const, short }]));
-  const parsed = parseCommandLine('tcp-probe', args, {
-    ports: { type: 'string', short: 'p' },
-    ...flagOptions,
-    seq: { type: 'string' },
-    ack: { type: 'string' },
-    window: { type: 'string' },
-    ttl: { type: 'string' },
-    data: { type: 'string' },
-    'no-options': { type: 'boolean' },
-    mss: { type: 'string' },
-    wscale: { type: 'string' },
-    'no-sack': { type: 'boolean' },
-    'no-timestamps': { type: 'boolean' },
-    badsum: { type: 'boolean' },
-    source: { type: 'string' },
-    sport: { type: 'string' },
-    hdrincl: { type: 'boolean' },
-    'ip-id': { type: 'string' },
-    timeout: { type: 'string', short: 'w' },
-    retries: { type: 'string' },
-    pcap: { type: 'string' },
-    json: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
-  });
+  const parsed = parseCommandLine('tcp-probe', args, TCP_PROBE_OPTIONS);
   const values = parsed.values as Record<string, string | boolean | undefined>;
   const positionals = parsed.positionals;
   if (values.help) return 'help';
@@ -180,12 +185,13 @@ export function parseTcpProbeArguments(args: string[]): TcpProbeCli | 'help' {
 export async function runTcpProbeCommand(args: readonly string[], io: CommandIo, env: CommandEnv = processEnv()): Promise<number> {
   const cli = parseTcpProbeArguments([...args]);
   if (cli === 'help') {
-    writeText(io.stdout, USAGE);
+    writeText(io.stdout, TCP_PROBE_USAGE);
     return 0;
   }
   const address = await resolveIpv4(cli.host);
   const start = new PrivilegedStart(cli.pcap, env);
   const out = linePrinter(io.stdout);
+  const record = recordPrinter(io.stdout);
   const interrupt = interruption();
   const onEvent = (event: TcpProbeEvent) => {
     if (event.type === 'send-error') writeText(io.stderr, `tcp-probe: port ${event.port}: ${event.message}\n`);
@@ -218,7 +224,7 @@ export async function runTcpProbeCommand(args: readonly string[], io: CommandIo,
             filter: `(tcp and host ${address} and port ${probe.sourcePort}) or (icmp and icmp[icmptype] == icmp-unreach)`,
           },
           header: () => {
-            if (cli.json) out(JSON.stringify({ event: 'start', host: cli.host, ...probe, options: probe.options }));
+            if (cli.json) record({ type: 'start', tool: 'tcp-probe', host: cli.host, ...probe });
             else {
               out(formatProbeHeader(cli.host, probe));
               out(PROBE_TABLE_HEADER);
@@ -231,9 +237,9 @@ export async function runTcpProbeCommand(args: readonly string[], io: CommandIo,
     await start.finish();
   }
   if (cli.json) {
-    for (const result of summary.results) out(JSON.stringify({ event: 'port', ...result }));
+    for (const result of summary.results) record({ type: 'port', ...result });
     const { results, ...rest } = summary;
-    out(JSON.stringify({ event: 'summary', host: cli.host, ...rest, counts: countStates(results) }));
+    record({ type: 'summary', tool: 'tcp-probe', host: cli.host, ...rest, counts: countStates(results) });
   } else {
     for (const result of summary.results) out(formatPortLine(result));
     out('');

@@ -5,12 +5,13 @@ import { lookupService } from 'node:dns/promises';
 import { parsePort } from './port-list.ts';
 import { interruption, parseCommandLine, parseNumberOption, UsageError } from './run-cli.ts';
 import { type CommandEnv, type CommandIo, linePrinter, processEnv, writeText } from './command-io.ts';
+import { recordPrinter } from './json-output.ts';
 import { PrivilegedStart } from './privileged-start.ts';
 import { runTraceroute, type HopResult, type TracerouteEvent, type TracerouteStart, type TracerouteSummary } from '../engine/traceroute.ts';
 import { interfaceForAddress, resolveIpv4 } from '../net/routes.ts';
 import { formatHopLine, formatTracerouteHeader } from '../render/traceroute-text.ts';
 
-const USAGE = `Usage: traceroute [options] HOST
+export const TRACEROUTE_USAGE = `Usage: traceroute [options] HOST
 
 Prints the route to HOST: probes with TTL 1, 2, 3, ... built by hand and sent
 through a raw socket (needs root or CAP_NET_RAW); each router on the way
@@ -45,20 +46,23 @@ interface TracerouteCli {
   readonly json: boolean;
 }
 
+/** traceroute's options: what the parser reads and shell completion offers. */
+export const TRACEROUTE_OPTIONS = {
+  icmp: { type: 'boolean', short: 'I' },
+  tcp: { type: 'boolean', short: 'T' },
+  port: { type: 'string', short: 'p' },
+  'first-ttl': { type: 'string', short: 'f' },
+  'max-hops': { type: 'string', short: 'm' },
+  queries: { type: 'string', short: 'q' },
+  wait: { type: 'string', short: 'w' },
+  numeric: { type: 'boolean', short: 'n' },
+  pcap: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 function parseTracerouteArguments(args: string[]): TracerouteCli | 'help' {
-  const parsed = parseCommandLine('traceroute', args, {
-    icmp: { type: 'boolean', short: 'I' },
-    tcp: { type: 'boolean', short: 'T' },
-    port: { type: 'string', short: 'p' },
-    'first-ttl': { type: 'string', short: 'f' },
-    'max-hops': { type: 'string', short: 'm' },
-    queries: { type: 'string', short: 'q' },
-    wait: { type: 'string', short: 'w' },
-    numeric: { type: 'boolean', short: 'n' },
-    pcap: { type: 'string' },
-    json: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
-  });
+  const parsed = parseCommandLine('traceroute', args, TRACEROUTE_OPTIONS);
   const { values, positionals } = parsed;
   if (values.help) return 'help';
   if (positionals.length !== 1) {
@@ -86,12 +90,13 @@ function parseTracerouteArguments(args: string[]): TracerouteCli | 'help' {
 export async function runTracerouteCommand(args: readonly string[], io: CommandIo, env: CommandEnv = processEnv()): Promise<number> {
   const cli = parseTracerouteArguments([...args]);
   if (cli === 'help') {
-    writeText(io.stdout, USAGE);
+    writeText(io.stdout, TRACEROUTE_USAGE);
     return 0;
   }
   const address = await resolveIpv4(cli.host);
   const start = new PrivilegedStart(cli.pcap, env);
   const out = linePrinter(io.stdout);
+  const record = recordPrinter(io.stdout);
   const names = new Map<string, string>();
   const label = (ip: string) => (cli.numeric ? ip : `${names.get(ip) ?? ip} (${ip})`);
   const resolveNames = async (hop: HopResult) => {
@@ -116,7 +121,7 @@ export async function runTracerouteCommand(args: readonly string[], io: CommandI
     const hop = event.hop;
     printing = printing.then(async () => {
       if (cli.json) {
-        out(JSON.stringify({ event: 'hop', ...hop }));
+        record({ type: 'hop', ...hop });
         return;
       }
       await resolveNames(hop);
@@ -144,7 +149,7 @@ export async function runTracerouteCommand(args: readonly string[], io: CommandI
                 ? `(tcp and host ${address} and port ${trace.sourcePort}) or (icmp and (icmp[icmptype] == icmp-timxceed or icmp[icmptype] == icmp-unreach))`
                 : `icmp and (host ${address} or icmp[icmptype] == icmp-timxceed or icmp[icmptype] == icmp-unreach)`,
           },
-          header: () => out(cli.json ? JSON.stringify({ event: 'start', host: cli.host, ...trace }) : formatTracerouteHeader(cli.host, trace)),
+          header: () => (cli.json ? record({ type: 'start', tool: 'traceroute', host: cli.host, ...trace }) : out(formatTracerouteHeader(cli.host, trace))),
         }),
     });
     await printing;
@@ -154,7 +159,7 @@ export async function runTracerouteCommand(args: readonly string[], io: CommandI
   }
   if (cli.json) {
     const { hops, ...rest } = summary;
-    out(JSON.stringify({ event: 'summary', host: cli.host, ...rest, hopCount: hops.length }));
+    record({ type: 'summary', tool: 'traceroute', host: cli.host, ...rest, hopCount: hops.length });
   }
   return summary.reached ? 0 : 1;
 }
