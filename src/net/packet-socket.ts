@@ -8,6 +8,7 @@
 //               the callback chain and event-loop wake-ups
 import { EAGAIN, errnoName, linuxBindingUnavailableReason, LinuxRawSocket, type TimedPacketHandler } from './linux-raw-socket.ts';
 import { RawSocket, type RawSocketOptions, SendError } from './raw-socket.ts';
+import { Ipv4Field, Ipv4View } from '../wire/ipv4.ts';
 
 export type { TimedPacketHandler } from './linux-raw-socket.ts';
 
@@ -85,35 +86,23 @@ export function openRawSocket(options: OpenRawSocketOptions): PacketSocket {
 /** LinuxRawSocket's default batchSize. */
 const DEFAULT_BATCH = 16;
 
-class LinuxPacketSocket implements PacketSocket {
-  readonly binding = 'linux';
-  readonly rttSource = 'kernel';
-  constructor(
-    readonly socket: LinuxRawSocket,
-    readonly maxBatch: number,
-  ) {}
-  readonly sendBatch = (packets: readonly Uint8Array[], address: string): number => {
-    const sent = this.socket.sendBatch(packets, address);
-    if (sent < 0) {
-      throw new SendError(`sendmmsg ${address}: ${errnoName(sent)}`, -sent === EAGAIN);
-    }
-    return sent;
-  };
-  readonly batchSendTime = (index: number): number => this.socket.batchSendTime(index);
-  get family() {
-    return this.socket.family;
-  }
-  get lastSendTime() {
-    return this.socket.lastSendTime;
-  }
-  onPacket(handler: TimedPacketHandler) {
-    this.socket.onPacket(handler);
-  }
+/** The socket calls both bindings spell alike, passed straight through. */
+interface SocketControls {
+  onError(handler: (error: Error) => void): void;
+  setTtl(ttl: number): void;
+  setHeaderIncluded(on: boolean): void;
+  setMark(mark: number): void;
+  forceSocketReceiveBuffer(bytes: number): number;
+  setSocketReceiveBuffer(bytes: number): number;
+  receivePending(): void;
+  close(): void;
+}
+
+/** What the two PacketSockets share: everything but how they send, receive and take times. */
+abstract class DelegatingPacketSocket<S extends SocketControls> {
+  constructor(readonly socket: S) {}
   onError(handler: (error: Error) => void) {
     this.socket.onError(handler);
-  }
-  send(packet: Uint8Array, address: string) {
-    return this.socket.send(packet, address);
   }
   setTtl(ttl: number) {
     this.socket.setTtl(ttl);
@@ -138,48 +127,58 @@ class LinuxPacketSocket implements PacketSocket {
   }
 }
 
+class LinuxPacketSocket extends DelegatingPacketSocket<LinuxRawSocket> implements PacketSocket {
+  readonly binding = 'linux';
+  readonly rttSource = 'kernel';
+  constructor(
+    socket: LinuxRawSocket,
+    readonly maxBatch: number,
+  ) {
+    super(socket);
+  }
+  readonly sendBatch = (packets: readonly Uint8Array[], address: string): number => {
+    const sent = this.socket.sendBatch(packets, address);
+    if (sent < 0) {
+      throw new SendError(`sendmmsg ${address}: ${errnoName(sent)}`, -sent === EAGAIN);
+    }
+    return sent;
+  };
+  readonly batchSendTime = (index: number): number => this.socket.batchSendTime(index);
+  get family() {
+    return this.socket.family;
+  }
+  get lastSendTime() {
+    return this.socket.lastSendTime;
+  }
+  onPacket(handler: TimedPacketHandler) {
+    this.socket.onPacket(handler);
+  }
+  send(packet: Uint8Array, address: string) {
+    return this.socket.send(packet, address);
+  }
+}
+
 /** Epoch milliseconds with performance.now()'s sub-ms precision, comparable to the kernel's times. */
 const epochNow = () => performance.timeOrigin + performance.now();
 
 /** raw-socket with times read in JS: the send time just before sendto(), the receive time when the handler runs. */
-class JavascriptTimedSocket implements PacketSocket {
+class JavascriptTimedSocket extends DelegatingPacketSocket<RawSocket> implements PacketSocket {
   readonly binding = 'raw-socket';
   readonly rttSource = 'javascript';
   readonly family = 4;
   lastSendTime = Number.NaN;
-  constructor(readonly socket: RawSocket) {}
+  /** raw-socket delivers the IPv4 header: the TTL is read there, through one reused view. */
+  private readonly header = new Ipv4View();
   onPacket(handler: TimedPacketHandler) {
-    // raw-socket delivers the IPv4 header, so the TTL is byte 8.
-    this.socket.onPacket((packet, source) => handler(packet, source, epochNow(), packet.length >= 20 ? packet[8] : -1));
-  }
-  onError(handler: (error: Error) => void) {
-    this.socket.onError(handler);
+    this.socket.onPacket((packet, source) => {
+      const ttl = this.header.pointUnchecked(packet).reaches(Ipv4Field.PROTOCOL) ? this.header.ttl : -1;
+      handler(packet, source, epochNow(), ttl);
+    });
   }
   send(packet: Uint8Array, address: string) {
     const sentAt = epochNow();
     const bytes = this.socket.send(packet, address);
     this.lastSendTime = sentAt;
     return bytes;
-  }
-  setTtl(ttl: number) {
-    this.socket.setTtl(ttl);
-  }
-  setHeaderIncluded(on: boolean) {
-    this.socket.setHeaderIncluded(on);
-  }
-  setMark(mark: number) {
-    this.socket.setMark(mark);
-  }
-  forceSocketReceiveBuffer(bytes: number) {
-    return this.socket.forceSocketReceiveBuffer(bytes);
-  }
-  setSocketReceiveBuffer(bytes: number) {
-    return this.socket.setSocketReceiveBuffer(bytes);
-  }
-  receivePending() {
-    this.socket.receivePending();
-  }
-  close() {
-    this.socket.close();
   }
 }
