@@ -15,6 +15,7 @@ export * from './wire/ipv4.ts';
 export * from './wire/icmp.ts';
 export * from './wire/tcp.ts';
 export * from './wire/reply-matching.ts';
+export * from './wire/layers.ts';
 export * from './wire/ethernet.ts';
 export * from './wire/linux-sll.ts';
 export * from './wire/loopback-null.ts';
