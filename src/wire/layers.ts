@@ -220,6 +220,14 @@ export class Packet {
     return this.derive([...this.layers, layer]);
   }
 
+  /** The IPv4 layer: the bottom of a packet (ip() is the usual way to start one). */
+  ip(fields: IpFields = {}): this {
+    checkFields('ip', fields);
+    if (fields.flags !== undefined) ipFlagsFromText(fields.flags);
+    if (this.layers.length) throw new LayerFieldError('ip goes at the bottom: start with ip(...) and add the layers above it');
+    return this.derive([{ name: 'ip', fields: { ...fields } }]);
+  }
+
   icmp(fields: IcmpFields = {}): this {
     checkFields('icmp', fields);
     return this.above({ name: 'icmp', fields: { ...fields } });
@@ -358,9 +366,7 @@ function buildLayers(layers: readonly Layer[]): Uint8Array {
 
 /** An IPv4 packet; add the layers above with .icmp(), .tcp(), .udp() and .payload(). */
 export function ip(fields: IpFields = {}): Packet {
-  checkFields('ip', fields);
-  if (fields.flags !== undefined) ipFlagsFromText(fields.flags);
-  return new Packet([{ name: 'ip', fields: { ...fields } }]);
+  return new Packet([]).ip(fields);
 }
 
 /** An ICMP message without an IP layer (what a raw ICMP socket sends without IP_HDRINCL). */
