@@ -38,6 +38,8 @@ export interface PacketOrigin {
   readonly frame: CapturedFrame;
   /** The dissection made in order with the packets before it (frame numbers, conversations, echo pairs). */
   readonly dissected: DissectedPacket;
+  /** For an answer: ms from our send to its arrival, on the socket's clocks (the kernel's with the Linux binding). */
+  readonly rttMs?: number;
 }
 
 const ETHERTYPE_IPV4 = 0x0800;
@@ -77,9 +79,9 @@ export class LabPacket extends Packet {
   }
 
   /** A received IPv4 datagram (sr1's answer): parsed layers, bytes kept as they came. */
-  static fromDatagram(datagram: Uint8Array, timeMs: number): LabPacket {
+  static fromDatagram(datagram: Uint8Array, timeMs: number, rttMs?: number): LabPacket {
     const frame = frameOfTime(datagram, LINKTYPE.RAW, timeMs);
-    return new LabPacket(parseLayers(datagram), datagram, { frame, dissected: new CaptureDissector().dissect(frameInput(frame)) });
+    return new LabPacket(parseLayers(datagram), datagram, { frame, dissected: new CaptureDissector().dissect(frameInput(frame)), rttMs });
   }
 
   /** A captured frame dissected by `dissector`, which has seen the frames before it. */
@@ -94,6 +96,11 @@ export class LabPacket extends Packet {
   get timeMs(): number | undefined {
     const f = this.origin?.frame;
     return f ? f.timestampSeconds * 1000 + (f.timestampFraction / f.fractionsPerSecond) * 1000 : undefined;
+  }
+
+  /** For an answer from sr1/sr: ms from sending the request to this answer's arrival. */
+  get rttMs(): number | undefined {
+    return this.origin?.rttMs;
   }
 
   /** The dissection the views print: the capture's, or this packet's bytes as raw IPv4 frame 1. */

@@ -56,6 +56,8 @@ interface Outgoing {
   readonly datagram: Uint8Array;
   readonly destination: string;
   readonly request: SentRequest | undefined;
+  /** When it left, on the sending socket's clock (ms since the epoch). */
+  sentAtMs: number;
   answer: LabPacket | undefined;
 }
 
@@ -65,7 +67,7 @@ async function prepare(packets: readonly LabPacket[]): Promise<Outgoing[]> {
     const packet = await addressed(original);
     const datagram = packet.build();
     const destination = packet.layer('ip')!.dst!;
-    out.push({ packet, datagram, destination, request: describeRequest(datagram), answer: undefined });
+    out.push({ packet, datagram, destination, request: describeRequest(datagram), sentAtMs: 0, answer: undefined });
   }
   return out;
 }
@@ -106,7 +108,7 @@ async function exchange(packets: readonly LabPacket[], options: SendOptions, sto
         views.read(bytes);
         for (const o of outgoing) {
           if (o.answer || !o.request || !answerOf(o.request, views)) continue;
-          o.answer = LabPacket.fromDatagram(Uint8Array.from(bytes), receivedAt);
+          o.answer = LabPacket.fromDatagram(Uint8Array.from(bytes), receivedAt, receivedAt - o.sentAtMs);
           waiting--;
           if (waiting === 0 || stopAfterFirst) {
             waiting = 0;
@@ -117,7 +119,9 @@ async function exchange(packets: readonly LabPacket[], options: SendOptions, sto
       });
     }
     for (const o of outgoing) {
-      sockets.get(o.datagram[9] ?? IpProtocol.ICMP)!.send(o.datagram, o.destination);
+      const socket = sockets.get(o.datagram[9] ?? IpProtocol.ICMP)!;
+      socket.send(o.datagram, o.destination);
+      o.sentAtMs = socket.lastSendTime;
       // Loopback answers inside sendto(): read what is already queued.
       for (const socket of sockets.values()) socket.receivePending();
       if (waiting === 0) break;
