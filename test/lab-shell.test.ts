@@ -9,7 +9,8 @@ import { chmodSync, chownSync, existsSync, mkdirSync, lstatSync, mkdtempSync, re
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { completeLayerField } from '../src/cli/shell-command.ts';
+import { PassThrough } from 'node:stream';
+import { completeLayerField, startShell as startShellInProcess } from '../src/cli/shell-command.ts';
 import { skipReason } from './helpers/ci-requirements.ts';
 import { REPOSITORY } from './helpers/run-tool.ts';
 
@@ -138,6 +139,19 @@ describe('shell completion of layer fields', () => {
     expect(completeLayerField("ip({ dst: '127.0.0.1', t")).toEqual([['tos: ', 'ttl: '], 't']);
     expect(completeLayerField('x = ip().tcp({ sp')).toEqual([['sport: '], 'sp']);
     expect(completeLayerField('ip().icmp({ ')?.[0]).toEqual(['type: ', 'code: ', 'chksum: ', 'id: ', 'seq: ']);
+  });
+
+  it('is the REPL\'s completer: Tab on a field, and Node\'s own completion elsewhere', async () => {
+    const input = new PassThrough();
+    const output = Object.assign(new PassThrough(), { isTTY: true, columns: 80 });
+    const shell = startShellInProcess({ vars: { PACKET_LAB_HISTORY: '', NO_COLOR: '1' }, uid: 0 }, { input, output });
+    const complete = (line: string) =>
+      new Promise<[string[], string]>((resolve, reject) => shell.server.completer(line, (error, result) => (error ? reject(error) : resolve(result as [string[], string]))));
+    expect(await complete('ip().tcp({ dp')).toEqual([['dport: '], 'dp']);
+    const [names] = await complete('sr');
+    expect(names).toEqual(expect.arrayContaining(['sr', 'sr1']));
+    shell.server.close();
+    await shell.closed;
   });
 
   it('leaves everything else to the REPL\'s own completion', () => {

@@ -144,7 +144,18 @@ export async function runShellCommand(args: readonly string[], env: CommandEnv, 
     return 0;
   }
   if (parsed.positionals.length) throw new UsageError(`shell takes no operands, not '${parsed.positionals[0]}' (see shell -h)`);
+  await startShell(env, streams).closed;
+  return 0;
+}
 
+export interface Shell {
+  readonly server: repl.REPLServer;
+  /** Settles once the REPL has exited and the history is saved. */
+  readonly closed: Promise<void>;
+}
+
+/** Starts the REPL on `streams`: the API in its scope, field completion, history. */
+export function startShell(env: CommandEnv, streams: ShellStreams): Shell {
   const terminal = Boolean(streams.output.isTTY);
   const server = repl.start({
     prompt: 'packet-lab> ',
@@ -176,7 +187,11 @@ export async function runShellCommand(args: readonly string[], env: CommandEnv, 
     if (line.trim() !== '') typed.push(line);
   });
 
-  await new Promise<void>((resolve) => server.on('exit', () => resolve()));
-  if (file && typed.length) writeHistory(file, [...past, ...typed], env.vars, (line) => streams.output.write(`${line}\n`));
-  return 0;
+  const closed = new Promise<void>((resolve) =>
+    server.on('exit', () => {
+      if (file && typed.length) writeHistory(file, [...past, ...typed], env.vars, (line) => streams.output.write(`${line}\n`));
+      resolve();
+    }),
+  );
+  return { server, closed };
 }

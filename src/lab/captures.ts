@@ -112,7 +112,9 @@ export function writePcap(path: string, packets: LabPacket | readonly LabPacket[
   const linkTypes = new Set(list.map((p) => p.origin?.frame.linkType));
   const keepFrames = linkTypes.size === 1 && !linkTypes.has(undefined);
   const linkType = keepFrames ? list[0].origin!.frame.linkType : LINKTYPE.RAW;
-  const writer = PcapWriter.onDescriptorSync(openOutputFile(path), path, { linkType });
+  // Nanosecond stamps (a pcapng or ns pcap read back) keep their digits.
+  const nanosecond = list.some((p) => (p.origin?.frame.fractionsPerSecond ?? 0) > 1e6);
+  const writer = PcapWriter.onDescriptorSync(openOutputFile(path), path, { linkType, nanosecond });
   try {
     for (const packet of list) {
       const frame = packet.origin?.frame;
