@@ -116,8 +116,9 @@ function writeHistory(file: string, lines: readonly string[], env: NodeJS.Proces
 /**
  * How the REPL prints a result: text (show(), ls(), summary()) as it is,
  * anything else as Node inspects it. The REPL prints a thrown error through
- * the writer too (after "Uncaught"): there, one line with the name and
- * message, since a stack into the lab's internals tells a user nothing.
+ * the writer too (after "Uncaught", on a line of its own when the message is
+ * long): there, the name and message alone, since a stack into the lab's
+ * internals tells a user nothing.
  */
 function writerFor(colors: boolean) {
   return (value: unknown): string => {
