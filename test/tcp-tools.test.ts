@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parsePortList } from '../src/cli/port-list.ts';
 import { UsageError } from '../src/cli/run-cli.ts';
 import { buildGetRequest, HttpParseError, HttpResponseParser, HttpUrlError, parseHttpUrl } from '../src/engine/http-get.ts';
-import { tcpChecksumStatus, tcpIpv4PseudoSum } from '../src/engine/tcp-common.ts';
+import { receivedChecksum } from '../src/wire/checksum.ts';
 import { seqAdd, seqDiff, seqLt } from '../src/wire/tcp-sequence.ts';
 import { classifyReply, classifySilence, defaultProbeOptions } from '../src/engine/tcp-probe.ts';
 import { Reassembler } from '../src/engine/tcp/reassembler.ts';
@@ -16,7 +16,7 @@ import { formatHopLine } from '../src/render/traceroute-text.ts';
 import { foldChecksum } from '../src/wire/checksum.ts';
 import { buildIcmpEcho } from '../src/wire/icmp.ts';
 import { IpProtocol, parseIpv4 } from '../src/wire/ipv4.ts';
-import { buildTcp, TcpFlag } from '../src/wire/tcp.ts';
+import { buildTcp, tcpChecksumVerdict, TcpFlag, tcpPseudoHeaderSum } from '../src/wire/tcp.ts';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (chunks: Uint8Array[]) => Buffer.concat(chunks).toString('latin1');
@@ -227,18 +227,18 @@ describe('probe classification (nmap semantics)', () => {
   });
 });
 
-describe('tcpChecksumStatus', () => {
+describe('receivedChecksum(tcpChecksumVerdict(...)): the words the TCP tools report', () => {
   const pseudo = { source: '10.0.0.1', destination: '10.0.0.2' };
   it('tells a valid checksum, an offloaded (partial) one and a bad one apart', () => {
     const segment = buildTcp({ sourcePort: 1, destinationPort: 2, flags: TcpFlag.SYN }, pseudo);
-    const sum = tcpIpv4PseudoSum(pseudo.source, pseudo.destination, segment.length);
-    expect(tcpChecksumStatus(segment, sum)).toBe('valid');
+    const sum = tcpPseudoHeaderSum(pseudo, segment.length);
+    expect(receivedChecksum(tcpChecksumVerdict(segment, sum))).toBe('valid');
     const partial = foldChecksum(sum);
     segment[16] = partial >>> 8;
     segment[17] = partial & 0xff;
-    expect(tcpChecksumStatus(segment, sum)).toBe('offloaded');
+    expect(receivedChecksum(tcpChecksumVerdict(segment, sum))).toBe('offloaded');
     segment[17] ^= 1;
-    expect(tcpChecksumStatus(segment, sum)).toBe('bad');
+    expect(receivedChecksum(tcpChecksumVerdict(segment, sum))).toBe('bad');
   });
 });
 

@@ -8,7 +8,7 @@ import { type CraftLinkType, type CraftRequest, type CraftedIpv4Fields } from '.
 import { packStructArguments, StructArgumentError, type PackedStruct } from '../crafting/struct-values.ts';
 import { IcmpType, patternFill } from '../wire/icmp.ts';
 import { parseIpv4Address } from '../wire/ipv4-address.ts';
-import { TcpFlag, type TcpOption } from '../wire/tcp.ts';
+import { TCP_FLAG_NAMES, TcpFlag, type TcpOption } from '../wire/tcp.ts';
 import { parseNumberOption, UsageError } from './run-cli.ts';
 
 export const CRAFT_USAGE = `Usage: craft icmp|tcp [fields] [views] [-w FILE] [--send HOST [--hdrincl] [--wait S]]
@@ -141,29 +141,17 @@ export function parseHexBytes(name: string, text: string): Uint8Array {
   return Uint8Array.from(clean.match(/../g) ?? [], (pair) => parseInt(pair, 16));
 }
 
+// What --flags accepts, from the wire's one flag table: its letters (C for
+// CWR, as hping3 and scapy write it) and names, plus tcpdump's '.' for ACK and
+// N / ns for bit 8 (the AE bit's old name, which shares a letter with ACK).
 const FLAG_LETTERS: Record<string, number> = {
-  F: TcpFlag.FIN,
-  S: TcpFlag.SYN,
-  R: TcpFlag.RST,
-  P: TcpFlag.PSH,
-  A: TcpFlag.ACK,
+  ...Object.fromEntries(TCP_FLAG_NAMES.filter((flag) => flag.bit !== TcpFlag.AE).map((flag) => [flag.letter, flag.bit])),
   '.': TcpFlag.ACK,
-  U: TcpFlag.URG,
-  E: TcpFlag.ECE,
-  C: TcpFlag.CWR,
   N: TcpFlag.NS,
 };
 const FLAG_NAMES: Record<string, number> = {
-  fin: TcpFlag.FIN,
-  syn: TcpFlag.SYN,
-  rst: TcpFlag.RST,
-  psh: TcpFlag.PSH,
-  ack: TcpFlag.ACK,
-  urg: TcpFlag.URG,
-  ece: TcpFlag.ECE,
-  cwr: TcpFlag.CWR,
+  ...Object.fromEntries(TCP_FLAG_NAMES.map((flag) => [flag.name.toLowerCase(), flag.bit])),
   ns: TcpFlag.NS,
-  ae: TcpFlag.AE,
 };
 
 /** "SA", "syn,ack", "0x12", "none": the 9-bit flags value. */

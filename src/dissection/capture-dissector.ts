@@ -4,16 +4,22 @@
 // Pure: it never reads a file and never throws on packet bytes. State that
 // spans packets (the first frame's time, TCP conversations, echo requests)
 // lives in one CaptureDissector per file, as Wireshark keeps it per capture.
+//
+// Every header field is read through the wire views (src/wire/*View), kept
+// one per layer by the dissector and re-pointed for each packet: the summary
+// path reads what a summary line needs straight through them, without
+// building the codecs' result objects, and the full path builds its model
+// from the same views.
 
+import { parseArp } from '../wire/arp.ts';
+import type { ChecksumVerdict } from '../wire/checksum.ts';
 import { ETHERTYPE } from '../wire/ethernet.ts';
-import { read16, read32 } from '../wire/header-fields.ts';
-import { IcmpType, parseIcmp } from '../wire/icmp.ts';
-import { IpProtocol, type Ipv4Packet, parseIpv4 } from '../wire/ipv4.ts';
-import { decodeLinkLayer } from '../wire/link-type.ts';
-import { type ParseError, type ParseResult, parsed } from '../wire/parse-result.ts';
-import { parseTcp } from '../wire/tcp.ts';
-import { parseArp } from './arp-packet.ts';
-import { checkChecksum } from './checksum-checks.ts';
+import { ICMP_HEADER_LENGTH, IcmpType, IcmpView, parseIcmp } from '../wire/icmp.ts';
+import { IpProtocol, type Ipv4Packet, Ipv4View, ipv4PacketFromView } from '../wire/ipv4.ts';
+import { decodeLinkLayer, LinkLayerView } from '../wire/link-type.ts';
+import type { ParseError } from '../wire/parse-result.ts';
+import { tcpHeaderFromView, TcpView, tcpSegmentFromView, type TcpOption } from '../wire/tcp.ts';
+import { UDP_HEADER_LENGTH, UdpView, udpDatagramFromView } from '../wire/udp.ts';
 import { EchoRequestMatcher } from './echo-matching.ts';
 import type {
   ArpLayer,
@@ -21,17 +27,16 @@ import type {
   EchoDataTimestamp,
   FrameLayer,
   IcmpLayer,
+  IcmpSummaryMessage,
   Ipv4Layer,
   LinkLayer,
   QuotedDatagramLayers,
+  SummaryChecksum,
   SummaryView,
   TcpLayer,
   UdpLayer,
 } from './packet-model.ts';
 import { TcpConversationTracker } from './tcp-conversations.ts';
-import { parseCutTcpHeader } from './cut-tcp-header.ts';
-import { CORRECT, decodeForSummary, ipv4OffsetForSummary } from './summary-decoder.ts';
-import { parseUdpHeader } from './udp-header.ts';
 
 /** What a frame needs to be dissected; CaptureRecord from src/wire/pcap.ts fits. */
 export interface FrameInput {
@@ -53,9 +58,31 @@ const SHORT_QUOTE = 'the ICMP error quotes only part of it';
 /** Wireshark's test for a timeval at the start of echo data: within a day of the frame, µs below a million. */
 const ONE_DAY_SECONDS = 86400;
 
+const CORRECT: SummaryChecksum = Object.freeze({ status: 'correct' });
+const NOT_PRESENT: SummaryChecksum = Object.freeze({ status: 'not-present' });
+
+/** Echo data long enough for Wireshark's timestamp test: two 32-bit words after the header. */
+const ECHO_TIMESTAMP_END = ICMP_HEADER_LENGTH + 8;
+
+/**
+ * One view per layer, re-pointed for every packet. An ICMP error's quote
+ * gets its own set, so reading the quote never moves the outer views.
+ */
+class LayerViews {
+  readonly ip = new Ipv4View();
+  readonly tcp = new TcpView();
+  readonly udp = new UdpView();
+  readonly icmp = new IcmpView();
+}
+
+// Captures repeat the same few addresses: their dotted quads are made once
+// per file and reused (bounded, so a scan of an address space cannot grow it).
+const ADDRESS_TEXT_MAX = 4096;
+
 interface IpContext {
   /** Dissecting the datagram an ICMP error quotes: no trackers, no echo matching. */
   readonly quoted: boolean;
+  readonly views: LayerViews;
   readonly frameNumber: number;
   readonly timeNs: number;
   readonly frameSeconds: number;
@@ -81,6 +108,10 @@ export class CaptureDissector {
   private firstFractionNs = 0;
   private readonly tcp = new TcpConversationTracker();
   private readonly echoes = new EchoRequestMatcher();
+  private readonly link = new LinkLayerView();
+  private readonly views = new LayerViews();
+  private readonly quotedViews = new LayerViews();
+  private readonly addressText = new Map<number, string>();
 
   /** Numbers the next frame and times it against the file's first. */
   private nextFrame(input: FrameInput): FrameLayer {
@@ -106,48 +137,119 @@ export class CaptureDissector {
 
   /**
    * What the summary line and the filter need of the next frame. Common
-   * well-formed packets take the fast path (summary-decoder.ts); any other
-   * goes through dissect(). Either way the trackers see the packet, so
-   * summarize() and dissect() can be mixed in one file.
+   * well-formed packets (whole, IPv4 not fragmented, carrying ICMP, TCP or
+   * UDP, every checksum right) are read straight through the views; any
+   * other goes through dissect(). Either way the trackers see the packet, so
+   * summarize() and dissect() can be mixed in one file, and a test holds the
+   * two paths' summary lines equal.
    */
   summarize(input: FrameInput): SummaryView {
     if (input.capturedLength !== input.originalLength) return this.dissect(input);
-    const offset = ipv4OffsetForSummary(input.linkType, input.data);
-    const decoded = offset < 0 ? undefined : decodeForSummary(input.data, offset);
-    if (decoded === undefined) return this.dissect(input);
+    const data = input.data;
+    const link = this.link;
+    if (link.point(input.linkType, data) !== undefined || link.protocol !== ETHERTYPE.IPV4) return this.dissect(input);
+    const ip = this.views.ip;
+    if (ip.point(data, link.payloadStart) !== undefined || ip.missingLength > 0 || ip.isFragment || !ip.checksumValid) {
+      return this.dissect(input);
+    }
+    // One method per protocol: each small enough for the JIT to inline the view getters it calls.
+    let view: SummaryView | undefined;
+    switch (ip.protocol) {
+      case IpProtocol.TCP:
+        view = this.summarizeTcp(input, ip);
+        break;
+      case IpProtocol.ICMP:
+        view = this.summarizeIcmp(input, ip);
+        break;
+      case IpProtocol.UDP:
+        view = this.summarizeUdp(input, ip);
+        break;
+    }
+    return view ?? this.dissect(input);
+  }
+
+  /** A whole TCP segment with a right checksum, or undefined to decline. */
+  private summarizeTcp(input: FrameInput, ip: Ipv4View): SummaryView | undefined {
+    const tcp = this.views.tcp;
+    const start = ip.payloadStart;
+    const length = ip.payloadEnd - start;
+    if (tcp.point(ip.bytes, start, start + length) !== undefined) return undefined;
+    const headerLength = tcp.headerLength;
+    if (headerLength > length || !tcp.checksumValid(ip.pseudoHeaderSum(IpProtocol.TCP, length))) return undefined;
     const frame = this.nextFrame(input);
-    const { ip } = decoded;
-    const ipv4 = { packet: ip, isFragment: false, checksum: CORRECT };
-    if (decoded.tcp) {
-      const t = decoded.tcp;
-      const conversation = this.tcp.track({
-        source: ip.sourceNumber,
-        sourcePort: t.sourcePort,
-        destination: ip.destinationNumber,
-        destinationPort: t.destinationPort,
-        sequenceNumber: t.sequenceNumber,
-        acknowledgmentNumber: t.acknowledgmentNumber,
-        flags: t.flags,
-        window: t.window,
-        windowScaleOption: t.windowScaleOption,
-        payloadLength: t.payloadLength,
-      });
-      return { frame, problems: NO_PROBLEMS, ipv4, tcp: { segment: t, conversation, payloadLength: t.payloadLength, checksum: CORRECT } };
-    }
-    if (decoded.icmp) {
-      const message = decoded.icmp;
-      let requestFrame: number | undefined;
-      if (message.kind === 'echo') {
-        if (message.type === IcmpType.EchoRequest) {
-          this.echoes.request(ip.sourceNumber, ip.destinationNumber, message.identifier, message.sequence, frame.number, frame.relativeNs);
-        } else {
-          requestFrame = this.echoes.reply(ip.sourceNumber, ip.destinationNumber, message.identifier, message.sequence)?.frame;
-        }
+    const segment = tcpHeaderFromView(tcp);
+    const payloadLength = length - headerLength;
+    const source = ip.sourceNumber;
+    const destination = ip.destinationNumber;
+    const conversation = this.tcp.track({
+      source,
+      sourcePort: segment.sourcePort,
+      destination,
+      destinationPort: segment.destinationPort,
+      sequenceNumber: segment.sequenceNumber,
+      acknowledgmentNumber: segment.acknowledgmentNumber,
+      flags: segment.flags,
+      window: segment.window,
+      windowScaleOption: windowScaleOf(segment.options),
+      payloadLength,
+    });
+    return { frame, problems: NO_PROBLEMS, ipv4: this.summaryIpv4(ip, source, destination), tcp: { segment, conversation, payloadLength, checksum: CORRECT } };
+  }
+
+  /** A whole ICMP message with a right checksum, or undefined to decline. */
+  private summarizeIcmp(input: FrameInput, ip: Ipv4View): SummaryView | undefined {
+    const icmp = this.views.icmp;
+    if (icmp.point(ip.bytes, ip.payloadStart, ip.payloadEnd) !== undefined || !icmp.checksumValid) return undefined;
+    const frame = this.nextFrame(input);
+    const message = icmpSummaryOf(icmp);
+    const source = ip.sourceNumber;
+    const destination = ip.destinationNumber;
+    let requestFrame: number | undefined;
+    if (message.kind === 'echo') {
+      if (message.type === IcmpType.EchoRequest) {
+        this.echoes.request(source, destination, message.identifier, message.sequence, frame.number, frame.relativeNs);
+      } else {
+        requestFrame = this.echoes.reply(source, destination, message.identifier, message.sequence)?.frame;
       }
-      return { frame, problems: NO_PROBLEMS, ipv4, icmp: { message, requestFrame, checksum: CORRECT } };
     }
-    const u = decoded.udp!;
-    return { frame, problems: NO_PROBLEMS, ipv4, udp: { header: u, payloadLength: u.payloadLength, checksum: u.checksum } };
+    return { frame, problems: NO_PROBLEMS, ipv4: this.summaryIpv4(ip, source, destination), icmp: { message, requestFrame, checksum: CORRECT } };
+  }
+
+  /** A whole UDP datagram whose length agrees with IP's and whose checksum is right or absent, or undefined to decline. */
+  private summarizeUdp(input: FrameInput, ip: Ipv4View): SummaryView | undefined {
+    const udp = this.views.udp;
+    if (udp.point(ip.bytes, ip.payloadStart, ip.payloadEnd) !== undefined || !udp.lengthMatches) return undefined;
+    let checksum = NOT_PRESENT;
+    if (udp.checksum !== 0) {
+      if (!udp.checksumValid(ip.pseudoHeaderSum(IpProtocol.UDP, udp.length))) return undefined;
+      checksum = CORRECT;
+    }
+    const frame = this.nextFrame(input);
+    const header = { sourcePort: udp.sourcePort, destinationPort: udp.destinationPort };
+    return { frame, problems: NO_PROBLEMS, ipv4: this.summaryIpv4(ip, ip.sourceNumber, ip.destinationNumber), udp: { header, payloadLength: udp.payload.length, checksum } };
+  }
+
+  /** The IPv4 fields a summary line shows, of a whole, unfragmented, correct header; the addresses as read already. */
+  private summaryIpv4(ip: Ipv4View, source: number, destination: number): NonNullable<SummaryView['ipv4']> {
+    const packet = {
+      source: this.dottedQuad(source, ip, true),
+      destination: this.dottedQuad(destination, ip, false),
+      ttl: ip.ttl,
+      protocol: ip.protocol,
+      identification: ip.identification,
+      fragmentOffset: 0,
+    };
+    return { packet, isFragment: false, checksum: CORRECT };
+  }
+
+  private dottedQuad(address: number, ip: Ipv4View, source: boolean): string {
+    let text = this.addressText.get(address);
+    if (text === undefined) {
+      if (this.addressText.size >= ADDRESS_TEXT_MAX) this.addressText.clear();
+      text = source ? ip.source : ip.destination;
+      this.addressText.set(address, text);
+    }
+    return text;
   }
 
   /** Dissects the next frame of the file; frames must come in capture order. */
@@ -177,12 +279,13 @@ export class CaptureDissector {
       if (linkFrame.protocol === ETHERTYPE.IPV4) {
         const context: IpContext = {
           quoted: false,
+          views: this.views,
           frameNumber: number,
           timeNs: relativeNs,
           frameSeconds: input.timestampSeconds,
           frameFractionNs: fractionNs,
         };
-        this.dissectIpv4(linkFrame.payload, offset, context, problems, layers);
+        this.dissectIpv4(data, offset, data.length, context, problems, layers);
       } else if (linkFrame.protocol === ETHERTYPE.ARP) {
         const result = parseArp(linkFrame.payload);
         if (result.ok) arp = { offset, packet: result.value };
@@ -192,99 +295,107 @@ export class CaptureDissector {
     return { frame, data, link, ipv4: layers.ipv4, icmp: layers.icmp, tcp: layers.tcp, udp: layers.udp, arp, problems };
   }
 
-  /** `ipResult`: the datagram already parsed, as an ICMP error's quote is by parseIcmp. */
+  /**
+   * The IPv4 datagram at data[start, end) and what it carries. `known`: the
+   * datagram already parsed, as an ICMP error's quote is by parseIcmp.
+   */
   private dissectIpv4(
-    bytes: Uint8Array,
-    offset: number,
+    data: Uint8Array,
+    start: number,
+    end: number,
     context: IpContext,
     problems: ParseError[],
     out: IpLayers,
-    ipResult: ParseResult<Ipv4Packet> = parseIpv4(bytes, { allowTruncatedPayload: true }),
+    known?: Ipv4Packet,
   ): void {
-    if (!ipResult.ok) {
-      problems.push(ipResult.error);
+    const { ip, tcp, udp } = context.views;
+    const error = ip.point(data, start, end);
+    if (error !== undefined) {
+      problems.push(error);
       return;
     }
-    const packet = ipResult.value;
-    const headerLength = packet.ihl * 4;
-    const isFragment = packet.flags.moreFragments || packet.fragmentOffset !== 0;
-    const ipv4: Ipv4Layer = {
-      offset,
+    const packet = known ?? ipv4PacketFromView(ip);
+    const headerLength = ip.headerLength;
+    const isFragment = ip.isFragment;
+    const missingLength = ip.missingLength;
+    out.ipv4 = {
+      offset: start,
       packet,
       headerLength,
-      checksum: checkChecksum(bytes, 0, headerLength, 10, { knownValid: packet.checksumValid }),
-      missingLength: packet.missingLength,
+      checksum: ip.checksumVerdict({ knownValid: packet.checksumValid }),
+      missingLength,
       isFragment,
     };
-    out.ipv4 = ipv4;
-    if (packet.missingLength > 0 && !context.quoted) {
+    if (missingLength > 0 && !context.quoted) {
       problems.push({
         kind: 'truncated',
         layer: 'ipv4',
-        message: `total length ${packet.totalLength}, ${packet.missingLength} bytes missing`,
+        message: `total length ${packet.totalLength}, ${missingLength} bytes missing`,
       });
     }
     // Only a first fragment holding the whole datagram is dissected further (no reassembly here).
     if (isFragment) return;
-    const transportOffset = offset + headerLength;
-    const complete = packet.missingLength === 0;
-    const incompleteReason = context.quoted ? SHORT_QUOTE : CUT_BY_SNAPLEN;
-    const transport = packet.payload;
+    const transportStart = ip.payloadStart;
+    const transportEnd = ip.payloadEnd;
+    const complete = missingLength === 0;
+    const reason = context.quoted ? SHORT_QUOTE : CUT_BY_SNAPLEN;
+    // What the IP header says the transport layer takes, captured or not.
+    const transportLength = ip.totalLength - headerLength;
 
-    switch (packet.protocol) {
+    switch (ip.protocol) {
       case IpProtocol.ICMP:
-        out.icmp = this.dissectIcmp(transport, transportOffset, bytes, complete, incompleteReason, context, problems);
+        out.icmp = this.dissectIcmp(data, transportStart, transportEnd, complete, reason, context, problems);
         return;
       case IpProtocol.TCP: {
-        const tcpResult = parseTcp(transport);
-        // A header cut by the snaplen (or a short quote) still shows what was captured.
-        const segment = tcpResult.ok ? tcpResult.value : complete ? undefined : parseCutTcpHeader(transport);
-        if (segment === undefined) {
-          if (!tcpResult.ok && !context.quoted) problems.push(tcpResult.error);
+        const tcpError = tcp.point(data, transportStart, transportEnd);
+        if (tcpError !== undefined) {
+          if (!context.quoted) problems.push(tcpError);
           return;
         }
-        const tcpLength = packet.totalLength - headerLength;
-        const pseudoHeaderSum = pseudoHeaderSumOf(bytes, IpProtocol.TCP, tcpLength);
-        const payloadLength = Math.max(0, tcpLength - segment.headerLength);
-        const checksum = checkChecksum(transport, 0, transport.length, 16, { pseudoHeaderSum, complete, reason: incompleteReason });
-        let windowScaleOption: number | undefined;
-        for (const option of segment.options) if (option.kind === 'window-scale') windowScaleOption = option.shift;
+        // A header cut by the snaplen (or a short quote) still shows what was captured, as Wireshark does.
+        if (!tcp.headerComplete && complete) {
+          if (!context.quoted) {
+            const captured = tcp.length;
+            problems.push({ kind: 'truncated', layer: 'tcp', message: `data offset says ${tcp.headerLength} header bytes, have ${captured}`, offset: captured });
+          }
+          return;
+        }
+        const segment = tcpSegmentFromView(tcp);
+        const payloadLength = Math.max(0, transportLength - tcp.headerLength);
+        const checksum = tcp.checksumVerdict(ip.pseudoHeaderSum(IpProtocol.TCP, transportLength), { complete, reason });
         const conversation = context.quoted
           ? undefined
           : this.tcp.track({
-              source: read32(bytes, 12),
+              source: ip.sourceNumber,
               sourcePort: segment.sourcePort,
-              destination: read32(bytes, 16),
+              destination: ip.destinationNumber,
               destinationPort: segment.destinationPort,
               sequenceNumber: segment.sequenceNumber,
               acknowledgmentNumber: segment.acknowledgmentNumber,
               flags: segment.flags,
               window: segment.window,
-              windowScaleOption,
+              windowScaleOption: windowScaleOf(segment.options),
               payloadLength,
             });
-        out.tcp = { offset: transportOffset, segment, checksum, payloadLength, conversation };
+        out.tcp = { offset: transportStart, segment, checksum, payloadLength, conversation };
         return;
       }
       case IpProtocol.UDP: {
-        const udpResult = parseUdpHeader(transport);
-        if (!udpResult.ok) {
-          if (!context.quoted) problems.push(udpResult.error);
+        const udpError = udp.point(data, transportStart, transportEnd);
+        if (udpError !== undefined) {
+          if (!context.quoted) problems.push(udpError);
           return;
         }
-        const header = udpResult.value;
-        const udpLength = packet.totalLength - headerLength;
-        const pseudoHeaderSum = pseudoHeaderSumOf(bytes, IpProtocol.UDP, header.length);
-        const checksum =
-          header.length !== udpLength && header.checksum !== 0
-            ? { stored: header.checksum, status: 'unverified' as const, reason: `the UDP length ${header.length} disagrees with the IP length ${udpLength}` }
-            : checkChecksum(transport, 0, Math.min(transport.length, header.length), 6, {
-                pseudoHeaderSum,
-                complete,
-                reason: incompleteReason,
-                udp: true,
-              });
-        out.udp = { offset: transportOffset, header, checksum, payloadLength: Math.max(0, header.length - 8) };
+        const header = udpDatagramFromView(udp);
+        const checksum: ChecksumVerdict =
+          header.length !== transportLength && header.checksum !== 0
+            ? {
+                stored: header.checksum,
+                status: 'unverified',
+                reason: `the UDP length ${header.length} disagrees with the IP length ${transportLength}`,
+              }
+            : udp.checksumVerdict(ip.pseudoHeaderSum(IpProtocol.UDP, header.length), { complete, reason });
+        out.udp = { offset: transportStart, header, checksum, payloadLength: Math.max(0, header.length - UDP_HEADER_LENGTH) };
         return;
       }
       default:
@@ -292,24 +403,33 @@ export class CaptureDissector {
     }
   }
 
+  /** The ICMP message at data[start, end); reads the IPv4 view of its context for the echo pair's addresses. */
   private dissectIcmp(
-    bytes: Uint8Array,
-    offset: number,
-    ipHeader: Uint8Array,
+    data: Uint8Array,
+    start: number,
+    end: number,
     complete: boolean,
     incompleteReason: string,
     context: IpContext,
     problems: ParseError[],
   ): IcmpLayer | undefined {
-    const result = parseIcmp(bytes);
+    const { ip, icmp } = context.views;
+    const error = icmp.point(data, start, end);
+    if (error !== undefined) {
+      if (!context.quoted) problems.push(error);
+      return undefined;
+    }
+    const result = parseIcmp(icmp.slice());
     if (!result.ok) {
       if (!context.quoted) problems.push(result.error);
       return undefined;
     }
     const message = result.value;
-    const checksum = checkChecksum(bytes, 0, bytes.length, 2, { complete, reason: incompleteReason, knownValid: message.checksumValid });
-    let dataOffset = 8;
-    let dataLength = bytes.length - 8;
+    // Everything read through the views comes before the quote is dissected, which re-points the quote's views.
+    const checksum = icmp.checksumVerdict({ complete, reason: incompleteReason, knownValid: message.checksumValid });
+    const length = icmp.length;
+    let dataOffset = ICMP_HEADER_LENGTH;
+    let dataLength = length - ICMP_HEADER_LENGTH;
     let echoTimestamp: EchoDataTimestamp | undefined;
     let quoted: QuotedDatagramLayers | undefined;
     let requestFrame: number | undefined;
@@ -317,14 +437,14 @@ export class CaptureDissector {
 
     switch (message.kind) {
       case 'echo': {
-        echoTimestamp = findEchoTimestamp(bytes, context);
+        echoTimestamp = findEchoTimestamp(icmp, context);
         if (echoTimestamp) {
-          dataOffset = 16;
+          dataOffset = ECHO_TIMESTAMP_END;
           dataLength -= 8;
         }
         if (!context.quoted) {
-          const source = read32(ipHeader, 12);
-          const destination = read32(ipHeader, 16);
+          const source = ip.sourceNumber;
+          const destination = ip.destinationNumber;
           if (message.type === IcmpType.EchoRequest) {
             this.echoes.request(source, destination, message.identifier, message.sequence, context.frameNumber, context.timeNs);
           } else {
@@ -349,13 +469,14 @@ export class CaptureDissector {
           const inner: IpLayers = { ipv4: undefined, icmp: undefined, tcp: undefined, udp: undefined };
           const quotedContext: IpContext = {
             quoted: true,
+            views: this.quotedViews,
             frameNumber: context.frameNumber,
             timeNs: context.timeNs,
             frameSeconds: context.frameSeconds,
             frameFractionNs: context.frameFractionNs,
           };
-          const quotedIp: ParseResult<Ipv4Packet> = message.quoted.ok ? parsed(message.quoted.value.ip) : message.quoted;
-          this.dissectIpv4(message.original, offset + 8, quotedContext, [], inner, quotedIp);
+          const known = message.quoted.ok ? message.quoted.value.ip : undefined;
+          this.dissectIpv4(data, icmp.bodyStart, end, quotedContext, [], inner, known);
           if (inner.ipv4) {
             quoted = {
               ip: inner.ipv4,
@@ -371,8 +492,8 @@ export class CaptureDissector {
       }
     }
     return {
-      offset,
-      length: bytes.length,
+      offset: start,
+      length,
       message,
       checksum,
       quoted,
@@ -385,9 +506,24 @@ export class CaptureDissector {
   }
 }
 
-/** The IPv4 pseudo-header sum (RFC 9293 3.1) straight from the IPv4 header's address bytes. */
-function pseudoHeaderSumOf(ipHeader: Uint8Array, protocol: number, length: number): number {
-  return read16(ipHeader, 12) + read16(ipHeader, 14) + read16(ipHeader, 16) + read16(ipHeader, 18) + protocol + (length & 0xffff);
+/** The window scale option's shift, the last one when a segment has several. */
+function windowScaleOf(options: readonly TcpOption[]): number | undefined {
+  let shift: number | undefined;
+  for (let i = 0; i < options.length; i++) {
+    const option = options[i];
+    if (option.kind === 'window-scale') shift = option.shift;
+  }
+  return shift;
+}
+
+/** What the summary line shows of an ICMP message, read through its view (kinds as parseIcmp names them). */
+function icmpSummaryOf(icmp: IcmpView): IcmpSummaryMessage {
+  const kind = icmp.kind;
+  const type = icmp.type;
+  const code = icmp.code;
+  if (kind === 'echo' || kind === 'timestamp') return { kind, type, code, identifier: icmp.identifier, sequence: icmp.sequence };
+  if (kind === 'other') return { kind, type, code, restOfHeader: icmp.restOfHeaderBytes };
+  return { kind, type, code };
 }
 
 function fractionToNs(fraction: number, perSecond: number): number {
@@ -396,21 +532,17 @@ function fractionToNs(fraction: number, perSecond: number): number {
   return Math.floor((fraction * 1e9) / perSecond);
 }
 
-function readUint32Le(b: Uint8Array, o: number): number {
-  return (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
-}
-
 /**
  * Wireshark's heuristic (packet-icmp.c): the first 8 data bytes as a 32-bit
  * seconds and a 32-bit microseconds field, big-endian, else little-endian,
  * taken as a timestamp when within a day of the frame's time.
  */
-function findEchoTimestamp(icmp: Uint8Array, context: IpContext): EchoDataTimestamp | undefined {
-  if (icmp.length < 16) return undefined;
+function findEchoTimestamp(icmp: IcmpView, context: IpContext): EchoDataTimestamp | undefined {
+  if (icmp.length < ECHO_TIMESTAMP_END) return undefined;
   for (let pass = 0; pass < 2; pass++) {
     const littleEndian = pass === 1;
-    const seconds = littleEndian ? readUint32Le(icmp, 8) : read32(icmp, 8);
-    const microseconds = littleEndian ? readUint32Le(icmp, 12) : read32(icmp, 12);
+    const seconds = icmp.bodyUint32(0, littleEndian);
+    const microseconds = icmp.bodyUint32(4, littleEndian);
     const difference = (seconds - context.frameSeconds) | 0; // C's int arithmetic on the 32-bit values
     if (Math.abs(difference) < ONE_DAY_SECONDS && microseconds < 1_000_000) {
       const relativeNs = (context.frameSeconds - seconds) * 1e9 + (context.frameFractionNs - microseconds * 1000);

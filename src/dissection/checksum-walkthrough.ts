@@ -6,7 +6,11 @@
 // example's author was missing: why the sum is folded, why it is inverted,
 // and where byte order comes in (nowhere, if you read big-endian words).
 
-import { IpProtocol } from '../wire/ipv4.ts';
+import { checksumWord } from '../wire/checksum.ts';
+import { IcmpField } from '../wire/icmp.ts';
+import { IpProtocol, Ipv4Field, Ipv4View } from '../wire/ipv4.ts';
+import { TcpField } from '../wire/tcp.ts';
+import { UdpField } from '../wire/udp.ts';
 import type { DissectedPacket, IcmpLayer, Ipv4Layer, TcpLayer, UdpLayer } from './packet-model.ts';
 
 export interface ChecksumWord {
@@ -71,8 +75,8 @@ interface WordSource {
   readonly label: string;
   readonly part: ChecksumWord['part'];
   readonly offset?: number;
-  readonly high: number;
-  readonly low: number;
+  /** The word as summed (the checksum field as 0). */
+  readonly value: number;
   readonly isChecksumField?: boolean;
   readonly padded?: boolean;
 }
@@ -100,9 +104,8 @@ function walk(
 ): ChecksumWalkthrough {
   let sum = 0;
   const words: ChecksumWord[] = sources.map((s) => {
-    const value = (s.high << 8) | s.low;
-    sum += value;
-    return { ...s, value, sum };
+    sum += s.value;
+    return { ...s, high: s.value >>> 8, low: s.value & 0xff, sum };
   });
   const { folds, folded } = foldSteps(sum);
   const computed = ~folded & 0xffff;
@@ -142,8 +145,7 @@ function wordsOf(
       label: label(offsetBase + i),
       part,
       offset: offsetBase + i,
-      high: isChecksumField ? 0 : bytes[i],
-      low: isChecksumField || padded ? 0 : bytes[i + 1],
+      value: isChecksumField ? 0 : checksumWord(bytes, i),
       ...(isChecksumField ? { isChecksumField } : {}),
       ...(padded ? { padded } : {}),
     });
@@ -151,63 +153,76 @@ function wordsOf(
   return out;
 }
 
+// Labels by the offset of each 16-bit word the sum reads.
 const IPV4_WORD_LABELS: Record<number, string> = {
-  0: 'version, IHL | DSCP, ECN',
-  2: 'total length',
-  4: 'identification',
-  6: 'flags, fragment offset',
-  8: 'time to live | protocol',
-  10: 'header checksum, taken as 0',
-  12: 'source address, first half',
-  14: 'source address, second half',
-  16: 'destination address, first half',
-  18: 'destination address, second half',
+  [Ipv4Field.VERSION_IHL]: 'version, IHL | DSCP, ECN',
+  [Ipv4Field.TOTAL_LENGTH]: 'total length',
+  [Ipv4Field.IDENTIFICATION]: 'identification',
+  [Ipv4Field.FLAGS_FRAGMENT_OFFSET]: 'flags, fragment offset',
+  [Ipv4Field.TTL]: 'time to live | protocol',
+  [Ipv4Field.CHECKSUM]: 'header checksum, taken as 0',
+  [Ipv4Field.SOURCE]: 'source address, first half',
+  [Ipv4Field.SOURCE + 2]: 'source address, second half',
+  [Ipv4Field.DESTINATION]: 'destination address, first half',
+  [Ipv4Field.DESTINATION + 2]: 'destination address, second half',
 };
 
 export function ipv4HeaderWalkthrough(ip: Ipv4Layer, header: Uint8Array, title = 'IPv4 header checksum'): ChecksumWalkthrough {
-  const sources = wordsOf(header, 'header', (o) => IPV4_WORD_LABELS[o] ?? 'options', 10);
+  const sources = wordsOf(header, 'header', (o) => IPV4_WORD_LABELS[o] ?? 'options', Ipv4Field.CHECKSUM);
   return walk(title, `the ${ip.headerLength} header bytes (data is not covered)`, sources, ip.checksum.stored);
 }
 
 function icmpLabel(icmp: IcmpLayer): (offset: number) => string {
   const kind = icmp.message.kind;
   return (o) => {
-    if (o === 0) return 'type | code';
-    if (o === 2) return 'checksum, taken as 0';
-    if (o === 4) return kind === 'echo' || kind === 'timestamp' ? 'identifier' : 'rest of header, first half';
-    if (o === 6) return kind === 'echo' || kind === 'timestamp' ? 'sequence number' : 'rest of header, second half';
+    if (o === IcmpField.TYPE) return 'type | code';
+    if (o === IcmpField.CHECKSUM) return 'checksum, taken as 0';
+    if (o === IcmpField.IDENTIFIER) return kind === 'echo' || kind === 'timestamp' ? 'identifier' : 'rest of header, first half';
+    if (o === IcmpField.SEQUENCE) return kind === 'echo' || kind === 'timestamp' ? 'sequence number' : 'rest of header, second half';
     return kind === 'echo' || kind === 'other' ? 'data' : kind === 'timestamp' ? 'timestamps' : 'quoted datagram';
   };
 }
 
 export function icmpWalkthrough(icmp: IcmpLayer, message: Uint8Array, title = 'ICMP checksum'): ChecksumExplanation {
   if (icmp.checksum.status === 'unverified') return { title, unavailable: `cannot be computed: ${icmp.checksum.reason}` };
-  const sources = wordsOf(message, 'header', icmpLabel(icmp), 2).map((w) => (w.offset! >= 8 ? { ...w, part: 'data' as const } : w));
+  const sources = wordsOf(message, 'header', icmpLabel(icmp), IcmpField.CHECKSUM).map((w) =>
+    w.offset! >= IcmpField.BODY ? { ...w, part: 'data' as const } : w,
+  );
   return walk(title, `the whole ICMP message, ${message.length} bytes (header and data; no pseudo-header)`, sources, icmp.checksum.stored);
 }
 
-function pseudoHeaderWords(ip: Uint8Array, protocol: number, length: number, lengthLabel: string): WordSource[] {
+/** The pseudo-header's six words; the addresses are read where they lie in `ipHeader`. */
+function pseudoHeaderWords(ipHeader: Uint8Array, protocol: number, length: number, lengthLabel: string): WordSource[] {
+  const ip = new Ipv4View().pointUnchecked(ipHeader);
+  const b = ip.bytes;
   return [
-    { label: 'source address, first half', part: 'pseudo-header', high: ip[12], low: ip[13] },
-    { label: 'source address, second half', part: 'pseudo-header', high: ip[14], low: ip[15] },
-    { label: 'destination address, first half', part: 'pseudo-header', high: ip[16], low: ip[17] },
-    { label: 'destination address, second half', part: 'pseudo-header', high: ip[18], low: ip[19] },
-    { label: `zero | protocol (${protocol})`, part: 'pseudo-header', high: 0, low: protocol },
-    { label: `${lengthLabel} (${length})`, part: 'pseudo-header', high: length >>> 8, low: length & 0xff },
+    { label: 'source address, first half', part: 'pseudo-header', value: checksumWord(b, ip.sourceAt) },
+    { label: 'source address, second half', part: 'pseudo-header', value: checksumWord(b, ip.sourceAt + 2) },
+    { label: 'destination address, first half', part: 'pseudo-header', value: checksumWord(b, ip.destinationAt) },
+    { label: 'destination address, second half', part: 'pseudo-header', value: checksumWord(b, ip.destinationAt + 2) },
+    { label: `zero | protocol (${protocol})`, part: 'pseudo-header', value: protocol & 0xff },
+    { label: `${lengthLabel} (${length})`, part: 'pseudo-header', value: length & 0xffff },
   ];
 }
 
 const TCP_WORD_LABELS: Record<number, string> = {
-  0: 'source port',
-  2: 'destination port',
-  4: 'sequence number, high half',
-  6: 'sequence number, low half',
-  8: 'acknowledgment number, high half',
-  10: 'acknowledgment number, low half',
-  12: 'data offset, reserved, flags',
-  14: 'window',
-  16: 'checksum, taken as 0',
-  18: 'urgent pointer',
+  [TcpField.SOURCE_PORT]: 'source port',
+  [TcpField.DESTINATION_PORT]: 'destination port',
+  [TcpField.SEQUENCE_NUMBER]: 'sequence number, high half',
+  [TcpField.SEQUENCE_NUMBER + 2]: 'sequence number, low half',
+  [TcpField.ACKNOWLEDGMENT_NUMBER]: 'acknowledgment number, high half',
+  [TcpField.ACKNOWLEDGMENT_NUMBER + 2]: 'acknowledgment number, low half',
+  [TcpField.DATA_OFFSET_RESERVED]: 'data offset, reserved, flags',
+  [TcpField.WINDOW]: 'window',
+  [TcpField.CHECKSUM]: 'checksum, taken as 0',
+  [TcpField.URGENT_POINTER]: 'urgent pointer',
+};
+
+const UDP_WORD_LABELS: Record<number, string> = {
+  [UdpField.SOURCE_PORT]: 'source port',
+  [UdpField.DESTINATION_PORT]: 'destination port',
+  [UdpField.LENGTH]: 'length',
+  [UdpField.CHECKSUM]: 'checksum, taken as 0',
 };
 
 /** `ipHeader`: the IPv4 header the segment came in (its addresses feed the pseudo-header). */
@@ -215,7 +230,7 @@ export function tcpWalkthrough(tcp: TcpLayer, ipHeader: Uint8Array, segment: Uin
   if (tcp.checksum.status === 'unverified') return { title, unavailable: `cannot be computed: ${tcp.checksum.reason}` };
   const headerLength = tcp.segment.headerLength;
   const pseudo = pseudoHeaderWords(ipHeader, IpProtocol.TCP, segment.length, 'TCP length');
-  const body = wordsOf(segment, 'header', (o) => TCP_WORD_LABELS[o] ?? (o < headerLength ? 'options' : 'data'), 16).map((w) =>
+  const body = wordsOf(segment, 'header', (o) => TCP_WORD_LABELS[o] ?? (o < headerLength ? 'options' : 'data'), TcpField.CHECKSUM).map((w) =>
     w.offset! >= headerLength ? { ...w, part: 'data' as const } : w,
   );
   return walk(
@@ -230,9 +245,10 @@ export function tcpWalkthrough(tcp: TcpLayer, ipHeader: Uint8Array, segment: Uin
 export function udpWalkthrough(udp: UdpLayer, ipHeader: Uint8Array, datagram: Uint8Array, title = 'UDP checksum'): ChecksumExplanation {
   if (udp.checksum.status === 'unverified') return { title, unavailable: `cannot be computed: ${udp.checksum.reason}` };
   if (udp.checksum.status === 'not-present') return { title, unavailable: 'the sender sent none (0x0000 means "no checksum" in UDP over IPv4)' };
-  const labels: Record<number, string> = { 0: 'source port', 2: 'destination port', 4: 'length', 6: 'checksum, taken as 0' };
   const pseudo = pseudoHeaderWords(ipHeader, IpProtocol.UDP, udp.header.length, 'UDP length');
-  const body = wordsOf(datagram, 'header', (o) => labels[o] ?? 'data', 6).map((w) => (w.offset! >= 8 ? { ...w, part: 'data' as const } : w));
+  const body = wordsOf(datagram, 'header', (o) => UDP_WORD_LABELS[o] ?? 'data', UdpField.CHECKSUM).map((w) =>
+    w.offset! >= UdpField.PAYLOAD ? { ...w, part: 'data' as const } : w,
+  );
   return walk(
     title,
     `a 12-byte pseudo-header (addresses, protocol, UDP length) and the whole datagram, ${datagram.length} bytes`,

@@ -3,8 +3,9 @@
 // ICMP, 9293 for TCP, 768 for UDP). Laying the fields out in 32-bit rows is
 // the renderer's job; this module only says what the header holds.
 
-import { TcpFlag, type TcpOption } from '../wire/tcp.ts';
-import type { ChecksumCheck, DissectedPacket, IcmpLayer, Ipv4Layer, TcpLayer, UdpLayer } from './packet-model.ts';
+import type { ChecksumVerdict } from '../wire/checksum.ts';
+import { TCP_FLAG_NAMES, TCP_MIN_HEADER_LENGTH, TcpFlag, type TcpOption } from '../wire/tcp.ts';
+import type { DissectedPacket, IcmpLayer, Ipv4Layer, TcpLayer, UdpLayer } from './packet-model.ts';
 import { ipProtocolName } from './wireshark-names.ts';
 
 export interface LayoutField {
@@ -29,7 +30,9 @@ export interface HeaderLayout {
 
 const hex = (value: number, digits: number): string => `0x${value.toString(16).padStart(digits, '0')}`;
 
-function checksumValue(check: ChecksumCheck): string {
+const FLAGS_HIGH_BIT_FIRST = [...TCP_FLAG_NAMES].reverse();
+
+function checksumValue(check: ChecksumVerdict): string {
   const stored = hex(check.stored, 4);
   switch (check.status) {
     case 'correct':
@@ -202,22 +205,15 @@ export function tcpLayout(tcp: TcpLayer, title = 'TCP header (RFC 9293)'): Heade
     },
     { name: 'Data Offset', shortName: 'Offset', bits: 4, value: `${s.dataOffset}` },
     { name: 'Rsrvd', bits: 3, value: `${s.reserved}` },
-    // Bit 8: NS (RFC 3540, historic), AE in AccECN; "N" keeps the one-letter column distinct from ACK's "A".
-    flag(TcpFlag.AE, 'N'),
-    flag(TcpFlag.CWR, 'C'),
-    flag(TcpFlag.ECE, 'E'),
-    flag(TcpFlag.URG, 'U'),
-    flag(TcpFlag.ACK, 'A'),
-    flag(TcpFlag.PSH, 'P'),
-    flag(TcpFlag.RST, 'R'),
-    flag(TcpFlag.SYN, 'S'),
-    flag(TcpFlag.FIN, 'F'),
+    // Highest bit first, in Wireshark's letters, except bit 8 (NS in RFC 3540, AE
+    // in AccECN): "N" keeps its one-letter column distinct from ACK's "A".
+    ...FLAGS_HIGH_BIT_FIRST.map(({ bit, letter }) => flag(bit, bit === TcpFlag.AE ? 'N' : letter)),
     { name: 'Window', bits: 16, value: window, shortValue: `${s.window}` },
     { name: 'Checksum', bits: 16, value: checksumValue(tcp.checksum), shortValue: `0x${tcp.checksum.stored.toString(16).padStart(4, '0')}` },
     { name: 'Urgent Pointer', bits: 16, value: `${s.urgentPointer}` },
   ];
   for (const option of s.options) fields.push(...optionFields(option));
-  const padding = s.headerLength - 20 - optionBytes(s.options);
+  const padding = s.headerLength - TCP_MIN_HEADER_LENGTH - optionBytes(s.options);
   if (padding > 0) fields.push({ name: 'Padding', bits: padding * 8, value: '0' });
   const trailing = s.payload.length > 0 ? { label: `Data (${tcp.payloadLength} bytes)`, bytes: s.payload } : undefined;
   return { title: `${title}, ${s.headerLength} bytes`, fields, ...(trailing ? { trailing } : {}) };

@@ -8,30 +8,9 @@ import type { Ipv4Packet } from '../wire/ipv4.ts';
 import type { LinkFrame } from '../wire/link-type.ts';
 import type { ParseError } from '../wire/parse-result.ts';
 import type { ParsedTcpSegment } from '../wire/tcp.ts';
-import type { ArpPacket } from './arp-packet.ts';
-import type { UdpHeader } from './udp-header.ts';
-
-/**
- * correct / incorrect: verified. unverified: the bytes it covers are not all
- * in the capture (snaplen, a short quote). not-present: UDP's checksum 0.
- */
-export type ChecksumStatus = 'correct' | 'incorrect' | 'unverified' | 'not-present';
-
-export interface ChecksumCheck {
-  /** The value in the packet. */
-  readonly stored: number;
-  readonly status: ChecksumStatus;
-  /** What the field should hold; set when verified. */
-  readonly expected?: number;
-  /**
-   * The stored value is the pseudo-header sum alone (folded, not
-   * complemented): the checksum-offload trap. The capture was taken on the
-   * sending host before the NIC finished the checksum; on the wire it is right.
-   */
-  readonly offloadPartialSum?: boolean;
-  /** Why it could not be verified. */
-  readonly reason?: string;
-}
+import type { ArpPacket } from '../wire/arp.ts';
+import type { ChecksumVerdict } from '../wire/checksum.ts';
+import type { UdpDatagram } from '../wire/udp.ts';
 
 export interface FrameLayer {
   /** 1-based, per file. */
@@ -59,7 +38,7 @@ export interface Ipv4Layer {
   readonly offset: number;
   readonly packet: Ipv4Packet;
   readonly headerLength: number;
-  readonly checksum: ChecksumCheck;
+  readonly checksum: ChecksumVerdict;
   /** Bytes of the datagram the capture (or the quote) lacks. */
   readonly missingLength: number;
   /** MF set or a non-zero fragment offset: the transport header is not (all) here. */
@@ -80,7 +59,7 @@ export interface IcmpLayer {
   /** ICMP bytes present in the capture. */
   readonly length: number;
   readonly message: ParsedIcmpMessage;
-  readonly checksum: ChecksumCheck;
+  readonly checksum: ChecksumVerdict;
   /** The datagram an error message quotes, dissected as far as it goes. */
   readonly quoted?: QuotedDatagramLayers;
   readonly echoTimestamp?: EchoDataTimestamp;
@@ -118,7 +97,7 @@ export interface TcpConversationView {
 export interface TcpLayer {
   readonly offset: number;
   readonly segment: ParsedTcpSegment;
-  readonly checksum: ChecksumCheck;
+  readonly checksum: ChecksumVerdict;
   /** TCP data length by the IP header (what Wireshark calls Len), captured or not. */
   readonly payloadLength: number;
   /** Absent for a quoted segment: quotes are not part of a conversation. */
@@ -127,8 +106,8 @@ export interface TcpLayer {
 
 export interface UdpLayer {
   readonly offset: number;
-  readonly header: UdpHeader;
-  readonly checksum: ChecksumCheck;
+  readonly header: UdpDatagram;
+  readonly checksum: ChecksumVerdict;
   readonly payloadLength: number;
 }
 
@@ -183,13 +162,13 @@ export interface SummaryView {
     readonly checksum: SummaryChecksum;
   };
   readonly udp?: {
-    readonly header: Pick<UdpHeader, 'sourcePort' | 'destinationPort'>;
+    readonly header: Pick<UdpDatagram, 'sourcePort' | 'destinationPort'>;
     readonly payloadLength: number;
     readonly checksum: SummaryChecksum;
   };
 }
 
-export type SummaryChecksum = Pick<ChecksumCheck, 'status' | 'offloadPartialSum'>;
+export type SummaryChecksum = Pick<ChecksumVerdict, 'status' | 'offloadPartialSum'>;
 
 /** The ICMP fields a summary line shows, for any message kind. */
 export type IcmpSummaryMessage =

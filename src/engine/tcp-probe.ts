@@ -17,14 +17,12 @@ import { IcmpType } from '../wire/icmp.ts';
 import { ipv4AddressBytes, ipv4AddressNumber } from '../wire/ipv4-address.ts';
 import { IpProtocol } from '../wire/ipv4.ts';
 import { answerOf, describeTransport, ReplyViews, requestKey, type SentRequest } from '../wire/reply-matching.ts';
-import { buildTcp, TcpFlag, tcpSynOptions, TcpView, type TcpOption } from '../wire/tcp.ts';
+import { receivedChecksum, type ReceivedChecksum } from '../wire/checksum.ts';
+import { buildTcp, tcpChecksumVerdict, TcpFlag, tcpSynOptions, TcpView, type TcpOption } from '../wire/tcp.ts';
 import {
   copyTcpOption,
   randomEphemeralPort,
   randomSequenceNumber,
-  tcpChecksumStatus,
-  tcpIpv4PseudoSum,
-  type ChecksumStatus,
   type TcpSegmentSummary,
 } from './tcp-common.ts';
 
@@ -90,7 +88,7 @@ export interface PortResult {
   readonly reason: PortReason;
   /** From the last probe sent to the reply, ms. */
   readonly rttMs?: number;
-  readonly reply?: TcpSegmentSummary & { readonly checksum: ChecksumStatus };
+  readonly reply?: TcpSegmentSummary & { readonly checksum: ReceivedChecksum };
   readonly icmp?: { readonly from: string; readonly type: number; readonly code: number };
   readonly probes: number;
   /** We answered a SYN-ACK with a RST. */
@@ -259,7 +257,7 @@ export async function runTcpProbe(options: TcpProbeOptions): Promise<TcpProbeSum
     const ip = views.ip;
     const tcp = views.tcp;
     const segmentBytes = ip.payload;
-    const checksum = tcpChecksumStatus(segmentBytes, tcpIpv4PseudoSum(pseudo.destination, pseudo.source, segmentBytes.length));
+    const checksum = receivedChecksum(tcpChecksumVerdict(segmentBytes, ip.pseudoHeaderSum(IpProtocol.TCP, segmentBytes.length)));
     const replyFlags = tcp.flags;
     const { state, reason } = classifyReply(flags, replyFlags);
     let resetSent = false;

@@ -25,13 +25,12 @@ import { ipv4AddressBytes, ipv4AddressNumber } from '../wire/ipv4-address.ts';
 import { IcmpType } from '../wire/icmp.ts';
 import { IpProtocol, type Ipv4View } from '../wire/ipv4.ts';
 import { answersConnection, ReplyViews, type TcpConnectionEndpoints } from '../wire/reply-matching.ts';
-import { emitTcpInto, tcpSegmentFromView, type ParsedTcpSegment } from '../wire/tcp.ts';
+import { receivedChecksum, type ReceivedChecksum } from '../wire/checksum.ts';
+import { emitTcpInto, tcpChecksumVerdict, tcpSegmentFromView, type ParsedTcpSegment } from '../wire/tcp.ts';
 import {
   copyTcpOption,
   randomEphemeralPort,
   randomSequenceNumber,
-  tcpChecksumStatus,
-  tcpIpv4PseudoSum,
   type TcpSegmentSummary,
 } from './tcp-common.ts';
 import {
@@ -121,7 +120,7 @@ export type TcpSessionEvent =
       readonly timeMs: number;
       readonly segment: TcpSegmentSummary;
       readonly verdict: ReceiveVerdict;
-      readonly checksum: 'valid' | 'offloaded' | 'bad';
+      readonly checksum: ReceivedChecksum;
     }
   | TcpConnectionEvent
   | { readonly type: 'icmp'; readonly timeMs: number; readonly from: string; readonly icmpType: number; readonly icmpCode: number };
@@ -437,7 +436,7 @@ export class TcpSession {
     const { ip, tcp } = found;
     const bytes = this.views.tcp.slice();
     const timeMs = nowMs();
-    const checksum = tcpChecksumStatus(bytes, tcpIpv4PseudoSum(this.pseudoDestination, this.pseudoSource, bytes.length));
+    const checksum = receivedChecksum(tcpChecksumVerdict(bytes, ip.pseudoHeaderSum(IpProtocol.TCP, bytes.length)));
     let verdict: ReceiveVerdict;
     const deferred: TcpConnectionEvent[] = [];
     if (checksum === 'bad') {

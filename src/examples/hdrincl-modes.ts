@@ -13,9 +13,8 @@ import { LiveCapture, loadCapModule } from '../net/capture.ts';
 import { Ipv4Sender } from '../net/ipv4-sender.ts';
 import { IPPROTO_ICMP, RawSocket } from '../net/raw-socket.ts';
 import { interfaceForAddress, resolveIpv4, sourceAddressFor } from '../net/routes.ts';
-import { verifyChecksum } from '../wire/checksum.ts';
 import { buildIcmpEcho, IcmpType, parseIcmp } from '../wire/icmp.ts';
-import { buildIpv4, IpProtocol, parseIpv4, type Ipv4Packet } from '../wire/ipv4.ts';
+import { buildIpv4, IpProtocol, ipv4PacketFromView, Ipv4View, parseIpv4, type Ipv4Packet } from '../wire/ipv4.ts';
 import { decodeLinkLayer } from '../wire/link-type.ts';
 
 interface Trial {
@@ -128,19 +127,13 @@ async function main(): Promise<number> {
   return trials.every((t) => t.answered) ? 0 : 1;
 }
 
-/** The header of a packet we built, parsed even when its total length is a deliberate 0. */
+/**
+ * The header of a packet we built, read even when its total length is a
+ * deliberate 0: an unchecked view reads the fields as written, where
+ * parseIpv4 would refuse the packet.
+ */
 function headerOf(packet: Uint8Array): Ipv4Packet {
-  const copy = Uint8Array.from(packet);
-  const ihl = (copy[0] & 0x0f) * 4;
-  const written = (copy[2] << 8) | copy[3];
-  const checksum = (copy[10] << 8) | copy[11];
-  const checksumValid = verifyChecksum(packet.subarray(0, ihl));
-  // parseIpv4 rejects total length 0; parse a copy with it set, then report what was written.
-  copy[2] = copy.length >> 8;
-  copy[3] = copy.length & 0xff;
-  const parsed = parseIpv4(copy);
-  if (!parsed.ok) throw new Error(parsed.error.message);
-  return { ...parsed.value, totalLength: written, checksum, checksumValid };
+  return ipv4PacketFromView(new Ipv4View().pointUnchecked(packet));
 }
 
 runCli('hdrincl-modes', main);

@@ -3,8 +3,8 @@
 // lower-case hex, names are Wireshark's. Field names follow the lab's codecs
 // (camelCase, spelt out), not Wireshark's filter names.
 
+import type { ChecksumVerdict } from '../wire/checksum.ts';
 import type {
-  ChecksumCheck,
   DissectedPacket,
   IcmpLayer,
   Ipv4Layer,
@@ -18,11 +18,12 @@ import { formatSllAddress } from '../wire/linux-sll.ts';
 import type { TcpOption } from '../wire/tcp.ts';
 import { formatEpoch, formatSecondsNs } from './capture-time.ts';
 import { hexString } from './hex-dump.ts';
-import { packetColumns, swap16, tcpFlagList } from './packet-summary.ts';
+import { icmpQueryFieldLittleEndian } from '../wire/icmp.ts';
+import { packetColumns, tcpFlagList } from './packet-summary.ts';
 
 type Json = Record<string, unknown>;
 
-function checksumJson(check: ChecksumCheck): Json {
+function checksumJson(check: ChecksumVerdict): Json {
   return {
     value: check.stored,
     status: check.status,
@@ -127,9 +128,9 @@ function icmpJson(icmp: IcmpLayer): Json {
     case 'timestamp':
       Object.assign(json, {
         identifier: m.identifier,
-        identifierLe: swap16(m.identifier),
+        identifierLe: icmpQueryFieldLittleEndian(m.identifier),
         sequence: m.sequence,
-        sequenceLe: swap16(m.sequence),
+        sequenceLe: icmpQueryFieldLittleEndian(m.sequence),
       });
       if (m.kind === 'timestamp') {
         Object.assign(json, { originateTimestamp: m.originateTimestamp, receiveTimestamp: m.receiveTimestamp, transmitTimestamp: m.transmitTimestamp });

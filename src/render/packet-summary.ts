@@ -8,10 +8,10 @@
 // packet-arp.c); checksum failures and cut or broken packets are appended as
 // bracketed markers, since a lab needs to see them on the summary line.
 
-import { IcmpType } from '../wire/icmp.ts';
+import { IcmpType, icmpQueryFieldLittleEndian, icmpQueryIdentifiers } from '../wire/icmp.ts';
 import { ipProtocolName, wiresharkIcmpCodeName, wiresharkIcmpTypeName, etherTypeName } from '../dissection/wireshark-names.ts';
 import type { SummaryChecksum, SummaryView } from '../dissection/packet-model.ts';
-import { TcpFlag } from '../wire/tcp.ts';
+import { TcpFlag, tcpFlagNames } from '../wire/tcp.ts';
 import { formatSecondsNs } from './capture-time.ts';
 import { PLAIN_STYLE, type TextStyle } from './terminal-style.ts';
 import { linkTypeName } from '../wire/link-type.ts';
@@ -23,18 +23,6 @@ export interface PacketColumns {
   readonly info: string;
 }
 
-const FLAG_ORDER: readonly [number, string][] = [
-  [TcpFlag.FIN, 'FIN'],
-  [TcpFlag.SYN, 'SYN'],
-  [TcpFlag.RST, 'RST'],
-  [TcpFlag.PSH, 'PSH'],
-  [TcpFlag.ACK, 'ACK'],
-  [TcpFlag.URG, 'URG'],
-  [TcpFlag.ECE, 'ECE'],
-  [TcpFlag.CWR, 'CWR'],
-  [TcpFlag.AE, 'AE'],
-];
-
 const flagListCache = new Map<number, string>();
 
 /**
@@ -45,8 +33,7 @@ export function tcpFlagList(flags: number, reserved = 0): string {
   const key = flags | (reserved << 9);
   let text = flagListCache.get(key);
   if (text === undefined) {
-    const names: string[] = [];
-    for (const [bit, name] of FLAG_ORDER) if (flags & bit) names.push(name);
+    const names = tcpFlagNames(flags, 'AE');
     if (reserved !== 0) names.push('Reserved');
     text = names.length === 0 ? '<None>' : names.join(', ');
     flagListCache.set(key, text);
@@ -56,11 +43,6 @@ export function tcpFlagList(flags: number, reserved = 0): string {
 
 function hex4(value: number): string {
   return value.toString(16).padStart(4, '0');
-}
-
-/** Byte-swapped 16-bit value: what a little-endian reader sees (Wireshark's "seq=1/256"). */
-export function swap16(value: number): number {
-  return ((value & 0xff) << 8) | (value >>> 8);
 }
 
 function tcpInfo(tcp: NonNullable<SummaryView['tcp']>): string {
@@ -109,11 +91,10 @@ function icmpInfo(packet: SummaryView): string {
     identifier = m.identifier;
     sequence = m.sequence;
   } else if (m.kind === 'other' && m.type >= IcmpType.InformationRequest && m.type <= IcmpType.AddressMaskReply) {
-    identifier = (m.restOfHeader[0] << 8) | m.restOfHeader[1];
-    sequence = (m.restOfHeader[2] << 8) | m.restOfHeader[3];
+    ({ identifier, sequence } = icmpQueryIdentifiers(m.restOfHeader));
   }
   if (identifier !== undefined && sequence !== undefined) {
-    info += ` id=0x${hex4(identifier)}, seq=${sequence}/${swap16(sequence)}, ttl=${packet.ipv4!.packet.ttl}`;
+    info += ` id=0x${hex4(identifier)}, seq=${sequence}/${icmpQueryFieldLittleEndian(sequence)}, ttl=${packet.ipv4!.packet.ttl}`;
   }
   if (icmp.requestFrame !== undefined) info += ` (request in ${icmp.requestFrame})`;
   return info;

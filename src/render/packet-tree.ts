@@ -8,8 +8,8 @@
 // and its heuristic analyses (retransmissions, reassembly), which say
 // nothing about the bytes themselves.
 
+import type { ChecksumVerdict } from '../wire/checksum.ts';
 import type {
-  ChecksumCheck,
   DissectedPacket,
   IcmpLayer,
   Ipv4Layer,
@@ -33,10 +33,11 @@ import {
   wiresharkIcmpTypeName,
 } from '../dissection/wireshark-names.ts';
 import { formatSllAddress } from '../wire/linux-sll.ts';
-import { TcpFlag, type TcpOption } from '../wire/tcp.ts';
+import { TCP_FLAG_NAMES, TCP_MIN_HEADER_LENGTH, TcpFlag, type TcpOption } from '../wire/tcp.ts';
 import { formatEpoch, formatSecondsNs, formatUtcDate } from './capture-time.ts';
 import { hexString } from './hex-dump.ts';
-import { swap16, tcpFlagList } from './packet-summary.ts';
+import { ICMP_HEADER_LENGTH, icmpQueryFieldLittleEndian } from '../wire/icmp.ts';
+import { tcpFlagList } from './packet-summary.ts';
 import { PLAIN_STYLE, type TextStyle } from './terminal-style.ts';
 
 const INDENT = '    ';
@@ -83,7 +84,7 @@ function addData(tree: TreeWriter, depth: number, bytes: Uint8Array, heading = t
 }
 
 /** "Checksum: 0x867a [correct]" and the status lines under it. */
-function addChecksum(tree: TreeWriter, depth: number, label: string, statusLabel: string, check: ChecksumCheck): void {
+function addChecksum(tree: TreeWriter, depth: number, label: string, statusLabel: string, check: ChecksumVerdict): void {
   const style = tree.style;
   const value = hex(check.stored, 4);
   switch (check.status) {
@@ -291,9 +292,9 @@ function addIcmp(tree: TreeWriter, depth: number, icmp: IcmpLayer): void {
     case 'echo':
     case 'timestamp':
       tree.add(d, `Identifier (BE): ${m.identifier} (${hex(m.identifier, 4)})`);
-      tree.add(d, `Identifier (LE): ${swap16(m.identifier)} (${hex(swap16(m.identifier), 4)})`);
+      tree.add(d, `Identifier (LE): ${icmpQueryFieldLittleEndian(m.identifier)} (${hex(icmpQueryFieldLittleEndian(m.identifier), 4)})`);
       tree.add(d, `Sequence Number (BE): ${m.sequence} (${hex(m.sequence, 4)})`);
-      tree.add(d, `Sequence Number (LE): ${swap16(m.sequence)} (${hex(swap16(m.sequence), 4)})`);
+      tree.add(d, `Sequence Number (LE): ${icmpQueryFieldLittleEndian(m.sequence)} (${hex(icmpQueryFieldLittleEndian(m.sequence), 4)})`);
       if (icmp.requestFrame !== undefined) {
         tree.add(d, `[Request frame: ${icmp.requestFrame}]`);
         tree.add(d, `[Response time: ${((icmp.responseTimeNs ?? 0) / 1e6).toFixed(3)} ms]`);
@@ -334,7 +335,7 @@ function addIcmp(tree: TreeWriter, depth: number, icmp: IcmpLayer): void {
   }
   if (icmp.quoted) addQuoted(tree, d, icmp.quoted);
   if (icmp.dataLength > 0) {
-    const data = (m.kind === 'echo' || m.kind === 'other' ? m.payload : new Uint8Array(0)).subarray(icmp.dataOffset - 8);
+    const data = (m.kind === 'echo' || m.kind === 'other' ? m.payload : new Uint8Array(0)).subarray(icmp.dataOffset - ICMP_HEADER_LENGTH);
     addData(tree, d, data.subarray(0, icmp.dataLength));
   }
 }
@@ -366,24 +367,14 @@ function addQuoted(tree: TreeWriter, depth: number, quoted: QuotedDatagramLayers
   }
 }
 
-const TCP_FLAG_ROWS: readonly [number, string][] = [
-  [TcpFlag.AE, 'Accurate ECN'],
-  [TcpFlag.CWR, 'Congestion Window Reduced'],
-  [TcpFlag.ECE, 'ECN-Echo'],
-  [TcpFlag.URG, 'Urgent'],
-  [TcpFlag.ACK, 'Acknowledgment'],
-  [TcpFlag.PSH, 'Push'],
-  [TcpFlag.RST, 'Reset'],
-  [TcpFlag.SYN, 'Syn'],
-  [TcpFlag.FIN, 'Fin'],
-];
+/** The flag rows of Wireshark's tree, highest bit first. */
+const TCP_FLAG_ROWS = [...TCP_FLAG_NAMES].reverse();
 
 /** Wireshark's "[TCP Flags: ··········S·]": RRRACEUAPRSF, '·' for clear bits. */
 export function tcpFlagString(flags: number, reserved: number): string {
-  const letters = 'RRRACEUAPRSF';
-  const value = (reserved << 9) | flags;
   let text = '';
-  for (let i = 0; i < 12; i++) text += (value >>> (11 - i)) & 1 ? letters[i] : '·';
+  for (let bit = 0x800; bit > 0x100; bit >>>= 1) text += (reserved << 9) & bit ? 'R' : '·';
+  for (const flag of TCP_FLAG_ROWS) text += flags & flag.bit ? flag.letter : '·';
   return text;
 }
 
@@ -501,10 +492,10 @@ function addTcp(tree: TreeWriter, depth: number, tcp: TcpLayer): void {
   const flagsField = (s.reserved << 9) | s.flags;
   tree.add(d, `Flags: ${hex(flagsField, 3)} (${tcpFlagList(s.flags, s.reserved)})`);
   tree.add(d + 1, `${bitPicture(flagsField, 12, 9, 3)} = Reserved: ${setOrNot(s.reserved !== 0)}`);
-  TCP_FLAG_ROWS.forEach(([bit, name]) => {
+  for (const { bit, description } of TCP_FLAG_ROWS) {
     const shift = Math.log2(bit);
-    tree.add(d + 1, `${bitPicture(flagsField, 12, shift, 1)} = ${name}: ${setOrNot((s.flags & bit) !== 0)}`);
-  });
+    tree.add(d + 1, `${bitPicture(flagsField, 12, shift, 1)} = ${description}: ${setOrNot((s.flags & bit) !== 0)}`);
+  }
   tree.add(d + 1, `[TCP Flags: ${tcpFlagString(s.flags, s.reserved)}]`);
   tree.add(d, `Window: ${s.window}`);
   if (c) {
@@ -516,7 +507,7 @@ function addTcp(tree: TreeWriter, depth: number, tcp: TcpLayer): void {
   }
   addChecksum(tree, d, 'Checksum', 'Checksum Status', tcp.checksum);
   tree.add(d, `Urgent Pointer: ${s.urgentPointer}`);
-  const optionsLength = s.headerLength - 20;
+  const optionsLength = s.headerLength - TCP_MIN_HEADER_LENGTH;
   if (optionsLength > 0) {
     tree.add(d, `Options: (${optionsLength} bytes), ${s.options.map(optionHeadline).join(', ')}`);
     for (const option of s.options) addTcpOption(tree, d + 1, option);

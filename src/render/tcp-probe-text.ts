@@ -7,7 +7,8 @@
 //   8000/tcp  open      syn-ack           0.220 ms    [S.] win 65160 ttl 64 options [mss 1460,...]
 //   8001/tcp  filtered  no-response       -
 import type { PortResult, TcpProbeStart, TcpProbeSummary } from '../engine/tcp-probe.ts';
-import { formatTcpOptions, tcpdumpFlags } from '../engine/tcp-common.ts';
+import { formatTcpOptions } from './tcp-options-text.ts';
+import { tcpdumpFlagLetters } from '../wire/tcp.ts';
 import { icmpCodeName } from '../wire/icmp.ts';
 
 export function formatProbeHeader(host: string, start: TcpProbeStart): string {
@@ -16,7 +17,7 @@ export function formatProbeHeader(host: string, start: TcpProbeStart): string {
   const count = `${start.ports.length} port${start.ports.length === 1 ? '' : 's'}`;
   return (
     `TCP-PROBE ${host} (${start.destination}): ${count}, from ${start.source}:${start.sourcePort}, ` +
-    `flags [${tcpdumpFlags(start.flags)}]${options}, ${start.probeBytes} bytes${hdrincl}`
+    `flags [${tcpdumpFlagLetters(start.flags)}]${options}, ${start.probeBytes} bytes${hdrincl}`
   );
 }
 
@@ -36,7 +37,7 @@ export function formatPortLine(result: PortResult): string {
   let reply = '';
   if (result.reply) {
     const r = result.reply;
-    reply = `[${tcpdumpFlags(r.flags)}] win ${r.window} ttl ${r.ttl}`;
+    reply = `[${tcpdumpFlagLetters(r.flags)}] win ${r.window} ttl ${r.ttl}`;
     if (r.options.length > 0) reply += ` options [${formatTcpOptions(r.options)}]`;
     if (r.payloadLength > 0) reply += ` length ${r.payloadLength}`;
     if (r.checksum === 'bad') reply += ' (bad checksum)';

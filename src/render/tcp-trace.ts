@@ -8,9 +8,10 @@
 // Sequence numbers are relative to each side's initial one after the SYNs,
 // as tcpdump prints them.
 import type { TcpSessionEvent } from '../engine/tcp-session.ts';
-import { formatTcpOptions, tcpdumpFlags, type TcpSegmentSummary } from '../engine/tcp-common.ts';
+import type { TcpSegmentSummary } from '../engine/tcp-common.ts';
+import { formatTcpOptions } from './tcp-options-text.ts';
 import { seqDiff } from '../wire/tcp-sequence.ts';
-import { TcpFlag } from '../wire/tcp.ts';
+import { TcpFlag, tcpdumpFlagLetters } from '../wire/tcp.ts';
 
 /**
  * Formats session events. It learns both initial sequence numbers from the
@@ -51,7 +52,7 @@ export class TcpTrace {
     const ownBase = outgoing ? this.iss : this.irs;
     const otherBase = outgoing ? this.irs : this.iss;
     const syn = (segment.flags & TcpFlag.SYN) !== 0;
-    const parts = [`Flags [${tcpdumpFlags(segment.flags)}]`];
+    const parts = [`Flags [${tcpdumpFlagLetters(segment.flags)}]`];
     // tcpdump prints absolute numbers on SYNs, relative ones after.
     const seq = syn || ownBase === undefined ? segment.sequenceNumber : relative(segment.sequenceNumber, ownBase);
     if (segment.payloadLength > 0) parts.push(`seq ${seq}:${seq + segment.payloadLength}`);

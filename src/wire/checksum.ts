@@ -152,6 +152,83 @@ export function updateChecksum(oldChecksum: number, oldWord: number, newWord: nu
 }
 
 /**
+ * The 16-bit big-endian word RFC 1071 adds at data[index]; a lone last byte
+ * before `end` is padded with zero on the right (section 4.1). For code that
+ * shows the sum word by word (a checksum walkthrough).
+ */
+export function checksumWord(data: Uint8Array, index: number, end = data.length): number {
+  return index + 1 < end ? (data[index] << 8) | data[index + 1] : data[index] << 8;
+}
+
+/**
+ * correct / incorrect: verified. unverified: the bytes it covers are not all
+ * in the capture (snaplen, a short quote). not-present: UDP's checksum 0.
+ */
+export type ChecksumStatus = 'correct' | 'incorrect' | 'unverified' | 'not-present';
+
+/**
+ * The verdict on a stored checksum, the one type dissection, rendering and
+ * the TCP engine report. The offload trap gets its own flag: a sender whose
+ * NIC computes TCP/UDP checksums (CHECKSUM_PARTIAL) hands the packet to a
+ * capture or a raw socket on that host with only the pseudo-header sum in the
+ * field, so it looks wrong there and is right on the wire.
+ */
+export interface ChecksumVerdict {
+  /** The value in the packet. */
+  readonly stored: number;
+  readonly status: ChecksumStatus;
+  /** What the field should hold; set when verified. */
+  readonly expected?: number;
+  /**
+   * The stored value is the pseudo-header sum alone (folded, not
+   * complemented): on the wire, after the NIC, it is right.
+   */
+  readonly offloadPartialSum?: boolean;
+  /** Why it could not be verified. */
+  readonly reason?: string;
+}
+
+export interface ChecksumScope {
+  /** Sum of the pseudo-header (TCP, UDP); none for the IPv4 header and ICMP. */
+  readonly pseudoHeaderSum?: number;
+  /** False when some covered bytes are missing: the verdict is then 'unverified' with `reason`. */
+  readonly complete?: boolean;
+  readonly reason?: string;
+  /** UDP: 0 means "no checksum", and a computed 0 is sent as 0xffff. */
+  readonly udp?: boolean;
+  /** A codec already verified the checksum right over the same bytes: no need to sum them again. */
+  readonly knownValid?: boolean;
+}
+
+/**
+ * Checks the checksum stored at `data[checksumAt]` (an absolute index) over
+ * data[start, end) plus the scope's pseudo-header sum. Takes a range rather
+ * than a subarray: a subarray per packet costs more than the check itself on
+ * small packets. The views' `checksumVerdict` methods call this with their
+ * field's index.
+ */
+export function checkChecksum(data: Uint8Array, start: number, end: number, checksumAt: number, scope: ChecksumScope = {}): ChecksumVerdict {
+  const stored = checksumWord(data, checksumAt);
+  const udp = scope.udp === true;
+  if (udp && stored === 0) return { stored, status: 'not-present' };
+  if (scope.complete === false) return { stored, status: 'unverified', reason: scope.reason ?? 'the packet is cut short' };
+  if (scope.knownValid === true) return { stored, status: 'correct', expected: stored };
+  const pseudoHeaderSum = scope.pseudoHeaderSum;
+  // Sums are exact integers, so taking the stored word back out equals summing with the field as 0.
+  const sumWithoutField = sumRange(data, start, end) + (pseudoHeaderSum ?? 0) - stored;
+  let expected = checksumFinish(sumWithoutField);
+  if (udp && expected === 0) expected = 0xffff;
+  if (expected === stored || (!udp && foldChecksum(sumWithoutField + stored) === 0xffff)) {
+    // Also right: 0x0000 and 0xffff are the same number in ones' complement.
+    return { stored, status: 'correct', expected: stored };
+  }
+  if (pseudoHeaderSum !== undefined && stored === foldChecksum(pseudoHeaderSum)) {
+    return { stored, status: 'incorrect', expected, offloadPartialSum: true };
+  }
+  return { stored, status: 'incorrect', expected };
+}
+
+/**
  * Sum of the IPv4 pseudo-header (RFC 9293 section 3.1): source, destination,
  * zero, protocol, upper-layer length. The addresses are the 4 bytes at
  * `source[sourceAt]` and `destination[destinationAt]`, so a view can sum
@@ -194,4 +271,16 @@ export function ipv6PseudoHeaderSum(
     sum += (destination[i] << 8) | destination[i + 1];
   }
   return sum + Math.floor(length / 0x10000) + (length & 0xffff) + (nextHeader & 0xff);
+}
+
+/** A received TCP/UDP checksum in the tools' words (their events, trace lines and --json). */
+export type ReceivedChecksum = 'valid' | 'offloaded' | 'bad';
+
+/**
+ * The verdict in those words: right; wrong in the capture but right on the
+ * wire, because the sender left it for the NIC (offloadPartialSum); wrong.
+ */
+export function receivedChecksum(verdict: ChecksumVerdict): ReceivedChecksum {
+  if (verdict.status !== 'incorrect') return 'valid';
+  return verdict.offloadPartialSum ? 'offloaded' : 'bad';
 }

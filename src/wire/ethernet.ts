@@ -9,7 +9,8 @@
 // header still parses (etherType holds the length) and the network-layer
 // protocol is reported as unknown by the link-layer dispatcher.
 
-import { type ParseResult, parsed, truncated } from './parse-result.ts';
+import { HeaderView } from './header-view.ts';
+import { type ParseError, type ParseResult, parsed, truncated, truncatedError } from './parse-result.ts';
 
 export const ETHERTYPE = {
   IPV4: 0x0800,
@@ -31,6 +32,16 @@ export const ETHERTYPE_MIN = 0x0600;
 
 export const ETHERNET_HEADER_LENGTH = 14;
 export const VLAN_TAG_LENGTH = 4;
+
+// Field offsets: smoltcp's `mod field`.
+export const EthernetField = {
+  DESTINATION: 0,
+  SOURCE: 6,
+  /** The first type field: an EtherType, an 802.3 length, or a VLAN TPID. */
+  TYPE: 12,
+  /** In a VLAN tag, after its TPID: priority, DEI, VLAN id. */
+  TAG_CONTROL: 2,
+} as const;
 
 export type MacAddressInput = string | Uint8Array;
 
@@ -182,4 +193,59 @@ export function buildEthernet(header: EthernetHeaderInput, payload: Uint8Array =
   out[pos + 1] = header.etherType & 0xff;
   out.set(payload, headerLength);
   return out;
+}
+
+/**
+ * A zero-copy view of an Ethernet II header at bytes[start, end). `point()`
+ * checks the 14 bytes and every VLAN tag the type fields announce, so
+ * `etherType` and `payloadStart` are those after the tags.
+ */
+export class EthernetView extends HeaderView {
+  /** Header length, VLAN tags included; set by point(). */
+  private tagged = ETHERNET_HEADER_LENGTH;
+
+  /** Points at bytes[start, end) and checks the header and its tags; returns why it cannot be read, or undefined. */
+  point(bytes: Uint8Array, start = 0, end = bytes.length): ParseError | undefined {
+    this.pointUnchecked(bytes, start, end);
+    const available = end - start;
+    if (available < ETHERNET_HEADER_LENGTH) {
+      return truncatedError('ethernet', `an Ethernet header needs 14 bytes, got ${available}`, available);
+    }
+    let typeAt = EthernetField.TYPE;
+    let tags = 0;
+    while (isVlanTpid(this.u16(typeAt))) {
+      tags++;
+      if (available < typeAt + VLAN_TAG_LENGTH + 2) {
+        return truncatedError('ethernet', `VLAN tag ${tags} needs ${typeAt + VLAN_TAG_LENGTH + 2} bytes of header, got ${available}`, available);
+      }
+      typeAt += VLAN_TAG_LENGTH;
+    }
+    this.tagged = typeAt + 2;
+    return undefined;
+  }
+
+  get destination(): string {
+    return formatMacAddress(this.bytes, this.start + EthernetField.DESTINATION);
+  }
+  get source(): string {
+    return formatMacAddress(this.bytes, this.start + EthernetField.SOURCE);
+  }
+  /** The first type field (a TPID when the frame is tagged). */
+  get typeField(): number {
+    return this.u16(EthernetField.TYPE);
+  }
+  get vlanTagCount(): number {
+    return (this.tagged - ETHERNET_HEADER_LENGTH) / VLAN_TAG_LENGTH;
+  }
+  /** The type field after the VLAN tags: an EtherType, or an 802.3 length when <= 1500. */
+  get etherType(): number {
+    return this.u16(this.tagged - 2);
+  }
+  get headerLength(): number {
+    return this.tagged;
+  }
+  /** Index in `bytes` where the payload starts. */
+  get payloadStart(): number {
+    return this.start + this.tagged;
+  }
 }

@@ -9,7 +9,7 @@
 // a view (IPv4 header + the transport fields routers include) but tolerantly:
 // a broken quote is reported in `quoted` and never fails the outer parse.
 
-import { checksumAdd, checksumFinish, foldChecksum } from './checksum.ts';
+import { checkChecksum, checksumAdd, checksumFinish, foldChecksum, type ChecksumScope, type ChecksumVerdict } from './checksum.ts';
 import { formatIpv4Address, ipv4AddressBytes, type Ipv4AddressInput } from './ipv4-address.ts';
 import { IpProtocol, Ipv4View, parseIpv4, type Ipv4Packet } from './ipv4.ts';
 import { parsed, truncated, truncatedError, type ParseError, type ParseResult } from './parse-result.ts';
@@ -584,6 +584,53 @@ export function isIcmpErrorType(type: number): boolean {
 }
 
 /**
+ * Identifier and sequence from a query message's bytes 4-7, given on their
+ * own (`restOfHeader` of a message parsed as 'other': information and
+ * address mask requests and replies).
+ */
+export function icmpQueryIdentifiers(restOfHeader: Uint8Array): { identifier: number; sequence: number } {
+  const view = new IcmpRestOfHeaderView(restOfHeader);
+  return { identifier: view.identifier, sequence: view.sequence };
+}
+
+/**
+ * An identifier or sequence number as a little-endian host would read the
+ * field: Wireshark shows both ("seq=1/256"), since some pings write them in
+ * host order.
+ */
+export function icmpQueryFieldLittleEndian(value: number): number {
+  return ((value & 0xff) << 8) | (value >>> 8);
+}
+
+/**
+ * The kind parseIcmp gives a message of this type and length: the one place
+ * that decides it, so a reader that only needs the kind (a summary line)
+ * agrees with the full parse.
+ */
+export function icmpMessageKind(type: number, length: number): IcmpMessage['kind'] {
+  switch (type) {
+    case IcmpType.EchoReply:
+    case IcmpType.EchoRequest:
+      return 'echo';
+    case IcmpType.DestinationUnreachable:
+      return 'destination-unreachable';
+    case IcmpType.SourceQuench:
+      return 'source-quench';
+    case IcmpType.TimeExceeded:
+      return 'time-exceeded';
+    case IcmpType.Redirect:
+      return 'redirect';
+    case IcmpType.ParameterProblem:
+      return 'parameter-problem';
+    case IcmpType.Timestamp:
+    case IcmpType.TimestampReply:
+      return length === TIMESTAMP_MESSAGE_LENGTH ? 'timestamp' : 'other';
+    default:
+      return 'other';
+  }
+}
+
+/**
  * A zero-copy view of an ICMPv4 message at bytes[start, end). `point()`
  * checks the 8-byte header; every type-dependent field of bytes 4-7 has its
  * accessor, and `quote()` points an IPv4 view at an error's quoted datagram.
@@ -610,9 +657,21 @@ export class IcmpView extends HeaderView {
   get checksumValid(): boolean {
     return foldChecksum(checksumAdd(0, this.bytes, this.start, this.end)) === 0xffff;
   }
+  /** The verdict on the stored checksum over the whole message. */
+  checksumVerdict(scope?: Pick<ChecksumScope, 'complete' | 'reason' | 'knownValid'>): ChecksumVerdict {
+    return checkChecksum(this.bytes, this.start, this.end, this.start + CHECKSUM, scope);
+  }
   /** Bytes 4-7 as one 32-bit number. */
   get restOfHeader(): number {
     return this.u32(REST_OF_HEADER);
+  }
+  /** Bytes 4-7 as a subarray (a view). */
+  get restOfHeaderBytes(): Uint8Array {
+    return this.bytes.subarray(this.start + REST_OF_HEADER, this.start + BODY);
+  }
+  /** The kind parseIcmp gives this message. */
+  get kind(): IcmpMessage['kind'] {
+    return icmpMessageKind(this.u8(TYPE), this.end - this.start);
   }
   /** Query messages: bytes 4-5. */
   get identifier(): number {
@@ -646,6 +705,15 @@ export class IcmpView extends HeaderView {
   }
   get body(): Uint8Array {
     return this.bytes.subarray(this.start + BODY, this.end);
+  }
+  /**
+   * The 32-bit number `at` bytes into the body, in either byte order: echo
+   * data may start with the sender's clock, which Wireshark looks for both
+   * ways (packet-icmp.c). The caller checks the body holds at + 4 bytes.
+   */
+  bodyUint32(at: number, littleEndian = false): number {
+    const i = BODY + at;
+    return littleEndian ? (this.u8(i) | (this.u8(i + 1) << 8) | (this.u8(i + 2) << 16) | (this.u8(i + 3) << 24)) >>> 0 : this.u32(i);
   }
   /** Points `ip` at the quoted datagram of an error message; the quote's payload may be cut. */
   quote(ip: Ipv4View): ParseError | undefined {
@@ -720,54 +788,52 @@ export function parseIcmp(bytes: Uint8Array): ParseResult<ParsedIcmpMessage> {
   const checksumValid = view.checksumValid;
   const body = view.body;
   const common = { code, checksum, checksumValid };
-  switch (type) {
-    case IcmpType.EchoReply:
-    case IcmpType.EchoRequest:
-      return parsed({ kind: 'echo', type, ...common, identifier: view.identifier, sequence: view.sequence, payload: body });
-    case IcmpType.DestinationUnreachable:
+  switch (view.kind) {
+    case 'echo':
+      return parsed({ kind: 'echo', type: type as 0 | 8, ...common, identifier: view.identifier, sequence: view.sequence, payload: body });
+    case 'destination-unreachable':
       return parsed({
         kind: 'destination-unreachable',
-        type,
+        type: IcmpType.DestinationUnreachable,
         ...errorFields(common, body),
         unused: view.restOfHeader >>> 16,
         nextHopMtu: view.nextHopMtu,
       });
-    case IcmpType.SourceQuench:
-      return parsed({ kind: 'source-quench', type, ...errorFields(common, body), unused: view.restOfHeader });
-    case IcmpType.TimeExceeded:
-      return parsed({ kind: 'time-exceeded', type, ...errorFields(common, body), unused: view.restOfHeader });
-    case IcmpType.Redirect:
-      return parsed({ kind: 'redirect', type, ...errorFields(common, body), gateway: view.gateway });
-    case IcmpType.ParameterProblem:
+    case 'source-quench':
+      return parsed({ kind: 'source-quench', type: IcmpType.SourceQuench, ...errorFields(common, body), unused: view.restOfHeader });
+    case 'time-exceeded':
+      return parsed({ kind: 'time-exceeded', type: IcmpType.TimeExceeded, ...errorFields(common, body), unused: view.restOfHeader });
+    case 'redirect':
+      return parsed({ kind: 'redirect', type: IcmpType.Redirect, ...errorFields(common, body), gateway: view.gateway });
+    case 'parameter-problem':
       return parsed({
         kind: 'parameter-problem',
-        type,
+        type: IcmpType.ParameterProblem,
         ...errorFields(common, body),
         pointer: view.pointer,
         unused: view.restOfHeader & 0xffffff,
       });
-    case IcmpType.Timestamp:
-    case IcmpType.TimestampReply:
-      if (view.length === TIMESTAMP_MESSAGE_LENGTH) {
-        const timestamps = new IcmpTimestampView(view);
-        return parsed({
-          kind: 'timestamp',
-          type,
-          ...common,
-          identifier: view.identifier,
-          sequence: view.sequence,
-          originateTimestamp: timestamps.originate,
-          receiveTimestamp: timestamps.receive,
-          transmitTimestamp: timestamps.transmit,
-        });
-      }
+    case 'timestamp': {
+      const timestamps = new IcmpTimestampView(view);
+      return parsed({
+        kind: 'timestamp',
+        type: type as 13 | 14,
+        ...common,
+        identifier: view.identifier,
+        sequence: view.sequence,
+        originateTimestamp: timestamps.originate,
+        receiveTimestamp: timestamps.receive,
+        transmitTimestamp: timestamps.transmit,
+      });
+    }
+    case 'other':
       break;
   }
   return parsed({
     kind: 'other',
     type,
     ...common,
-    restOfHeader: bytes.subarray(REST_OF_HEADER, BODY),
+    restOfHeader: view.restOfHeaderBytes,
     payload: body,
   });
 }
@@ -786,5 +852,19 @@ class IcmpTimestampView extends HeaderView {
   }
   get transmit(): number {
     return this.u32(8);
+  }
+}
+
+/** Bytes 4-7 of a query message held on their own. */
+class IcmpRestOfHeaderView extends HeaderView {
+  constructor(restOfHeader: Uint8Array) {
+    super();
+    this.pointUnchecked(restOfHeader);
+  }
+  get identifier(): number {
+    return this.u16(IcmpField.IDENTIFIER - REST_OF_HEADER);
+  }
+  get sequence(): number {
+    return this.u16(IcmpField.SEQUENCE - REST_OF_HEADER);
   }
 }

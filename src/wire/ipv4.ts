@@ -6,7 +6,7 @@
 // their padding, bytes past total length) so that feeding its result back to
 // the builder reproduces the input byte for byte.
 
-import { checksumAdd, checksumFinish, foldChecksum, ipv4PseudoHeaderSum } from './checksum.ts';
+import { checkChecksum, checksumAdd, checksumFinish, foldChecksum, ipv4PseudoHeaderSum, type ChecksumScope, type ChecksumVerdict } from './checksum.ts';
 import { formatIpv4Address, ipv4AddressBytes, type Ipv4AddressInput } from './ipv4-address.ts';
 import { malformed, malformedError, parsed, truncated, truncatedError, type ParseError, type ParseResult } from './parse-result.ts';
 import { checkUnsignedField } from './header-fields.ts';
@@ -345,6 +345,10 @@ export class Ipv4View extends HeaderView {
   get checksumValid(): boolean {
     return foldChecksum(checksumAdd(0, this.bytes, this.start, this.start + this.headerLength)) === 0xffff;
   }
+  /** The verdict on the header checksum; `knownValid` skips the sum when checksumValid already said so. */
+  checksumVerdict(scope?: Pick<ChecksumScope, 'knownValid'>): ChecksumVerdict {
+    return checkChecksum(this.bytes, this.start, this.start + this.headerLength, this.start + CHECKSUM, scope);
+  }
   /** Index in `bytes` where the payload starts. */
   get payloadStart(): number {
     return this.start + this.headerLength;
@@ -379,8 +383,13 @@ export function parseIpv4(bytes: Uint8Array, parseOptions: ParseIpv4Options = {}
   if (missingLength > 0 && !parseOptions.allowTruncatedPayload) {
     return truncated('ipv4', `total length is ${view.totalLength}, have ${bytes.length} bytes`, bytes.length);
   }
+  return parsed(ipv4PacketFromView(view));
+}
+
+/** Every field of the packet the view looks at (after a successful point()); payload, trailer and options are views. */
+export function ipv4PacketFromView(view: Ipv4View): Ipv4Packet {
   const flags = view.flags;
-  return parsed({
+  return {
     version: view.version,
     ihl: view.ihl,
     dscp: view.dscp,
@@ -402,6 +411,6 @@ export function parseIpv4(bytes: Uint8Array, parseOptions: ParseIpv4Options = {}
     checksumValid: view.checksumValid,
     payload: view.payload,
     trailer: view.trailer,
-    missingLength,
-  });
+    missingLength: view.missingLength,
+  };
 }

@@ -9,19 +9,22 @@ import {
   type EthernetHeader,
   ETHERTYPE,
   ETHERTYPE_MIN,
+  EthernetView,
   buildEthernet,
   parseEthernet,
 } from './ethernet.ts';
 import {
   type LinuxSll2Header,
   type LinuxSllHeader,
+  LinuxSll2View,
+  LinuxSllView,
   buildLinuxSll,
   buildLinuxSll2,
   parseLinuxSll,
   parseLinuxSll2,
 } from './linux-sll.ts';
-import { type NullHeader, buildLoop, buildNull, etherTypeForBsdFamily, parseLoop, parseNull } from './loopback-null.ts';
-import { type ParseResult, malformed, parsed, truncated } from './parse-result.ts';
+import { type NullHeader, LoopbackView, buildLoop, buildNull, etherTypeForBsdFamily, parseLoop, parseNull } from './loopback-null.ts';
+import { type ParseError, type ParseResult, malformed, malformedError, parsed, truncated, truncatedError } from './parse-result.ts';
 
 export const LINKTYPE = {
   /** BSD loopback: 4-byte address family in the writer's byte order. */
@@ -223,5 +226,69 @@ export function encodeLinkLayer(frame: LinkFrame): Uint8Array {
     case 'raw':
     case 'unknown':
       return frame.payload.slice();
+  }
+}
+
+/**
+ * Where a frame's network layer starts and what it is, read through one
+ * reused view per link header: the allocation-free counterpart of
+ * decodeLinkLayer (same protocol rules, same errors) for loops that only
+ * need to reach the IP header.
+ */
+export class LinkLayerView {
+  private readonly ethernet = new EthernetView();
+  private readonly sll = new LinuxSllView();
+  private readonly sll2 = new LinuxSll2View();
+  private readonly loopback = new LoopbackView();
+  /** After point(): the network layer's EtherType, or null when not known. */
+  protocol: number | null = null;
+  /** After point(): index in the frame where the network layer starts. */
+  payloadStart = 0;
+
+  /** Reads the link header of `frame`; returns why it cannot be read, or undefined. */
+  point(linkType: number, frame: Uint8Array): ParseError | undefined {
+    this.protocol = null;
+    this.payloadStart = 0;
+    let error: ParseError | undefined;
+    switch (linkType) {
+      case LINKTYPE.ETHERNET:
+        error = this.ethernet.point(frame);
+        if (error === undefined) this.found(etherTypeOrNull(this.ethernet.etherType), this.ethernet.payloadStart);
+        return error;
+      case LINKTYPE.NULL:
+      case LINKTYPE.LOOP:
+        error = this.loopback.point(frame, 0, frame.length, linkType === LINKTYPE.LOOP);
+        if (error === undefined) this.found(etherTypeForBsdFamily(this.loopback.family), this.loopback.payloadStart);
+        return error;
+      case LINKTYPE.LINUX_SLL:
+        error = this.sll.point(frame);
+        if (error === undefined) this.found(etherTypeOrNull(this.sll.protocol), this.sll.payloadStart);
+        return error;
+      case LINKTYPE.LINUX_SLL2:
+        error = this.sll2.point(frame);
+        if (error === undefined) this.found(etherTypeOrNull(this.sll2.protocol), this.sll2.payloadStart);
+        return error;
+      case LINKTYPE.RAW: {
+        if (frame.length < 1) return truncatedError('raw', 'an empty frame has no IP version nibble', 0);
+        const version = frame[0] >>> 4;
+        if (version === 4) this.found(ETHERTYPE.IPV4, 0);
+        else if (version === 6) this.found(ETHERTYPE.IPV6, 0);
+        else return malformedError('raw', `IP version nibble is ${version}, not 4 or 6`, 0);
+        return undefined;
+      }
+      case LINKTYPE.IPV4:
+        this.found(ETHERTYPE.IPV4, 0);
+        return undefined;
+      case LINKTYPE.IPV6:
+        this.found(ETHERTYPE.IPV6, 0);
+        return undefined;
+      default:
+        return undefined;
+    }
+  }
+
+  private found(protocol: number | null, payloadStart: number): void {
+    this.protocol = protocol;
+    this.payloadStart = payloadStart;
   }
 }

@@ -14,11 +14,31 @@
 // re-encodes byte for byte; sllAddress() gives the meaningful part.
 
 import { formatMacAddress } from './ethernet.ts';
-import { type ParseResult, parsed, truncated } from './parse-result.ts';
+import { HeaderView } from './header-view.ts';
+import { type ParseError, type ParseResult, parsed, truncated, truncatedError } from './parse-result.ts';
 
 export const LINUX_SLL_HEADER_LENGTH = 16;
 export const LINUX_SLL2_HEADER_LENGTH = 20;
 export const SLL_ADDRESS_FIELD_LENGTH = 8;
+
+// Field offsets: smoltcp's `mod field`.
+export const LinuxSllField = {
+  PACKET_TYPE: 0,
+  ARPHRD_TYPE: 2,
+  ADDRESS_LENGTH: 4,
+  ADDRESS: 6,
+  PROTOCOL: 14,
+} as const;
+
+export const LinuxSll2Field = {
+  PROTOCOL: 0,
+  RESERVED: 2,
+  INTERFACE_INDEX: 4,
+  ARPHRD_TYPE: 8,
+  PACKET_TYPE: 10,
+  ADDRESS_LENGTH: 11,
+  ADDRESS: 12,
+} as const;
 
 /** sll_pkttype values. */
 export const SLL_PACKET_TYPE = {
@@ -185,4 +205,58 @@ export function buildLinuxSll2(header: LinuxSll2HeaderInput, payload: Uint8Array
   out.set(header.address, 12);
   out.set(payload, LINUX_SLL2_HEADER_LENGTH);
   return out;
+}
+
+/** A zero-copy view of an SLL v1 header at bytes[start, end); `point()` checks its 16 bytes. */
+export class LinuxSllView extends HeaderView {
+  point(bytes: Uint8Array, start = 0, end = bytes.length): ParseError | undefined {
+    this.pointUnchecked(bytes, start, end);
+    const available = end - start;
+    if (available < LINUX_SLL_HEADER_LENGTH) return truncatedError('linux-sll', `an SLL header needs 16 bytes, got ${available}`, available);
+    return undefined;
+  }
+  get packetType(): number {
+    return this.u16(LinuxSllField.PACKET_TYPE);
+  }
+  get arphrdType(): number {
+    return this.u16(LinuxSllField.ARPHRD_TYPE);
+  }
+  get addressLength(): number {
+    return this.u16(LinuxSllField.ADDRESS_LENGTH);
+  }
+  /** An EtherType, or a Linux ETH_P_ value below 0x0600. */
+  get protocol(): number {
+    return this.u16(LinuxSllField.PROTOCOL);
+  }
+  get payloadStart(): number {
+    return this.start + LINUX_SLL_HEADER_LENGTH;
+  }
+}
+
+/** A zero-copy view of an SLL2 header at bytes[start, end); `point()` checks its 20 bytes. */
+export class LinuxSll2View extends HeaderView {
+  point(bytes: Uint8Array, start = 0, end = bytes.length): ParseError | undefined {
+    this.pointUnchecked(bytes, start, end);
+    const available = end - start;
+    if (available < LINUX_SLL2_HEADER_LENGTH) return truncatedError('linux-sll2', `an SLL2 header needs 20 bytes, got ${available}`, available);
+    return undefined;
+  }
+  get protocol(): number {
+    return this.u16(LinuxSll2Field.PROTOCOL);
+  }
+  get interfaceIndex(): number {
+    return this.u32(LinuxSll2Field.INTERFACE_INDEX);
+  }
+  get arphrdType(): number {
+    return this.u16(LinuxSll2Field.ARPHRD_TYPE);
+  }
+  get packetType(): number {
+    return this.u8(LinuxSll2Field.PACKET_TYPE);
+  }
+  get addressLength(): number {
+    return this.u8(LinuxSll2Field.ADDRESS_LENGTH);
+  }
+  get payloadStart(): number {
+    return this.start + LINUX_SLL2_HEADER_LENGTH;
+  }
 }

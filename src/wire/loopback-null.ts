@@ -12,7 +12,8 @@
 // OpenBSD, BSD/OS), 28 (FreeBSD, DragonFly) or 30 (macOS, iOS).
 
 import { ETHERTYPE } from './ethernet.ts';
-import { type ParseResult, parsed, truncated } from './parse-result.ts';
+import { HeaderView } from './header-view.ts';
+import { type ParseError, type ParseResult, parsed, truncated, truncatedError } from './parse-result.ts';
 
 export const LOOPBACK_HEADER_LENGTH = 4;
 
@@ -114,4 +115,34 @@ export function buildLoop(header: { readonly family: number }, payload: Uint8Arr
   writeFamily(out, header.family, false);
   out.set(payload, LOOPBACK_HEADER_LENGTH);
   return out;
+}
+
+/**
+ * A zero-copy view of a DLT_NULL or DLT_LOOP header at bytes[start, end);
+ * `point()` checks its 4 bytes. `bigEndianOnly` is DLT_LOOP.
+ */
+export class LoopbackView extends HeaderView {
+  private loop = false;
+
+  point(bytes: Uint8Array, start = 0, end = bytes.length, bigEndianOnly = false): ParseError | undefined {
+    this.pointUnchecked(bytes, start, end);
+    this.loop = bigEndianOnly;
+    const available = end - start;
+    if (available < LOOPBACK_HEADER_LENGTH) {
+      const what = bigEndianOnly ? 'a LOOP header' : 'a NULL/loopback header';
+      return truncatedError(bigEndianOnly ? 'loop' : 'null', `${what} needs 4 bytes, got ${available}`, available);
+    }
+    return undefined;
+  }
+  /** Byte order the family was found in: see the top of this file. */
+  get littleEndian(): boolean {
+    // Read little-endian, the upper 16 bits of a small AF value are bytes 2-3.
+    return !this.loop && this.u16(2) === 0;
+  }
+  get family(): number {
+    return this.littleEndian ? this.u8(0) | (this.u8(1) << 8) : this.u32(0);
+  }
+  get payloadStart(): number {
+    return this.start + LOOPBACK_HEADER_LENGTH;
+  }
 }

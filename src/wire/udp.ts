@@ -5,7 +5,16 @@
 // checksum of 0 is sent as 0xffff, because 0 means "no checksum" over IPv4
 // (and is not allowed over IPv6, where the sender must compute one).
 
-import { checksumAdd, checksumFinish, foldChecksum, ipv4PseudoHeaderSum, ipv6PseudoHeaderSum } from './checksum.ts';
+import {
+  checkChecksum,
+  checksumAdd,
+  checksumFinish,
+  foldChecksum,
+  ipv4PseudoHeaderSum,
+  ipv6PseudoHeaderSum,
+  type ChecksumScope,
+  type ChecksumVerdict,
+} from './checksum.ts';
 import { checkUnsignedField, write16 } from './header-fields.ts';
 import { HeaderView } from './header-view.ts';
 import { ipv4AddressBytes, type Ipv4AddressInput } from './ipv4-address.ts';
@@ -71,6 +80,14 @@ export class UdpView extends HeaderView {
   /** True when the datagram, as far as the length field goes, sums right with `pseudoHeaderSum`. */
   checksumValid(pseudoHeaderSum: number): boolean {
     return foldChecksum(checksumAdd(pseudoHeaderSum, this.bytes, this.start, this.payloadEnd)) === 0xffff;
+  }
+  /**
+   * The verdict on the stored checksum over the datagram (as far as the
+   * length field goes) and `pseudoHeaderSum`: 'not-present' for 0, and a
+   * computed 0 is expected as 0xffff (RFC 768).
+   */
+  checksumVerdict(pseudoHeaderSum: number, scope?: Pick<ChecksumScope, 'complete' | 'reason'>): ChecksumVerdict {
+    return checkChecksum(this.bytes, this.start, this.payloadEnd, this.start + CHECKSUM, { ...scope, pseudoHeaderSum, udp: true });
   }
 }
 
@@ -174,13 +191,7 @@ export function parseUdp(bytes: Uint8Array, pseudo?: UdpPseudoHeader): ParseResu
   const view = new UdpView();
   const error = view.point(bytes);
   if (error !== undefined) return { ok: false, error };
-  const datagram: ParsedUdpDatagram = {
-    sourcePort: view.sourcePort,
-    destinationPort: view.destinationPort,
-    length: view.lengthField,
-    checksum: view.checksum,
-    payload: view.payload,
-  };
+  const datagram: ParsedUdpDatagram = udpDatagramFromView(view);
   if (pseudo !== undefined && datagram.checksum !== 0) {
     let sum: number;
     try {
@@ -191,4 +202,15 @@ export function parseUdp(bytes: Uint8Array, pseudo?: UdpPseudoHeader): ParseResu
     datagram.checksumValid = view.checksumValid(sum);
   }
   return parsed(datagram);
+}
+
+/** Every field of the datagram the view looks at (after a successful point()); the payload is a view. */
+export function udpDatagramFromView(view: UdpView): UdpDatagram {
+  return {
+    sourcePort: view.sourcePort,
+    destinationPort: view.destinationPort,
+    length: view.lengthField,
+    checksum: view.checksum,
+    payload: view.payload,
+  };
 }

@@ -6,7 +6,8 @@ import type { TestContext } from 'vitest';
 import { IN_CI } from './ci-requirements.ts';
 import { readCaptureFile } from '../../src/io/pcap-file.ts';
 import { hasRawSocketPrivilege } from '../../src/net/privileges.ts';
-import { tcpChecksumStatus, tcpIpv4PseudoSum, type ChecksumStatus } from '../../src/engine/tcp-common.ts';
+import { receivedChecksum, type ReceivedChecksum } from '../../src/wire/checksum.ts';
+import { tcpChecksumVerdict, tcpPseudoHeaderSum } from '../../src/wire/tcp.ts';
 import { parseIpv4, IpProtocol, type Ipv4Packet } from '../../src/wire/ipv4.ts';
 import { parseTcp, type ParsedTcpSegment } from '../../src/wire/tcp.ts';
 import { parseIcmp, type ParsedIcmpMessage } from '../../src/wire/icmp.ts';
@@ -124,7 +125,7 @@ export interface CapturedPacket {
   readonly index: number;
   readonly timestampNs: bigint;
   readonly ip: Ipv4Packet;
-  readonly tcp?: ParsedTcpSegment & { readonly checksumStatus: ChecksumStatus };
+  readonly tcp?: ParsedTcpSegment & { readonly checksumStatus: ReceivedChecksum };
   readonly icmp?: ParsedIcmpMessage;
 }
 
@@ -146,7 +147,7 @@ export async function readPackets(file: string): Promise<CapturedPacket[]> {
     if (ip.value.protocol === IpProtocol.TCP) {
       const tcp = parseTcp(ip.value.payload, { source: ip.value.source, destination: ip.value.destination });
       if (tcp.ok) {
-        const status = tcpChecksumStatus(ip.value.payload, tcpIpv4PseudoSum(ip.value.source, ip.value.destination, ip.value.payload.length));
+        const status = receivedChecksum(tcpChecksumVerdict(ip.value.payload, tcpPseudoHeaderSum(ip.value, ip.value.payload.length)));
         packet.tcp = { ...tcp.value, checksumStatus: status };
       }
     } else if (ip.value.protocol === IpProtocol.ICMP) {
