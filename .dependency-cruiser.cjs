@@ -12,6 +12,10 @@
 //           src/dissection/  packet dissection: decodes frames (wire) and capture files
 //                            (io) into the packet model that render formats
 //   render  src/render/      text/JSON formatting of engine and wire data, no I/O
+//   lab     src/lab/         the scapy-short API ('packet-lab/lab'): packets that show
+//                            themselves (dissection + render) and send/sr1/sr/sniff and
+//                            capture files (net, io); the pure layer composition it
+//                            extends is src/wire/layers.ts
 //   cli     src/cli/         <tool>-command.ts and shared CLI plumbing
 //   entry   src/*.ts         thin entry files (and index.ts, the library's public API)
 //   demos   src/examples/    runnable demos, on top like the entry files
@@ -22,6 +26,12 @@
 // format dissection's packet model), so they must be below render; crafting
 // sends through net, so it must be above net; nothing in net has any business
 // using dissection.
+//
+// lab is the API a user scripts with: a packet there has show() (render's
+// tree), and sr1() sends through net, so it needs both render and net and sits
+// above them. It is a library, not a command, so it stays below cli; the JSON
+// packet record the tools print lives in lab so that toJSON() and --json are
+// the same object.
 //
 // A module may import its own layer and any layer below it. Type-only imports
 // count too (tsPreCompilationDeps): a type from a higher layer couples the
@@ -38,7 +48,7 @@ const IO_BUILTINS =
 const ENTRY_FILE = '^src/[^/]+\\.ts$';
 /** node-gyp output of the lab's own binding (binding.gyp); unresolved it stays a relative path. */
 const NATIVE_BUILD = '(^|/)build/Release/[^/]+\\.node$';
-const LAYER_DIRS = '^src/(wire|io|net|engine|crafting|dissection|render|cli|examples)/';
+const LAYER_DIRS = '^src/(wire|io|net|engine|crafting|dissection|render|lab|cli|examples)/';
 
 /**
  * Today's violations (from -> to), grouped by the rule they break. These are
@@ -89,7 +99,7 @@ module.exports = {
         'src/net/ (sockets, capture, routes, privileges, firewall) may use wire and io but must not import ' +
         'engines (engine, crafting, dissection), render, cli or examples.',
       from: { path: '^src/net/' },
-      to: { path: '^src/(engine|crafting|dissection|render|cli|examples)/' },
+      to: { path: '^src/(engine|crafting|dissection|render|lab|cli|examples)/' },
     },
     {
       name: 'engines-no-render-or-cli',
@@ -98,7 +108,7 @@ module.exports = {
         'Engines (src/engine/, src/crafting/, src/dissection/) return data; formatting it is render\'s job ' +
         'and driving them is the CLI\'s. They must not import src/render/, src/cli/ or src/examples/.',
       from: { path: '^src/(engine|crafting|dissection)/' },
-      to: { path: '^src/(render|cli|examples)/' },
+      to: { path: '^src/(render|lab|cli|examples)/' },
     },
     {
       name: 'render-no-io',
@@ -107,7 +117,7 @@ module.exports = {
         'src/render/ formats data structures from engines and wire and does no I/O itself: it must not ' +
         'import src/net/ or src/io/ (nor src/cli/ or src/examples/ above it).',
       from: { path: '^src/render/' },
-      to: { path: '^src/(net|io|cli|examples)/' },
+      to: { path: '^src/(net|io|lab|cli|examples)/' },
     },
     {
       name: 'render-no-io-builtins',
@@ -163,7 +173,7 @@ module.exports = {
         'capture or engine module, a native module, or node:dgram (test/package.test.ts also checks the built ' +
         "package at run time). Sockets and engines are 'packet-lab/net' (src/net.ts).",
       from: { path: '^src/index\\.ts$' },
-      to: { reachable: true, path: ['^src/(net|engine|crafting|cli)/', '^node_modules/(raw-socket|cap)/', '^(node:)?dgram$'] },
+      to: { reachable: true, path: ['^src/(net|engine|crafting|lab|cli)/', '^node_modules/(raw-socket|cap)/', '^(node:)?dgram$'] },
     },
     {
       name: 'src-not-to-test-or-bench',
@@ -184,7 +194,7 @@ module.exports = {
       severity: 'error',
       comment:
         'Every module in src/ is an entry file src/*.ts or lives in one of the layer directories ' +
-        '(wire, io, net, engine, crafting, dissection, render, cli, examples). A new directory must be ' +
+        '(wire, io, net, engine, crafting, dissection, render, lab, cli, examples). A new directory must be ' +
         'given a place in the layering (in this file) before it is used.',
       from: { path: '^src/', pathNot: [LAYER_DIRS, ENTRY_FILE] },
       to: {},

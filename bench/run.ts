@@ -5,6 +5,7 @@ import { benchDissect } from './dissect.ts';
 import { benchPcapRead } from './pcap-read.ts';
 import { benchPing } from './ping.ts';
 import { benchSocketPath } from './socket-path.ts';
+import { benchSr1 } from './sr1.ts';
 import { benchStartup } from './startup.ts';
 
 const only = process.argv.slice(2);
@@ -14,6 +15,7 @@ const sections: Record<string, () => void | Promise<void>> = {
   'pcap-read': benchPcapRead,
   ping: benchPing,
   'socket-path': benchSocketPath,
+  sr1: benchSr1,
   dissect: benchDissect,
   startup: benchStartup,
 };

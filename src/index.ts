@@ -19,6 +19,7 @@ export * from './wire/tcp.ts';
 export * from './wire/udp.ts';
 export * from './wire/arp.ts';
 export * from './wire/reply-matching.ts';
+export * from './wire/layers.ts';
 export * from './wire/ethernet.ts';
 export * from './wire/linux-sll.ts';
 export * from './wire/loopback-null.ts';

@@ -103,6 +103,10 @@ console.log(internetChecksum(pack('!BBHHH', 8, 0, 0, 0x1234, 1)).toString(16), p
     const schema = run('node', ['--input-type=module', '-e', "const { default: s } = await import('packet-lab/schema/output.json', { with: { type: 'json' } }); console.log(s.title)"], consumer);
     expect(schema.stdout, show(schema)).toBe('packet-lab --json output\n');
 
+    // The scapy-short API, with plain node: build and show without root.
+    const api = run('node', ['--input-type=module', '-e', "import { ip } from 'packet-lab/lab'; const p = ip({ dst: '127.0.0.1' }).icmp({ id: 0x1234, seq: 1 }).payload('hi'); console.log(Buffer.from(p.build()).toString('hex')); console.log(p.summary().includes('Echo (ping) request'))"], consumer);
+    expect(api.stdout, show(api)).toBe('4500001e0001000040017cdc7f0000017f00000108007d61123400016869\ntrue\n');
+
     // Deep imports stay private: only the exports map's entries resolve.
     const deep = run('node', ['--input-type=module', '-e', "await import('packet-lab/dist/wire/icmp.js')"], consumer);
     expect(deep.stderr).toContain('ERR_PACKAGE_PATH_NOT_EXPORTED');
@@ -115,6 +119,11 @@ console.log(internetChecksum(pack('!BBHHH', 8, 0, 0, 0x1234, 1)).toString(16), p
     );
     const source = `import { buildIcmpEcho, internetChecksum, pack, parseIcmp, readCaptureFile, type Ipv4Packet } from 'packet-lab';
 import { runPing, type PingSummary } from 'packet-lab/net';
+import { ip, ls, sr1, tcp, type LabPacket } from 'packet-lab/lab';
+export async function echoSummary(): Promise<string | undefined> { return (await sr1(ip({ dst: '127.0.0.1' }).icmp({ id: 1 }).payload('hi'), { timeout: 500 }))?.summary(); }
+export const syn: Uint8Array = ip({ dst: '127.0.0.1', ttl: 1 }).tcp({ dport: 80, flags: 'S' }).build();
+export const fields: string = ls(tcp);
+export type Answer = LabPacket | undefined;
 export const checksum: number = internetChecksum(pack('!BBHHH', 8, 0, 0, 0x1234, 1));
 export const echo: Uint8Array = buildIcmpEcho({ type: 8, identifier: 1, sequence: 1, payload: new Uint8Array(0) });
 export const parsed = parseIcmp(echo);

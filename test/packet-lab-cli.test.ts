@@ -1,5 +1,5 @@
 // The packet-lab command: dispatch, help on every level, --version, the
-// reserved shell command, and completion scripts generated from the same
+// shell command, and completion scripts generated from the same
 // option definitions the parsers read. In-process, except where bash or zsh
 // must run the generated script.
 import { spawnSync } from 'node:child_process';
@@ -41,10 +41,10 @@ describe('packet-lab', () => {
 
   it('turns mistakes into one line and exit status 2', async () => {
     const cases: Array<[string[], string]> = [
-      [[], 'packet-lab: a command is required: ping, probe, get, trace, craft, dissect (see packet-lab -h)\n'],
-      [['pong'], "packet-lab: unknown command 'pong' (commands: ping, probe, get, trace, craft, dissect; see packet-lab -h)\n"],
+      [[], 'packet-lab: a command is required: ping, probe, get, trace, craft, dissect, shell (see packet-lab -h)\n'],
+      [['pong'], "packet-lab: unknown command 'pong' (commands: ping, probe, get, trace, craft, dissect, shell; see packet-lab -h)\n"],
       [['--frobnicate'], "packet-lab: unknown option '--frobnicate' (see packet-lab -h)\n"],
-      [['shell'], 'packet-lab: shell: not yet\n'],
+      [['shell', 'x'], "packet-lab shell: shell takes no operands, not 'x' (see packet-lab shell -h)\n"],
       [['completion', 'fish'], 'packet-lab: completion takes one shell: bash or zsh (e.g. source <(packet-lab completion bash))\n'],
       [['ping'], 'packet-lab ping: usage error: Destination address required\n'],
       [['craft', 'icmp', '--ttl', '300'], 'packet-lab craft: --ttl: 300 does not fit in 8 bits (0..255)\n'],
@@ -108,7 +108,7 @@ describe('completion', () => {
     expect(complete(['packet-lab', 'ping', ''], '')).toEqual(['HOSTS']);
     expect(complete(['packet-lab', 'craft', ''], '')).toEqual(['icmp', 'tcp']);
     expect(complete(['packet-lab', 'dissect', ''], '')).toEqual(['FILES']);
-    expect(complete(['packet-lab', ''], '')).toEqual(expect.arrayContaining(['ping:ICMP echo, iputils style (root or CAP_NET_RAW)', 'shell:an interactive packet shell (not yet)']));
+    expect(complete(['packet-lab', ''], '')).toEqual(expect.arrayContaining(['ping:ICMP echo, iputils style (root or CAP_NET_RAW)', 'shell:an interactive packet shell (the packet-lab/lab API in a Node REPL)']));
   });
 
   it('zsh: describes every command and lists each command\'s options', async () => {

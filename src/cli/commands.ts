@@ -89,12 +89,21 @@ export const COMMANDS: readonly CommandDefinition[] = [
       return { usage: args.DISSECT_USAGE, options: args.DISSECT_OPTIONS, run: (argv, io, env) => command.runDissectCommand(argv, io.stdout, env.vars) };
     },
   },
+  {
+    name: 'shell',
+    tool: 'shell',
+    summary: 'an interactive packet shell (the packet-lab/lab API in a Node REPL)',
+    operands: [],
+    load: async () => {
+      const m = await import('./shell-command.ts');
+      // The REPL needs the process's own streams (a terminal for line editing), not byte sinks.
+      return { usage: m.SHELL_USAGE, options: m.SHELL_OPTIONS, run: (argv, _io, env) => m.runShellCommand(argv, env, { input: process.stdin, output: process.stdout }) };
+    },
+  },
 ];
 
 /** Commands the dispatcher knows but that are not built yet: they say so and exit 2. */
-export const RESERVED_COMMANDS: ReadonlyArray<{ readonly name: string; readonly summary: string }> = [
-  { name: 'shell', summary: 'an interactive packet shell (not yet)' },
-];
+export const RESERVED_COMMANDS: ReadonlyArray<{ readonly name: string; readonly summary: string }> = [];
 
 /** Words every option of a command can be written as: --long, and -s when it has a short form. */
 export function optionWords(options: OptionsConfig): string[] {

@@ -1,0 +1,27 @@
+// 'packet-lab/lab': the scapy-short API. Packets composed layer by layer
+// (ip().icmp().payload()), every packet with show(), summary(), hexdump()
+// and toJSON() as dissect prints them, and send/sr1/sr/sniff/readPcap/
+// writePcap. It opens raw sockets and captures, so unlike 'packet-lab' it
+// needs root for those calls (building and showing packets does not).
+//
+//   import { ip, sr1 } from 'packet-lab/lab';
+//   const reply = await sr1(ip({ dst: '127.0.0.1' }).icmp().payload('hi'));
+//   console.log(reply?.summary());
+
+export {
+  type FieldDescription,
+  type IcmpFields,
+  type IpFields,
+  type Layer,
+  LAYER_FIELDS,
+  LayerFieldError,
+  type LayerName,
+  Packet,
+  type PayloadInput,
+  type TcpFields,
+  type UdpFields,
+} from './wire/layers.ts';
+export { type CapturedFrame, icmp, ip, LabPacket, type PacketOrigin, tcp, udp } from './lab/lab-packet.ts';
+export { type AnsweredPair, send, type SendOptions, sr, sr1, SrResult } from './lab/send-receive.ts';
+export { readPcap, sniff, type SniffOptions, writePcap } from './lab/captures.ts';
+export { ls } from './lab/field-listing.ts';
