@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, type TestContext } from 'vitest';
 import { TcpFlag, tcpFlagNames } from '../src/wire/tcp.ts';
 import { IN_CI } from './helpers/ci-requirements.ts';
 import {
@@ -22,8 +22,8 @@ import {
   tsxCommand,
 } from './helpers/netns.ts';
 import { nft, readPackets, startHttpServer, needTcpLab } from './helpers/tcp-lab.ts';
-import { linuxBindingUnavailableReason } from '../src/net/linux-raw-socket.ts';
-import { chooseSocketBinding, type SocketBinding } from '../src/net/packet-socket.ts';
+import { TESTED_BINDINGS, useSocketBinding } from './helpers/socket-bindings.ts';
+import { chooseSocketBinding } from '../src/net/packet-socket.ts';
 import { checkJsonOutput } from './helpers/output-schema.ts';
 
 const need = needTcpLab;
@@ -77,22 +77,8 @@ afterAll(() => {
   expect(leftoverNamespaces(), 'namespaces left behind').toEqual([]);
 });
 
-// Both socket bindings: the Linux binding (kernel timestamps) and raw-socket
-// (JS clocks). The tools read PACKET_LAB_SOCKET, which the runs inherit; without
-// the Linux binding built, only raw-socket runs, except under CI=true where the
-// Linux block runs and fails.
-const BINDINGS: readonly SocketBinding[] =
-  process.env.CI === 'true' || !linuxBindingUnavailableReason() ? ['linux', 'raw-socket'] : ['raw-socket'];
-
-describe.each(BINDINGS)('tcp-probe end to end, in network namespaces, over the %s binding', (binding) => {
-  const saved = process.env.PACKET_LAB_SOCKET;
-  beforeAll(() => {
-    process.env.PACKET_LAB_SOCKET = binding;
-  });
-  afterAll(() => {
-    if (saved === undefined) delete process.env.PACKET_LAB_SOCKET;
-    else process.env.PACKET_LAB_SOCKET = saved;
-  });
+describe.each(TESTED_BINDINGS)('tcp-probe end to end, in network namespaces, over the %s binding', (binding) => {
+  useSocketBinding(binding);
 
   it('classifies open, closed and filtered ports; its SYN, read back from --pcap, has a right checksum and the options asked for', async (ctx) => {
     need(ctx, ['nft', 'python3', 'cap']);

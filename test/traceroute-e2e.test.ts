@@ -4,13 +4,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { IcmpType } from '../src/wire/icmp.ts';
 import { TcpFlag } from '../src/wire/tcp.ts';
 import { createIsolated, leftoverNamespaces, NAME_PREFIX, type Namespace, type RunResult, teardownAll, tsxCommand } from './helpers/netns.ts';
 import { createRouterChain, nft, readPackets, startTestServer, needTcpLab } from './helpers/tcp-lab.ts';
-import { linuxBindingUnavailableReason } from '../src/net/linux-raw-socket.ts';
-import { chooseSocketBinding, type SocketBinding } from '../src/net/packet-socket.ts';
+import { TESTED_BINDINGS, useSocketBinding } from './helpers/socket-bindings.ts';
+import { chooseSocketBinding } from '../src/net/packet-socket.ts';
 import { checkJsonOutput } from './helpers/output-schema.ts';
 
 const need = needTcpLab;
@@ -39,22 +39,8 @@ afterAll(() => {
   expect(leftoverNamespaces(), 'namespaces left behind').toEqual([]);
 });
 
-// Both socket bindings: the Linux binding (kernel timestamps) and raw-socket
-// (JS clocks). The tools read PACKET_LAB_SOCKET, which the runs inherit; without
-// the Linux binding built, only raw-socket runs, except under CI=true where the
-// Linux block runs and fails.
-const BINDINGS: readonly SocketBinding[] =
-  process.env.CI === 'true' || !linuxBindingUnavailableReason() ? ['linux', 'raw-socket'] : ['raw-socket'];
-
-describe.each(BINDINGS)('traceroute end to end, across two routers, over the %s binding', (binding) => {
-  const saved = process.env.PACKET_LAB_SOCKET;
-  beforeAll(() => {
-    process.env.PACKET_LAB_SOCKET = binding;
-  });
-  afterAll(() => {
-    if (saved === undefined) delete process.env.PACKET_LAB_SOCKET;
-    else process.env.PACKET_LAB_SOCKET = saved;
-  });
+describe.each(TESTED_BINDINGS)('traceroute end to end, across two routers, over the %s binding', (binding) => {
+  useSocketBinding(binding);
 
   it('ICMP probes: lists both routers and the destination, and stops there', async (ctx) => {
     need(ctx);
