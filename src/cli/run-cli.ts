@@ -3,7 +3,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { HostResolutionError } from '../net/routes.ts';
 import { PrivilegeError } from '../net/privileges.ts';
-import { CaptureUnavailableError } from '../net/capture.ts';
+import { CaptureUnavailableError, captureWasOpened } from '../net/capture.ts';
 import { OutputFileError } from '../net/output-file.ts';
 import { writeText } from './command-io.ts';
 import { type ByteSink, streamSink } from './text-output.ts';
@@ -40,6 +40,11 @@ export async function exitStatus(tool: string, stderr: ByteSink, main: () => Pro
 export function runCli(tool: string, main: () => Promise<number>): void {
   void exitStatus(tool, streamSink(process.stderr), main).then((status) => {
     process.exitCode = status;
+    // A closed cap handle collected during the isolate's teardown crashes the
+    // process (captureWasOpened() says why); process.exit() skips that teardown.
+    // Everything the command writes is written by now: stdout and stderr are
+    // synchronous on Linux for files and pipes.
+    if (captureWasOpened()) process.exit(status);
   });
 }
 

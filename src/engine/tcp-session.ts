@@ -298,12 +298,12 @@ export class TcpSession {
       headerIncluded: options.headerIncluded ?? source !== routeSource,
       routeSource,
     };
-    // raw-socket, not the Linux binding, for now: with the Linux binding tcp-get
-    // crashed with SIGSEGV after reporting a connection reset (about 1 run in 8 of
-    // the tcp-get e2e "kernel reset the connection" test; 0 in 10 over raw-socket),
-    // which points at the binding's close or teardown path. The session's RTT
-    // estimator keeps its JS clock either way (its sends are stamped in JS).
-    const tcpSocket = openRawSocket({ protocol: IPPROTO_TCP, binding: 'raw-socket' });
+    // The Linux binding when built, raw-socket otherwise. The RTT estimator
+    // keeps its JS clock: the connection stamps its sends in JS, and a kernel
+    // receive stamp would be on a different clock. (The SIGSEGV after a reset
+    // message that had pinned this to raw-socket was cap's handle collected at
+    // isolate teardown, not this binding: see captureWasOpened() in net/capture.ts.)
+    const tcpSocket = openRawSocket({ protocol: IPPROTO_TCP });
     let icmpSocket: PacketSocket | undefined;
     try {
       // Room for a window's worth of segments (they come in bursts); past

@@ -48,6 +48,21 @@ export function loadCapModule(): CapModule {
 // closed or garbage-collected (native-notes/cap.md), so such handles are kept.
 const failedHandles: CapInstance[] = [];
 
+let captureOpened = false;
+
+/**
+ * Whether this process has created a cap handle. A closed cap handle that is
+ * still uncollected when Node tears the isolate down crashes the process
+ * (SIGSEGV): if an incremental GC is under way at exit, V8 finishes it while
+ * disposing the isolate, the handle's weak callback deletes it, and nan's
+ * ~AsyncResource calls node::EmitAsyncDestroy(v8::Isolate::GetCurrent(), ...)
+ * with no current isolate (native-notes/cap.md §7). process.exit() skips that
+ * teardown, so runCli() ends such processes with it.
+ */
+export function captureWasOpened(): boolean {
+  return captureOpened;
+}
+
 /** cap reports the link type by name; pcap files want the LINKTYPE number. */
 const CAP_LINK_TYPES: Record<string, number> = {
   NULL: 0,
@@ -88,6 +103,7 @@ export class LiveCapture {
   static open(options: LiveCaptureOptions): LiveCapture {
     const { Cap } = loadCapModule();
     const cap = new Cap();
+    captureOpened = true;
     const frame = Buffer.alloc(262144);
     let linkName: string;
     try {
