@@ -18,7 +18,7 @@ import { ICMP_HEADER_LENGTH, IcmpType, IcmpView, parseIcmp } from '../wire/icmp.
 import { IpProtocol, type Ipv4Packet, Ipv4View, ipv4PacketFromView } from '../wire/ipv4.ts';
 import { decodeLinkLayer, LinkLayerView } from '../wire/link-type.ts';
 import type { ParseError } from '../wire/parse-result.ts';
-import { tcpHeaderFromView, TcpView, tcpSegmentFromView, type TcpOption } from '../wire/tcp.ts';
+import { tcpHeaderFromView, TcpView, tcpSegmentFromView, type ParsedTcpSegment, type TcpOption } from '../wire/tcp.ts';
 import { UDP_HEADER_LENGTH, UdpView, udpDatagramFromView } from '../wire/udp.ts';
 import { EchoRequestMatcher } from './echo-matching.ts';
 import type {
@@ -37,6 +37,9 @@ import type {
   UdpLayer,
 } from './packet-model.ts';
 import { TcpConversationTracker } from './tcp-conversations.ts';
+
+/** The header fields the conversation tracker reads. */
+type TrackedTcpFields = Pick<ParsedTcpSegment, 'sourcePort' | 'destinationPort' | 'sequenceNumber' | 'acknowledgmentNumber' | 'flags' | 'window' | 'options'>;
 
 /** What a frame needs to be dissected; CaptureRecord from src/wire/pcap.ts fits. */
 export interface FrameInput {
@@ -181,18 +184,7 @@ export class CaptureDissector {
     const payloadLength = length - headerLength;
     const source = ip.sourceNumber;
     const destination = ip.destinationNumber;
-    const conversation = this.tcp.track({
-      source,
-      sourcePort: segment.sourcePort,
-      destination,
-      destinationPort: segment.destinationPort,
-      sequenceNumber: segment.sequenceNumber,
-      acknowledgmentNumber: segment.acknowledgmentNumber,
-      flags: segment.flags,
-      window: segment.window,
-      windowScaleOption: windowScaleOf(segment.options),
-      payloadLength,
-    });
+    const conversation = this.trackTcp(source, destination, segment, payloadLength);
     return { frame, problems: NO_PROBLEMS, ipv4: this.summaryIpv4(ip, source, destination), tcp: { segment, conversation, payloadLength, checksum: CORRECT } };
   }
 
@@ -230,6 +222,22 @@ export class CaptureDissector {
   }
 
   /** The IPv4 fields a summary line shows, of a whole, unfragmented, correct header; the addresses as read already. */
+  /** One segment into the conversation tracker, from the summary path or the full dissection alike. */
+  private trackTcp(source: number, destination: number, segment: TrackedTcpFields, payloadLength: number) {
+    return this.tcp.track({
+      source,
+      sourcePort: segment.sourcePort,
+      destination,
+      destinationPort: segment.destinationPort,
+      sequenceNumber: segment.sequenceNumber,
+      acknowledgmentNumber: segment.acknowledgmentNumber,
+      flags: segment.flags,
+      window: segment.window,
+      windowScaleOption: windowScaleOf(segment.options),
+      payloadLength,
+    });
+  }
+
   private summaryIpv4(ip: Ipv4View, source: number, destination: number): NonNullable<SummaryView['ipv4']> {
     const packet = {
       source: this.dottedQuad(source, ip, true),
@@ -365,18 +373,7 @@ export class CaptureDissector {
         const checksum = tcp.checksumVerdict(ip.pseudoHeaderSum(IpProtocol.TCP, transportLength), { complete, reason });
         const conversation = context.quoted
           ? undefined
-          : this.tcp.track({
-              source: ip.sourceNumber,
-              sourcePort: segment.sourcePort,
-              destination: ip.destinationNumber,
-              destinationPort: segment.destinationPort,
-              sequenceNumber: segment.sequenceNumber,
-              acknowledgmentNumber: segment.acknowledgmentNumber,
-              flags: segment.flags,
-              window: segment.window,
-              windowScaleOption: windowScaleOf(segment.options),
-              payloadLength,
-            });
+          : this.trackTcp(ip.sourceNumber, ip.destinationNumber, segment, payloadLength);
         out.tcp = { offset: transportStart, segment, checksum, payloadLength, conversation };
         return;
       }

@@ -396,16 +396,8 @@ export class PcapWriter {
 
   /** Creates (or truncates) `path` and writes the file header. */
   static openSync(path: string, options: PcapWriterOptions): PcapWriter {
-    const header = PcapWriter.checked(options);
-    const fd = fs.openSync(path, 'w');
-    const writer = new PcapWriter(path, fd, options);
-    try {
-      writer.writeAll([header]);
-    } catch (e) {
-      writer.closeSync();
-      throw e;
-    }
-    return writer;
+    PcapWriter.checked(options); // a bad header is refused before the file is touched
+    return PcapWriter.onDescriptorSync(fs.openSync(path, 'w'), path, options);
   }
 
   /** Writes the file header to an already open descriptor (e.g. one opened as another user) and takes it over. */
