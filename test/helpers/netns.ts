@@ -224,6 +224,23 @@ export class BackgroundProcess {
 
 let namespaceCounter = 0;
 
+/**
+ * Waits until a veth end has carrier and a usable link-local address. Until
+ * then the end has not joined its solicited-node groups, so a neighbor
+ * solicitation sent to it is lost and the first packet waits a second for
+ * the retry.
+ */
+function waitForIpv6Link(ns: Namespace, dev: string): void {
+  const deadline = performance.now() + SETUP_TIMEOUT_MS;
+  for (;;) {
+    const link = ns.check(['ip', '-6', '-o', 'addr', 'show', 'dev', dev, 'scope', 'link']).stdout;
+    const state = ns.check(['ip', '-o', 'link', 'show', 'dev', dev]).stdout;
+    if (/\bstate UP\b/.test(state) && link.includes('fe80::') && !link.includes('tentative')) return;
+    if (performance.now() > deadline) throw new Error(`${ns.name}: ${dev} did not come up for IPv6: ${state}${link}`);
+    spawnSync('sleep', ['0.02']);
+  }
+}
+
 /** One network namespace owned by a Lab. */
 export class Namespace {
   constructor(
@@ -295,14 +312,31 @@ export class Lab {
     liveLabs.add(this);
   }
 
-  /** Creates a namespace with lo up, IPv6 off and ICMP rate limits off. */
-  addNamespace(role: string): Namespace {
+  /**
+   * Creates a namespace with lo up and ICMP rate limits off. IPv6 is off
+   * unless asked for; with it on, router solicitations and autoconfiguration
+   * and duplicate address detection are off too, so the only IPv6 traffic is
+   * the test's own (and the kernel's MLD reports when a link comes up).
+   */
+  addNamespace(role: string, options: { ipv6?: boolean } = {}): Namespace {
     const name = `${NAME_PREFIX}-${this.id}-${role}`;
     check(['ip', 'netns', 'add', name]);
     const ns = new Namespace(name, this);
     this.namespaces.push(ns);
-    ns.sysctl('net.ipv6.conf.all.disable_ipv6', 1);
-    ns.sysctl('net.ipv6.conf.default.disable_ipv6', 1);
+    if (options.ipv6) {
+      for (const scope of ['all', 'default']) {
+        ns.sysctl(`net.ipv6.conf.${scope}.accept_ra`, 0);
+        ns.sysctl(`net.ipv6.conf.${scope}.autoconf`, 0);
+        ns.sysctl(`net.ipv6.conf.${scope}.router_solicitations`, 0);
+        // Link-local addresses too are usable at once (a tentative one delays
+        // the first neighbor solicitation by a second).
+        ns.sysctl(`net.ipv6.conf.${scope}.accept_dad`, 0);
+      }
+      ns.sysctl('net.ipv6.icmp.ratelimit', 0);
+    } else {
+      ns.sysctl('net.ipv6.conf.all.disable_ipv6', 1);
+      ns.sysctl('net.ipv6.conf.default.disable_ipv6', 1);
+    }
     // Per-destination token bucket (burst 6, one a second): errors sent by a
     // router or by our own stack would be silently dropped after a few.
     ns.sysctl('net.ipv4.icmp_ratelimit', 0);
@@ -310,16 +344,26 @@ export class Lab {
     return ns;
   }
 
-  /** A veth pair between two namespaces, each end addressed (CIDR) and up, checksum offload off. */
-  connect(a: Namespace, devA: string, cidrA: string, b: Namespace, devB: string, cidrB: string): void {
+  /**
+   * A veth pair between two namespaces, each end addressed and up, checksum
+   * offload off. An end may get several addresses (IPv4 and IPv6 CIDRs);
+   * IPv6 ones are added `nodad` so they are usable at once.
+   */
+  connect(a: Namespace, devA: string, cidrA: string | readonly string[], b: Namespace, devB: string, cidrB: string | readonly string[]): void {
     check(['ip', '-n', a.name, 'link', 'add', devA, 'type', 'veth', 'peer', 'name', devB, 'netns', b.name]);
-    for (const [ns, dev, cidr] of [
+    for (const [ns, dev, cidrs] of [
       [a, devA, cidrA],
       [b, devB, cidrB],
     ] as const) {
-      ns.check(['ip', 'addr', 'add', cidr, 'dev', dev]);
+      for (const cidr of typeof cidrs === 'string' ? [cidrs] : cidrs) {
+        ns.check(['ip', 'addr', 'add', cidr, 'dev', dev, ...(cidr.includes(':') ? ['nodad'] : [])]);
+      }
       ns.check(['ethtool', '-K', dev, 'tx', 'off']);
       ns.check(['ip', 'link', 'set', dev, 'up']);
+    }
+    if ([cidrA, cidrB].flat().some((cidr) => cidr.includes(':'))) {
+      waitForIpv6Link(a, devA);
+      waitForIpv6Link(b, devB);
     }
   }
 
@@ -395,16 +439,31 @@ export interface Pair {
   readonly deviceB: string;
   /** An unused address on the same /24 (no host answers ARP for it). */
   readonly absentAddress: string;
+  /** With `{ ipv6: true }`: fd00:211:N::1/64, fd00:211:N::2/64 and an unused fd00:211:N::99 (no host answers NDP for it). */
+  readonly address6A: string;
+  readonly address6B: string;
+  readonly absentAddress6: string;
 }
 
-/** ns A (10.211.N.1/24, veth `vethA`) — ns B (10.211.N.2/24, veth `vethB`). */
-export function createPair(): Pair {
+export interface TopologyOptions {
+  /** Turn IPv6 on and add ULA addresses (fd00::/8, `nodad`) beside the IPv4 ones. */
+  readonly ipv6?: boolean;
+}
+
+/**
+ * ns A (10.211.N.1/24, veth `vethA`) — ns B (10.211.N.2/24, veth `vethB`);
+ * with `{ ipv6: true }` also fd00:211:N::1/64 — fd00:211:N::2/64.
+ */
+export function createPair(options: TopologyOptions = {}): Pair {
   const lab = new Lab();
   try {
-    const subnet = `10.211.${lab.id % 250}`;
-    const a = lab.addNamespace('a');
-    const b = lab.addNamespace('b');
-    lab.connect(a, 'vethA', `${subnet}.1/24`, b, 'vethB', `${subnet}.2/24`);
+    const n = lab.id % 250;
+    const subnet = `10.211.${n}`;
+    const subnet6 = `fd00:211:${n.toString(16)}:`;
+    const a = lab.addNamespace('a', options);
+    const b = lab.addNamespace('b', options);
+    const v6 = (host: string) => (options.ipv6 ? [`${subnet6}:${host}/64`] : []);
+    lab.connect(a, 'vethA', [`${subnet}.1/24`, ...v6('1')], b, 'vethB', [`${subnet}.2/24`, ...v6('2')]);
     return {
       lab,
       a,
@@ -414,6 +473,9 @@ export function createPair(): Pair {
       deviceA: 'vethA',
       deviceB: 'vethB',
       absentAddress: `${subnet}.99`,
+      address6A: `${subnet6}:1`,
+      address6B: `${subnet6}:2`,
+      absentAddress6: `${subnet6}:99`,
     };
   } catch (error) {
     lab.teardownSync();
@@ -431,22 +493,40 @@ export interface Chain {
   readonly routerClientSide: string;
   readonly routerServerSide: string;
   readonly serverAddress: string;
+  /** With `{ ipv6: true }`: fd00:212:N::1 — fd00:212:N::fe router fd00:213:N::fe — fd00:213:N::2. */
+  readonly clientAddress6: string;
+  readonly routerClientSide6: string;
+  readonly routerServerSide6: string;
+  readonly serverAddress6: string;
 }
 
-/** client 10.212.N.1 — 10.212.N.254 router 10.213.N.254 — 10.213.N.2 server, router forwarding. */
-export function createChain(): Chain {
+/**
+ * client 10.212.N.1 — 10.212.N.254 router 10.213.N.254 — 10.213.N.2 server,
+ * router forwarding; with `{ ipv6: true }` the same chain in fd00:212:N::/64
+ * and fd00:213:N::/64, the router forwarding IPv6 too.
+ */
+export function createChain(options: TopologyOptions = {}): Chain {
   const lab = new Lab();
   try {
-    const left = `10.212.${lab.id % 250}`;
-    const right = `10.213.${lab.id % 250}`;
-    const client = lab.addNamespace('cli');
-    const router = lab.addNamespace('rtr');
-    const server = lab.addNamespace('srv');
-    lab.connect(client, 'vethC', `${left}.1/24`, router, 'vethRC', `${left}.254/24`);
-    lab.connect(router, 'vethRS', `${right}.254/24`, server, 'vethS', `${right}.2/24`);
+    const n = lab.id % 250;
+    const left = `10.212.${n}`;
+    const right = `10.213.${n}`;
+    const left6 = `fd00:212:${n.toString(16)}:`;
+    const right6 = `fd00:213:${n.toString(16)}:`;
+    const v6 = (prefix: string, host: string) => (options.ipv6 ? [`${prefix}:${host}/64`] : []);
+    const client = lab.addNamespace('cli', options);
+    const router = lab.addNamespace('rtr', options);
+    const server = lab.addNamespace('srv', options);
+    lab.connect(client, 'vethC', [`${left}.1/24`, ...v6(left6, '1')], router, 'vethRC', [`${left}.254/24`, ...v6(left6, 'fe')]);
+    lab.connect(router, 'vethRS', [`${right}.254/24`, ...v6(right6, 'fe')], server, 'vethS', [`${right}.2/24`, ...v6(right6, '2')]);
     router.sysctl('net.ipv4.ip_forward', 1);
     client.check(['ip', 'route', 'add', 'default', 'via', `${left}.254`]);
     server.check(['ip', 'route', 'add', 'default', 'via', `${right}.254`]);
+    if (options.ipv6) {
+      router.sysctl('net.ipv6.conf.all.forwarding', 1);
+      client.check(['ip', '-6', 'route', 'add', 'default', 'via', `${left6}:fe`]);
+      server.check(['ip', '-6', 'route', 'add', 'default', 'via', `${right6}:fe`]);
+    }
     return {
       lab,
       client,
@@ -456,6 +536,10 @@ export function createChain(): Chain {
       routerClientSide: `${left}.254`,
       routerServerSide: `${right}.254`,
       serverAddress: `${right}.2`,
+      clientAddress6: `${left6}:1`,
+      routerClientSide6: `${left6}:fe`,
+      routerServerSide6: `${right6}:fe`,
+      serverAddress6: `${right6}:2`,
     };
   } catch (error) {
     lab.teardownSync();
