@@ -114,7 +114,10 @@ describe('-V field tree', () => {
     const tree = runTool('dissect', ['-V', ...fixtureCaptureFiles()]).stdout;
     const checksums = tree.split('\n').filter((line) => /Checksum: 0x[0-9a-f]{4} /.test(line));
     expect(checksums.length).toBeGreaterThan(400);
-    expect(checksums.filter((line) => !line.endsWith('[correct]'))).toEqual([]);
+    // A Packet Too Big quotes only the first 1232 bytes of the 1448-byte echo (icmp6-errors.pcap): that one cannot be checked.
+    const partial = '[unverified] (the ICMP error quotes only part of it)';
+    expect(checksums.filter((line) => !line.endsWith('[correct]') && !line.endsWith(partial))).toEqual([]);
+    expect(checksums.filter((line) => line.endsWith(partial))).toEqual(['        Checksum: 0xcbc9 ' + partial]);
     expect(tree).toContain('        Header Checksum: 0xb9d7 [correct]'); // the header a Time Exceeded quotes
   });
 
