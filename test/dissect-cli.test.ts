@@ -349,10 +349,11 @@ describe('-x hex dump', () => {
 
 describe('summary lines beside tshark', () => {
   const skip = skipReason(['tshark'], { root: false });
-  it.skipIf(skip !== undefined)(`equal tshark's for every ICMP, TCP and UDP packet it shows plainly${skip ? ` (skipped: ${skip})` : ''}`, () => {
+  it.skipIf(skip !== undefined)(`equal tshark's for every ICMP, ICMPv6, IPv6, TCP and UDP packet it shows plainly${skip ? ` (skipped: ${skip})` : ''}`, () => {
     const files = [...fixtureCaptureFiles(), ...Object.values(crafted)];
     const ours = lines(runTool('dissect', files).stdout);
     let compared = 0;
+    let comparedIpv6 = 0;
     const differences: string[] = [];
     let position = 0;
     for (const file of files) {
@@ -361,14 +362,19 @@ describe('summary lines beside tshark', () => {
       for (const line of theirs) {
         const ourLine = ours[position++];
         // Left out: tshark's analysis notes ([TCP Retransmission] ...) and HTTP, which dissect does not decode.
-        if (!/ (ICMP|TCP|UDP|ARP) /.test(line) || line.includes('[TCP ')) continue;
-        const strippedOurs = ourLine.replace(/ \[[A-Z]+ CHECKSUM INCORRECT[^\]]*\]$/, '');
+        if (!/ (ICMP|ICMPv6|TCP|UDP|ARP|IPv6) /.test(line) || line.includes('[TCP ')) continue;
+        // tshark reassembles IPv6 fragments and shows the whole message on the last one; dissect shows the fragment.
+        if (/IPv6 fragment \(off=[1-9]\d* more=n/.test(ourLine)) continue;
+        const strippedOurs = ourLine.replace(/ \[[A-Za-z0-9]+ CHECKSUM INCORRECT[^\]]*\]$/, '');
         if (strippedOurs !== line) differences.push(`${file.split('/').pop()}:\n  dissect ${ourLine}\n  tshark  ${line}`);
         compared++;
+        if (/ (ICMPv6|IPv6) /.test(line) || line.includes(':')) comparedIpv6++;
       }
     }
     expect(differences).toEqual([]);
     expect(compared).toBeGreaterThan(150);
+    // ping -6, NDP, MLDv2, ICMPv6 errors, a fragment, TCP and UDP over IPv6, on every link type
+    expect(comparedIpv6).toBeGreaterThan(80);
   });
 });
 

@@ -16,9 +16,9 @@ import { parseArp } from '../wire/arp.ts';
 import type { ChecksumVerdict } from '../wire/checksum.ts';
 import { ETHERTYPE } from '../wire/ethernet.ts';
 import { ICMP_HEADER_LENGTH, IcmpType, IcmpView, parseIcmp } from '../wire/icmp.ts';
-import { ICMPV6_HEADER_LENGTH, Icmpv6Type, Icmpv6View, parseIcmpv6 } from '../wire/icmpv6.ts';
+import { ICMPV6_HEADER_LENGTH, Icmpv6Type, Icmpv6View, parseIcmpv6, parseNdpOptions } from '../wire/icmpv6.ts';
 import { IpProtocol, type Ipv4Packet, Ipv4View, ipv4PacketFromView } from '../wire/ipv4.ts';
-import { IPV6_HEADER_LENGTH, Ipv6View, ipv6PacketFromView } from '../wire/ipv6.ts';
+import { IPV6_HEADER_LENGTH, ipv6ExtensionHeadersOf, Ipv6View, ipv6PacketFromView } from '../wire/ipv6.ts';
 import { decodeLinkLayer, LinkLayerView } from '../wire/link-type.ts';
 import type { ParseError } from '../wire/parse-result.ts';
 import { tcpHeaderFromView, TcpView, tcpSegmentFromView, type ParsedTcpSegment, type TcpOption } from '../wire/tcp.ts';
@@ -33,6 +33,7 @@ import type {
   IcmpLayer,
   IcmpSummaryMessage,
   Icmpv6Layer,
+  Icmpv6SummaryMessage,
   Ipv4Layer,
   Ipv6Layer,
   QuotedIpv6Layers,
@@ -241,13 +242,13 @@ export class CaptureDissector {
   }
 
   /**
-   * The summary of a whole IPv6 packet without extension headers carrying
-   * ICMPv6 echo, TCP or UDP with a right checksum, or undefined to decline
-   * (the full dissection then handles it: extension headers, NDP, errors).
+   * The summary of a whole, unfragmented IPv6 packet carrying ICMPv6, TCP or
+   * UDP with a right checksum, or undefined to decline (the full dissection
+   * then handles it: fragments, cut or wrong packets, odd lengths).
    */
   private summarizeIpv6(input: FrameInput): SummaryView | undefined {
     const ip = this.views.ip6;
-    if (ip.point(input.data, this.link.payloadStart) !== undefined || ip.missingLength > 0 || ip.extensionCount !== 0) return undefined;
+    if (ip.point(input.data, this.link.payloadStart) !== undefined || ip.missingLength > 0 || ip.isFragment || !ip.hasUpperLayerHeader) return undefined;
     const start = ip.upperLayerStart;
     const end = ip.payloadEnd;
     const length = end - start;
@@ -260,9 +261,10 @@ export class CaptureDissector {
         const frame = this.nextFrame(input);
         const segment = tcpHeaderFromView(tcp);
         const payloadLength = length - headerLength;
-        const ipv6 = this.summaryIpv6(ip);
-        const conversation = this.trackTcp(this.ipv6Numbers.numberOf(ipv6.packet.source), this.ipv6Numbers.numberOf(ipv6.packet.destination), segment, payloadLength);
-        return { frame, problems: NO_PROBLEMS, ipv6, tcp: { segment, conversation, payloadLength, checksum: CORRECT } };
+        const source = this.ipv6Numbers.entryAt(ip.bytes, ip.sourceAt);
+        const destination = this.ipv6Numbers.entryAt(ip.bytes, ip.destinationAt);
+        const conversation = this.trackTcp(source.number, destination.number, segment, payloadLength);
+        return { frame, problems: NO_PROBLEMS, ipv6: this.summaryIpv6(ip, source.text, destination.text), tcp: { segment, conversation, payloadLength, checksum: CORRECT } };
       }
       case IpProtocol.UDP: {
         const udp = this.views.udp;
@@ -270,44 +272,37 @@ export class CaptureDissector {
         if (!udp.checksumValid(ip.pseudoHeaderSum(IpProtocol.UDP, udp.length))) return undefined;
         const frame = this.nextFrame(input);
         const header = { sourcePort: udp.sourcePort, destinationPort: udp.destinationPort };
-        return { frame, problems: NO_PROBLEMS, ipv6: this.summaryIpv6(ip), udp: { header, payloadLength: udp.payload.length, checksum: CORRECT } };
+        const ipv6 = this.summaryIpv6(ip, this.ipv6Numbers.entryAt(ip.bytes, ip.sourceAt).text, this.ipv6Numbers.entryAt(ip.bytes, ip.destinationAt).text);
+        return { frame, problems: NO_PROBLEMS, ipv6, udp: { header, payloadLength: udp.payload.length, checksum: CORRECT } };
       }
       case IpProtocol.ICMPv6: {
         const icmp = this.views.icmp6;
-        if (icmp.point(ip.bytes, start, end) !== undefined || !icmp.isEcho || !icmp.checksumValid(ip.pseudoHeaderSum(IpProtocol.ICMPv6, length))) {
-          return undefined;
-        }
+        if (icmp.point(ip.bytes, start, end) !== undefined || !icmp.checksumValid(ip.pseudoHeaderSum(IpProtocol.ICMPv6, length))) return undefined;
+        const message = icmpv6SummaryOf(icmp);
+        if (message === undefined) return undefined;
         const frame = this.nextFrame(input);
-        const ipv6 = this.summaryIpv6(ip);
-        const message = { type: icmp.type, code: icmp.code, identifier: icmp.identifier, sequence: icmp.sequence };
-        const requestFrame = this.matchEcho6(ipv6.packet.source, ipv6.packet.destination, message, frame.number, frame.relativeNs)?.frame;
-        return { frame, problems: NO_PROBLEMS, ipv6, icmpv6: { message, requestFrame, checksum: CORRECT } };
+        const source = this.ipv6Numbers.entryAt(ip.bytes, ip.sourceAt);
+        const destination = this.ipv6Numbers.entryAt(ip.bytes, ip.destinationAt);
+        const requestFrame = icmp.isEcho ? this.matchEcho6(source.number, destination.number, message as EchoFields, frame.number, frame.relativeNs)?.frame : undefined;
+        return { frame, problems: NO_PROBLEMS, ipv6: this.summaryIpv6(ip, source.text, destination.text), icmpv6: { message, requestFrame, checksum: CORRECT } };
       }
       default:
         return undefined;
     }
   }
 
-  private summaryIpv6(ip: Ipv6View): NonNullable<SummaryView['ipv6']> & { packet: { source: string; destination: string } } {
-    const packet = {
-      source: ip.source,
-      destination: ip.destination,
-      hopLimit: ip.hopLimit,
-      protocol: ip.upperLayerProtocol,
-      extensionHeaders: NO_EXTENSION_HEADERS,
-    };
-    return { packet, isFragment: false };
+  private summaryIpv6(ip: Ipv6View, source: string, destination: string): NonNullable<SummaryView['ipv6']> {
+    const extensionHeaders = ip.extensionCount === 0 ? NO_EXTENSION_HEADERS : ipv6ExtensionHeadersOf(ip);
+    return { packet: { source, destination, hopLimit: ip.hopLimit, protocol: ip.upperLayerProtocol, extensionHeaders }, isFragment: false };
   }
 
   /** An ICMPv6 echo into the matcher: a request is remembered, a reply gets its request (if seen). */
-  private matchEcho6(source: string, destination: string, message: { type: number; identifier: number; sequence: number }, frame: number, timeNs: number) {
-    const from = this.ipv6Numbers.numberOf(source);
-    const to = this.ipv6Numbers.numberOf(destination);
+  private matchEcho6(source: number, destination: number, message: EchoFields, frame: number, timeNs: number) {
     if (message.type === Icmpv6Type.EchoRequest) {
-      this.echoes6.request(from, to, message.identifier, message.sequence, frame, timeNs);
+      this.echoes6.request(source, destination, message.identifier, message.sequence, frame, timeNs);
       return undefined;
     }
-    return this.echoes6.reply(from, to, message.identifier, message.sequence);
+    return this.echoes6.reply(source, destination, message.identifier, message.sequence);
   }
 
   /** One segment into the conversation tracker, from the summary path or the full dissection alike. */
@@ -558,7 +553,7 @@ export class CaptureDissector {
         const checksum = tcp.checksumVerdict(ip.pseudoHeaderSum(IpProtocol.TCP, transportLength), { complete, reason });
         const conversation = context.quoted
           ? undefined
-          : this.trackTcp(this.ipv6Numbers.numberOf(packet.source), this.ipv6Numbers.numberOf(packet.destination), segment, payloadLength);
+          : this.trackTcp(this.ipv6Numbers.entryAt(ip.bytes, ip.sourceAt).number, this.ipv6Numbers.entryAt(ip.bytes, ip.destinationAt).number, segment, payloadLength);
         out.tcp = { offset: transportStart, segment, checksum, payloadLength, conversation };
         return;
       }
@@ -620,7 +615,9 @@ export class CaptureDissector {
       case 'echo': {
         dataLength = length - ICMPV6_HEADER_LENGTH;
         if (!context.quoted) {
-          const request = this.matchEcho6(ip.source, ip.destination, message, context.frameNumber, context.timeNs);
+          const from = this.ipv6Numbers.entryAt(ip.bytes, ip.sourceAt).number;
+          const to = this.ipv6Numbers.entryAt(ip.bytes, ip.destinationAt).number;
+          const request = this.matchEcho6(from, to, message, context.frameNumber, context.timeNs);
           if (request) {
             requestFrame = request.frame;
             responseTimeNs = context.timeNs - request.timeNs;
@@ -759,6 +756,48 @@ export class CaptureDissector {
       requestFrame,
       responseTimeNs,
     };
+  }
+}
+
+interface EchoFields {
+  readonly type: number;
+  readonly identifier: number;
+  readonly sequence: number;
+}
+
+/** Where NS/NA options start (RFC 4861 4.3, 4.4): after the 16-byte target. */
+const NEIGHBOR_OPTIONS_AT = 24;
+const ROUTER_SOLICITATION_OPTIONS_AT = 8;
+const ROUTER_ADVERTISEMENT_OPTIONS_AT = 16;
+
+/**
+ * What the summary line shows of an ICMPv6 message, read through its view;
+ * undefined for what the full dissection should handle (a short NDP message).
+ */
+function icmpv6SummaryOf(icmp: Icmpv6View): Icmpv6SummaryMessage | undefined {
+  const type = icmp.type;
+  const code = icmp.code;
+  const length = icmp.length;
+  switch (type) {
+    case Icmpv6Type.EchoRequest:
+    case Icmpv6Type.EchoReply:
+      return { type, code, identifier: icmp.identifier, sequence: icmp.sequence };
+    case Icmpv6Type.RouterSolicitation:
+    case Icmpv6Type.RouterAdvertisement: {
+      const at = type === Icmpv6Type.RouterSolicitation ? ROUTER_SOLICITATION_OPTIONS_AT : ROUTER_ADVERTISEMENT_OPTIONS_AT;
+      if (length < at) return undefined;
+      return { type, code, options: parseNdpOptions(icmp.bytes, icmp.start + at, icmp.end) };
+    }
+    case Icmpv6Type.NeighborSolicitation:
+    case Icmpv6Type.NeighborAdvertisement: {
+      if (length < NEIGHBOR_OPTIONS_AT) return undefined;
+      const word = icmp.restOfHeader;
+      const options = parseNdpOptions(icmp.bytes, icmp.start + NEIGHBOR_OPTIONS_AT, icmp.end);
+      if (type === Icmpv6Type.NeighborSolicitation) return { type, code, target: icmp.target, options };
+      return { type, code, target: icmp.target, router: (word & 0x8000_0000) !== 0, solicited: (word & 0x4000_0000) !== 0, override: (word & 0x2000_0000) !== 0, options };
+    }
+    default:
+      return { type, code };
   }
 }
 
