@@ -101,6 +101,23 @@ function icmpInfo(packet: SummaryView): string {
   return info;
 }
 
+// NDP lines repeat the same few MAC addresses: each 6-byte one is formatted once (bounded).
+const MAC_TEXT_MAX = 4096;
+const macText = new Map<number, string>();
+
+function linkLayerAddressText(address: Uint8Array): string {
+  if (address.length !== 6) return formatLinkLayerAddress(address);
+  let key = 0;
+  for (let i = 0; i < 6; i++) key = key * 256 + address[i];
+  let text = macText.get(key);
+  if (text === undefined) {
+    if (macText.size >= MAC_TEXT_MAX) macText.clear();
+    text = formatLinkLayerAddress(address);
+    macText.set(key, text);
+  }
+  return text;
+}
+
 /** tshark's info column for ICMPv6 (packet-icmpv6.c): type, code, echo ids, NDP target, flags and link-layer addresses. */
 function icmpv6Info(packet: SummaryView): string {
   const icmp = packet.icmpv6!;
@@ -124,8 +141,8 @@ function icmpv6Info(packet: SummaryView): string {
     }
   }
   for (const option of m.options ?? []) {
-    if (option.kind === 'source-link-layer-address') info += ` from ${formatLinkLayerAddress(option.address)}`;
-    else if (option.kind === 'target-link-layer-address') info += ` is at ${formatLinkLayerAddress(option.address)}`;
+    if (option.kind === 'source-link-layer-address') info += ` from ${linkLayerAddressText(option.address)}`;
+    else if (option.kind === 'target-link-layer-address') info += ` is at ${linkLayerAddressText(option.address)}`;
   }
   if (icmp.requestFrame !== undefined) info += ` (request in ${icmp.requestFrame})`;
   return info;
