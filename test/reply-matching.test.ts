@@ -521,6 +521,17 @@ describe('IPv6', () => {
     expect(answers(describe_(ECHO_REQUEST_TO_ABSENT), ADDRESS_UNREACHABLE, views)).toBe('icmp-error');
   });
 
+  it('readTransport reads IPv4 transport bytes too, with 4-byte addresses', () => {
+    const v4request = describe_(echo(8, 0x4242, 7));
+    const reply = buildIcmpEcho({ type: 0, identifier: 0x4242, sequence: 7, payload: 'packet-lab 0123456789' });
+    expect(views.readTransport(4, IpProtocol.ICMP, reply, Uint8Array.of(198, 51, 100, 7), Uint8Array.of(192, 0, 2, 10))).toBe('reply');
+    expect(answerOf(v4request, views)).toBe('reply');
+    expect(views.key).toBe(requestKey(v4request));
+    expect(views.readTransport(4, IpProtocol.ICMP, reply, Uint8Array.of(198, 51, 100, 8))).toBe('reply');
+    expect(answerOf(v4request, views)).toBeUndefined();
+    expect(views.readTransport(4, IpProtocol.ICMP, reply, peer6)).toBeUndefined();
+  });
+
   it('never throws on random bytes given as IPv6 or as a stripped read', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 160 }), fc.constantFrom(6, 17, 58), (bytes, protocol) => {
