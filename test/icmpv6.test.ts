@@ -26,6 +26,7 @@ import {
   type ParsedIcmpv6Message,
 } from '../src/wire/icmpv6.ts';
 import { IpProtocol } from '../src/wire/ipv4.ts';
+import { formatIpv6Address } from '../src/wire/ipv6-address.ts';
 import { buildIpv6, Ipv6View } from '../src/wire/ipv6.ts';
 import { unwrap } from '../src/wire/parse-result.ts';
 import { fromHex, toHex } from './helpers/hex.ts';
@@ -37,6 +38,7 @@ import {
   MLDV2_REPORT_HBH,
   NEIGHBOR_ADVERTISEMENT,
   NEIGHBOR_SOLICITATION,
+  PACKET_TOO_BIG,
   PORT_UNREACHABLE,
   TIME_EXCEEDED,
 } from './helpers/ipv6-captures.ts';
@@ -62,7 +64,7 @@ function initOf(message: ParsedIcmpv6Message): Icmpv6MessageInit {
   return fields as Icmpv6MessageInit;
 }
 
-const ALL = { ECHO_REQUEST, ECHO_REPLY, TIME_EXCEEDED, PORT_UNREACHABLE, ADDRESS_UNREACHABLE, NEIGHBOR_SOLICITATION, NEIGHBOR_ADVERTISEMENT, MLDV2_REPORT_HBH };
+const ALL = { ECHO_REQUEST, ECHO_REPLY, TIME_EXCEEDED, PORT_UNREACHABLE, ADDRESS_UNREACHABLE, PACKET_TOO_BIG, NEIGHBOR_SOLICITATION, NEIGHBOR_ADVERTISEMENT, MLDV2_REPORT_HBH };
 
 describe('echo', () => {
   it("reads iputils' request and the reply, checksums right over the pseudo-header", () => {
@@ -130,6 +132,17 @@ describe('errors quote the packet, parsed', () => {
     const quoted = unwrap(parsed.quoted);
     expect(quoted.ip.destination).toBe('fd00:213:1::99');
     expect(quoted.transport).toMatchObject({ protocol: 'icmpv6', type: 128, identifier: 30867, sequence: 1 });
+  });
+
+  it("packet too big from the router of a 1280-byte link: the MTU, and as much of the 1448-byte request as fits in 1280", () => {
+    const parsed = parseCaptured(PACKET_TOO_BIG);
+    expect(parsed).toMatchObject({ kind: 'packet-too-big', code: 0, mtu: 1280 });
+    expect(PACKET_TOO_BIG.length).toBe(1280);
+    if (parsed.kind !== 'packet-too-big') return;
+    const quoted = unwrap(parsed.quoted);
+    expect(quoted.ip).toMatchObject({ payloadLength: 1408, missingLength: 1448 - 1232 });
+    expect(quoted.transport).toMatchObject({ protocol: 'icmpv6', type: 128, identifier: 15754, sequence: 1 });
+    expect(iputilsIcmpv6Text(parsed.type, parsed.code, parsed.mtu)).toBe('Packet too big: mtu=1280');
   });
 
   it('packet too big carries the MTU; parameter problem a 32-bit pointer; a quote cut anywhere still parses', () => {
@@ -247,6 +260,36 @@ describe('round trips byte for byte', () => {
         if (result.ok) expect(toHex(buildIcmpv6(initOf(result.value)))).toBe(toHex(bytes));
       }),
       { numRuns: 3000 },
+    );
+  });
+});
+
+const address = fc.uint8Array({ minLength: 16, maxLength: 16 }).map((b) => formatIpv6Address(b));
+const u32 = fc.nat({ max: 0xffffffff });
+const messageArbitrary: fc.Arbitrary<Icmpv6MessageInit> = fc.oneof(
+  fc.record({ kind: fc.constant('echo' as const), type: fc.constantFrom(128 as const, 129 as const), identifier: fc.nat(0xffff), sequence: fc.nat(0xffff), payload: fc.uint8Array({ maxLength: 64 }) }),
+  fc.record({ kind: fc.constant('packet-too-big' as const), mtu: u32, original: fc.uint8Array({ maxLength: 80 }) }),
+  fc.record({ kind: fc.constant('parameter-problem' as const), code: fc.nat(255), pointer: u32, original: fc.uint8Array({ maxLength: 80 }) }),
+  fc.record({ kind: fc.constant('neighbor-solicitation' as const), target: address, options: fc.array(fc.record({ kind: fc.constant('source-link-layer-address' as const), address: fc.uint8Array({ minLength: 6, maxLength: 6 }) }), { maxLength: 2 }) }),
+  fc.record({ kind: fc.constant('neighbor-advertisement' as const), router: fc.boolean(), solicited: fc.boolean(), override: fc.boolean(), target: address }),
+  fc.record({ kind: fc.constant('redirect' as const), target: address, destination: address, options: fc.array(fc.record({ kind: fc.constant('mtu' as const), reserved: fc.nat(0xffff), mtu: u32 }), { maxLength: 2 }) }),
+  fc.record({
+    kind: fc.constant('mldv2-report' as const),
+    records: fc.array(fc.record({ recordType: fc.integer({ min: 1, max: 6 }), multicastAddress: address, sources: fc.array(address, { maxLength: 2 }), auxiliaryData: fc.constant(new Uint8Array(0)) }), { maxLength: 3 }),
+  }),
+);
+
+describe('build → parse → build', () => {
+  it('is the identity for random messages, checksums right over random addresses', () => {
+    fc.assert(
+      fc.property(messageArbitrary, address, address, (message, source, destination) => {
+        const bytes = buildIcmpv6(message, { source, destination });
+        const parsed = unwrap(parseIcmpv6(bytes, { source, destination }));
+        expect(parsed.kind).toBe(message.kind);
+        expect(parsed.checksumValid).toBe(true);
+        expect(toHex(buildIcmpv6(initOf(parsed)))).toBe(toHex(bytes));
+      }),
+      { numRuns: 1500 },
     );
   });
 });

@@ -32,6 +32,7 @@ import {
   ECHO_REQUEST,
   ECHO_REQUEST_HOP_LIMIT_1,
   ECHO_REQUEST_TO_ABSENT,
+  PACKET_TOO_BIG,
   PORT_UNREACHABLE,
   TIME_EXCEEDED,
   UDP_PROBE,
@@ -519,6 +520,10 @@ describe('IPv6', () => {
     expect(answers(describe_(ECHO_REQUEST), TIME_EXCEEDED, views)).toBeUndefined();
     expect(answers(describe_(UDP_PROBE), PORT_UNREACHABLE, views)).toBe('icmp-error');
     expect(answers(describe_(ECHO_REQUEST_TO_ABSENT), ADDRESS_UNREACHABLE, views)).toBe('icmp-error');
+    const bigRequest = describeTransport6(IpProtocol.ICMPv6, undefined, 'fd00:213:1::2', buildIcmpv6Echo({ identifier: 15754, sequence: 1 }))!;
+    expect(answers(bigRequest, PACKET_TOO_BIG, views)).toBe('icmp-error');
+    expect(views.readTransport(6, IpProtocol.ICMPv6, stripped(PACKET_TOO_BIG), router6)).toBe('icmp-error');
+    expect(answerOf(bigRequest, views)).toBe('icmp-error');
   });
 
   it('readTransport reads IPv4 transport bytes too, with 4-byte addresses', () => {
