@@ -378,7 +378,7 @@ export type Ipv6ExtensionHeaderInit =
   | Loosen<Ipv6RawExtensionHeader, 'nextHeader'>;
 
 /** The next-header value that points at this extension header. */
-export function ipv6ExtensionTypeOf(header: Pick<Ipv6ExtensionHeaderInit, 'kind'> & { type?: number }): number {
+export function ipv6ExtensionTypeOf(header: Ipv6ExtensionHeaderInit): number {
   switch (header.kind) {
     case 'hop-by-hop':
       return Ipv6ExtensionType.HopByHop;
@@ -391,9 +391,8 @@ export function ipv6ExtensionTypeOf(header: Pick<Ipv6ExtensionHeaderInit, 'kind'
     case 'authentication':
       return Ipv6ExtensionType.Authentication;
     case 'raw':
-      return header.type!;
+      return header.type;
   }
-  throw new RangeError(`unknown IPv6 extension header kind ${String(header.kind)}`);
 }
 
 function checkField(name: string, value: number, bits: number): number {
