@@ -166,6 +166,38 @@ describe('errors quote the packet, parsed', () => {
   });
 });
 
+describe('Icmpv6View', () => {
+  it('reads the fields where they lie and points an IPv6 view at the quote, no copies', () => {
+    const ip = new Ipv6View();
+    ip.point(TIME_EXCEEDED);
+    const icmp = new Icmpv6View();
+    expect(icmp.point(ip.bytes, ip.upperLayerStart, ip.payloadEnd)).toBeUndefined();
+    expect([icmp.type, icmp.code, icmp.isError, icmp.kind]).toEqual([3, 0, true, 'time-exceeded']);
+    expect(icmp.checksumVerdict(ip.pseudoHeaderSum(IpProtocol.ICMPv6, icmp.length)).status).toBe('correct');
+    expect(icmp.checksumValid(ip.pseudoHeaderSum(IpProtocol.ICMPv6, icmp.length))).toBe(true);
+    const quoted = new Ipv6View();
+    expect(icmp.quote(quoted)).toBeUndefined();
+    expect(quoted.bytes).toBe(TIME_EXCEEDED);
+    expect([quoted.hopLimit, quoted.destination, quoted.upperLayerProtocol]).toEqual([1, 'fd00:213:1::2', 58]);
+    const inner = new Icmpv6View();
+    inner.point(quoted.bytes, quoted.upperLayerStart, quoted.payloadEnd);
+    expect([inner.isEcho, inner.identifier, inner.sequence]).toEqual([true, 30823, 1]);
+    ip.point(PACKET_TOO_BIG);
+    icmp.point(ip.bytes, ip.upperLayerStart, ip.payloadEnd);
+    expect(icmp.mtu).toBe(1280);
+    ip.point(NEIGHBOR_SOLICITATION);
+    icmp.point(ip.bytes, ip.upperLayerStart, ip.payloadEnd);
+    expect([icmp.kind, icmp.target]).toEqual(['neighbor-solicitation', 'fd00:212:1::fe']);
+  });
+
+  it('says why a message cannot be read', () => {
+    expect(new Icmpv6View().point(fromHex('8000'))).toMatchObject({ kind: 'truncated', layer: 'icmpv6' });
+    expect(parseIcmpv6(fromHex('800000000001'))).toMatchObject({ ok: false, error: { kind: 'truncated' } });
+    // NDP messages too short for their fixed part are kept as 'other', not misread.
+    expect(unwrap(parseIcmpv6(fromHex('8700 0000 00000000 fd00'))).kind).toBe('other');
+  });
+});
+
 describe('neighbor discovery', () => {
   it("reads the kernel's neighbor solicitation: target and source link-layer address", () => {
     const parsed = parseCaptured(NEIGHBOR_SOLICITATION);
