@@ -139,7 +139,10 @@ export function icmpv6CodeName(type: number, code: number): string | undefined {
 
 /**
  * The text iputils ping prints after "From ADDR icmp_seq=N " for an ICMPv6
- * message that is not an echo reply (ping/ping6_common.c, print_icmp), e.g.
+ * message that is not an echo reply (ping/ping6_common.c, print_icmp, as
+ * iputils 20221126 prints it: later releases name unreachable codes 5 and 6,
+ * which it calls "Unknown code 5"; test/icmpv6-iputils.test.ts checks it
+ * against the installed ping), e.g.
  * "Destination unreachable: Address unreachable", "Time exceeded: Hop limit",
  * "Packet too big: mtu=1280", "Parameter problem: Unknown header at 40".
  * `info` is bytes 4-7 (the MTU or the pointer).
