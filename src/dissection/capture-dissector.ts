@@ -242,13 +242,22 @@ export class CaptureDissector {
   }
 
   /**
-   * The summary of a whole, unfragmented IPv6 packet carrying ICMPv6, TCP or
-   * UDP with a right checksum, or undefined to decline (the full dissection
-   * then handles it: fragments, cut or wrong packets, odd lengths).
+   * The summary of a whole IPv6 packet carrying ICMPv6, TCP or UDP with a
+   * right checksum, or of a fragment, or undefined to decline (the full
+   * dissection then handles it: cut or wrong packets, odd lengths).
    */
   private summarizeIpv6(input: FrameInput): SummaryView | undefined {
     const ip = this.views.ip6;
-    if (ip.point(input.data, this.link.payloadStart) !== undefined || ip.missingLength > 0 || ip.isFragment || !ip.hasUpperLayerHeader) return undefined;
+    if (ip.point(input.data, this.link.payloadStart) !== undefined || ip.missingLength > 0 || ip.extensionError !== undefined) return undefined;
+    if (ip.isFragment) {
+      // A fragment's line shows its fragment header only (no reassembly here).
+      const frame = this.nextFrame(input);
+      const source = this.ipv6Numbers.entryAt(ip.bytes, ip.sourceAt).text;
+      const destination = this.ipv6Numbers.entryAt(ip.bytes, ip.destinationAt).text;
+      const packet = { source, destination, hopLimit: ip.hopLimit, protocol: ip.upperLayerProtocol, extensionHeaders: ipv6ExtensionHeadersOf(ip) };
+      return { frame, problems: NO_PROBLEMS, ipv6: { packet, isFragment: true } };
+    }
+    if (!ip.hasUpperLayerHeader) return undefined;
     const start = ip.upperLayerStart;
     const end = ip.payloadEnd;
     const length = end - start;
