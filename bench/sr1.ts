@@ -1,12 +1,14 @@
 // The API's sr1 round trip against the ping engine's RTT to 127.0.0.1, in the
 // same run and paired (one of each per round, alternating which goes first),
-// medians of each. sr1 is timed as a script sees it: from the call to the
-// answer, socket opening and source lookup included, beside runPing -c 1 timed
-// the same way (the like-for-like figure); and send to answer on the socket's
-// clocks (reply.rttMs: with the Linux binding, the C-side time before sendto()
-// to the kernel's receive stamp), beside the RTT the ping engine reports,
-// which it reads with performance.now() in JavaScript on both sides, so the
-// engine's figure carries two event-loop hops that sr1's does not.
+// medians of each. Two figures:
+// - RTT, send to answer on the socket's clocks: sr1's reply.rttMs beside the
+//   RTT the ping engine reports. Both come from the same socket binding (with
+//   the Linux binding: the C-side time before sendto() to the kernel's
+//   SO_TIMESTAMPNS receive stamp; with raw-socket: JS clocks around the calls).
+// - the call as a script sees it, from sr1() to its answer (source lookup and
+//   build included) beside runPing -c 1 timed the same way. sr1 keeps its raw
+//   sockets between calls (src/lab/socket-pool.ts), so after the first call
+//   it opens none; runPing opens and closes one per run.
 import { runPing } from '../src/engine/ping.ts';
 import { ip, sr1 } from '../src/lab.ts';
 
@@ -54,6 +56,6 @@ export async function benchSr1(): Promise<void> {
   }
   const sr1Median = median(sr1Calls);
   const ratio = median(sr1Rtts) / median(pingRtts);
-  console.log(`${'sr1 RTT, send -> answer (median)'.padEnd(44)} ${ms(median(sr1Rtts))}  vs ping engine RTT ${ms(median(pingRtts))}  = ${ratio.toFixed(2)}x  (target <= 1.5x: ${ratio <= 1.5 ? 'met' : 'NOT met'}; different clocks, see bench/sr1.ts)`);
+  console.log(`${'sr1 RTT, send -> answer (median)'.padEnd(44)} ${ms(median(sr1Rtts))}  vs ping engine RTT ${ms(median(pingRtts))}  = ${ratio.toFixed(2)}x  (target <= 1.5x: ${ratio <= 1.5 ? 'met' : 'NOT met'}; same socket clocks)`);
   console.log(`${'sr1 call -> answer (median)'.padEnd(44)} ${ms(sr1Median)}  vs runPing -c 1 call    ${ms(median(pingCalls))}  = ${(sr1Median / median(pingCalls)).toFixed(2)}x  (${sr1Calls.length}/${rounds} answered)`);
 }

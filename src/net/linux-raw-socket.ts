@@ -358,6 +358,17 @@ export class LinuxRawSocket {
   }
 
   /**
+   * Watches for datagrams (true, as opened) or stops (false). A socket that
+   * is not watching keeps no handle active, so an idle socket kept open for
+   * reuse never keeps Node running; datagrams wait in the kernel meanwhile.
+   */
+  setReceiving(on: boolean): void {
+    if (this.native.closed) return;
+    if (on) this.native.startPolling(() => this.drain());
+    else this.native.stopPolling();
+  }
+
+  /**
    * Reads what is already queued, now, without waiting for the event loop
    * (replies produced during sendto() itself on loopback and veth).
    */

@@ -32,6 +32,8 @@ export interface PacketSocket {
   forceSocketReceiveBuffer(bytes: number): number;
   setSocketReceiveBuffer(bytes: number): number;
   receivePending(): void;
+  /** Watches for datagrams (as opened) or stops, so an idle socket kept for reuse keeps no handle active. */
+  setReceiving(on: boolean): void;
   close(): void;
   /**
    * The Linux binding only: sends up to `maxBatch` packets to one address with
@@ -95,6 +97,7 @@ interface SocketControls {
   forceSocketReceiveBuffer(bytes: number): number;
   setSocketReceiveBuffer(bytes: number): number;
   receivePending(): void;
+  setReceiving(on: boolean): void;
   close(): void;
 }
 
@@ -121,6 +124,9 @@ abstract class DelegatingPacketSocket<S extends SocketControls> {
   }
   receivePending() {
     this.socket.receivePending();
+  }
+  setReceiving(on: boolean) {
+    this.socket.setReceiving(on);
   }
   close() {
     this.socket.close();

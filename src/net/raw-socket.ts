@@ -21,6 +21,8 @@ interface NativeSocketWrap {
 interface NativeSocket {
   wrap: NativeSocketWrap;
   close(): void;
+  pauseRecv(): void;
+  resumeRecv(): void;
   on(event: 'error', listener: (error: Error) => void): void;
 }
 
@@ -212,6 +214,17 @@ export class RawSocket {
     if (this.closed) return;
     this.closed = true;
     this.socket.close();
+  }
+
+  /**
+   * Watches for datagrams (true, as opened) or stops (false). A socket that
+   * is not watching keeps no handle active, so an idle socket kept open for
+   * reuse never keeps Node running; datagrams wait in the kernel meanwhile.
+   */
+  setReceiving(on: boolean): void {
+    if (this.closed) return;
+    if (on) this.socket.resumeRecv();
+    else this.socket.pauseRecv();
   }
 
   /**
