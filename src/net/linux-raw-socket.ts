@@ -13,13 +13,15 @@ import { constants as osConstants } from 'node:os';
 import { formatIpv4Address } from '../wire/ipv4-address.ts';
 import { formatIpv6Address } from '../wire/ipv6-address.ts';
 import { isPermissionError, PrivilegeError } from './privileges.ts';
-import { SendError } from './raw-socket.ts';
+import { type PmtuDiscovery, SendError, SocketOptionError } from './raw-socket.ts';
 
 interface LinuxBindingSocket {
   attach(receive: Uint8Array, slotSize: number, capacity: number, times: Float64Array, ints: Int32Array): void;
   setDestination(address: string): void;
   setOption(level: number, name: number, value: number): number;
   getOption(level: number, name: number): number;
+  setOptionBytes(level: number, name: number, value: Uint8Array): number;
+  bind(address: string): number;
   send(packet: Uint8Array, length: number): number;
   sendBatch(packets: Uint8Array, stride: number, count: number): number;
   receive(): number;
@@ -49,6 +51,8 @@ interface LinuxBindingLayout {
 interface LinuxBinding {
   Socket: new (family: 4 | 6, protocol: number) => LinuxBindingSocket;
   layout: LinuxBindingLayout;
+  /** strerror(errno): the C library's text, as iputils prints it. */
+  errorText(errno: number): string;
   constants: Record<
     | 'SOL_SOCKET'
     | 'IPPROTO_IP'
@@ -59,6 +63,14 @@ interface LinuxBinding {
     | 'SO_RCVBUF'
     | 'SO_RCVBUFFORCE'
     | 'SO_MARK'
+    | 'SO_BINDTODEVICE'
+    | 'SO_BROADCAST'
+    | 'IP_TOS'
+    | 'IP_MTU_DISCOVER'
+    | 'IP_PMTUDISC_DONT'
+    | 'IP_PMTUDISC_WANT'
+    | 'IP_PMTUDISC_DO'
+    | 'IP_PMTUDISC_PROBE'
     | 'MSG_TRUNC'
     | 'EAGAIN'
     | 'EBADF',
@@ -355,6 +367,45 @@ export class LinuxRawSocket {
   /** Idempotent. Also happens when the socket is collected or the process tears down. */
   close(): void {
     this.native.close();
+  }
+
+  /** SO_BINDTODEVICE: send and receive through this interface only (iputils ping -I IFACE). */
+  bindToDevice(name: string): void {
+    const { SOL_SOCKET, SO_BINDTODEVICE } = this.constants;
+    this.optionResult(`SO_BINDTODEVICE ${name}`, this.native.setOptionBytes(SOL_SOCKET, SO_BINDTODEVICE, Buffer.from(`${name}\0`)));
+  }
+
+  /** bind(): `address` is the source of what the socket sends (iputils ping -I ADDRESS). */
+  bindAddress(address: string): void {
+    this.optionResult('bind', this.native.bind(address));
+  }
+
+  /** SO_BROADCAST: allows sending to a broadcast address (iputils ping -b). */
+  setBroadcast(on: boolean): void {
+    this.optionResult('SO_BROADCAST', this.native.setOption(this.constants.SOL_SOCKET, this.constants.SO_BROADCAST, on ? 1 : 0));
+  }
+
+  /** IP_TOS: the TOS byte (DSCP and ECN) of what the kernel sends (iputils ping -Q); IPv4 only. */
+  setTos(tos: number): void {
+    this.optionResult('IP_TOS', this.native.setOption(this.constants.IPPROTO_IP, this.constants.IP_TOS, tos));
+  }
+
+  /** IP_MTU_DISCOVER: whether the kernel sets DF and fragments (iputils ping -M); IPv4 only. */
+  setPmtuDiscovery(mode: PmtuDiscovery): void {
+    const { IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO, IP_PMTUDISC_DONT, IP_PMTUDISC_PROBE, IP_PMTUDISC_WANT } = this.constants;
+    const value = { do: IP_PMTUDISC_DO, want: IP_PMTUDISC_WANT, dont: IP_PMTUDISC_DONT, probe: IP_PMTUDISC_PROBE }[mode];
+    this.optionResult('IP_MTU_DISCOVER', this.native.setOption(IPPROTO_IP, IP_MTU_DISCOVER, value));
+  }
+
+  /** A set-up call's result: 0, or -errno reported as iputils reports it ("WHAT: strerror text"). */
+  private optionResult(what: string, result: number): void {
+    if (result >= 0) return;
+    if (isPermissionError(errnoName(result))) throw new PrivilegeError(`cannot set ${what}`);
+    throw new SocketOptionError(`${what}: ${this.errorText(result)}`);
+  }
+
+  private errorText(errno: number): string {
+    return loadLinuxBinding()?.errorText(errno) ?? errnoName(errno);
   }
 
   /**

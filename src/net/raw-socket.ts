@@ -58,6 +58,8 @@ export const IPPROTO_RAW = 255;
 // Linux socket options raw-socket does not export (asm-generic/socket.h).
 const SO_RCVBUFFORCE = 33;
 const SO_MARK = 36;
+/** IP_MTU_DISCOVER (linux/in.h); raw-socket does not export it. */
+const IP_MTU_DISCOVER = 10;
 
 export interface RawSocketOptions {
   /** IP protocol number: 1 for ICMP, 6 for TCP. */
@@ -96,6 +98,20 @@ export class SendError extends Error {
     this.name = 'SendError';
   }
 }
+
+/** A socket option or bind the kernel refused; the message is iputils' ("SO_BINDTODEVICE eth9: No such device"). */
+export class SocketOptionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SocketOptionError';
+  }
+}
+
+/** Path MTU discovery for IP_MTU_DISCOVER (ip(7)), as iputils ping -M names the modes. */
+export type PmtuDiscovery = 'do' | 'want' | 'dont' | 'probe';
+
+/** IP_PMTUDISC_* values (linux/in.h), for the raw-socket path, whose binding does not export them. */
+export const PMTU_DISCOVERY_VALUES: Record<PmtuDiscovery, number> = { dont: 0, want: 1, do: 2, probe: 3 };
 
 export class RawSocket {
   private readonly socket: NativeSocket;
@@ -208,6 +224,38 @@ export class RawSocket {
     const value = Buffer.alloc(4);
     this.socket.wrap.getOption(SOL_SOCKET, SO_RCVBUF, value, 4);
     return value.readInt32LE(0);
+  }
+
+  /** SO_BINDTODEVICE: send and receive through this interface only (iputils ping -I IFACE). */
+  bindToDevice(name: string): void {
+    const value = Buffer.from(`${name}\0`);
+    this.optionOrThrow(`SO_BINDTODEVICE ${name}`, () => this.socket.wrap.setOption(this.module.SocketLevel.SOL_SOCKET, this.module.SocketOption.SO_BINDTODEVICE, value, value.length));
+  }
+
+  /** SO_BROADCAST: allows sending to a broadcast address (iputils ping -b). */
+  setBroadcast(on: boolean): void {
+    this.optionOrThrow('SO_BROADCAST', () => this.socket.wrap.setOption(this.module.SocketLevel.SOL_SOCKET, this.module.SocketOption.SO_BROADCAST, on ? 1 : 0));
+  }
+
+  /** IP_TOS: the TOS byte (DSCP and ECN) of what the kernel sends (iputils ping -Q). */
+  setTos(tos: number): void {
+    this.optionOrThrow('IP_TOS', () => this.socket.wrap.setOption(this.module.SocketLevel.IPPROTO_IP, this.module.SocketOption.IP_TOS, tos));
+  }
+
+  /** IP_MTU_DISCOVER (Linux): whether the kernel sets DF and fragments (iputils ping -M). */
+  setPmtuDiscovery(mode: PmtuDiscovery): void {
+    if (process.platform !== 'linux') throw new SocketOptionError(`-M needs Linux (IP_MTU_DISCOVER); this is ${process.platform}`);
+    this.optionOrThrow('IP_MTU_DISCOVER', () => this.socket.wrap.setOption(this.module.SocketLevel.IPPROTO_IP, IP_MTU_DISCOVER, PMTU_DISCOVERY_VALUES[mode]));
+  }
+
+  /** raw-socket throws Error(strerror text): reported as iputils does, "WHAT: message". */
+  private optionOrThrow(what: string, set: () => void): void {
+    try {
+      set();
+    } catch (error) {
+      if (isPermissionError(error)) throw new PrivilegeError(`cannot set ${what}`);
+      throw new SocketOptionError(`${what}: ${(error as Error).message}`);
+    }
   }
 
   close(): void {
