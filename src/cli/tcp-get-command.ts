@@ -3,7 +3,6 @@
 // Fetches a web page over a TCP connection built by hand on raw sockets: the
 // handshake, the GET, acknowledgments, reassembly, retransmissions and the
 // FINs are all ours (src/engine/tcp-session.ts, src/engine/http-get.ts).
-import { readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { parseCommandLine, parseNumberOption, UsageError } from './run-cli.ts';
 import { type CommandEnv, type CommandIo, processEnv, writeText } from './command-io.ts';
@@ -14,7 +13,7 @@ import { randomEphemeralPort } from '../engine/tcp-common.ts';
 import { TcpConnectError, type TcpEndpoints, type TcpSessionEvent, type TcpSessionResult } from '../engine/tcp-session.ts';
 import { LiveCapture, loadCapModule } from '../net/capture.ts';
 import { findStaleKernelRstBlocks, KernelRstBlock, RAW_SOCKET_MARK, removeStaleKernelRstBlocks, type FirewallBackend, type StaleKernelRstBlock } from '../net/firewall.ts';
-import { interfaceForAddress, resolveIpv4, sourceAddressFor } from '../net/routes.ts';
+import { interfaceForAddress, interfaceMtu, resolveIpv4, sourceAddressFor } from '../net/routes.ts';
 import { TcpTrace } from '../render/tcp-trace.ts';
 
 /** cap takes 64 KiB per frame in immediate mode: 64 MiB holds ~1000 segments. */
@@ -165,13 +164,8 @@ function parseTcpGetArguments(args: string[]): TcpGetCli | 'help' | 'remove-stal
 /** MSS from the egress interface's MTU (IPv4 + TCP headers are 40 bytes). */
 function mssFor(source: string): number {
   const device = interfaceForAddress(source);
-  if (!device) return 1460;
-  try {
-    const mtu = Number(readFileSync(`/sys/class/net/${device}/mtu`, 'utf8').trim());
-    return Number.isInteger(mtu) && mtu > 100 ? Math.min(mtu - 40, 65495) : 1460;
-  } catch {
-    return 1460;
-  }
+  const mtu = device ? interfaceMtu(device) : undefined;
+  return mtu !== undefined && mtu > 100 ? Math.min(mtu - 40, 65495) : 1460;
 }
 
 /**

@@ -5,6 +5,7 @@
 import { createSocket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { isIPv4, isIPv6 } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 
 export class HostResolutionError extends Error {
@@ -32,10 +33,24 @@ export async function resolveIpv4(host: string): Promise<string> {
   }
 }
 
-/** The local IPv4 address the kernel routes from toward `destination` (no packet is sent). */
-export async function sourceAddressFor(destination: string): Promise<string> {
+/**
+ * The local IPv4 address the kernel routes from toward `destination` (no
+ * packet is sent). A broadcast destination fails with EACCES unless
+ * `broadcast` is set (SO_BROADCAST), as iputils' probe socket does.
+ */
+export async function sourceAddressFor(destination: string, { broadcast = false }: { broadcast?: boolean } = {}): Promise<string> {
   const socket = createSocket('udp4');
   try {
+    if (broadcast) {
+      // SO_BROADCAST needs a bound socket; connect() would bind it too late.
+      await new Promise<void>((resolve, reject) => {
+        socket.once('error', reject);
+        socket.bind(0, () => {
+          socket.setBroadcast(true);
+          resolve();
+        });
+      });
+    }
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
       // Node hands a failed connect() (ENETUNREACH, EHOSTUNREACH) to this callback, not to 'error'.
@@ -58,4 +73,14 @@ export function interfaceForAddress(address: string): string | undefined {
   // The whole of 127.0.0.0/8 lives on lo, though only 127.0.0.1 is listed.
   if (address.startsWith('127.')) return 'lo';
   return undefined;
+}
+
+/** An interface's MTU (Linux: /sys/class/net/NAME/mtu), or undefined when it cannot be read. */
+export function interfaceMtu(device: string): number | undefined {
+  try {
+    const mtu = Number(readFileSync(`/sys/class/net/${device}/mtu`, 'utf8').trim());
+    return Number.isInteger(mtu) && mtu > 0 ? mtu : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -28,10 +28,23 @@ export interface PingHeaderInfo {
   readonly payloadSize: number;
   /** IPv4 total length of a request: 20 + 8 + payload. */
   readonly packetSize: number;
+  /** With -I: the source address, and the interface when -I named one ('' for an address), as iputils prints "from SRC DEV: ". */
+  readonly from?: { readonly source: string; readonly device: string };
 }
 
 export function formatPingHeader(info: PingHeaderInfo): string {
-  return `PING ${info.host} (${info.address}) ${info.payloadSize}(${info.packetSize}) bytes of data.`;
+  const from = info.from ? `from ${info.from.source} ${info.from.device}: ` : '';
+  return `PING ${info.host} (${info.address}) ${from}${info.payloadSize}(${info.packetSize}) bytes of data.`;
+}
+
+/** iputils -O: a request unanswered when the next one is sent. */
+export function formatNoAnswerLine(sequence: number, timestampPrefix = ''): string {
+  return `${timestampPrefix}no answer yet for icmp_seq=${sequence}`;
+}
+
+/** iputils' line for a send larger than the path MTU with DF set (-M do), on stderr. */
+export function formatLocalMessageTooLong(mtu: number | undefined): string {
+  return `ping: local error: message too long, mtu=${mtu ?? '?'}`;
 }
 
 export interface ReplyLineInfo {
