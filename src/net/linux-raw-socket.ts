@@ -119,9 +119,12 @@ export const IPPROTO_ICMPV6 = 58;
  * A datagram with the kernel's receive time (ms since the epoch, sub-ms
  * precision, NaN if the kernel gave none) and the hop limit (IPv6) or TTL
  * (IPv4) it arrived with (-1 if unknown). IPv4 datagrams include the IPv4
- * header, IPv6 ones start at the ICMPv6/TCP header (the kernel strips it).
+ * header, IPv6 ones start at the ICMPv6/TCP header (the kernel strips it),
+ * so the sender's address comes from recvfrom() alone: `source` as text
+ * (`fe80::1%eth0` for a scoped one) and `sourceAddress` as its 4 or 16 bytes
+ * (a reused view: copy it to keep it), for reply matching without parsing.
  */
-export type TimedPacketHandler = (packet: Buffer, source: string, receivedAt: number, hopLimit: number) => void;
+export type TimedPacketHandler = (packet: Buffer, source: string, receivedAt: number, hopLimit: number, sourceAddress: Uint8Array) => void;
 
 export interface LinuxRawSocketOptions {
   /** 4 (the default) or 6. */
@@ -172,6 +175,8 @@ export class LinuxRawSocket {
   private destination: string | undefined;
   private lastSource = '';
   private readonly lastSourceKey = new Int32Array(6);
+  /** Per slot, a view of its source address bytes: 4 for IPv4, 16 for IPv6. */
+  private readonly sourceViews: Uint8Array[];
   private handler: TimedPacketHandler | undefined;
   private errorHandler: ((error: Error) => void) | undefined;
   private draining = false;
@@ -198,6 +203,9 @@ export class LinuxRawSocket {
       sendTime: layout.timeSend * capacity,
       receiveTime: layout.timeReceive * capacity,
     };
+    this.sourceViews = Array.from({ length: capacity }, (_, i) =>
+      this.addressBytes.subarray((this.at.address + 4 * i) * 4, (this.at.address + 4 * i) * 4 + (family === 6 ? 16 : 4)),
+    );
     native.attach(this.receiveBuffer, slotSize, capacity, this.times, this.ints);
     native.startPolling(() => this.drain());
   }
@@ -309,6 +317,7 @@ export class LinuxRawSocket {
         this.sourceOf(i),
         times[at.receiveTime + i],
         ints[at.hopLimit + i],
+        this.sourceViews[i],
       );
       if (this.native.closed) break;
     }
