@@ -213,7 +213,12 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
   let pseudoSum: number | undefined;
   try {
     if (v6) {
-      socket.setIcmpv6Filter(PING6_TYPES);
+      // Only a saving (NDP and MLD stay in the kernel); replies are matched without it too.
+      try {
+        socket.setIcmpv6Filter(PING6_TYPES);
+      } catch {
+        // an out-of-date Linux binding build: carry on unfiltered
+      }
       const headerIncluded = options.headerIncluded ?? false;
       let source: string | undefined;
       if (headerIncluded) {

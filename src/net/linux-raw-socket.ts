@@ -73,6 +73,8 @@ interface LinuxBinding {
   >;
 }
 
+const REBUILD_HINT = 'run: npm run build:native (see native-notes/linux-binding.md)';
+
 let binding: LinuxBinding | undefined;
 let unavailableReason: string | undefined;
 
@@ -93,7 +95,7 @@ export function loadLinuxBinding(): LinuxBinding | undefined {
   } catch (error) {
     unavailableReason =
       `the Linux binding is not built (${(error as Error).message.split('\n')[0]}); ` +
-      'with g++, make and python3 installed, run: npm run build:native (see native-notes/linux-binding.md)';
+      `with g++, make and python3 installed, ${REBUILD_HINT}`;
   }
   return binding;
 }
@@ -347,6 +349,8 @@ export class LinuxRawSocket {
   /** ICMP6_FILTER (ICMPv6 sockets): only these ICMPv6 types reach onPacket(); see icmpv6FilterBytes(). */
   setIcmpv6Filter(passTypes: readonly number[]): void {
     const { IPPROTO_ICMPV6, ICMP6_FILTER } = this.constants;
+    // A build from before setOptionBytes existed (build/ not rebuilt after an update).
+    if (typeof this.native.setOptionBytes !== 'function') throw new Error(`the Linux binding is out of date: ${REBUILD_HINT}`);
     const result = this.native.setOptionBytes(IPPROTO_ICMPV6, ICMP6_FILTER, icmpv6FilterBytes(passTypes));
     if (result < 0) throw new Error(`setsockopt ICMP6_FILTER: ${errnoName(result)}`);
   }
