@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <math.h>
 #include <net/if.h>
+#include <netinet/icmp6.h>
 #include <netinet/in.h>
 #include <node_api.h>
 #include <stdint.h>
@@ -368,8 +369,9 @@ static napi_value socket_set_option(napi_env env, napi_callback_info info) {
   return make_int(env, setsockopt(s->fd, level, name, &value, sizeof value) == 0 ? 0 : -errno);
 }
 
-// setOptionBytes(level, name, value: Uint8Array) -> 0 | -errno: options whose value is
-// not an int, such as SO_BINDTODEVICE (an interface name).
+// setOptionBytes(level, name, value: Uint8Array) -> 0 | -errno: for options whose value is
+// not an int, such as ICMP6_FILTER (a 256-bit mask of ICMPv6 types) or SO_BINDTODEVICE
+// (an interface name).
 static napi_value socket_set_option_bytes(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
@@ -726,6 +728,11 @@ static napi_value init(napi_env env, napi_value exports) {
   set_int(env, constants, "IP_RECVTTL", IP_RECVTTL);
   set_int(env, constants, "IPV6_UNICAST_HOPS", IPV6_UNICAST_HOPS);
   set_int(env, constants, "IPV6_RECVHOPLIMIT", IPV6_RECVHOPLIMIT);
+  set_int(env, constants, "IPV6_CHECKSUM", IPV6_CHECKSUM);
+  set_int(env, constants, "IPPROTO_ICMPV6", IPPROTO_ICMPV6);
+  set_int(env, constants, "ICMP6_FILTER", ICMP6_FILTER);
+  set_int(env, constants, "SOL_RAW", SOL_RAW);
+  set_int(env, constants, "IPPROTO_RAW", IPPROTO_RAW);
   set_int(env, constants, "SO_RCVBUF", SO_RCVBUF);
   set_int(env, constants, "SO_RCVBUFFORCE", SO_RCVBUFFORCE);
   set_int(env, constants, "SO_SNDBUF", SO_SNDBUF);

@@ -22,8 +22,8 @@ let exitHookInstalled = false;
 
 const keyOf = (family: 4 | 6, protocol: number) => `${family}/${protocol}`;
 
-function dispatch(packet: Buffer, source: string, receivedAt: number, hopLimit: number): void {
-  for (const listener of listeners) listener(packet, source, receivedAt, hopLimit);
+function dispatch(packet: Buffer, source: string, receivedAt: number, hopLimit: number, sourceAddress: Uint8Array): void {
+  for (const listener of listeners) listener(packet, source, receivedAt, hopLimit, sourceAddress);
 }
 
 /** The pooled socket for a family and protocol, opened (IP_HDRINCL for IPv4: the lab builds whole packets) on first use. */

@@ -30,10 +30,14 @@ export interface PingHeaderInfo {
   readonly packetSize: number;
   /** With -I: the source address, and the interface when -I named one ('' for an address), as iputils prints "from SRC DEV: ". */
   readonly from?: { readonly source: string; readonly device: string };
+  /** 4 (the default) or 6: iputils words the two headers differently. */
+  readonly family?: 4 | 6;
 }
 
 export function formatPingHeader(info: PingHeaderInfo): string {
   const from = info.from ? `from ${info.from.source} ${info.from.device}: ` : '';
+  // iputils ping6_print_data_bytes: no space before the parenthesis, no IP size.
+  if (info.family === 6) return `PING ${info.host}(${info.address}) ${from}${info.payloadSize} data bytes`;
   return `PING ${info.host} (${info.address}) ${from}${info.payloadSize}(${info.packetSize}) bytes of data.`;
 }
 
@@ -53,6 +57,7 @@ export interface ReplyLineInfo {
   /** `name (ip)` or just the ip, as the caller resolved it. */
   readonly from: string;
   readonly sequence: number;
+  /** TTL or hop limit; negative when unknown (an IPv6 reply on raw-socket): iputils then prints no ttl=. */
   readonly ttl: number;
   readonly rttMs?: number;
   readonly duplicate?: boolean;
@@ -64,7 +69,8 @@ export interface ReplyLineInfo {
 }
 
 export function formatReplyLine(info: ReplyLineInfo): string {
-  let line = `${info.timestampPrefix ?? ''}${info.bytes} bytes from ${info.from}: icmp_seq=${info.sequence} ttl=${info.ttl}`;
+  let line = `${info.timestampPrefix ?? ''}${info.bytes} bytes from ${info.from}: icmp_seq=${info.sequence}`;
+  if (info.ttl >= 0) line += ` ttl=${info.ttl}`;
   if (info.truncated) return `${line} (truncated)`;
   if (info.rttMs !== undefined) line += ` time=${formatReplyTime(info.rttMs)} ms`;
   if (info.badChecksum) line += ' (BAD CHECKSUM!)';
