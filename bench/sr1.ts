@@ -1,5 +1,5 @@
-// The API's sr1 round trip against the ping engine's RTT to 127.0.0.1, in the
-// same run and paired (one of each per round, alternating which goes first),
+// The API's sr1 round trip against the ping engine's RTT to 127.0.0.1 (or to
+// SR1_BENCH_HOST, e.g. a veth peer when run inside a namespace), in the same run and paired (one of each per round, alternating which goes first),
 // medians of each. Two figures:
 // - RTT, send to answer on the socket's clocks: sr1's reply.rttMs beside the
 //   RTT the ping engine reports. Both come from the same socket binding (with
@@ -21,7 +21,8 @@ function median(values: number[]): number {
 const ms = (value: number) => `${value.toFixed(3)} ms`.padStart(12);
 
 export async function benchSr1(): Promise<void> {
-  console.log('\n# sr1: the API\'s round trip vs the ping engine\'s RTT to 127.0.0.1 (paired, same run)');
+  const host = process.env.SR1_BENCH_HOST ?? '127.0.0.1';
+  console.log(`\n# sr1: the API's round trip vs the ping engine's RTT to ${host} (paired, same run)`);
   if (process.getuid?.() !== 0) {
     console.log('needs root (raw sockets): skipped');
     return;
@@ -34,7 +35,7 @@ export async function benchSr1(): Promise<void> {
   const pingRtts: number[] = [];
   const timeSr1 = async (round: number) => {
     const start = performance.now();
-    const reply = await sr1(ip({ dst: '127.0.0.1' }).icmp({ id: 0x5e01, seq: round & 0xffff }).payload(payload), { timeout: 1000 });
+    const reply = await sr1(ip({ dst: host }).icmp({ id: 0x5e01, seq: round & 0xffff }).payload(payload), { timeout: 1000 });
     if (reply) {
       sr1Calls.push(performance.now() - start);
       sr1Rtts.push(reply.rttMs!);
@@ -43,7 +44,7 @@ export async function benchSr1(): Promise<void> {
   const timePing = async () => {
     const start = performance.now();
     let rtt: number | undefined;
-    await runPing({ destination: '127.0.0.1', count: 1, timeoutMs: 1000, onEvent: (e) => { if (e.type === 'reply') rtt = e.rttMs; } });
+    await runPing({ destination: host, count: 1, timeoutMs: 1000, onEvent: (e) => { if (e.type === 'reply') rtt = e.rttMs; } });
     if (rtt !== undefined) {
       pingCalls.push(performance.now() - start);
       pingRtts.push(rtt);
