@@ -14,6 +14,7 @@ import { readPcap, sniff, writePcap } from '../lab/captures.ts';
 import { ls } from '../lab/field-listing.ts';
 import { icmp, ip, tcp, udp } from '../lab/lab-packet.ts';
 import { send, sr, sr1 } from '../lab/send-receive.ts';
+import { closeSockets } from '../lab/socket-pool.ts';
 import { OutputFileError, openOutputFile } from '../net/output-file.ts';
 import { CaptureFileError } from '../io/pcap-file.ts';
 import { CaptureUnavailableError } from '../net/capture.ts';
@@ -25,7 +26,7 @@ import type { CommandEnv } from './command-io.ts';
 import { UsageError } from './run-cli.ts';
 
 /** What the REPL's global scope gets: packet-lab/lab's functions. */
-const SHELL_GLOBALS: Record<string, unknown> = { ip, icmp, tcp, udp, send, sr1, sr, sniff, readPcap, writePcap, ls };
+const SHELL_GLOBALS: Record<string, unknown> = { ip, icmp, tcp, udp, send, sr1, sr, sniff, readPcap, writePcap, ls, closeSockets };
 
 function shellNames(): string[] {
   return Object.keys(SHELL_GLOBALS);
