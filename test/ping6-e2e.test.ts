@@ -227,6 +227,47 @@ describe.each(BINDINGS)('ping -6 end to end, in network namespaces, over the %s 
     );
   });
 
+  it('resolves a name to its AAAA record with -6, and prints it as iputils does', async (ctx) => {
+    needHere(ctx, 'netns', 'raw', 'iputils');
+    const { a, address6B: peer, addressB } = createPair({ ipv6: true });
+    // A private hosts file: no DNS query can leave the namespace.
+    a.isolateResolver(`127.0.0.1 localhost\n${addressB} peer-both\n${peer} peer-both\n${peer} peer-six\n`);
+    for (const args of [
+      ['-6', '-c', '2', '-i', '0.2', 'peer-both'],
+      ['-c', '2', '-i', '0.2', 'peer-six'],
+    ]) {
+      const [ours, theirs] = await Promise.all([ping(a, args), iputilsPing(a, args)]);
+      expect(ours.status, show(ours)).toBe(0);
+      // The header names the address as the reply lines do: "name (address)", the name from getnameinfo().
+      expect(lines(ours.stdout)[0], show(ours)).toBe(`PING ${args.at(-1)}(peer-both (${peer})) 56 data bytes`);
+      expect(theirs.status, show(theirs)).toBe(0);
+      expect(shape(ours.stdout), show(theirs)).toEqual(theirShape(theirs.stdout));
+    }
+  });
+
+  it('--hdrincl writes the IPv6 header itself (an IPPROTO_RAW socket) and the ICMPv6 checksum, and is answered', async (ctx) => {
+    needHere(ctx, 'netns', 'raw', 'cap');
+    const { a, address6A, address6B: peer } = createPair({ ipv6: true });
+    const dir = mkdtempSync(join(tmpdir(), `${NAME_PREFIX}-hdrincl6-`));
+    ctx.onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'hdrincl6.pcap');
+    const result = await ping(a, ['-c', '3', '-i', '0.2', '-t', '33', '--hdrincl', '--pcap', file, peer]);
+    expect(result.status, show(result)).toBe(0);
+    expect(statistics(result.stdout, peer)).toMatchObject({ transmitted: 3, received: 3 });
+    const requests: string[] = [];
+    for await (const record of readCaptureFile(file)) {
+      const link = decodeLinkLayer(record.linkType, record.data);
+      if (!link.ok || link.value.protocol !== 0x86dd) continue;
+      const ip = parseIpv6(link.value.payload);
+      if (!ip.ok || ip.value.source !== address6A) continue;
+      const icmp = parseIcmpv6(ip.value.payload, { source: ip.value.source, destination: ip.value.destination });
+      if (!icmp.ok || icmp.value.kind !== 'echo') continue;
+      // Hop limit 33 and flow label 0 from our header (the kernel would have used 64 and a flow label of its own).
+      requests.push(`hlim=${ip.value.hopLimit} flow=${ip.value.flowLabel} checksum=${icmp.value.checksumValid} seq=${icmp.value.sequence}`);
+    }
+    expect(requests).toEqual([1, 2, 3].map((sequence) => `hlim=33 flow=0 checksum=true seq=${sequence}`));
+  });
+
   it('rejects -4 with an IPv6 literal, -6 with an IPv4 one and unknown scopes in iputils\' words, exit 2', async (ctx) => {
     needHere(ctx, 'netns', 'iputils');
     const { ns } = createIsolated();
