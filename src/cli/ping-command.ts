@@ -1,7 +1,7 @@
 // What `ping` does (sudo tsx src/ping.ts [options] HOST): iputils-style ping
 // with hand-built ICMP. Kept apart from src/ping.ts so tests and the bench can
 // run it in-process.
-import { reverse } from 'node:dns/promises';
+import { lookupService } from 'node:dns/promises';
 import { PingConnectError, type PingEvent, type PingSummary, runPing } from '../engine/ping.ts';
 import { loadCapModule } from '../net/capture.ts';
 import { linuxBindingUnavailableReason } from '../net/linux-raw-socket.ts';
@@ -282,10 +282,11 @@ export async function runPingCommand(args: readonly string[], io: CommandIo, env
   const record = recordPrinter(io.stdout);
   const prefix = (timeMs: number) => (cli.timestamps ? formatTimestampPrefix(timeMs) : '');
 
-  // iputils names a host given by name: "64 bytes from localhost (127.0.0.1)".
+  // iputils names a host given by name: "64 bytes from localhost (127.0.0.1)", the name from
+  // getnameinfo() (the hosts file, then DNS), as lookupService() asks for it.
   let destinationLabel = address;
   if (!cli.numeric && !resolved.literal) {
-    const name = await reverse(withoutScope(address)).then((names) => names[0], () => undefined);
+    const name = await lookupService(address, 0).then(({ hostname }) => (hostname === withoutScope(address) ? undefined : hostname), () => undefined);
     destinationLabel = `${name ?? cli.host} (${address})`;
   }
   const label = (from: string) => (from === address ? destinationLabel : from);
@@ -416,7 +417,7 @@ export async function runPingCommand(args: readonly string[], io: CommandIo, env
         start.begin({
           // Echo traffic with this host, and any ICMP error (they come from routers).
           capture: { device, filter: family === 6 ? icmpv6CaptureFilter(withoutScope(address)) : `icmp and (host ${address} or (icmp[icmptype] != icmp-echo and icmp[icmptype] != icmp-echoreply))` },
-          header: () => (cli.json ? record({ type: 'start', tool: 'ping', ...header }) : out(formatPingHeader({ ...header, ...fromLine() }))),
+          header: () => (cli.json ? record({ type: 'start', tool: 'ping', ...header }) : out(formatPingHeader({ ...header, addressLabel: destinationLabel, ...fromLine() }))),
         });
       },
     });

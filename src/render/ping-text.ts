@@ -32,12 +32,14 @@ export interface PingHeaderInfo {
   readonly from?: { readonly source: string; readonly device: string };
   /** 4 (the default) or 6: iputils words the two headers differently. */
   readonly family?: 4 | 6;
+  /** IPv6: how iputils names the address in the header, `name (address)` for a host given by name. */
+  readonly addressLabel?: string;
 }
 
 export function formatPingHeader(info: PingHeaderInfo): string {
   const from = info.from ? `from ${info.from.source} ${info.from.device}: ` : '';
   // iputils ping6_print_data_bytes: no space before the parenthesis, no IP size.
-  if (info.family === 6) return `PING ${info.host}(${info.address}) ${from}${info.payloadSize} data bytes`;
+  if (info.family === 6) return `PING ${info.host}(${info.addressLabel ?? info.address}) ${from}${info.payloadSize} data bytes`;
   return `PING ${info.host} (${info.address}) ${from}${info.payloadSize}(${info.packetSize}) bytes of data.`;
 }
 
