@@ -26,6 +26,17 @@ function show(result: RunResult): string {
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const TIME = String.raw`\d+\.\d{3} ms`;
 
+/**
+ * traceroute(8)'s or our output with the times blanked: the hops, their
+ * addresses, `*` and the !-marks must agree, the times cannot.
+ */
+function skeleton(stdout: string): string[] {
+  return stdout
+    .trimEnd()
+    .split('\n')
+    .map((line) => line.replace(/\d+\.\d{3} ms/g, 'T ms'));
+}
+
 /** A traceroute(8) hop line with -n: ` N  ADDRESS  t ms  t ms  t ms`. */
 function hopLine(ttl: number, address: string, probes = 3): RegExp {
   return new RegExp(`^${String(ttl).padStart(2)}  ${escape(address)}${`  ${TIME}`.repeat(probes)}$`);
@@ -45,7 +56,7 @@ describe.each(TESTED_BINDINGS)('traceroute end to end, across two routers, over 
   it('ICMP probes: lists both routers and the destination, and stops there', async (ctx) => {
     need(ctx);
     const chain = createRouterChain();
-    const result = await traceroute(chain.client, ['-n', '-w', '1', chain.serverAddress]);
+    const result = await traceroute(chain.client, ['-I', '-n', '-w', '1', chain.serverAddress]);
     expect(result.status, show(result)).toBe(0);
     expect(result.stderr).toBe('');
     expect(result.stdout.trimEnd().split('\n'), show(result)).toEqual([
@@ -55,7 +66,7 @@ describe.each(TESTED_BINDINGS)('traceroute end to end, across two routers, over 
       expect.stringMatching(hopLine(3, chain.serverAddress)),
     ]);
 
-    const json = await traceroute(chain.client, ['--json', '-q', '2', '-w', '1', chain.serverAddress]);
+    const json = await traceroute(chain.client, ['-I', '--json', '-q', '2', '-w', '1', chain.serverAddress]);
     expect(json.status, show(json)).toBe(0);
     const events = json.stdout.trimEnd().split('\n').map((line) => JSON.parse(line));
     expect(checkJsonOutput(json.stdout, 'traceroute').problems, show(json)).toEqual([]);
@@ -68,6 +79,42 @@ describe.each(TESTED_BINDINGS)('traceroute end to end, across two routers, over 
     expect(events.at(-1)).toMatchObject({ type: 'summary', reached: true, mode: 'icmp', hopCount: 3 });
     // RTTs from the kernel's timestamps on the Linux binding, from JS clocks on raw-socket (PACKET_LAB_SOCKET picks).
     expect(events[0]).toMatchObject({ type: 'start', rttSource: chooseSocketBinding().binding === 'linux' ? 'kernel' : 'javascript' });
+  });
+
+  it('UDP probes by default, as traceroute(8): ports 33434 upward, time exceeded from the routers, port unreachable from the destination', async (ctx) => {
+    need(ctx, ['cap', 'traceroute']);
+    const chain = createRouterChain();
+    const dir = mkdtempSync(join(tmpdir(), `${NAME_PREFIX}-trace-`));
+    ctx.onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'udp.pcap');
+    const ours = await traceroute(chain.client, ['-n', '-w', '1', '--pcap', file, chain.serverAddress]);
+    const reference = chain.client.run(['traceroute', '-n', '-w', '1', chain.serverAddress], { timeoutMs: 30_000 });
+    expect(ours.status, show(ours)).toBe(0);
+    expect(ours.stderr).toBe('');
+    expect(reference.status, reference.stderr).toBe(0);
+    expect(skeleton(ours.stdout), `ours:\n${ours.stdout}traceroute(8):\n${reference.stdout}`).toEqual(skeleton(reference.stdout));
+    expect(ours.stdout.trimEnd().split('\n'), show(ours)).toEqual([
+      `traceroute to ${chain.serverAddress} (${chain.serverAddress}), 30 hops max, 60 byte packets`,
+      expect.stringMatching(hopLine(1, chain.r1Address)),
+      expect.stringMatching(hopLine(2, chain.r2Address)),
+      expect.stringMatching(hopLine(3, chain.serverAddress)),
+    ]);
+
+    const packets = await readPackets(file);
+    const probes = packets.filter((p) => p.ip.source === chain.clientAddress && p.udp);
+    expect(probes.map((p) => p.ip.ttl)).toEqual([1, 1, 1, 2, 2, 2, 3, 3, 3]);
+    expect(probes.map((p) => p.udp!.destinationPort)).toEqual([33434, 33435, 33436, 33437, 33438, 33439, 33440, 33441, 33442]);
+    // 20 + 8 + 32 bytes, traceroute(8)'s payload "@ABC...", a valid checksum.
+    expect(probes.every((p) => p.ip.totalLength === 60 && p.udp!.checksumValid && p.udp!.payload[0] === 0x40)).toBe(true);
+    const unreachable = packets.filter((p) => p.icmp?.type === IcmpType.DestinationUnreachable);
+    expect(unreachable.map((p) => `${p.ip.source} ${p.icmp!.code}`)).toEqual(Array(3).fill(`${chain.serverAddress} 3`));
+
+    // -p moves the first port, as in traceroute(8)'s default method (its own -U
+    // is another method: one fixed port, 53); -f 2 -q 2: ports 40000.. from TTL 2.
+    const moved = await traceroute(chain.client, ['-n', '-U', '-p', '40000', '-f', '2', '-q', '2', '-w', '1', chain.serverAddress]);
+    const movedReference = chain.client.run(['traceroute', '-n', '-p', '40000', '-f', '2', '-q', '2', '-w', '1', chain.serverAddress]);
+    expect(moved.status, show(moved)).toBe(0);
+    expect(skeleton(moved.stdout), `ours:\n${moved.stdout}traceroute(8):\n${movedReference.stdout}`).toEqual(skeleton(movedReference.stdout));
   });
 
   it('TCP SYN probes to an open and a closed port; the capture shows TTLs 1, 2, 3 and the routers\' answers', async (ctx) => {
@@ -138,7 +185,8 @@ describe.each(TESTED_BINDINGS)('traceroute end to end, across two routers, over 
       [[], /destination host is required/],
       [['-m', '0', '127.0.0.1'], /-m/],
       [['-q', '11', '127.0.0.1'], /-q/],
-      [['-p', '80', '127.0.0.1'], /-T/],
+      [['-I', '-p', '80', '127.0.0.1'], /-p is for UDP and TCP/],
+      [['-U', '-T', '127.0.0.1'], /exclusive/],
       [['-T', '-p', '0', '127.0.0.1'], /-p/],
       [['-I', '-T', '127.0.0.1'], /exclusive/],
       [['-f', '5', '-m', '3', '127.0.0.1'], /-f 5/],

@@ -1,13 +1,13 @@
 // What `traceroute` does (sudo tsx src/traceroute.ts [options] HOST): the
-// route to HOST, hop by hop, with hand-built ICMP echo probes (default) or TCP
-// SYN probes (-T).
+// route to HOST, hop by hop, with hand-built UDP probes to ports 33434 upward
+// (the default, as traceroute(8)), ICMP echo probes (-I) or TCP SYN probes (-T).
 import { lookupService } from 'node:dns/promises';
 import { parsePort } from './port-list.ts';
 import { interruption, parseCommandLine, parseNumberOption, UsageError } from './run-cli.ts';
 import { type CommandEnv, type CommandIo, linePrinter, processEnv, writeText } from './command-io.ts';
 import { recordPrinter } from './json-output.ts';
 import { PrivilegedStart } from './privileged-start.ts';
-import { runTraceroute, type HopResult, type TracerouteEvent, type TracerouteStart, type TracerouteSummary } from '../engine/traceroute.ts';
+import { runTraceroute, type HopResult, type TracerouteMode, type TracerouteEvent, type TracerouteStart, type TracerouteSummary } from '../engine/traceroute.ts';
 import { interfaceForAddress, resolveIpv4 } from '../net/routes.ts';
 import { formatHopLine, formatTracerouteHeader } from '../render/traceroute-text.ts';
 
@@ -18,9 +18,11 @@ through a raw socket (needs root or CAP_NET_RAW); each router on the way
 answers with ICMP Time Exceeded.
 
 Options:
-  -I            ICMP echo probes (the default)
+  -U            UDP probes to ports 33434, 33435, ... one per probe (the default);
+                the destination answers with ICMP port unreachable
+  -I            ICMP echo probes
   -T            TCP SYN probes (to port -p)
-  -p PORT       TCP port for -T (default 80)
+  -p PORT       -T: the TCP port (default 80); -U: the first UDP port (default 33434)
   -f FIRST_TTL  start at this TTL (default 1)
   -m MAX_TTL    at most this many hops (default 30)
   -q NQUERIES   probes per hop (default 3)
@@ -35,7 +37,7 @@ Exit status: 0 when the destination answered, 1 when it did not, 2 on errors.
 
 interface TracerouteCli {
   readonly host: string;
-  readonly mode: 'icmp' | 'tcp';
+  readonly mode: TracerouteMode;
   readonly port?: number;
   readonly firstTtl: number;
   readonly maxTtl: number;
@@ -48,6 +50,7 @@ interface TracerouteCli {
 
 /** traceroute's options: what the parser reads and shell completion offers. */
 export const TRACEROUTE_OPTIONS = {
+  udp: { type: 'boolean', short: 'U' },
   icmp: { type: 'boolean', short: 'I' },
   tcp: { type: 'boolean', short: 'T' },
   port: { type: 'string', short: 'p' },
@@ -68,14 +71,14 @@ function parseTracerouteArguments(args: string[]): TracerouteCli | 'help' {
   if (positionals.length !== 1) {
     throw new UsageError(positionals.length === 0 ? 'a destination host is required' : `only one destination, got: ${positionals.join(' ')}`);
   }
-  if (values.icmp && values.tcp) throw new UsageError('-I and -T are exclusive');
-  if (values.port !== undefined && !values.tcp) throw new UsageError('-p is for TCP probes: add -T');
+  if ([values.udp, values.icmp, values.tcp].filter(Boolean).length > 1) throw new UsageError('-U, -I and -T are exclusive');
+  if (values.port !== undefined && values.icmp) throw new UsageError('-p is for UDP and TCP probes, not -I');
   const maxTtl = values['max-hops'] === undefined ? 30 : parseNumberOption('-m', values['max-hops'], { min: 1, max: 255 });
   const firstTtl = values['first-ttl'] === undefined ? 1 : parseNumberOption('-f', values['first-ttl'], { min: 1, max: 255 });
   if (firstTtl > maxTtl) throw new UsageError(`first hop out of range: -f ${firstTtl} is past -m ${maxTtl}`);
   return {
     host: positionals[0],
-    mode: values.tcp ? 'tcp' : 'icmp',
+    mode: values.tcp ? 'tcp' : values.icmp ? 'icmp' : 'udp',
     port: values.port === undefined ? undefined : parsePort(values.port, '-p'),
     firstTtl,
     maxTtl,
@@ -145,9 +148,9 @@ export async function runTracerouteCommand(args: readonly string[], io: CommandI
           capture: {
             device: interfaceForAddress(trace.source) ?? 'any',
             filter:
-              trace.mode === 'tcp'
-                ? `(tcp and host ${address} and port ${trace.sourcePort}) or (icmp and (icmp[icmptype] == icmp-timxceed or icmp[icmptype] == icmp-unreach))`
-                : `icmp and (host ${address} or icmp[icmptype] == icmp-timxceed or icmp[icmptype] == icmp-unreach)`,
+              trace.mode === 'icmp'
+                ? `icmp and (host ${address} or icmp[icmptype] == icmp-timxceed or icmp[icmptype] == icmp-unreach)`
+                : `(${trace.mode} and host ${address} and port ${trace.sourcePort}) or (icmp and (icmp[icmptype] == icmp-timxceed or icmp[icmptype] == icmp-unreach))`,
           },
           header: () => (cli.json ? record({ type: 'start', tool: 'traceroute', host: cli.host, ...trace }) : out(formatTracerouteHeader(cli.host, trace))),
         }),

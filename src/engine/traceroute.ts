@@ -3,7 +3,15 @@
 // whose TTL ran out sends ICMP Time Exceeded quoting the probe's first bytes,
 // which say which probe it was:
 //
-// - ICMP mode (default): echo requests; the quote holds identifier and
+// - UDP mode (default, as traceroute(8)): datagrams to port 33434, 33435, ...
+//   one port per probe, so the quote's destination port says which probe it
+//   was; the destination answers with ICMP port unreachable. The datagrams go
+//   out through a raw UDP socket (the kernel writes the IP header, we write
+//   the UDP header and its checksum) rather than a datagram socket reading
+//   IP_RECVERR as traceroute(8) does: the same raw-socket binding then sends
+//   every mode and both families, and stamps the send time in C like the
+//   ICMP socket stamps the answer, so the RTTs of all modes are measured alike.
+// - ICMP mode (-I): echo requests; the quote holds identifier and
 //   sequence; the destination answers with an echo reply.
 // - TCP mode: SYNs to one port, each probe with its own sequence number (in
 //   the quote's first 8 bytes of TCP); the destination answers with SYN-ACK
@@ -21,18 +29,19 @@ import { ipv4AddressBytes, ipv4AddressNumber } from '../wire/ipv4-address.ts';
 import { IpProtocol } from '../wire/ipv4.ts';
 import { answerOf, describeTransport, ReplyViews, requestKey, type AnswerKind, type SentRequest } from '../wire/reply-matching.ts';
 import { buildTcp, TcpFlag, tcpSynOptions } from '../wire/tcp.ts';
+import { buildUdp } from '../wire/udp.ts';
 import { randomEphemeralPort, randomSequenceNumber } from './tcp-common.ts';
 import { seqAdd } from '../wire/tcp-sequence.ts';
 
-export type TracerouteMode = 'icmp' | 'tcp';
+export type TracerouteMode = 'udp' | 'icmp' | 'tcp';
 
 export interface TracerouteOptions {
   /** IPv4 address (resolve names first). */
   readonly destination: string;
   readonly mode?: TracerouteMode;
-  /** TCP mode: destination port (default 80). */
+  /** TCP mode: destination port (default 80). UDP mode: the first probe's port (default 33434), one more for each probe. */
   readonly port?: number;
-  /** TCP mode: source port (default random). */
+  /** TCP and UDP modes: source port (default random). */
   readonly sourcePort?: number;
   readonly firstTtl?: number;
   /** -m (default 30). */
@@ -107,6 +116,9 @@ interface Outstanding {
 }
 
 const ICMP_PAYLOAD = 32; // 20 + 8 + 32 = 60 bytes, as traceroute -I
+const UDP_PAYLOAD = 32; // 20 + 8 + 32 = 60 bytes, as traceroute(8)'s default
+/** traceroute(8)'s first UDP port (-p changes it); each probe takes the next one. */
+export const TRACEROUTE_UDP_BASE_PORT = 33434;
 
 /** traceroute(8)'s annotation for an ICMP destination unreachable code. */
 export function unreachableAnnotation(code: number, nextHopMtu?: number): string {
@@ -136,8 +148,8 @@ export function unreachableAnnotation(code: number, nextHopMtu?: number): string
 
 export async function runTraceroute(options: TracerouteOptions): Promise<TracerouteSummary> {
   const destination = options.destination;
-  const mode = options.mode ?? 'icmp';
-  const port = options.port ?? 80;
+  const mode = options.mode ?? 'udp';
+  const port = options.port ?? (mode === 'udp' ? TRACEROUTE_UDP_BASE_PORT : 80);
   const firstTtl = options.firstTtl ?? 1;
   const maxTtl = options.maxTtl ?? 30;
   const perHop = options.probesPerHop ?? 3;
@@ -148,39 +160,42 @@ export async function runTraceroute(options: TracerouteOptions): Promise<Tracero
   const identifier = randomInt(1, 0x10000);
   const sourcePort = options.sourcePort ?? randomEphemeralPort();
   const isn = randomSequenceNumber();
+  // traceroute(8)'s UDP payload: 0x40, 0x41, ... ("@ABC...").
+  const udpPayload = Uint8Array.from({ length: UDP_PAYLOAD }, (_, i) => 0x40 + i);
   const tcpOptions = tcpSynOptions({ mss: 1460, sackPermitted: true, timestampValue: randomSequenceNumber(), windowScale: 7 });
 
   // Both sockets come from the same binding, so their clocks compare: a TCP
   // probe's send stamp and the ICMP error's receive stamp are on one clock.
   const icmpSocket = openRawSocket({ protocol: IPPROTO_ICMP, socketReceiveBuffer: 1 << 20, binding: options.binding });
   let tcpSocket: PacketSocket | undefined;
+  let udpSocket: PacketSocket | undefined;
   try {
     if (mode === 'tcp') tcpSocket = openRawSocket({ protocol: IPPROTO_TCP, socketReceiveBuffer: 1 << 20, binding: icmpSocket.binding });
+    // Sends only: what it would receive (every UDP datagram to this host) is never read.
+    if (mode === 'udp') udpSocket = openRawSocket({ protocol: IpProtocol.UDP, binding: icmpSocket.binding });
   } catch (error) {
     icmpSocket.close();
     throw error;
   }
-  const sendingSocket = tcpSocket ?? icmpSocket;
-  const sender = new Ipv4Sender(sendingSocket, {
-    headerIncluded: false,
-    protocol: mode === 'tcp' ? IpProtocol.TCP : IpProtocol.ICMP,
-    destination,
-    ttl: firstTtl,
-  });
-  const packetLength = 20 + (mode === 'tcp' ? 20 + 20 : 8 + ICMP_PAYLOAD);
+  const sendingSocket = tcpSocket ?? udpSocket ?? icmpSocket;
+  const protocol = mode === 'tcp' ? IpProtocol.TCP : mode === 'udp' ? IpProtocol.UDP : IpProtocol.ICMP;
+  const sender = new Ipv4Sender(sendingSocket, { headerIncluded: false, protocol, destination, ttl: firstTtl });
+  const packetLength = 20 + (mode === 'tcp' ? 20 + 20 : mode === 'udp' ? 8 + UDP_PAYLOAD : 8 + ICMP_PAYLOAD);
   const start: TracerouteStart = {
     destination,
     source,
     mode,
-    port: mode === 'tcp' ? port : undefined,
-    sourcePort: mode === 'tcp' ? sourcePort : undefined,
+    port: mode === 'icmp' ? undefined : port,
+    sourcePort: mode === 'icmp' ? undefined : sourcePort,
     maxTtl,
     packetLength,
     rttSource: icmpSocket.rttSource,
   };
 
-  // Probe number n (0-based, over the whole run) is ICMP sequence n + 1, or TCP sequence isn + n.
-  // ICMP probes are found by the matcher's key (it covers the sequence); TCP
+  // Probe number n (0-based, over the whole run) is ICMP sequence n + 1, UDP
+  // port `port` + n, or TCP sequence isn + n.
+  // ICMP and UDP probes are found by the matcher's key (it covers the
+  // sequence, or the ports); TCP
   // probes share theirs (same ports), so they are found by sequence number:
   // the one an error quotes, or the one a reply's ACK follows.
   const outstanding = new Map<number, Outstanding>();
@@ -196,7 +211,7 @@ export async function runTraceroute(options: TracerouteOptions): Promise<Tracero
   const answeredProbe = (kind: AnswerKind): Outstanding | undefined => {
     if (views.kind !== kind) return undefined;
     let entry: Outstanding | undefined;
-    if (mode === 'icmp') entry = outstanding.get(views.key);
+    if (mode !== 'tcp') entry = outstanding.get(views.key);
     else if (views.protocol !== IpProtocol.TCP) return undefined; // e.g. an echo reply on the ICMP socket
     else if (kind === 'icmp-error') entry = views.hasSequenceNumber ? outstanding.get(views.sequenceNumber) : undefined;
     else entry = views.tcp.has(TcpFlag.ACK) ? outstanding.get(seqAdd(views.tcp.acknowledgmentNumber, -1)) : undefined;
@@ -296,6 +311,10 @@ export async function runTraceroute(options: TracerouteOptions): Promise<Tracero
         if (mode === 'icmp') {
           key = (n % 0xffff) + 1;
           bytes = buildIcmpEcho({ identifier, sequence: key, payload: new Uint8Array(ICMP_PAYLOAD).fill(0x40 + (n % 32)) });
+        } else if (mode === 'udp') {
+          // Ports past 65535 wrap to the bottom of the range, as a 16-bit port would.
+          key = (port + n) & 0xffff;
+          bytes = buildUdp({ sourcePort, destinationPort: key, payload: udpPayload }, pseudo);
         } else {
           key = seqAdd(isn, n);
           bytes = buildTcp(
@@ -303,9 +322,9 @@ export async function runTraceroute(options: TracerouteOptions): Promise<Tracero
             pseudo,
           );
         }
-        const request = describeTransport(mode === 'tcp' ? IpProtocol.TCP : IpProtocol.ICMP, sourceNumber, destinationNumber, bytes)!;
+        const request = describeTransport(protocol, sourceNumber, destinationNumber, bytes)!;
         const entry: Outstanding = { ttl, probe, request, sentAt: Number.NaN };
-        outstanding.set(mode === 'icmp' ? requestKey(request) : key, entry);
+        outstanding.set(mode === 'tcp' ? key : requestKey(request), entry);
         entries.push(entry);
         hopWaiting++;
         try {
@@ -340,6 +359,7 @@ export async function runTraceroute(options: TracerouteOptions): Promise<Tracero
     options.signal?.removeEventListener('abort', onAbort);
     icmpSocket.close();
     tcpSocket?.close();
+    udpSocket?.close();
   }
   return { ...start, hops, reached, interrupted };
 }
