@@ -632,4 +632,60 @@ describe('tcp-session engine end to end', () => {
     expect(report.stats.fastRetransmits + report.stats.timeouts, 'recovered by fast retransmit or RTO').toBeGreaterThanOrEqual(1);
     expectNoFirewallLeft(client);
   });
+
+  it('path MTU: a router\'s "fragmentation needed" makes the segments smaller and the data goes again at once', async (ctx) => {
+    need(ctx, ['nft', 'python3', 'cap']);
+    const chain = createChain();
+    lowerServerLinkMtu(chain, 1280, 4);
+    // tcp-get with a request line longer than the path MTU, against a real server.
+    const dir = tempDir(ctx);
+    const file = randomBytes(50_000);
+    writeFileSync(join(dir, 'file.bin'), file);
+    await startHttpServer(chain.server, chain.serverAddress, PORT, dir);
+    const pcap = join(dir, 'pmtu.pcap');
+    const url = `http://${chain.serverAddress}:${PORT}/file.bin?${'q'.repeat(3000)}`;
+    const { result: get, body } = await tcpGetToFile(ctx, chain.client, ['-v', '--block-kernel-rst', '--pcap', pcap, url]);
+    expect(get.status, show(get)).toBe(0);
+    expect(sha256(body), 'the body equals the file').toBe(sha256(file));
+    const packets = await readPackets(pcap);
+    const tooBig = packets.filter((p) => p.icmp?.type === 3 && p.icmp.code === 4);
+    expect(tooBig.length, 'the router said the request did not fit').toBeGreaterThanOrEqual(1);
+    // Segments we sent before the ICMP message was read may leave fragmented
+    // by the kernel (it learned the MTU too); once it was read, ours fit.
+    const ours = packets.filter((p) => p.ip.source === chain.clientAddress && p.ip.protocol === 6);
+    const resent = ours.findIndex((p) => p.index > tooBig.at(-1)!.index && p.tcp !== undefined && p.tcp.payload.length > 0 && !p.ip.flags.moreFragments && p.ip.totalLength <= 1280);
+    expect(resent, 'the data went again, in segments that fit').toBeGreaterThanOrEqual(0);
+    const settled = ours.slice(resent);
+    expect(settled.map((p) => p.ip.totalLength).filter((length) => length > 1280), 'every later segment fits the path').toEqual([]);
+    expect(settled.filter((p) => p.ip.flags.moreFragments || p.ip.fragmentOffset > 0), 'segments, not fragments').toEqual([]);
+
+    // The engine under it, sending 100 kB: the kernel knows the path MTU by now, so
+    // forget it first (the router must say it again).
+    chain.client.check(['ip', 'route', 'flush', 'cache']);
+    await startTestServer(chain.server, 'echo', chain.serverAddress, 9000);
+    const result = await chain.client.runAsync(tsxCommand('test/helpers/tcp-echo-client.ts', [chain.serverAddress, '9000', '100000']), { timeoutMs: 30_000 });
+    expect(result.status, show(result)).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report.peerMss, 'the server offers more than the path takes').toBe(1460);
+    expect(report.receivedSha256).toBe(report.sentSha256);
+    expect(report.reason).toBe('closed');
+    expect(report.stats.pathMtuReductions, JSON.stringify(report.stats)).toBe(1);
+
+    expectNoFirewallLeft(chain.client);
+  });
 });
+
+/**
+ * The router—server link takes `mtu` bytes (both ends), while the server
+ * still offers the MSS of a 1500-byte link (advmss on its routes): the
+ * client's segments sized for that MSS must shrink when the router says so.
+ */
+function lowerServerLinkMtu(chain: { router: Namespace; server: Namespace }, mtu: number, family: 4 | 6): void {
+  chain.router.check(['ip', 'link', 'set', 'dev', 'vethRS', 'mtu', String(mtu)]);
+  chain.server.check(['ip', 'link', 'set', 'dev', 'vethS', 'mtu', String(mtu)]);
+  const advmss = family === 4 ? '1460' : '1440';
+  const routes = chain.server.check(['ip', `-${family}`, 'route', 'show']).stdout.trim().split('\n').filter((line) => line && !line.startsWith('fe80') && !line.startsWith('multicast'));
+  for (const route of routes) {
+    chain.server.check(['ip', `-${family}`, 'route', 'change', ...route.replace(/\s+(advmss|mtu) \d+/g, '').trim().split(/\s+/), 'advmss', advmss]);
+  }
+}

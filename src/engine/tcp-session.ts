@@ -165,8 +165,9 @@ const DEFAULTS = {
 };
 
 const SEGMENT_BUFFER = 65535;
-/** ICMP destination-unreachable codes that end a connection attempt (RFC 1122 4.2.3.9 calls 2-4 hard). */
-const HARD_UNREACHABLE = new Set([0, 1, 2, 3, 4, 9, 10, 13]);
+/** ICMP destination-unreachable codes that end a connection attempt (RFC 1122 4.2.3.9 calls 2-4 hard; 4 is path MTU discovery since RFC 1191). */
+const HARD_UNREACHABLE = new Set([0, 1, 2, 3, 9, 10, 13]);
+const FRAGMENTATION_NEEDED = 4;
 /** Rounds of deliver-and-dispatch one flush may run when callbacks keep asking for more. */
 const MAX_FLUSH_ROUNDS = 8;
 
@@ -494,6 +495,13 @@ export class TcpSession {
     const now = nowMs();
     this.icmpSeen = { from, type: message.type, code: message.code };
     this.emitEvent?.({ type: 'icmp', timeMs: now, from, icmpType: message.type, icmpCode: message.code });
+    if (message.type === IcmpType.DestinationUnreachable && message.code === FRAGMENTATION_NEEDED) {
+      // Path MTU discovery (RFC 1191): not an error, a smaller segment size; no MTU given (a pre-1191 router): nothing to go by.
+      const mtu = this.views.icmp.nextHopMtu;
+      if (mtu >= 68) this.connection.pathMtuReduced(now, mtu, this.views.quotedIp.headerLength);
+      this.afterChange();
+      return;
+    }
     // A hard error while connecting ends the attempt (RFC 1122 4.2.3.9); later ones are soft.
     const hard = message.type === IcmpType.DestinationUnreachable && HARD_UNREACHABLE.has(message.code);
     this.connection.icmpError(now, from, message.type, message.code, hard, describeUnreachable(message.code));
