@@ -28,9 +28,13 @@ export interface PingHeaderInfo {
   readonly payloadSize: number;
   /** IPv4 total length of a request: 20 + 8 + payload. */
   readonly packetSize: number;
+  /** 4 (the default) or 6: iputils words the two headers differently. */
+  readonly family?: 4 | 6;
 }
 
 export function formatPingHeader(info: PingHeaderInfo): string {
+  // iputils ping6_print_data_bytes: no space before the parenthesis, no IP size.
+  if (info.family === 6) return `PING ${info.host}(${info.address}) ${info.payloadSize} data bytes`;
   return `PING ${info.host} (${info.address}) ${info.payloadSize}(${info.packetSize}) bytes of data.`;
 }
 
@@ -40,6 +44,7 @@ export interface ReplyLineInfo {
   /** `name (ip)` or just the ip, as the caller resolved it. */
   readonly from: string;
   readonly sequence: number;
+  /** TTL or hop limit; negative when unknown (an IPv6 reply on raw-socket): iputils then prints no ttl=. */
   readonly ttl: number;
   readonly rttMs?: number;
   readonly duplicate?: boolean;
@@ -51,7 +56,8 @@ export interface ReplyLineInfo {
 }
 
 export function formatReplyLine(info: ReplyLineInfo): string {
-  let line = `${info.timestampPrefix ?? ''}${info.bytes} bytes from ${info.from}: icmp_seq=${info.sequence} ttl=${info.ttl}`;
+  let line = `${info.timestampPrefix ?? ''}${info.bytes} bytes from ${info.from}: icmp_seq=${info.sequence}`;
+  if (info.ttl >= 0) line += ` ttl=${info.ttl}`;
   if (info.truncated) return `${line} (truncated)`;
   if (info.rttMs !== undefined) line += ` time=${formatReplyTime(info.rttMs)} ms`;
   if (info.badChecksum) line += ' (BAD CHECKSUM!)';
@@ -125,6 +131,44 @@ export function describeIcmpError(type: number, code: number, nextHopMtu?: numbe
   }
   if (type === 12) return 'Parameter problem';
   return `Bad ICMP type: ${type}`;
+}
+
+/** iputils' descriptions of ICMPv6 errors (ping6_common.c print_icmp); `info` is the MTU or pointer field. */
+export function describeIcmpv6Error(type: number, code: number, info = 0): string {
+  switch (type) {
+    case 1: {
+      const unreachable = [
+        'No route',
+        'Administratively prohibited',
+        'Beyond scope of source address',
+        'Address unreachable',
+        'Port unreachable',
+        'Source address failed ingress/egress policy',
+        'Reject route to destination',
+      ];
+      return `Destination unreachable: ${unreachable[code] ?? `Unknown code ${code}`}`;
+    }
+    case 2:
+      return `Packet too big: mtu=${info >>> 0}${code ? `, code=${code}` : ''}`;
+    case 3:
+      return `Time exceeded: ${code === 0 ? 'Hop limit' : code === 1 ? 'Defragmentation failure' : `code ${code}`}`;
+    case 4: {
+      const problem = ['Wrong header field ', 'Unknown header ', 'Unknown option '][code] ?? `code ${code} `;
+      return `Parameter problem: ${problem}at ${info >>> 0}`;
+    }
+    case 128:
+      return 'Echo request';
+    case 129:
+      return 'Echo reply';
+    case 130:
+      return 'MLD Query';
+    case 131:
+      return 'MLD Report';
+    case 132:
+      return 'MLD Reduction';
+    default:
+      return `unknown icmp type: ${type}`;
+  }
 }
 
 export interface PingStatistics {
