@@ -177,6 +177,62 @@ describe.each(TESTED_BINDINGS)('traceroute end to end, across two routers, over 
     expect(short.stdout.trimEnd().split('\n').slice(1)).toEqual([expect.stringMatching(hopLine(1, chain.r1Address, 1)), ' 2  *']);
   });
 
+  it.each([
+    ['UDP', [] as string[]],
+    ['ICMPv6', ['-I']],
+    ['TCP', ['-T', '-p', '8000']],
+    ['TCP to a closed port', ['-T', '-p', '8001']],
+  ])('over IPv6 (%s probes): the same hops and marks as traceroute(8) -6, 80 byte packets', async (_mode, modeArgs, ctx) => {
+    need(ctx, ['traceroute']);
+    const chain = createRouterChain({ ipv6: true });
+    await startTestServer(chain.server, 'echo', chain.serverAddress6, 8000);
+    const ours = await traceroute(chain.client, ['-n', '-w', '1', ...modeArgs, chain.serverAddress6]);
+    const reference = chain.client.run(['traceroute', '-6', '-n', '-w', '1', ...modeArgs, chain.serverAddress6], { timeoutMs: 30_000 });
+    expect(ours.status, show(ours)).toBe(0);
+    expect(ours.stderr).toBe('');
+    expect(reference.status, reference.stderr).toBe(0);
+    expect(skeleton(ours.stdout), `ours:\n${ours.stdout}traceroute(8):\n${reference.stdout}`).toEqual(skeleton(reference.stdout));
+    expect(ours.stdout.trimEnd().split('\n'), show(ours)).toEqual([
+      `traceroute to ${chain.serverAddress6} (${chain.serverAddress6}), 30 hops max, 80 byte packets`,
+      expect.stringMatching(hopLine(1, chain.r1Address6)),
+      expect.stringMatching(hopLine(2, chain.r2Address6)),
+      expect.stringMatching(hopLine(3, chain.serverAddress6)),
+    ]);
+  });
+
+  it('over IPv6: hop limits of the answers in --json, -6 with a name, and a silent hop as traceroute(8) shows it', async (ctx) => {
+    need(ctx, ['traceroute', 'nft']);
+    const chain = createRouterChain({ ipv6: true });
+    // r2 sends no ICMPv6 time exceeded.
+    nft(
+      chain.r2,
+      `table inet plt {
+        chain output {
+          type filter hook output priority 0; policy accept;
+          icmpv6 type time-exceeded drop
+        }
+      }`,
+    );
+    chain.client.isolateResolver(`127.0.0.1 localhost\n${chain.serverAddress} server.lab\n${chain.serverAddress6} server.lab\n`);
+    const ours = await traceroute(chain.client, ['-6', '-n', '-q', '2', '-w', '0.5', 'server.lab']);
+    const reference = chain.client.run(['traceroute', '-6', '-n', '-q', '2', '-w', '0.5', 'server.lab'], { timeoutMs: 30_000 });
+    expect(ours.status, show(ours)).toBe(0);
+    expect(skeleton(ours.stdout), `ours:\n${ours.stdout}traceroute(8):\n${reference.stdout}`).toEqual(skeleton(reference.stdout));
+    expect(ours.stdout.trimEnd().split('\n')[2]).toBe(' 2  * *');
+
+    const json = await traceroute(chain.client, ['--json', '-I', '-q', '1', '-w', '0.5', chain.serverAddress6]);
+    expect(json.status, show(json)).toBe(0);
+    const events = json.stdout.trimEnd().split('\n').map((line) => JSON.parse(line));
+    const hops = events.filter((e) => e.type === 'hop');
+    const hopLimits = binding === 'linux' ? [64, undefined, 62] : [undefined, undefined, undefined];
+    expect(hops.map((h) => h.probes.map((p: { from?: string; outcome: string; replyTtl?: number }) => [p.from, p.outcome, p.replyTtl]))).toEqual([
+      [[chain.r1Address6, 'time-exceeded', hopLimits[0]]],
+      [[undefined, 'none', undefined]],
+      [[chain.serverAddress6, 'reply', hopLimits[2]]],
+    ]);
+    expect(events[0]).toMatchObject({ type: 'start', family: 6, mode: 'icmp', packetLength: 80 });
+  });
+
   it('rejects bad input with one line and exit status 2', async (ctx) => {
     need(ctx);
     const { ns } = createIsolated();
@@ -192,6 +248,10 @@ describe.each(TESTED_BINDINGS)('traceroute end to end, across two routers, over 
       [['-f', '5', '-m', '3', '127.0.0.1'], /-f 5/],
       [['-w', 'soon', '127.0.0.1'], /-w/],
       [['no-such-host.invalid'], /no-such-host\.invalid: Name or service not known/],
+      [['-4', 'fd00::2'], /fd00::2: Address family for hostname not supported/],
+      [['-6', '127.0.0.1'], /127\.0\.0\.1: Address family for hostname not supported/],
+      [['-4', '-6', '127.0.0.1'], /exclusive/],
+      [['fe80::1%nosuchif0'], /fe80::1%nosuchif0: Name or service not known/],
     ];
     const results = await Promise.all(cases.map(([args]) => traceroute(ns, args, 15_000)));
     results.forEach((result, i) => {
