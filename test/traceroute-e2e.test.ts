@@ -177,12 +177,12 @@ describe.each(TESTED_BINDINGS)('traceroute end to end, across two routers, over 
     expect(short.stdout.trimEnd().split('\n').slice(1)).toEqual([expect.stringMatching(hopLine(1, chain.r1Address, 1)), ' 2  *']);
   });
 
-  it.each([
+  it.for([
     ['UDP', [] as string[]],
     ['ICMPv6', ['-I']],
     ['TCP', ['-T', '-p', '8000']],
     ['TCP to a closed port', ['-T', '-p', '8001']],
-  ])('over IPv6 (%s probes): the same hops and marks as traceroute(8) -6, 80 byte packets', async (_mode, modeArgs, ctx) => {
+  ] as Array<[string, string[]]>)('over IPv6 (%s probes): the same hops and marks as traceroute(8) -6, 80 byte packets', async ([, modeArgs], ctx) => {
     need(ctx, ['traceroute']);
     const chain = createRouterChain({ ipv6: true });
     await startTestServer(chain.server, 'echo', chain.serverAddress6, 8000);

@@ -12,6 +12,8 @@ import { parseIpv4, IpProtocol, type Ipv4Packet } from '../../src/wire/ipv4.ts';
 import { parseTcp, type ParsedTcpSegment } from '../../src/wire/tcp.ts';
 import { parseIcmp, type ParsedIcmpMessage } from '../../src/wire/icmp.ts';
 import { parseUdp, type ParsedUdpDatagram } from '../../src/wire/udp.ts';
+import { parseIpv6, Ipv6View, type Ipv6Packet } from '../../src/wire/ipv6.ts';
+import { parseIcmpv6, type ParsedIcmpv6Message } from '../../src/wire/icmpv6.ts';
 import { decodeLinkLayer } from '../../src/wire/link-type.ts';
 import { type BackgroundProcess, type Namespace, haveCommand, Lab, NAME_PREFIX, run, tsxCommand } from './netns.ts';
 
@@ -186,11 +188,51 @@ export async function readPackets(file: string): Promise<CapturedPacket[]> {
   return packets;
 }
 
+export interface CapturedPacket6 {
+  readonly index: number;
+  readonly ip: Ipv6Packet;
+  readonly tcp?: ParsedTcpSegment;
+  readonly udp?: ParsedUdpDatagram;
+  readonly icmp6?: ParsedIcmpv6Message;
+}
+
+/** Every IPv6 packet of a capture file, with TCP, UDP (checksums over the IPv6 pseudo-header) or ICMPv6 decoded by the lab's codecs. */
+export async function readPackets6(file: string): Promise<CapturedPacket6[]> {
+  const packets: CapturedPacket6[] = [];
+  let index = 0;
+  for await (const record of readCaptureFile(file)) {
+    index++;
+    const link = decodeLinkLayer(record.linkType, record.data);
+    if (!link.ok || link.value.protocol !== 0x86dd) continue;
+    const parsed = parseIpv6(link.value.payload);
+    if (!parsed.ok) continue;
+    const ip = parsed.value;
+    const pseudo = { source: ip.source, destination: ip.destination };
+    const view = new Ipv6View();
+    view.point(link.value.payload);
+    const upper = view.hasUpperLayerHeader ? view.upperLayer : undefined;
+    const packet: { index: number; ip: Ipv6Packet; tcp?: ParsedTcpSegment; udp?: ParsedUdpDatagram; icmp6?: ParsedIcmpv6Message } = { index, ip };
+    if (upper && view.upperLayerProtocol === IpProtocol.TCP) {
+      const tcp = parseTcp(upper, pseudo);
+      if (tcp.ok) packet.tcp = tcp.value;
+    } else if (upper && view.upperLayerProtocol === IpProtocol.UDP) {
+      const udp = parseUdp(upper, pseudo);
+      if (udp.ok) packet.udp = udp.value;
+    } else if (upper && view.upperLayerProtocol === IpProtocol.ICMPv6) {
+      const icmp = parseIcmpv6(upper, pseudo);
+      if (icmp.ok) packet.icmp6 = icmp.value;
+    }
+    packets.push(packet);
+  }
+  return packets;
+}
+
 /** Firewall state of a namespace: nft ruleset and iptables rules, for "nothing left behind" checks. */
 export function firewallState(ns: Namespace): { nft: string; iptables: string } {
   const nftOut = ns.run(['nft', 'list', 'ruleset']);
   const iptablesOut = haveCommand('iptables') ? ns.run(['iptables', '-S']) : { stdout: '' };
-  return { nft: nftOut.stdout.trim(), iptables: iptablesOut.stdout.trim() };
+  const ip6tablesOut = haveCommand('ip6tables') ? ns.run(['ip6tables', '-S']) : { stdout: '' };
+  return { nft: nftOut.stdout.trim(), iptables: `${iptablesOut.stdout.trim()}\n${ip6tablesOut.stdout.trim()}`.trim() };
 }
 
 /**
