@@ -748,7 +748,7 @@ describe("the driver's segment filter (segmentForConnection)", () => {
   it('takes the peer\'s segments to our port and nothing else', () => {
     const ours = segmentForConnection(datagram('10.0.0.2', '10.0.0.1', REMOTE_PORT, LOCAL_PORT), endpoints, views);
     expect(ours?.tcp.payload.length).toBe(3);
-    expect(ours?.ip.ttl).toBe(64);
+    expect(ours?.ttl).toBe(64);
     expect(segmentForConnection(datagram('10.0.0.2', '10.0.0.1', REMOTE_PORT, LOCAL_PORT + 1), endpoints, views)).toBeUndefined();
     expect(segmentForConnection(datagram('10.0.0.2', '10.0.0.1', REMOTE_PORT + 1, LOCAL_PORT), endpoints, views)).toBeUndefined();
     expect(segmentForConnection(datagram('10.0.0.3', '10.0.0.1', REMOTE_PORT, LOCAL_PORT), endpoints, views)).toBeUndefined();
