@@ -73,6 +73,8 @@ interface LinuxBinding {
   >;
 }
 
+const REBUILD_HINT = 'run: npm run build:native (see native-notes/linux-binding.md)';
+
 let binding: LinuxBinding | undefined;
 let unavailableReason: string | undefined;
 
@@ -93,7 +95,7 @@ export function loadLinuxBinding(): LinuxBinding | undefined {
   } catch (error) {
     unavailableReason =
       `the Linux binding is not built (${(error as Error).message.split('\n')[0]}); ` +
-      'with g++, make and python3 installed, run: npm run build:native (see native-notes/linux-binding.md)';
+      `with g++, make and python3 installed, ${REBUILD_HINT}`;
   }
   return binding;
 }
@@ -119,9 +121,12 @@ export const IPPROTO_ICMPV6 = 58;
  * A datagram with the kernel's receive time (ms since the epoch, sub-ms
  * precision, NaN if the kernel gave none) and the hop limit (IPv6) or TTL
  * (IPv4) it arrived with (-1 if unknown). IPv4 datagrams include the IPv4
- * header, IPv6 ones start at the ICMPv6/TCP header (the kernel strips it).
+ * header, IPv6 ones start at the ICMPv6/TCP header (the kernel strips it),
+ * so the sender's address comes from recvfrom() alone: `source` as text
+ * (`fe80::1%eth0` for a scoped one) and `sourceAddress` as its 4 or 16 bytes
+ * (a reused view: copy it to keep it), for reply matching without parsing.
  */
-export type TimedPacketHandler = (packet: Buffer, source: string, receivedAt: number, hopLimit: number) => void;
+export type TimedPacketHandler = (packet: Buffer, source: string, receivedAt: number, hopLimit: number, sourceAddress: Uint8Array) => void;
 
 export interface LinuxRawSocketOptions {
   /** 4 (the default) or 6. */
@@ -172,6 +177,8 @@ export class LinuxRawSocket {
   private destination: string | undefined;
   private lastSource = '';
   private readonly lastSourceKey = new Int32Array(6);
+  /** Per slot, a view of its source address bytes: 4 for IPv4, 16 for IPv6. */
+  private readonly sourceViews: Uint8Array[];
   private handler: TimedPacketHandler | undefined;
   private errorHandler: ((error: Error) => void) | undefined;
   private draining = false;
@@ -198,6 +205,9 @@ export class LinuxRawSocket {
       sendTime: layout.timeSend * capacity,
       receiveTime: layout.timeReceive * capacity,
     };
+    this.sourceViews = Array.from({ length: capacity }, (_, i) =>
+      this.addressBytes.subarray((this.at.address + 4 * i) * 4, (this.at.address + 4 * i) * 4 + (family === 6 ? 16 : 4)),
+    );
     native.attach(this.receiveBuffer, slotSize, capacity, this.times, this.ints);
     native.startPolling(() => this.drain());
   }
@@ -309,6 +319,7 @@ export class LinuxRawSocket {
         this.sourceOf(i),
         times[at.receiveTime + i],
         ints[at.hopLimit + i],
+        this.sourceViews[i],
       );
       if (this.native.closed) break;
     }
@@ -338,6 +349,8 @@ export class LinuxRawSocket {
   /** ICMP6_FILTER (ICMPv6 sockets): only these ICMPv6 types reach onPacket(); see icmpv6FilterBytes(). */
   setIcmpv6Filter(passTypes: readonly number[]): void {
     const { IPPROTO_ICMPV6, ICMP6_FILTER } = this.constants;
+    // A build from before setOptionBytes existed (build/ not rebuilt after an update).
+    if (typeof this.native.setOptionBytes !== 'function') throw new Error(`the Linux binding is out of date: ${REBUILD_HINT}`);
     const result = this.native.setOptionBytes(IPPROTO_ICMPV6, ICMP6_FILTER, icmpv6FilterBytes(passTypes));
     if (result < 0) throw new Error(`setsockopt ICMP6_FILTER: ${errnoName(result)}`);
   }

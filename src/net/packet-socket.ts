@@ -9,6 +9,8 @@
 import { EAGAIN, errnoName, linuxBindingUnavailableReason, LinuxRawSocket, type TimedPacketHandler } from './linux-raw-socket.ts';
 import { RawSocket, type RawSocketOptions, SendError } from './raw-socket.ts';
 import { Ipv4Field, Ipv4View } from '../wire/ipv4.ts';
+import { parseIpv4Address } from '../wire/ipv4-address.ts';
+import { parseIpv6Address } from '../wire/ipv6-address.ts';
 
 export type { TimedPacketHandler } from './linux-raw-socket.ts';
 
@@ -183,18 +185,28 @@ class JavascriptTimedSocket extends DelegatingPacketSocket<RawSocket> implements
   lastSendTime = Number.NaN;
   /** raw-socket delivers the IPv4 header: the TTL is read there, through one reused view. */
   private readonly header = new Ipv4View();
+  /** raw-socket reports the source as text: its bytes, parsed once per new source (a flood's replies share one). */
+  private lastSource = '';
+  private lastSourceBytes: Uint8Array = new Uint8Array(0);
   get family() {
     return this.socket.family;
   }
   onPacket(handler: TimedPacketHandler) {
+    const sourceBytes = (source: string) => {
+      if (source !== this.lastSource) {
+        this.lastSource = source;
+        this.lastSourceBytes = this.socket.family === 6 ? parseIpv6Address(source) : parseIpv4Address(source);
+      }
+      return this.lastSourceBytes;
+    };
     if (this.socket.family === 6) {
       // No IPv6 header on receive and no ancillary data from raw-socket: the hop limit is unknown (-1).
-      this.socket.onPacket((packet, source) => handler(packet, source, epochNow(), -1));
+      this.socket.onPacket((packet, source) => handler(packet, source, epochNow(), -1, sourceBytes(source)));
       return;
     }
     this.socket.onPacket((packet, source) => {
       const ttl = this.header.pointUnchecked(packet).reaches(Ipv4Field.PROTOCOL) ? this.header.ttl : -1;
-      handler(packet, source, epochNow(), ttl);
+      handler(packet, source, epochNow(), ttl, sourceBytes(source));
     });
   }
   send(packet: Uint8Array, address: string) {

@@ -133,44 +133,6 @@ export function describeIcmpError(type: number, code: number, nextHopMtu?: numbe
   return `Bad ICMP type: ${type}`;
 }
 
-/** iputils' descriptions of ICMPv6 errors (ping6_common.c print_icmp); `info` is the MTU or pointer field. */
-export function describeIcmpv6Error(type: number, code: number, info = 0): string {
-  switch (type) {
-    case 1: {
-      const unreachable = [
-        'No route',
-        'Administratively prohibited',
-        'Beyond scope of source address',
-        'Address unreachable',
-        'Port unreachable',
-        'Source address failed ingress/egress policy',
-        'Reject route to destination',
-      ];
-      return `Destination unreachable: ${unreachable[code] ?? `Unknown code ${code}`}`;
-    }
-    case 2:
-      return `Packet too big: mtu=${info >>> 0}${code ? `, code=${code}` : ''}`;
-    case 3:
-      return `Time exceeded: ${code === 0 ? 'Hop limit' : code === 1 ? 'Defragmentation failure' : `code ${code}`}`;
-    case 4: {
-      const problem = ['Wrong header field ', 'Unknown header ', 'Unknown option '][code] ?? `code ${code} `;
-      return `Parameter problem: ${problem}at ${info >>> 0}`;
-    }
-    case 128:
-      return 'Echo request';
-    case 129:
-      return 'Echo reply';
-    case 130:
-      return 'MLD Query';
-    case 131:
-      return 'MLD Report';
-    case 132:
-      return 'MLD Reduction';
-    default:
-      return `unknown icmp type: ${type}`;
-  }
-}
-
 export interface PingStatistics {
   readonly host: string;
   readonly transmitted: number;

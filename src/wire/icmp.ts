@@ -387,7 +387,8 @@ export function patternFill(pattern: Uint8Array, length: number): Uint8Array {
 
 const utf8 = new TextEncoder();
 
-function echoPayloadBytes(payload: EchoPayloadInit | undefined): Uint8Array {
+/** The bytes of echo data given in any EchoPayloadInit form (ICMPv4 and ICMPv6 alike). */
+export function echoPayloadBytes(payload: EchoPayloadInit | undefined): Uint8Array {
   if (payload === undefined) return EMPTY;
   if (typeof payload === 'string') return utf8.encode(payload);
   if (payload instanceof Uint8Array) return payload;

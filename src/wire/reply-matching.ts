@@ -500,7 +500,7 @@ export class ReplyViews {
       this.hasQueryFields = true;
       this.identifier = icmp.identifier;
       this.sequence = icmp.sequence;
-      this.key = icmpQueryKey(this.requester, this.target, requestType, this.identifier, this.sequence);
+      if (this.requester !== 0) this.key = icmpQueryKey(this.requester, this.target, requestType, this.identifier, this.sequence);
       return (this.kind = 'reply');
     }
     if (!isIcmpErrorType(type)) return undefined;
