@@ -4,6 +4,7 @@
 // concepts: src/wire/tcp-sequence.ts, tcpChecksumVerdict and TCP_FLAG_NAMES.
 import { randomInt } from 'node:crypto';
 import { Ipv4Sender, type Ipv4PerPacket } from '../net/ipv4-sender.ts';
+import { Ipv6Sender } from '../net/ipv6-sender.ts';
 import type { PacketSocket } from '../net/packet-socket.ts';
 import type { TcpOption } from '../wire/tcp.ts';
 
@@ -64,38 +65,12 @@ export interface TransportSender {
 }
 
 /**
- * IPv6 has no IP_HDRINCL on a protocol socket: the kernel always writes the
- * header (source from the route, IPV6_UNICAST_HOPS as the hop limit), and
- * sendto() gets the transport bytes, whose checksum the tool computed over
- * the IPv6 pseudo-header (TCP, UDP; the kernel does ICMPv6's itself).
- */
-class Ipv6KernelHeaderSender implements TransportSender {
-  private hopLimit: number | undefined;
-
-  constructor(
-    private readonly socket: Pick<PacketSocket, 'send' | 'setTtl'>,
-    private readonly destination: string,
-    hopLimit?: number,
-  ) {
-    if (hopLimit !== undefined) this.setHopLimit(hopLimit);
-  }
-
-  private setHopLimit(hopLimit: number): void {
-    this.socket.setTtl(hopLimit);
-    this.hopLimit = hopLimit;
-  }
-
-  send(payload: Uint8Array, perPacket?: Pick<Ipv4PerPacket, 'ttl'>): number {
-    if (perPacket?.ttl !== undefined && perPacket.ttl !== this.hopLimit) this.setHopLimit(perPacket.ttl);
-    return this.socket.send(payload, this.destination);
-  }
-}
-
-/**
- * A sender for `socket`'s family with the kernel writing the IP header:
- * IPv4 through Ipv4Sender (which also offers IP_HDRINCL), IPv6 straight to sendto().
+ * A sender for `socket`'s family with the kernel writing the IP header
+ * (source from the route, IP_TTL / IPV6_UNICAST_HOPS): Ipv4Sender or
+ * Ipv6Sender, the TTL of a packet being the hop limit over IPv6.
  */
 export function kernelHeaderSender(socket: PacketSocket, protocol: number, destination: string, ttl?: number): TransportSender {
-  if (socket.family === 6) return new Ipv6KernelHeaderSender(socket, destination, ttl);
-  return new Ipv4Sender(socket, { headerIncluded: false, protocol, destination, ttl });
+  if (socket.family === 4) return new Ipv4Sender(socket, { headerIncluded: false, protocol, destination, ttl });
+  const sender = new Ipv6Sender(socket, { headerIncluded: false, protocol, destination, hopLimit: ttl });
+  return { send: (payload, perPacket) => sender.send(payload, perPacket?.ttl === undefined ? undefined : { hopLimit: perPacket.ttl }) };
 }

@@ -224,10 +224,19 @@ export interface ConnectionSegment {
  * segment alone (the kernel strips the header), `from` being recvfrom()'s
  * address and `hopLimit` the ancillary data's.
  */
-function readForConnection(datagram: Uint8Array, connection: TcpConnectionEndpoints, views: ReplyViews, protocol: number, from?: string) {
+function readForConnection(
+  datagram: Uint8Array,
+  connection: TcpConnectionEndpoints,
+  views: ReplyViews,
+  protocol: number,
+  from?: string,
+  fromAddress?: Uint8Array,
+) {
   if (connection.family === 6) {
     if (from === undefined) return undefined;
-    views.readTransport(6, protocol, datagram, ipv6AddressBytes(withoutScope(from)), connection.sourceAddress);
+    // The binding's 16 bytes when it gives them (no parse per segment), else the text.
+    const sender = fromAddress?.length === 16 ? fromAddress : ipv6AddressBytes(withoutScope(from));
+    views.readTransport(6, protocol, datagram, sender, connection.sourceAddress);
   } else {
     views.read(datagram);
   }
@@ -245,8 +254,9 @@ export function segmentForConnection(
   views: ReplyViews,
   from?: string,
   hopLimit = -1,
+  fromAddress?: Uint8Array,
 ): ConnectionSegment | undefined {
-  if (readForConnection(datagram, connection, views, IpProtocol.TCP, from) !== 'reply' || !views.tcp.headerComplete) return undefined;
+  if (readForConnection(datagram, connection, views, IpProtocol.TCP, from, fromAddress) !== 'reply' || !views.tcp.headerComplete) return undefined;
   const tcp = tcpSegmentFromView(views.tcp);
   const length = views.tcp.end - views.tcp.start;
   if (connection.family === 6) {
@@ -256,7 +266,7 @@ export function segmentForConnection(
       source,
       destination: formatIpv6Address(connection.sourceAddress!),
       ttl: hopLimit >= 0 ? hopLimit : undefined,
-      pseudoHeaderSum: tcpPseudoHeaderSum({ source: ipv6AddressBytes(source), destination: connection.sourceAddress! }, length),
+      pseudoHeaderSum: tcpPseudoHeaderSum({ source: connection.destinationAddress!, destination: connection.sourceAddress! }, length),
     };
   }
   const ip = views.ip;
@@ -343,7 +353,7 @@ export class TcpSession {
     this.closed = new Promise((resolve) => {
       this.resolveClosed = resolve;
     });
-    tcpSocket.onPacket((datagram, from, _receivedAt, hopLimit) => this.onTcpDatagram(datagram, from, hopLimit));
+    tcpSocket.onPacket((datagram, from, _receivedAt, hopLimit, fromAddress) => this.onTcpDatagram(datagram, from, hopLimit, fromAddress));
     tcpSocket.onError((error) => this.fail('error', `raw socket: ${error.message}`));
     icmpSocket?.onPacket((datagram, from) => this.onIcmpDatagram(datagram, from));
     icmpSocket?.onError(() => {});
@@ -509,9 +519,9 @@ export class TcpSession {
   // -------------------------------------------------------------------------
   // Receiving
 
-  private onTcpDatagram(datagram: Buffer, from: string, hopLimit: number): void {
+  private onTcpDatagram(datagram: Buffer, from: string, hopLimit: number, fromAddress: Uint8Array): void {
     if (this.finished) return;
-    const found = segmentForConnection(datagram, this.matchEndpoints, this.views, from, hopLimit);
+    const found = segmentForConnection(datagram, this.matchEndpoints, this.views, from, hopLimit, fromAddress);
     if (!found) return;
     const { tcp } = found;
     const bytes = this.views.tcp.slice();
