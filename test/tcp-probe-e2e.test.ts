@@ -253,6 +253,7 @@ describe.each(TESTED_BINDINGS)('tcp-probe end to end, in network namespaces, ove
     const file = join(tempDir(ctx), 'probe6.pcap');
     const result = await probe(pair.a, ['-p', `${OPEN}-${CLOSED}`, '-w', '0.5', '--json', '--pcap', file, pair.address6B]);
     expect(result.status, show(result)).toBe(0);
+    expect(checkJsonOutput(result.stdout, 'tcp-probe').problems, show(result)).toEqual([]);
     const events = jsonLines(result.stdout);
     const ports = Object.fromEntries(events.filter((e) => e.type === 'port').map((e) => [e.port, e]));
     expect(ports[OPEN], show(result)).toMatchObject({ state: 'open', reason: 'syn-ack', resetSent: true });

@@ -222,6 +222,7 @@ describe.each(TESTED_BINDINGS)('traceroute end to end, across two routers, over 
 
     const json = await traceroute(chain.client, ['--json', '-I', '-q', '1', '-w', '0.5', chain.serverAddress6]);
     expect(json.status, show(json)).toBe(0);
+    expect(checkJsonOutput(json.stdout, 'traceroute').problems, show(json)).toEqual([]);
     const events = json.stdout.trimEnd().split('\n').map((line) => JSON.parse(line));
     const hops = events.filter((e) => e.type === 'hop');
     const hopLimits = binding === 'linux' ? [64, undefined, 62] : [undefined, undefined, undefined];
