@@ -200,6 +200,22 @@ describe.each(TESTED_BINDINGS)('traceroute end to end, across two routers, over 
     ]);
   });
 
+  it('over IPv6: ICMPv6 unreachables marked as traceroute(8) -6 marks them (!X prohibited, !N no route), ending the trace', async (ctx) => {
+    need(ctx, ['traceroute']);
+    const chain = createRouterChain({ ipv6: true });
+    for (const [route, mark] of [['prohibit', '!X'], ['unreachable', '!N']]) {
+      chain.r1.check(['ip', '-6', 'route', 'replace', route, `${chain.serverAddress6}/128`]);
+      for (const modeArgs of [[], ['-I']]) {
+        const args = ['-6', '-n', '-q', '1', '-w', '1', ...modeArgs, chain.serverAddress6];
+        const ours = await traceroute(chain.client, args);
+        const reference = chain.client.run(['traceroute', ...args], { timeoutMs: 30_000 });
+        expect(skeleton(ours.stdout), `ours:\n${ours.stdout}traceroute(8):\n${reference.stdout}`).toEqual(skeleton(reference.stdout));
+        expect(ours.stdout.trimEnd().split('\n').at(-1)).toMatch(new RegExp(`^ 1  ${escape(chain.r1Address6)}  ${TIME} ${mark}$`));
+        expect(ours.status, 'the destination did not answer').toBe(1);
+      }
+    }
+  });
+
   it('over IPv6: hop limits of the answers in --json, -6 with a name, and a silent hop as traceroute(8) shows it', async (ctx) => {
     need(ctx, ['traceroute', 'nft']);
     const chain = createRouterChain({ ipv6: true });
