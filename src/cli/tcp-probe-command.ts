@@ -13,7 +13,7 @@ import { runTcpProbe, type TcpProbeEvent, type TcpProbeStart, type TcpProbeSumma
 import { tcpHeaderLength, tcpSynOptions, TcpFlag, type TcpOption } from '../wire/tcp.ts';
 import { interfaceForAddress, resolveHost, withoutScope, type AddressFamily } from '../net/routes.ts';
 import { formatPortLine, formatProbeHeader, formatProbeSummary, PROBE_TABLE_HEADER } from '../render/tcp-probe-text.ts';
-import { randomSequenceNumber } from '../engine/tcp-common.ts';
+import { defaultMss, randomSequenceNumber } from '../engine/tcp-common.ts';
 
 export const TCP_PROBE_USAGE = `Usage: tcp-probe [options] HOST -p PORTS
 
@@ -76,6 +76,8 @@ interface TcpProbeCli {
   readonly ttl?: number;
   readonly payload?: Uint8Array;
   readonly options?: TcpOption[];
+  /** The MSS option holds the IPv4 default (no --mss): over IPv6 it becomes IPv6's. */
+  readonly defaultMssOption: boolean;
   readonly badChecksum: boolean;
   readonly source?: string;
   readonly sourcePort?: number;
@@ -176,6 +178,7 @@ export function parseTcpProbeArguments(args: string[]): TcpProbeCli | 'help' {
     ttl: number('ttl', { min: 1, max: 255 }),
     payload,
     options,
+    defaultMssOption: mss === undefined,
     badChecksum: values.badsum === true,
     source,
     sourcePort: text('sport') === undefined ? undefined : parsePort(text('sport')!, '--sport'),
@@ -218,7 +221,10 @@ export async function runTcpProbeCommand(args: readonly string[], io: CommandIo,
       window: cli.window,
       ttl: cli.ttl,
       payload: cli.payload,
-      options: cli.options,
+      options:
+        resolved.family === 6 && cli.defaultMssOption
+          ? cli.options?.map((option) => (option.kind === 'mss' ? { kind: 'mss' as const, value: defaultMss(6) } : option))
+          : cli.options,
       badChecksum: cli.badChecksum,
       source: cli.source,
       sourcePort: cli.sourcePort,
