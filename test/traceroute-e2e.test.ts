@@ -8,7 +8,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { IcmpType } from '../src/wire/icmp.ts';
 import { TcpFlag } from '../src/wire/tcp.ts';
 import { createIsolated, leftoverNamespaces, NAME_PREFIX, type Namespace, type RunResult, teardownAll, tsxCommand } from './helpers/netns.ts';
-import { createRouterChain, nft, readPackets, startTestServer, needTcpLab } from './helpers/tcp-lab.ts';
+import { createRouterChain, nft, readPackets, readPackets6, startTestServer, needTcpLab } from './helpers/tcp-lab.ts';
 import { TESTED_BINDINGS, useSocketBinding } from './helpers/socket-bindings.ts';
 import { chooseSocketBinding } from '../src/net/packet-socket.ts';
 import { checkJsonOutput } from './helpers/output-schema.ts';
@@ -197,6 +197,27 @@ describe.each(TESTED_BINDINGS)('traceroute end to end, across two routers, over 
       expect.stringMatching(hopLine(1, chain.r1Address6)),
       expect.stringMatching(hopLine(2, chain.r2Address6)),
       expect.stringMatching(hopLine(3, chain.serverAddress6)),
+    ]);
+  });
+
+  it('over IPv6, read back from --pcap: UDP probes to 33434 upward with hop limits 1, 2, 3 and checksums over the IPv6 pseudo-header', async (ctx) => {
+    need(ctx, ['cap']);
+    const chain = createRouterChain({ ipv6: true });
+    const dir = mkdtempSync(join(tmpdir(), `${NAME_PREFIX}-trace6-`));
+    ctx.onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'udp6.pcap');
+    const result = await traceroute(chain.client, ['-n', '-q', '2', '-w', '1', '--pcap', file, chain.serverAddress6]);
+    expect(result.status, show(result)).toBe(0);
+    const packets = await readPackets6(file);
+    const probes = packets.filter((p) => p.ip.source === chain.clientAddress6 && p.udp);
+    expect(probes.map((p) => p.ip.hopLimit)).toEqual([1, 1, 2, 2, 3, 3]);
+    expect(probes.map((p) => p.udp!.destinationPort)).toEqual([33434, 33435, 33436, 33437, 33438, 33439]);
+    expect(probes.every((p) => p.udp!.checksumValid && p.ip.payloadLength === 40)).toBe(true);
+    const answers = packets.filter((p) => p.icmp6).map((p) => `${p.ip.source} ${p.icmp6!.kind}`);
+    expect(answers).toEqual([
+      ...Array(2).fill(`${chain.r1Address6} time-exceeded`),
+      ...Array(2).fill(`${chain.r2Address6} time-exceeded`),
+      ...Array(2).fill(`${chain.serverAddress6} destination-unreachable`),
     ]);
   });
 
