@@ -16,7 +16,7 @@
 import { checkChecksum, checksumAdd, checksumFinish, foldChecksum, ipv6PseudoHeaderSum, type ChecksumScope, type ChecksumVerdict } from './checksum.ts';
 import { checkUnsignedField, read16, read32, write16, write32 } from './header-fields.ts';
 import { HeaderView } from './header-view.ts';
-import { echoPayloadBytes, emitIcmpEchoInto, parseQuotedPorts, type EchoPayloadInit, type QuotedTransport } from './icmp.ts';
+import { echoPayloadBytes, emitIcmpEchoInto, parseQuotedPorts, type EchoPayloadInit, type QuotedPorts } from './icmp.ts';
 import { IpProtocol } from './ipv4.ts';
 import { formatIpv6Address, ipv6AddressBytes, type Ipv6AddressInput } from './ipv6-address.ts';
 import { Ipv6View, parseIpv6, type Ipv6Packet } from './ipv6.ts';
@@ -232,7 +232,7 @@ const NDP_OPTIONS_AT: Record<number, number> = {
 
 /** The transport fields an ICMPv6 error quotes: TCP and UDP as ICMPv4's, or an ICMPv6 header. */
 export type QuotedTransport6 =
-  | Extract<QuotedTransport, { protocol: 'tcp' | 'udp' }>
+  | QuotedPorts
   | { protocol: 'icmpv6'; type: number; code: number; checksum?: number; identifier?: number; sequence?: number };
 
 export interface QuotedIpv6Datagram {
@@ -1042,7 +1042,7 @@ function parseQuotedTransport6(ip: Ipv6View): QuotedTransport6 | undefined {
   const start = ip.upperLayerStart;
   const end = ip.payloadEnd;
   const protocol = ip.upperLayerProtocol;
-  if (protocol !== IpProtocol.ICMPv6) return parseQuotedPorts(protocol, ip.bytes, start, end) as QuotedTransport6 | undefined;
+  if (protocol !== IpProtocol.ICMPv6) return parseQuotedPorts(protocol, ip.bytes, start, end);
   const icmp = new Icmpv6View().pointUnchecked(ip.bytes, start, end);
   if (!icmp.reaches(Icmpv6Field.CHECKSUM)) return undefined;
   const quote: QuotedTransport6 = { protocol: 'icmpv6', type: icmp.type, code: icmp.code };
