@@ -38,6 +38,12 @@ import type {
 } from './packet-model.ts';
 import { TcpConversationTracker } from './tcp-conversations.ts';
 
+/** How a capture is dissected; tshark's defaults when omitted. */
+export interface DissectionOptions {
+  /** TCP sequence analysis (tshark's tcp.analyze_sequence_numbers), on by default. */
+  readonly tcpAnalysis?: boolean;
+}
+
 /** The header fields the conversation tracker reads. */
 type TrackedTcpFields = Pick<ParsedTcpSegment, 'sourcePort' | 'destinationPort' | 'sequenceNumber' | 'acknowledgmentNumber' | 'flags' | 'window' | 'options'>;
 
@@ -109,12 +115,16 @@ export class CaptureDissector {
   private frames = 0;
   private firstSeconds = 0;
   private firstFractionNs = 0;
-  private readonly tcp = new TcpConversationTracker();
+  private readonly tcp: TcpConversationTracker;
   private readonly echoes = new EchoRequestMatcher();
   private readonly link = new LinkLayerView();
   private readonly views = new LayerViews();
   private readonly quotedViews = new LayerViews();
   private readonly addressText = new Map<number, string>();
+
+  constructor(options: DissectionOptions = {}) {
+    this.tcp = new TcpConversationTracker({ analyzeSequenceNumbers: options.tcpAnalysis ?? true });
+  }
 
   /** Numbers the next frame and times it against the file's first. */
   private nextFrame(input: FrameInput): FrameLayer {
@@ -184,7 +194,7 @@ export class CaptureDissector {
     const payloadLength = length - headerLength;
     const source = ip.sourceNumber;
     const destination = ip.destinationNumber;
-    const conversation = this.trackTcp(source, destination, segment, payloadLength);
+    const conversation = this.trackTcp(source, destination, segment, payloadLength, frame.number, frame.relativeNs);
     return { frame, problems: NO_PROBLEMS, ipv4: this.summaryIpv4(ip, source, destination), tcp: { segment, conversation, payloadLength, checksum: CORRECT } };
   }
 
@@ -223,7 +233,7 @@ export class CaptureDissector {
 
   /** The IPv4 fields a summary line shows, of a whole, unfragmented, correct header; the addresses as read already. */
   /** One segment into the conversation tracker, from the summary path or the full dissection alike. */
-  private trackTcp(source: number, destination: number, segment: TrackedTcpFields, payloadLength: number) {
+  private trackTcp(source: number, destination: number, segment: TrackedTcpFields, payloadLength: number, frame: number, timeNs: number) {
     return this.tcp.track({
       source,
       sourcePort: segment.sourcePort,
@@ -235,6 +245,9 @@ export class CaptureDissector {
       window: segment.window,
       windowScaleOption: windowScaleOf(segment.options),
       payloadLength,
+      frame,
+      timeNs,
+      options: segment.options,
     });
   }
 
@@ -373,7 +386,7 @@ export class CaptureDissector {
         const checksum = tcp.checksumVerdict(ip.pseudoHeaderSum(IpProtocol.TCP, transportLength), { complete, reason });
         const conversation = context.quoted
           ? undefined
-          : this.trackTcp(ip.sourceNumber, ip.destinationNumber, segment, payloadLength);
+          : this.trackTcp(ip.sourceNumber, ip.destinationNumber, segment, payloadLength, context.frameNumber, context.timeNs);
         out.tcp = { offset: transportStart, segment, checksum, payloadLength, conversation };
         return;
       }

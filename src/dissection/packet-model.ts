@@ -11,6 +11,7 @@ import type { ParsedTcpSegment } from '../wire/tcp.ts';
 import type { ArpPacket } from '../wire/arp.ts';
 import type { ChecksumVerdict } from '../wire/checksum.ts';
 import type { UdpDatagram } from '../wire/udp.ts';
+import type { TcpAnalysis } from './tcp-analysis.ts';
 
 export interface FrameLayer {
   /** 1-based, per file. */
@@ -92,6 +93,11 @@ export interface TcpConversationView {
   readonly windowScale: number;
   /** The window in bytes after scaling (SYNs are never scaled). */
   readonly calculatedWindow: number;
+  /**
+   * tshark's "[SEQ/ACK analysis]" of this segment (tcp.analysis.*, see
+   * tcp-analysis.ts): undefined when tshark shows none or analysis is off.
+   */
+  readonly analysis: TcpAnalysis | undefined;
 }
 
 export interface TcpLayer {

@@ -11,6 +11,7 @@
 import { IcmpType, icmpQueryFieldLittleEndian, icmpQueryIdentifiers } from '../wire/icmp.ts';
 import { ipProtocolName, wiresharkIcmpCodeName, wiresharkIcmpTypeName, etherTypeName } from '../dissection/wireshark-names.ts';
 import type { SummaryChecksum, SummaryView } from '../dissection/packet-model.ts';
+import { analysisMarkers } from '../dissection/tcp-analysis.ts';
 import { TcpFlag, tcpFlagNames } from '../wire/tcp.ts';
 import { formatSecondsNs } from './capture-time.ts';
 import { PLAIN_STYLE, type TextStyle } from './terminal-style.ts';
@@ -49,7 +50,8 @@ function tcpInfo(tcp: NonNullable<SummaryView['tcp']>): string {
   const s = tcp.segment;
   const c = tcp.conversation;
   const seq = c ? c.relativeSeq : s.sequenceNumber;
-  let info = `${s.sourcePort} → ${s.destinationPort} [${tcpFlagList(s.flags, s.reserved)}] Seq=${seq}`;
+  // "[TCP Retransmission] " and the like come first, as tshark prepends them.
+  let info = `${analysisMarkers(c?.analysis)}${s.sourcePort} → ${s.destinationPort} [${tcpFlagList(s.flags, s.reserved)}] Seq=${seq}`;
   if (s.flags & TcpFlag.ACK) info += ` Ack=${c ? c.relativeAck : s.acknowledgmentNumber}`;
   info += ` Win=${c ? c.calculatedWindow : s.window}`;
   if (s.flags & TcpFlag.URG) info += ` Urg=${s.urgentPointer}`;
