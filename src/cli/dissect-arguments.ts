@@ -26,6 +26,9 @@ Options:
                    only packets matching EXPR (the same language as trailing FILTER words)
   -c COUNT         stop after COUNT shown packets
   --json           one JSON object per packet (and per unreadable file), one per line
+  --no-tcp-analysis
+                   no TCP sequence analysis (retransmissions, duplicate ACKs...; on by
+                   default, as in tshark); -o tcp.analyze_sequence_numbers:FALSE is the same
   -h, --help       this help
 
 FILTER: icmp, tcp, udp, arp, ip, [src|dst] host ADDR, [src|dst] port N,
@@ -46,6 +49,8 @@ export interface DissectOptions {
   readonly json: boolean;
   readonly count?: number;
   readonly help: boolean;
+  /** TCP sequence analysis (tshark's tcp.analyze_sequence_numbers). */
+  readonly tcpAnalysis: boolean;
 }
 
 /** dissect's options: what the parser reads and shell completion offers. */
@@ -57,8 +62,22 @@ export const DISSECT_OPTIONS = {
   filter: { type: 'string', short: 'Y' },
   count: { type: 'string', short: 'c' },
   json: { type: 'boolean' },
+  'no-tcp-analysis': { type: 'boolean' },
+  /** tshark's preference switch; only tcp.analyze_sequence_numbers is known. */
+  option: { type: 'string', short: 'o', multiple: true },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** tshark's `-o tcp.analyze_sequence_numbers:TRUE|FALSE`: the analysis setting it gives, or a usage error. */
+function tcpAnalysisPreference(preferences: readonly string[], initial: boolean): boolean {
+  let analyze = initial;
+  for (const preference of preferences) {
+    const match = /^tcp\.analyze_sequence_numbers:(true|false)$/i.exec(preference);
+    if (!match) throw new UsageError(`unknown preference '${preference}' for -o (known: tcp.analyze_sequence_numbers:TRUE|FALSE)`);
+    analyze = match[1].toLowerCase() === 'true';
+  }
+  return analyze;
+}
 
 export function parseDissectArguments(args: readonly string[]): DissectOptions {
   let parsed;
@@ -79,6 +98,7 @@ export function parseDissectArguments(args: readonly string[]): DissectOptions {
     checksum: values.checksum ?? false,
     json: values.json ?? false,
     help: values.help ?? false,
+    tcpAnalysis: tcpAnalysisPreference(values.option ?? [], !(values['no-tcp-analysis'] ?? false)),
   };
   if (base.help) return { ...base, files: [] };
   const filterStart = positionals.findIndex((word) => FILTER_START_WORDS.has(word.toLowerCase()));

@@ -179,9 +179,10 @@ export class TcpConversationTracker {
       }
     }
 
-    const relativeSeq = (seq - forward.base) >>> 0;
+    // Wireshark makes numbers relative only with the analysis on: off, it shows them raw.
+    const relativeSeq = this.analyze ? (seq - forward.base) >>> 0 : seq;
     // Without the ACK flag the field means nothing and Wireshark shows it raw.
-    const ackIsRelative = ack && reverse.baseSet;
+    const ackIsRelative = this.analyze && ack && reverse.baseSet;
     const relativeAck = ackIsRelative ? (s.acknowledgmentNumber - reverse.base) >>> 0 : s.acknowledgmentNumber;
     const consumed = s.payloadLength + (syn ? 1 : 0) + (s.flags & TcpFlag.FIN ? 1 : 0);
     const scale = forward.windowScale;

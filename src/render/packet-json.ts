@@ -3,6 +3,7 @@
 // lower-case hex, names are Wireshark's. Field names follow the lab's codecs
 // (camelCase, spelt out), not Wireshark's filter names.
 
+import { TCP_ANALYSIS_FLAGS, type TcpAnalysis } from '../dissection/tcp-analysis.ts';
 import type { ChecksumVerdict } from '../wire/checksum.ts';
 import type {
   DissectedPacket,
@@ -89,8 +90,31 @@ function tcpJson(tcp: TcpLayer): Json {
     urgentPointer: s.urgentPointer,
     options: s.options.map(optionJson),
     payloadLength: tcp.payloadLength,
+    ...(c?.analysis ? { analysis: tcpAnalysisJson(c.analysis) } : {}),
   };
 }
+
+/** tshark's tcp.analysis.* of a segment: flag names as in its fields, numbers only when it shows them. */
+function tcpAnalysisJson(a: TcpAnalysis): Json {
+  const json: Json = { flags: TCP_ANALYSIS_FLAGS.filter((info) => a.flags & info.flag).map((info) => info.field) };
+  for (const key of ANALYSIS_NUMBERS) {
+    const value = a[key];
+    if (value !== undefined) json[key] = value;
+  }
+  return json;
+}
+
+const ANALYSIS_NUMBERS = [
+  'ackedFrame',
+  'ackRttNs',
+  'initialRttNs',
+  'bytesInFlight',
+  'pushBytesSent',
+  'duplicateAckNumber',
+  'duplicateAckFrame',
+  'rtoNs',
+  'rtoFrame',
+] as const satisfies readonly (keyof TcpAnalysis)[];
 
 function udpJson(udp: UdpLayer): Json {
   const h = udp.header;

@@ -38,6 +38,7 @@ import { formatEpoch, formatSecondsNs, formatUtcDate } from './capture-time.ts';
 import { hexString } from './hex-dump.ts';
 import { ICMP_HEADER_LENGTH, icmpQueryFieldLittleEndian } from '../wire/icmp.ts';
 import { tcpFlagList } from './packet-summary.ts';
+import { tcpAnalysisTreeLines } from './tcp-analysis-tree.ts';
 import { PLAIN_STYLE, type TextStyle } from './terminal-style.ts';
 
 const INDENT = '    ';
@@ -512,6 +513,7 @@ function addTcp(tree: TreeWriter, depth: number, tcp: TcpLayer): void {
     tree.add(d, `Options: (${optionsLength} bytes), ${s.options.map(optionHeadline).join(', ')}`);
     for (const option of s.options) addTcpOption(tree, d + 1, option);
   }
+  if (c?.analysis) for (const line of tcpAnalysisTreeLines(c.analysis)) tree.add(d + line.depth, line.text);
   if (tcp.payloadLength > 0) tree.add(d, `TCP payload (${tcp.payloadLength} bytes)`);
 }
 
