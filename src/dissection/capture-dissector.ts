@@ -33,10 +33,13 @@ import type {
   QuotedDatagramLayers,
   SummaryChecksum,
   SummaryView,
+  TcpConversationView,
   TcpLayer,
   UdpLayer,
 } from './packet-model.ts';
 import { TcpConversationTracker } from './tcp-conversations.ts';
+import { type HttpMessageStart, httpMessageStart, isHttpPort } from './http-info.ts';
+import { TcpAnalysisFlag } from './tcp-analysis.ts';
 
 /** How a capture is dissected; tshark's defaults when omitted. */
 export interface DissectionOptions {
@@ -195,7 +198,8 @@ export class CaptureDissector {
     const source = ip.sourceNumber;
     const destination = ip.destinationNumber;
     const conversation = this.trackTcp(source, destination, segment, payloadLength, frame.number, frame.relativeNs);
-    return { frame, problems: NO_PROBLEMS, ipv4: this.summaryIpv4(ip, source, destination), tcp: { segment, conversation, payloadLength, checksum: CORRECT } };
+    const http = httpStartOf(segment, conversation, ip.bytes, start + headerLength, start + length);
+    return { frame, problems: NO_PROBLEMS, ipv4: this.summaryIpv4(ip, source, destination), tcp: { segment, conversation, payloadLength, checksum: CORRECT, http } };
   }
 
   /** A whole ICMP message with a right checksum, or undefined to decline. */
@@ -387,7 +391,8 @@ export class CaptureDissector {
         const conversation = context.quoted
           ? undefined
           : this.trackTcp(ip.sourceNumber, ip.destinationNumber, segment, payloadLength, context.frameNumber, context.timeNs);
-        out.tcp = { offset: transportStart, segment, checksum, payloadLength, conversation };
+        const http = context.quoted ? undefined : httpStartOf(segment, conversation, data, transportStart + tcp.headerLength, transportEnd);
+        out.tcp = { offset: transportStart, segment, checksum, payloadLength, conversation, http };
         return;
       }
       case IpProtocol.UDP: {
@@ -515,6 +520,19 @@ export class CaptureDissector {
     };
   }
 }
+
+/**
+ * The HTTP message a segment's captured payload data[start, end) starts, on
+ * tshark's HTTP ports, unless tshark keeps the segment from HTTP (a
+ * retransmission, out-of-order segment or keep-alive).
+ */
+function httpStartOf(segment: { sourcePort: number; destinationPort: number }, conversation: TcpConversationView | undefined, data: Uint8Array, start: number, end: number): HttpMessageStart | undefined {
+  if (end <= start || !isHttpPort(segment.sourcePort, segment.destinationPort)) return undefined;
+  if (conversation?.analysis && conversation.analysis.flags & NOT_FOR_SUBDISSECTORS) return undefined;
+  return httpMessageStart(data.subarray(start, end));
+}
+
+const NOT_FOR_SUBDISSECTORS = TcpAnalysisFlag.RETRANSMISSION | TcpAnalysisFlag.OUT_OF_ORDER | TcpAnalysisFlag.KEEP_ALIVE;
 
 /** The window scale option's shift, the last one when a segment has several. */
 function windowScaleOf(options: readonly TcpOption[]): number | undefined {

@@ -11,6 +11,7 @@ import type { ParsedTcpSegment } from '../wire/tcp.ts';
 import type { ArpPacket } from '../wire/arp.ts';
 import type { ChecksumVerdict } from '../wire/checksum.ts';
 import type { UdpDatagram } from '../wire/udp.ts';
+import type { HttpMessageStart } from './http-info.ts';
 import type { TcpAnalysis } from './tcp-analysis.ts';
 
 export interface FrameLayer {
@@ -108,6 +109,8 @@ export interface TcpLayer {
   readonly payloadLength: number;
   /** Absent for a quoted segment: quotes are not part of a conversation. */
   readonly conversation?: TcpConversationView;
+  /** The HTTP/1.x message the payload starts, where tshark's HTTP dissector would see it. */
+  readonly http?: HttpMessageStart;
 }
 
 export interface UdpLayer {
@@ -166,6 +169,7 @@ export interface SummaryView {
     readonly conversation?: TcpConversationView;
     readonly payloadLength: number;
     readonly checksum: SummaryChecksum;
+    readonly http?: HttpMessageStart;
   };
   readonly udp?: {
     readonly header: Pick<UdpDatagram, 'sourcePort' | 'destinationPort'>;

@@ -12,6 +12,7 @@ import { IcmpType, icmpQueryFieldLittleEndian, icmpQueryIdentifiers } from '../w
 import { ipProtocolName, wiresharkIcmpCodeName, wiresharkIcmpTypeName, etherTypeName } from '../dissection/wireshark-names.ts';
 import type { SummaryChecksum, SummaryView } from '../dissection/packet-model.ts';
 import { analysisMarkers } from '../dissection/tcp-analysis.ts';
+import { httpSummary } from '../dissection/http-info.ts';
 import { TcpFlag, tcpFlagNames } from '../wire/tcp.ts';
 import { formatSecondsNs } from './capture-time.ts';
 import { PLAIN_STYLE, type TextStyle } from './terminal-style.ts';
@@ -116,7 +117,14 @@ export function packetColumns(packet: SummaryView): PacketColumns {
   const ip = packet.ipv4;
   if (ip) {
     const { source, destination } = ip.packet;
-    if (packet.tcp) return { source, destination, protocol: 'TCP', info: tcpInfo(packet.tcp) };
+    if (packet.tcp) {
+      const http = packet.tcp.http;
+      if (http) {
+        const { protocol, info } = httpSummary(http);
+        return { source, destination, protocol, info: analysisMarkers(packet.tcp.conversation?.analysis) + info };
+      }
+      return { source, destination, protocol: 'TCP', info: tcpInfo(packet.tcp) };
+    }
     if (packet.icmp) return { source, destination, protocol: 'ICMP', info: icmpInfo(packet) };
     if (packet.udp) {
       const u = packet.udp.header;
