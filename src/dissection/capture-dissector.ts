@@ -15,7 +15,7 @@ import { parseArp } from '../wire/arp.ts';
 import type { ChecksumVerdict } from '../wire/checksum.ts';
 import { ETHERTYPE } from '../wire/ethernet.ts';
 import { ICMP_HEADER_LENGTH, IcmpType, IcmpView, parseIcmp } from '../wire/icmp.ts';
-import { IpProtocol, type Ipv4Packet, Ipv4View, ipv4PacketFromView } from '../wire/ipv4.ts';
+import { buildIpv4, IpProtocol, type Ipv4Packet, Ipv4View, ipv4PacketFromView } from '../wire/ipv4.ts';
 import { decodeLinkLayer, LinkLayerView } from '../wire/link-type.ts';
 import type { ParseError } from '../wire/parse-result.ts';
 import { tcpHeaderFromView, TcpView, tcpSegmentFromView, type ParsedTcpSegment, type TcpOption } from '../wire/tcp.ts';
@@ -40,11 +40,14 @@ import type {
 import { TcpConversationTracker } from './tcp-conversations.ts';
 import { type HttpMessageStart, httpMessageStart, isHttpPort } from './http-info.ts';
 import { TcpAnalysisFlag } from './tcp-analysis.ts';
+import { FragmentReassembler } from './ip-reassembly.ts';
 
 /** How a capture is dissected; tshark's defaults when omitted. */
 export interface DissectionOptions {
   /** TCP sequence analysis (tshark's tcp.analyze_sequence_numbers), on by default. */
   readonly tcpAnalysis?: boolean;
+  /** IPv4 fragments reassembled and dissected in the last one (tshark's ip.defragment), on by default. */
+  readonly ipReassembly?: boolean;
 }
 
 /** The header fields the conversation tracker reads. */
@@ -124,9 +127,12 @@ export class CaptureDissector {
   private readonly views = new LayerViews();
   private readonly quotedViews = new LayerViews();
   private readonly addressText = new Map<number, string>();
+  private readonly fragments: FragmentReassembler<string> | undefined;
+  private readonly reassembledViews = new LayerViews();
 
   constructor(options: DissectionOptions = {}) {
     this.tcp = new TcpConversationTracker({ analyzeSequenceNumbers: options.tcpAnalysis ?? true });
+    this.fragments = options.ipReassembly ?? true ? new FragmentReassembler<string>() : undefined;
   }
 
   /** Numbers the next frame and times it against the file's first. */
@@ -358,8 +364,10 @@ export class CaptureDissector {
         message: `total length ${packet.totalLength}, ${missingLength} bytes missing`,
       });
     }
-    // Only a first fragment holding the whole datagram is dissected further (no reassembly here).
-    if (isFragment) return;
+    if (isFragment) {
+      if (!context.quoted && this.fragments !== undefined && missingLength === 0) this.reassemble(packet, context, problems, out);
+      return;
+    }
     const transportStart = ip.payloadStart;
     const transportEnd = ip.payloadEnd;
     const complete = missingLength === 0;
@@ -416,6 +424,41 @@ export class CaptureDissector {
       default:
         return;
     }
+  }
+
+  /**
+   * Adds an IPv4 fragment to the reassembler; when it completes its datagram,
+   * dissects the rebuilt datagram's transport layer into `out` (its IPv4
+   * layer stays the fragment's) and records the fragments there.
+   */
+  private reassemble(fragment: Ipv4Packet, context: IpContext, problems: ParseError[], out: IpLayers): void {
+    const key = `${fragment.source}|${fragment.destination}|${fragment.protocol}|${fragment.identification}`;
+    const moreFragments = fragment.flags.moreFragments;
+    const whole = this.fragments!.add(key, fragment.fragmentOffset * 8, fragment.payload, moreFragments, context.frameNumber, context.timeNs);
+    if (whole === undefined) return;
+    const datagram = buildIpv4(
+      {
+        ihl: fragment.ihl,
+        dscp: fragment.dscp,
+        ecn: fragment.ecn,
+        identification: fragment.identification,
+        flags: { reserved: fragment.flags.reserved, dontFragment: fragment.flags.dontFragment, moreFragments: false },
+        fragmentOffset: 0,
+        ttl: fragment.ttl,
+        protocol: fragment.protocol,
+        source: fragment.source,
+        destination: fragment.destination,
+        options: fragment.options,
+      },
+      whole.payload,
+    );
+    const inner: IpLayers = { ipv4: undefined, icmp: undefined, tcp: undefined, udp: undefined };
+    this.dissectIpv4(datagram, 0, datagram.length, { ...context, views: this.reassembledViews }, problems, inner);
+    if (inner.ipv4 === undefined || out.ipv4 === undefined) return;
+    out.ipv4 = { ...out.ipv4, reassembled: { fragments: whole.fragments, datagram, ip: inner.ipv4 } };
+    out.icmp = inner.icmp;
+    out.tcp = inner.tcp;
+    out.udp = inner.udp;
   }
 
   /** The ICMP message at data[start, end); reads the IPv4 view of its context for the echo pair's addresses. */

@@ -12,6 +12,7 @@ import type { ArpPacket } from '../wire/arp.ts';
 import type { ChecksumVerdict } from '../wire/checksum.ts';
 import type { UdpDatagram } from '../wire/udp.ts';
 import type { HttpMessageStart } from './http-info.ts';
+import type { FragmentSpan } from './ip-reassembly.ts';
 import type { TcpAnalysis } from './tcp-analysis.ts';
 
 export interface FrameLayer {
@@ -45,6 +46,22 @@ export interface Ipv4Layer {
   readonly missingLength: number;
   /** MF set or a non-zero fragment offset: the transport header is not (all) here. */
   readonly isFragment: boolean;
+  /**
+   * Set on the fragment that completed a datagram (reassembly on): the
+   * fragments, and the whole datagram rebuilt (this header's fields, MF and
+   * offset cleared, the payload of all fragments). The packet's ICMP, TCP or
+   * UDP layer is then dissected from `datagram`: its offsets point into it,
+   * not into the frame.
+   */
+  readonly reassembled?: ReassembledIpv4;
+}
+
+export interface ReassembledIpv4 {
+  readonly fragments: readonly FragmentSpan[];
+  /** The rebuilt datagram, header at offset 0. */
+  readonly datagram: Uint8Array;
+  /** Its IPv4 layer (offset 0 in `datagram`). */
+  readonly ip: Ipv4Layer;
 }
 
 /** The "Timestamp from icmp data" Wireshark finds at the start of echo data. */
