@@ -69,6 +69,7 @@ const NO_PROBLEMS: readonly ParseError[] = Object.freeze([]);
 
 const CUT_BY_SNAPLEN = 'the frame was cut by the snaplen';
 const SHORT_QUOTE = 'the ICMP error quotes only part of it';
+const FIRST_FRAGMENT = 'the datagram is fragmented and not reassembled';
 
 /** Wireshark's test for a timeval at the start of echo data: within a day of the frame, µs below a million. */
 const ONE_DAY_SECONDS = 86400;
@@ -364,14 +365,16 @@ export class CaptureDissector {
         message: `total length ${packet.totalLength}, ${missingLength} bytes missing`,
       });
     }
-    if (isFragment) {
+    // A first fragment without reassembly is dissected as far as it goes, as tshark does with ip.defragment off.
+    const partialFirst = isFragment && this.fragments === undefined && packet.fragmentOffset === 0 && !context.quoted;
+    if (isFragment && !partialFirst) {
       if (!context.quoted && this.fragments !== undefined && missingLength === 0) this.reassemble(packet, context, problems, out);
       return;
     }
     const transportStart = ip.payloadStart;
     const transportEnd = ip.payloadEnd;
-    const complete = missingLength === 0;
-    const reason = context.quoted ? SHORT_QUOTE : CUT_BY_SNAPLEN;
+    const complete = missingLength === 0 && !partialFirst;
+    const reason = context.quoted ? SHORT_QUOTE : partialFirst ? FIRST_FRAGMENT : CUT_BY_SNAPLEN;
     // What the IP header says the transport layer takes, captured or not.
     const transportLength = ip.totalLength - headerLength;
 
@@ -396,7 +399,8 @@ export class CaptureDissector {
         const segment = tcpSegmentFromView(tcp);
         const payloadLength = Math.max(0, transportLength - tcp.headerLength);
         const checksum = tcp.checksumVerdict(ip.pseudoHeaderSum(IpProtocol.TCP, transportLength), { complete, reason });
-        const conversation = context.quoted
+        // Like a quote, a lone first fragment's length says nothing about the segment: tshark leaves it out of the analysis.
+        const conversation = context.quoted || partialFirst
           ? undefined
           : this.trackTcp(ip.sourceNumber, ip.destinationNumber, segment, payloadLength, context.frameNumber, context.timeNs);
         const http = context.quoted ? undefined : httpStartOf(segment, conversation, data, transportStart + tcp.headerLength, transportEnd);

@@ -3,6 +3,7 @@
 // lower-case hex, names are Wireshark's. Field names follow the lab's codecs
 // (camelCase, spelt out), not Wireshark's filter names.
 
+import { type Ipv4Option, parseIpv4Options } from '../wire/ipv4-options.ts';
 import { TCP_ANALYSIS_FLAGS, type TcpAnalysis } from '../dissection/tcp-analysis.ts';
 import type { ChecksumVerdict } from '../wire/checksum.ts';
 import type {
@@ -51,9 +52,22 @@ function ipv4Json(ip: Ipv4Layer): Json {
     source: p.source,
     destination: p.destination,
     options: hexString(p.options),
+    ...(p.options.length > 0 ? { decodedOptions: parseIpv4Options(p.options).map(ipv4OptionJson) } : {}),
     ...(ip.missingLength > 0 ? { missingLength: ip.missingLength } : {}),
     ...(ip.isFragment ? { fragment: true } : {}),
+    ...(ip.reassembled
+      ? { reassembled: { length: ip.reassembled.datagram.length - ip.reassembled.ip.headerLength, fragments: ip.reassembled.fragments.map((f) => ({ ...f })) } }
+      : {}),
   };
+}
+
+/** An IPv4 option with its byte fields in hex. */
+function ipv4OptionJson(option: Ipv4Option): Json {
+  if (option.kind === 'other') return { ...option, data: hexString(option.data) };
+  if (option.kind === 'malformed') return { ...option, bytes: hexString(option.bytes) };
+  if (option.kind === 'timestamp') return { ...option, entries: option.entries.map((e) => (e.address === undefined ? { timestamp: e.timestamp } : { ...e })) };
+  if (option.kind === 'route') return { ...option, addresses: [...option.addresses] };
+  return { ...option };
 }
 
 function optionJson(option: TcpOption): Json {
