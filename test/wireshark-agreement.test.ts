@@ -218,6 +218,8 @@ function ourValues(packet: Json): Values {
   if (quoted?.icmp && quoted.icmp.dataLength > 0) add(values, 'data.len', quoted.icmp.dataLength);
   if (quoted?.udp && quoted.udp.payloadLength > 0) add(values, 'data.len', quoted.udp.payloadLength);
   if (packet.udp && packet.udp.payloadLength > 0) add(values, 'data.len', packet.udp.payloadLength);
+  // A fragment that does not complete its datagram: Wireshark shows its payload as "Data".
+  if (packet.ipv4?.fragment && !packet.ipv4.reassembled) add(values, 'data.len', packet.ipv4.totalLength - packet.ipv4.headerLength);
   return values;
 }
 
