@@ -177,6 +177,9 @@ describe('TCP conversations', () => {
         window,
         windowScaleOption,
         payloadLength: 0,
+        frame: 0,
+        timeNs: 0,
+        options: [],
       });
     const syn = seg(true, 1000, 0, TcpFlag.SYN, 64240, 7);
     expect(syn).toMatchObject({ stream: 0, relativeSeq: 0, nextRelativeSeq: 1, calculatedWindow: 64240 });
@@ -192,7 +195,7 @@ describe('TCP conversations', () => {
     // Same ports, a new ISN in a SYN: a new conversation.
     expect(seg(true, 5, 0, TcpFlag.SYN, 1).stream).toBe(1);
 
-    const midStream = new TcpConversationTracker().track({ source: 3, sourcePort: 1, destination: 4, destinationPort: 2, sequenceNumber: 500, acknowledgmentNumber: 9, flags: TcpFlag.PSH, window: 10, windowScaleOption: undefined, payloadLength: 5 });
+    const midStream = new TcpConversationTracker().track({ source: 3, sourcePort: 1, destination: 4, destinationPort: 2, sequenceNumber: 500, acknowledgmentNumber: 9, flags: TcpFlag.PSH, window: 10, windowScaleOption: undefined, payloadLength: 5, frame: 1, timeNs: 0, options: [] });
     expect(midStream).toMatchObject({ relativeSeq: 1, relativeAck: 9, ackIsRelative: false, windowScale: -1, calculatedWindow: 10, nextRelativeSeq: 6 });
   });
 });

@@ -26,6 +26,12 @@ Options:
                    only packets matching EXPR (the same language as trailing FILTER words)
   -c COUNT         stop after COUNT shown packets
   --json           one JSON object per packet (and per unreadable file), one per line
+  --no-tcp-analysis
+                   no TCP sequence analysis (retransmissions, duplicate ACKs...; on by
+                   default, as in tshark); -o tcp.analyze_sequence_numbers:FALSE is the same
+  --no-ip-reassembly
+                   leave IPv4 fragments apart (by default the fragment completing a
+                   datagram shows its ICMP/TCP/UDP); -o ip.defragment:FALSE is the same
   -h, --help       this help
 
 FILTER: icmp, tcp, udp, arp, ip, [src|dst] host ADDR, [src|dst] port N,
@@ -46,6 +52,10 @@ export interface DissectOptions {
   readonly json: boolean;
   readonly count?: number;
   readonly help: boolean;
+  /** TCP sequence analysis (tshark's tcp.analyze_sequence_numbers). */
+  readonly tcpAnalysis: boolean;
+  /** IPv4 reassembly (tshark's ip.defragment). */
+  readonly ipReassembly: boolean;
 }
 
 /** dissect's options: what the parser reads and shell completion offers. */
@@ -57,8 +67,27 @@ export const DISSECT_OPTIONS = {
   filter: { type: 'string', short: 'Y' },
   count: { type: 'string', short: 'c' },
   json: { type: 'boolean' },
+  'no-tcp-analysis': { type: 'boolean' },
+  'no-ip-reassembly': { type: 'boolean' },
+  /** tshark's preference switch; only tcp.analyze_sequence_numbers is known. */
+  option: { type: 'string', short: 'o', multiple: true },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** The tshark preferences -o accepts, and the option each sets. */
+const PREFERENCES = { 'tcp.analyze_sequence_numbers': 'tcpAnalysis', 'ip.defragment': 'ipReassembly' } as const;
+
+/** tshark's `-o NAME:TRUE|FALSE` for the preferences above: the settings they give, or a usage error. */
+function preferenceSettings(preferences: readonly string[], initial: { tcpAnalysis: boolean; ipReassembly: boolean }) {
+  const settings = { ...initial };
+  for (const preference of preferences) {
+    const match = /^([a-z_.]+):(true|false)$/i.exec(preference);
+    const key = match ? PREFERENCES[match[1] as keyof typeof PREFERENCES] : undefined;
+    if (!match || !key) throw new UsageError(`unknown preference '${preference}' for -o (known: ${Object.keys(PREFERENCES).map((p) => `${p}:TRUE|FALSE`).join(', ')})`);
+    settings[key] = match[2].toLowerCase() === 'true';
+  }
+  return settings;
+}
 
 export function parseDissectArguments(args: readonly string[]): DissectOptions {
   let parsed;
@@ -79,6 +108,7 @@ export function parseDissectArguments(args: readonly string[]): DissectOptions {
     checksum: values.checksum ?? false,
     json: values.json ?? false,
     help: values.help ?? false,
+    ...preferenceSettings(values.option ?? [], { tcpAnalysis: !(values['no-tcp-analysis'] ?? false), ipReassembly: !(values['no-ip-reassembly'] ?? false) }),
   };
   if (base.help) return { ...base, files: [] };
   const filterStart = positionals.findIndex((word) => FILTER_START_WORDS.has(word.toLowerCase()));

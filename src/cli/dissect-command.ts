@@ -81,6 +81,7 @@ export async function runDissectCommand(args: readonly string[], sink: ByteSink,
             },
           },
           FULL_DISSECTION,
+          { tcpAnalysis: options.tcpAnalysis, ipReassembly: options.ipReassembly },
         )
       : await dissectCaptureFiles(
           options.files,
@@ -95,6 +96,7 @@ export async function runDissectCommand(args: readonly string[], sink: ByteSink,
             },
           },
           SUMMARY_ONLY,
+          { tcpAnalysis: options.tcpAnalysis, ipReassembly: options.ipReassembly },
         );
   if (options.json) {
     emit(`${formatRecord({ type: 'summary', tool: 'dissect', files: options.files.length, failedFiles: outcome.failedFiles, packets: outcome.packets, shown })}\n`);

@@ -266,6 +266,11 @@ export function udpWalkthrough(udp: UdpLayer, ipHeader: Uint8Array, datagram: Ui
 export function packetChecksumExplanations(packet: DissectedPacket): ChecksumExplanation[] {
   const ip = packet.ipv4;
   if (!ip) return [];
+  if (ip.reassembled) {
+    // The fragment's own header, then the transport checksum over the reassembled datagram.
+    const header = ipv4HeaderWalkthrough(ip, packet.data.subarray(ip.offset, ip.offset + ip.headerLength), 'IPv4 header checksum');
+    return [header, ...datagramExplanations(ip.reassembled.datagram, ip.reassembled.ip, packet, 'Reassembled ').slice(1)];
+  }
   return datagramExplanations(packet.data, ip, packet, '');
 }
 

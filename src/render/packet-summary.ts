@@ -11,6 +11,8 @@
 import { IcmpType, icmpQueryFieldLittleEndian, icmpQueryIdentifiers } from '../wire/icmp.ts';
 import { ipProtocolName, wiresharkIcmpCodeName, wiresharkIcmpTypeName, etherTypeName } from '../dissection/wireshark-names.ts';
 import type { SummaryChecksum, SummaryView } from '../dissection/packet-model.ts';
+import { analysisMarkers } from '../dissection/tcp-analysis.ts';
+import { httpSummary } from '../dissection/http-info.ts';
 import { TcpFlag, tcpFlagNames } from '../wire/tcp.ts';
 import { formatSecondsNs } from './capture-time.ts';
 import { PLAIN_STYLE, type TextStyle } from './terminal-style.ts';
@@ -50,7 +52,8 @@ function tcpInfo(tcp: NonNullable<SummaryView['tcp']>): string {
   const s = tcp.segment;
   const c = tcp.conversation;
   const seq = c ? c.relativeSeq : s.sequenceNumber;
-  let info = `${s.sourcePort} → ${s.destinationPort} [${tcpFlagList(s.flags, s.reserved)}] Seq=${seq}`;
+  // "[TCP Retransmission] " and the like come first, as tshark prepends them.
+  let info = `${analysisMarkers(c?.analysis)}${s.sourcePort} → ${s.destinationPort} [${tcpFlagList(s.flags, s.reserved)}] Seq=${seq}`;
   if (s.flags & TcpFlag.ACK) info += ` Ack=${c ? c.relativeAck : s.acknowledgmentNumber}`;
   info += ` Win=${c ? c.calculatedWindow : s.window}`;
   if (s.flags & TcpFlag.URG) info += ` Urg=${s.urgentPointer}`;
@@ -188,7 +191,14 @@ export function packetColumns(packet: SummaryView): PacketColumns {
   const ip = packet.ipv4;
   if (ip) {
     const { source, destination } = ip.packet;
-    if (packet.tcp) return { source, destination, protocol: 'TCP', info: tcpInfo(packet.tcp) };
+    if (packet.tcp) {
+      const http = packet.tcp.http;
+      if (http) {
+        const { protocol, info } = httpSummary(http);
+        return { source, destination, protocol, info: analysisMarkers(packet.tcp.conversation?.analysis) + info };
+      }
+      return { source, destination, protocol: 'TCP', info: tcpInfo(packet.tcp) };
+    }
     if (packet.icmp) return { source, destination, protocol: 'ICMP', info: icmpInfo(packet) };
     if (packet.udp) {
       const u = packet.udp.header;
