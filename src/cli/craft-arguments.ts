@@ -91,6 +91,7 @@ export const CRAFT_OPTIONS = {
   eol: { type: 'boolean' },
   data: { type: 'string' },
   'data-hex': { type: 'string' },
+  length: { type: 'string' },
   verbose: { type: 'boolean', short: 'V' },
   hex: { type: 'boolean', short: 'x' },
   diagram: { type: 'boolean' },
@@ -104,8 +105,22 @@ export const CRAFT_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-const ICMP_ONLY = ['type', 'code', 'payload', 'payload-hex', 'pattern', 'size', 'struct'] as const;
-const TCP_ONLY = ['sport', 'dport', 'ack', 'flags', 'window', 'urg', 'data-offset', 'reserved', 'mss', 'wscale', 'sackok', 'ts', 'nop', 'eol', 'data', 'data-hex'] as const;
+type CraftProtocol = 'icmp' | 'tcp' | 'udp';
+const PROTOCOLS: readonly CraftProtocol[] = ['icmp', 'tcp', 'udp'];
+
+/** Options that belong to some packet kinds only; any other option fits every kind. */
+const FIELDS_OF: Record<CraftProtocol, readonly (keyof typeof CRAFT_OPTIONS)[]> = {
+  icmp: ['type', 'code', 'payload', 'payload-hex', 'pattern', 'size', 'struct', 'seq'],
+  tcp: ['sport', 'dport', 'seq', 'ack', 'flags', 'window', 'urg', 'data-offset', 'reserved', 'mss', 'wscale', 'sackok', 'ts', 'nop', 'eol', 'data', 'data-hex'],
+  udp: ['sport', 'dport', 'length', 'data', 'data-hex'],
+};
+const KIND_SPECIFIC = new Set(Object.values(FIELDS_OF).flat());
+
+/** The packet kinds an option belongs to, e.g. "tcp and udp". */
+function kindsOf(name: keyof typeof CRAFT_OPTIONS): string {
+  const kinds = PROTOCOLS.filter((p) => FIELDS_OF[p].includes(name));
+  return kinds.length === 1 ? kinds[0] : `${kinds.slice(0, -1).join(', ')} and ${kinds[kinds.length - 1]}`;
+}
 
 const ICMP_TYPE_NAMES: Record<string, number> = {
   'echo-reply': IcmpType.EchoReply,
@@ -203,13 +218,15 @@ export function parseCraftArguments(args: readonly string[]): CraftArguments {
   const { values, positionals, tokens } = parsed;
   if (values.help) return { help: true };
   const protocol = positionals[0];
-  if (protocol !== 'icmp' && protocol !== 'tcp') {
-    throw new UsageError(protocol === undefined ? 'say which packet: craft icmp ... or craft tcp ... (see craft -h)' : `unknown packet kind '${protocol}': icmp or tcp`);
+  if (!PROTOCOLS.includes(protocol as CraftProtocol)) {
+    throw new UsageError(
+      protocol === undefined ? 'say which packet: craft icmp|tcp|udp ... (see craft -h)' : `unknown packet kind '${protocol}': icmp, tcp or udp`,
+    );
   }
   const extra = positionals.slice(1);
   const given = (name: keyof typeof CRAFT_OPTIONS) => values[name] !== undefined;
-  for (const name of protocol === 'icmp' ? TCP_ONLY : ICMP_ONLY) {
-    if (given(name)) throw new UsageError(`--${name} is for ${protocol === 'icmp' ? 'tcp' : 'icmp'} packets`);
+  for (const name of KIND_SPECIFIC) {
+    if (given(name) && !FIELDS_OF[protocol as CraftProtocol].includes(name)) throw new UsageError(`--${name} is for ${kindsOf(name)} packets`);
   }
   if (extra.length > 0 && !given('struct')) throw new UsageError(`unexpected argument '${extra[0]}' (values follow --struct FORMAT)`);
 
@@ -222,7 +239,8 @@ export function parseCraftArguments(args: readonly string[]): CraftArguments {
     return typeof text === 'string' ? parseFieldValue(name, text, bits) : undefined;
   };
 
-  const ipIdName = protocol === 'tcp' && given('id') && !given('ip-id') ? 'id' : 'ip-id';
+  // --id is the echo identifier in ICMP; in TCP and UDP, which have none, it is the IP id.
+  const ipIdName = protocol !== 'icmp' && given('id') && !given('ip-id') ? 'id' : 'ip-id';
   let ipFlags = num('ip-flags', 3, 0);
   if (values.df) ipFlags |= 2;
   const ip: CraftedIpv4Fields = {
@@ -235,6 +253,13 @@ export function parseCraftArguments(args: readonly string[]): CraftArguments {
     fragmentOffset: num('frag-offset', 13, 0),
     checksum: optionalNum('ip-checksum', 16),
     totalLength: optionalNum('ip-length', 16),
+  };
+
+  /** TCP's and UDP's data: --data TEXT or --data-hex HEX. */
+  const dataPayload = (): Uint8Array => {
+    if (given('data') && given('data-hex')) throw new UsageError('give --data or --data-hex, not both');
+    if (values.data !== undefined) return new TextEncoder().encode(values.data);
+    return values['data-hex'] !== undefined ? parseHexBytes('data-hex', values['data-hex']) : new Uint8Array(0);
   };
 
   let request: CraftRequest;
@@ -283,10 +308,23 @@ export function parseCraftArguments(args: readonly string[]): CraftArguments {
       payload,
       ...(struct ? { struct } : {}),
     };
+  } else if (protocol === 'udp') {
+    const payload = dataPayload();
+    // 65535 - 20 (IPv4 header) - 8 (UDP header).
+    if (payload.length > 65507) {
+      throw new UsageError(`--${given('data') ? 'data' : 'data-hex'}: a UDP payload of ${payload.length} bytes does not fit in an IPv4 datagram (at most 65507)`);
+    }
+    request = {
+      protocol: 'udp',
+      ip,
+      sourcePort: num('sport', 16, 40000),
+      destinationPort: num('dport', 16, 33434),
+      length: optionalNum('length', 16),
+      checksum: optionalNum('checksum', 16),
+      payload,
+    };
   } else {
-    if (given('data') && given('data-hex')) throw new UsageError('give --data or --data-hex, not both');
-    const payload =
-      values.data !== undefined ? new TextEncoder().encode(values.data) : values['data-hex'] !== undefined ? parseHexBytes('data-hex', values['data-hex']) : new Uint8Array(0);
+    const payload = dataPayload();
     const options: TcpOption[] = [];
     for (const token of tokens) {
       if (token.kind !== 'option') continue;

@@ -38,8 +38,10 @@ function frameInput(frame: Uint8Array, linkType: number, timeMs: number) {
 function probeFor(request: CraftRequest, transport: Uint8Array): SentProbe {
   return request.protocol === 'icmp'
     ? { protocol: 'icmp', destination: request.ip.destination, icmpType: request.type, identifier: request.identifier, sequence: request.sequence, transport }
-    : { protocol: 'tcp', destination: request.ip.destination, sourcePort: request.sourcePort, destinationPort: request.destinationPort, transport };
+    : { protocol: request.protocol, destination: request.ip.destination, sourcePort: request.sourcePort, destinationPort: request.destinationPort, transport };
 }
+
+const TRANSPORT_NAMES = { icmp: 'ICMP message', tcp: 'TCP segment', udp: 'UDP datagram' } as const;
 
 export async function runCraftCommand(args: readonly string[], sink: ByteSink, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const parsed = parseCraftArguments(args);
@@ -109,8 +111,7 @@ export async function runCraftCommand(args: readonly string[], sink: ByteSink, e
       out.write(`${structExplanationLines(request.struct).join('\n')}\n\n`);
     }
     if (!options.json) {
-      const name = request.protocol === 'icmp' ? 'ICMP message' : 'TCP segment';
-      out.write(`${name}, ${packet.transport.length} bytes (what sendto() gets without --hdrincl):\n  ${spacedHex(packet.transport)}\n\n`);
+      out.write(`${TRANSPORT_NAMES[request.protocol]}, ${packet.transport.length} bytes (what sendto() gets without --hdrincl):\n  ${spacedHex(packet.transport)}\n\n`);
     }
     show(`Crafted ${request.protocol.toUpperCase()} packet (${packet.datagram.length} bytes with its IPv4 header)`, crafted, 'crafted', structJson);
 

@@ -1,6 +1,6 @@
 // Which packet arriving on a raw socket answers the one craft sent: an ICMP
 // reply of the matching query type with the same identifier and sequence,
-// a TCP segment from HOST:dport back to our sport, or an ICMP error (from
+// a TCP segment or UDP datagram from HOST:dport back to our sport, or an ICMP error (from
 // HOST or any router on the way) whose quote is our packet. The rules are the
 // shared ones of src/wire/reply-matching.ts, applied to the bytes craft sent;
 // raw sockets see every packet of their protocol, our own outgoing one
@@ -13,14 +13,14 @@ import { answers, type AnswerKind, describeTransport, ReplyViews, type SentReque
 export type { AnswerKind };
 
 export interface SentProbe {
-  readonly protocol: 'icmp' | 'tcp';
+  readonly protocol: 'icmp' | 'tcp' | 'udp';
   /** Where the packet went. */
   readonly destination: string;
   /** ICMP: type, and the identifier and sequence in bytes 4-7 (for display; matching reads `transport`). */
   readonly icmpType?: number;
   readonly identifier?: number;
   readonly sequence?: number;
-  /** TCP ports (for display; matching reads `transport`). */
+  /** TCP and UDP ports (for display; matching reads `transport`). */
   readonly sourcePort?: number;
   readonly destinationPort?: number;
   /** The transport bytes sent: what an answer is matched against, our own looped-back packet included. */
@@ -37,7 +37,7 @@ export class ProbeAnswerMatcher {
   private readonly request: SentRequest | undefined;
 
   constructor(probe: SentProbe) {
-    const protocol = probe.protocol === 'icmp' ? IpProtocol.ICMP : IpProtocol.TCP;
+    const protocol = probe.protocol === 'icmp' ? IpProtocol.ICMP : probe.protocol === 'tcp' ? IpProtocol.TCP : IpProtocol.UDP;
     // The source is left unknown: without IP_HDRINCL the kernel picks it.
     this.request = describeTransport(protocol, 0, ipv4AddressNumber(probe.destination), probe.transport);
   }

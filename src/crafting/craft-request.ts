@@ -8,6 +8,7 @@ import { buildIcmp } from '../wire/icmp.ts';
 import { buildIpv4, IpProtocol } from '../wire/ipv4.ts';
 import { LINKTYPE } from '../wire/link-type.ts';
 import { buildTcp, type TcpOption } from '../wire/tcp.ts';
+import { buildUdp } from '../wire/udp.ts';
 import type { PackedStruct } from './struct-values.ts';
 
 export interface CraftedIpv4Fields {
@@ -57,16 +58,37 @@ export interface CraftedTcp {
   readonly payload: Uint8Array;
 }
 
-export type CraftRequest = CraftedIcmp | CraftedTcp;
+export interface CraftedUdp {
+  readonly protocol: 'udp';
+  readonly ip: CraftedIpv4Fields;
+  readonly sourcePort: number;
+  readonly destinationPort: number;
+  /** Left out: 8 + payload. */
+  readonly length?: number;
+  /** Left out: computed over the pseudo-header; 0 is "no checksum" over IPv4. */
+  readonly checksum?: number;
+  readonly payload: Uint8Array;
+}
+
+export type CraftRequest = CraftedIcmp | CraftedTcp | CraftedUdp;
+
+/** The IP protocol number of the request's transport. */
+export function craftedIpProtocol(request: CraftRequest): number {
+  return request.protocol === 'icmp' ? IpProtocol.ICMP : request.protocol === 'tcp' ? IpProtocol.TCP : IpProtocol.UDP;
+}
 
 export interface CraftedPacket {
   /** The IPv4 datagram as crafted, header included. */
   readonly datagram: Uint8Array;
-  /** The ICMP message or TCP segment alone: what a raw socket sends when the kernel builds the IP header. */
+  /** The ICMP message, TCP segment or UDP datagram alone: what a raw socket sends when the kernel builds the IP header. */
   readonly transport: Uint8Array;
 }
 
-/** The ICMP message: any type, the 4 bytes after the checksum as identifier and sequence (the echo layout). */
+/**
+ * The transport bytes. ICMP: any type, the 4 bytes after the checksum as
+ * identifier and sequence (the echo layout). TCP and UDP: the checksum over
+ * the pseudo-header of `source` (the kernel's source when it writes the header).
+ */
 export function buildCraftedTransport(request: CraftRequest, source: string = request.ip.source): Uint8Array {
   if (request.protocol === 'icmp') {
     const rest = new Uint8Array([request.identifier >>> 8, request.identifier & 0xff, request.sequence >>> 8, request.sequence & 0xff]);
@@ -78,6 +100,12 @@ export function buildCraftedTransport(request: CraftRequest, source: string = re
       restOfHeader: rest,
       payload: request.payload,
     });
+  }
+  if (request.protocol === 'udp') {
+    return buildUdp(
+      { sourcePort: request.sourcePort, destinationPort: request.destinationPort, length: request.length, checksum: request.checksum, payload: request.payload },
+      { source, destination: request.ip.destination },
+    );
   }
   return buildTcp(
     {
@@ -103,7 +131,7 @@ export function buildCraftedPacket(request: CraftRequest): CraftedPacket {
   const ip = request.ip;
   const datagram = buildIpv4(
     {
-      protocol: request.protocol === 'icmp' ? IpProtocol.ICMP : IpProtocol.TCP,
+      protocol: craftedIpProtocol(request),
       source: ip.source,
       destination: ip.destination,
       ttl: ip.ttl,

@@ -2,10 +2,13 @@
 // Without IP_HDRINCL the socket takes the ICMP message or TCP segment and the
 // kernel adds the IPv4 header; with it we hand over the whole datagram (the
 // kernel still fills in the total length, the header checksum, and a zero
-// source address or IP id: raw(7)). A TCP probe gets a second, ICMP socket so
-// an ICMP error quoting it is seen too.
+// source address or IP id: raw(7)). A TCP or UDP probe gets a second, ICMP
+// socket so an ICMP error quoting it (a port unreachable) is seen too. The
+// sockets come from openRawSocket(): the Linux binding when built, else
+// raw-socket (PACKET_LAB_SOCKET picks one).
 
-import { IPPROTO_ICMP, IPPROTO_TCP, RawSocket } from '../net/raw-socket.ts';
+import { openRawSocket, type PacketSocket } from '../net/packet-socket.ts';
+import { IpProtocol } from '../wire/ipv4.ts';
 import { type AnswerKind, ProbeAnswerMatcher, type SentProbe } from './answer-matching.ts';
 
 export interface SendRequest {
@@ -32,15 +35,14 @@ export interface SendOutcome {
   readonly answer?: ReceivedAnswer;
 }
 
-const nowMs = (): number => performance.timeOrigin + performance.now();
-
 export async function sendAndWait(request: SendRequest): Promise<SendOutcome> {
   const { probe } = request;
   const matcher = new ProbeAnswerMatcher(probe);
-  const sockets: RawSocket[] = [];
+  const sockets: PacketSocket[] = [];
+  const protocol = probe.protocol === 'icmp' ? IpProtocol.ICMP : probe.protocol === 'tcp' ? IpProtocol.TCP : IpProtocol.UDP;
   try {
-    sockets.push(RawSocket.open({ protocol: probe.protocol === 'icmp' ? IPPROTO_ICMP : IPPROTO_TCP, headerIncluded: request.headerIncluded }));
-    if (probe.protocol === 'tcp') sockets.push(RawSocket.open({ protocol: IPPROTO_ICMP }));
+    sockets.push(openRawSocket({ protocol, headerIncluded: request.headerIncluded }));
+    if (protocol !== IpProtocol.ICMP) sockets.push(openRawSocket({ protocol: IpProtocol.ICMP }));
     request.onSocketsOpen?.();
 
     let settle: (answer: ReceivedAnswer | undefined) => void = () => {};
@@ -48,14 +50,14 @@ export async function sendAndWait(request: SendRequest): Promise<SendOutcome> {
       settle = resolve;
     });
     for (const socket of sockets) {
-      socket.onPacket((packet) => {
+      socket.onPacket((packet, _source, receivedAt) => {
         const kind = matcher.classify(packet);
-        if (kind) settle({ kind, datagram: Uint8Array.from(packet), receivedAtMs: nowMs() });
+        if (kind) settle({ kind, datagram: Uint8Array.from(packet), receivedAtMs: receivedAt });
       });
       socket.onError(() => {});
     }
-    const sentAtMs = nowMs();
     const bytesSent = sockets[0].send(request.bytes, probe.destination);
+    const sentAtMs = sockets[0].lastSendTime;
     // Loopback and veth peers answer inside sendto(): read what is already queued.
     for (const socket of sockets) socket.receivePending();
     const timer = setTimeout(() => settle(undefined), request.waitMs);
