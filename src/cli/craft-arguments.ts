@@ -11,7 +11,7 @@ import { parseIpv4Address } from '../wire/ipv4-address.ts';
 import { TCP_FLAG_NAMES, TcpFlag, type TcpOption } from '../wire/tcp.ts';
 import { parseNumberOption, UsageError } from './run-cli.ts';
 
-export const CRAFT_USAGE = `Usage: craft icmp|tcp [fields] [views] [-w FILE] [--send HOST [--hdrincl] [--wait S]]
+export const CRAFT_USAGE = `Usage: craft icmp|tcp|udp [fields] [views] [-w FILE] [--send HOST [--hdrincl] [--show-wire] [--wait S]]
 
 Builds one packet from its fields and shows it (the field tree by default).
 Numbers: decimal, 0x.. hex, 0o.., 0b... A field you give is kept as given,
@@ -28,13 +28,20 @@ TCP:    --sport N (40000)  --dport N (80)  --seq N (0)  --ack N (0)  --flags SA|
         --window N (64240)  --urg N (0)  --data-offset N  --reserved N  --checksum N
         options, in the order given: --mss N  --wscale N  --sackok  --ts VAL[:ECR]  --nop  --eol
         data: --data TEXT | --data-hex HEX
+UDP:    --sport N (40000)  --dport N (33434)  --length N (8 + data)  --checksum N (0: none)
+        data: --data TEXT | --data-hex HEX
+        (TCP and UDP take --id as the IP identification)
 Views:  -V (tree; the default when no other view is asked for)  -x  --diagram  --json
         --checksum (not followed by a number: the RFC 1071 walkthrough, as in dissect)
-Output: -w FILE [--link raw|ethernet]   write the packet (and with --send the answer) to a pcap
+Output: -w FILE [--link raw|ethernet]   write the packet to a pcap; with --send, the packet as
+                                        captured leaving and its answer (the capture's link type)
 Send:   --send HOST   through a raw socket (root or CAP_NET_RAW); the kernel builds the IPv4 header
         --hdrincl     build the IPv4 header here and send it with IP_HDRINCL
+        --show-wire   capture the packet as it leaves and show built vs sent: every field the
+                      kernel filled or changed (also shown with -w)
         --wait S      seconds to wait for the answer (2): an echo reply with the same id/seq, a TCP
-                      segment from HOST:dport to our sport, or an ICMP error quoting the packet
+                      segment or UDP datagram from HOST:dport to our sport, or an ICMP error
+                      quoting the packet (a port unreachable)
 `;
 
 export interface CraftOptions {
@@ -48,6 +55,8 @@ export interface CraftOptions {
   readonly link: CraftLinkType;
   readonly send?: string;
   readonly headerIncluded: boolean;
+  /** Capture the packet as it leaves and show built vs sent (also done by -w with --send). */
+  readonly showWire: boolean;
   readonly waitMs: number;
 }
 
@@ -101,6 +110,7 @@ export const CRAFT_OPTIONS = {
   link: { type: 'string' },
   send: { type: 'string' },
   hdrincl: { type: 'boolean' },
+  'show-wire': { type: 'boolean' },
   wait: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -373,6 +383,7 @@ export function parseCraftArguments(args: readonly string[]): CraftArguments {
   const link = values.link ?? 'raw';
   if (link !== 'raw' && link !== 'ethernet') throw new UsageError(`--link: '${link}' is not raw or ethernet`);
   if (values.hdrincl && values.send === undefined) throw new UsageError('--hdrincl goes with --send');
+  if (values['show-wire'] && values.send === undefined) throw new UsageError('--show-wire goes with --send');
   const tree = values.verbose ?? false;
   const views = {
     hex: values.hex ?? false,
@@ -390,6 +401,7 @@ export function parseCraftArguments(args: readonly string[]): CraftArguments {
     link,
     ...(values.send !== undefined ? { send: values.send } : {}),
     headerIncluded: values.hdrincl ?? false,
+    showWire: values['show-wire'] ?? false,
     waitMs: values.wait === undefined ? 2000 : parseNumberOption('--wait', values.wait, { min: 0, max: 3600, integer: false }) * 1000,
   };
 }

@@ -16,6 +16,8 @@ export interface SendRequest {
   /** What goes to the socket: the transport bytes, or with headerIncluded the whole datagram. */
   readonly bytes: Uint8Array;
   readonly headerIncluded: boolean;
+  /** IP_TTL for the kernel-built header (without headerIncluded the packet's own TTL would be ignored). */
+  readonly ttl?: number;
   readonly waitMs: number;
   /** Called once the sockets are open, before anything is sent (craft drops root here). */
   readonly onSocketsOpen?: () => void;
@@ -41,7 +43,7 @@ export async function sendAndWait(request: SendRequest): Promise<SendOutcome> {
   const sockets: PacketSocket[] = [];
   const protocol = probe.protocol === 'icmp' ? IpProtocol.ICMP : probe.protocol === 'tcp' ? IpProtocol.TCP : IpProtocol.UDP;
   try {
-    sockets.push(openRawSocket({ protocol, headerIncluded: request.headerIncluded }));
+    sockets.push(openRawSocket({ protocol, headerIncluded: request.headerIncluded, ...(request.ttl !== undefined ? { ttl: request.ttl } : {}) }));
     if (protocol !== IpProtocol.ICMP) sockets.push(openRawSocket({ protocol: IpProtocol.ICMP }));
     request.onSocketsOpen?.();
 
