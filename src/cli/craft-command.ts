@@ -165,9 +165,11 @@ export async function runCraftCommand(args: readonly string[], sink: ByteSink, e
       recording.close();
       const where = recording.device === 'any' ? 'any interface' : `on ${recording.device}`;
       if (!onWire.sent) {
-        const warning = `the capture ${where} did not see the packet leave: nothing to compare`;
-        if (options.json) out.write(`${formatRecord({ type: 'warning', message: warning })}\n`);
-        else out.write(style.warn(`${warning}\n`));
+        if (options.json) {
+          out.write(`${formatRecord({ type: 'built-vs-sent', device: recording.device, captured: false, built: hexString(datagramOf(crafted)) } as JsonRecord)}\n`);
+        } else {
+          out.write(style.warn(`the capture ${where} did not see the packet leave: nothing to compare\n`));
+        }
       } else {
         const comparison = compareBuiltAndSent(crafted, onWire.sent, options.headerIncluded ? 'hdrincl' : 'kernel');
         if (options.json) {
@@ -175,6 +177,7 @@ export async function runCraftCommand(args: readonly string[], sink: ByteSink, e
             `${formatRecord({
               type: 'built-vs-sent',
               device: recording.device,
+              captured: true,
               built: hexString(comparison.built),
               sent: hexString(comparison.sent),
               changes: comparison.changes.map((c) => ({ ...c })),
