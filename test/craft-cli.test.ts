@@ -133,6 +133,66 @@ describe('TCP', () => {
   });
 });
 
+describe('UDP', () => {
+  const args = ['udp', '--src', '10.0.0.1', '--dst', '10.0.0.2', '--sport', '40000', '--dport', '53', '--data', 'hello'];
+
+  it('fills length and checksum over the RFC 768 pseudo-header, as computed here from the RFC and as tshark checks it', () => {
+    const [packet] = craftJson(args);
+    const data = new TextEncoder().encode('hello');
+    const header = (checksum: number) => pack('!HHHH', 40000, 53, 13, checksum);
+    // Pseudo-header: source, destination, zero, protocol 17, UDP length.
+    const pseudo = pack('!BBBBBBBBBBH', 10, 0, 0, 1, 10, 0, 0, 2, 0, 17, 13);
+    const checksum = internetChecksum(pseudo, header(0), data);
+    expect(transportHex(packet)).toBe(toHex(header(checksum)) + toHex(data));
+    expect(packet.udp).toMatchObject({ sourcePort: 40000, destinationPort: 53, length: 13, checksum: { value: checksum, status: 'correct' } });
+    expect(packet.ipv4).toMatchObject({ protocol: 17, totalLength: 33 });
+  });
+
+  it('keeps any checksum: 0 is "none", a wrong one stays wrong; and a wrong length', () => {
+    expect(craftJson([...args, '--checksum', '0'])[0].udp.checksum).toMatchObject({ value: 0, status: 'not-present' });
+    expect(craftJson([...args, '--checksum', '0xdead'])[0].udp.checksum).toMatchObject({ value: 0xdead, status: 'incorrect' });
+    const [long] = craftJson([...args, '--length', '99']);
+    expect(long.udp.length).toBe(99);
+    expect(transportHex(long).slice(8, 12)).toBe('0063');
+  });
+
+  it('shows the RFC 768 diagram and the checksum walkthrough with its pseudo-header', () => {
+    const views = runTool('craft', [...args, '--diagram', '--checksum']).stdout;
+    expect(views).toContain(
+      [
+        '|          Source Port          |       Destination Port        |',
+        '|             40000             |              53               |',
+        '+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+',
+        '|            Length             |           Checksum            |',
+      ].join('\n'),
+    );
+    expect(views).toContain('UDP header (RFC 768), 8 bytes');
+    expect(views).toContain('|                        Data (5 bytes)                         |');
+    expect(views).toContain('  pseudo-header (not sent; rebuilt by both ends from the IP header):');
+    expect(views).toMatch(/ {7}- {2}00 11 {2}0x0011 +0x[0-9a-f]{5} {2}zero \| protocol \(17\)/);
+    expect(views).toMatch(/ {7}- {2}00 0d {2}0x000d +0x[0-9a-f]{5} {2}UDP length \(13\)/);
+    expect(views).toMatch(/UDP checksum \(RFC 1071\)[\s\S]*stored (0x[0-9a-f]{4}) = computed \1: correct/);
+    const none = runTool('craft', [...args, '--checksum', '0', '--checksum']).stdout;
+    expect(none).toContain('the sender sent none (0x0000 means "no checksum" in UDP over IPv4)');
+  });
+
+  it('writes datagrams tshark reads with the same checksum verdicts', () => {
+    const skip = skipReason(['tshark'], { root: false });
+    if (skip !== undefined) return;
+    const verdicts: string[] = [];
+    for (const [name, extra] of [['good', []], ['bad', ['--checksum', '0xdead']], ['none', ['--checksum', '0']]] as const) {
+      const file = join(dir, `udp-${name}.pcap`);
+      expect(runTool('craft', [...args, ...extra, '-w', file]).status).toBe(0);
+      const run = runTshark(['-r', file, '-o', 'udp.check_checksum:TRUE', '-T', 'fields', '-e', 'udp.checksum', '-e', 'udp.checksum.status', '-e', 'udp.length']);
+      expect(run.status).toBe(0);
+      verdicts.push(run.stdout.trim());
+    }
+    const ours = craftJson(args)[0].udp.checksum.value.toString(16).padStart(4, '0');
+    // tshark's status: 1 good, 0 bad, 3 not present.
+    expect(verdicts).toEqual([`0x${ours}\t1\t13`, '0xdead\t0\t13', '0x0000\t3\t13']);
+  });
+});
+
 describe('views and output', () => {
   it('shows the same views as dissect: tree by default, --diagram, --checksum walkthrough, -x', () => {
     const tree = runTool('craft', ['icmp', '--id', '1', '--seq', '2']).stdout;
@@ -176,8 +236,15 @@ describe('views and output', () => {
 
   it('says what is wrong with bad arguments in one line, status 2', () => {
     for (const [args, message] of [
-      [['udp'], "craft: unknown packet kind 'udp': icmp or tcp"],
-      [['icmp', '--sport', '1'], 'craft: --sport is for tcp packets'],
+      [['sctp'], "craft: unknown packet kind 'sctp': icmp, tcp or udp"],
+      [['icmp', '--sport', '1'], 'craft: --sport is for tcp and udp packets'],
+      [['udp', '--flags', 'S'], 'craft: --flags is for tcp packets'],
+      [['udp', '--seq', '1'], 'craft: --seq is for icmp and tcp packets'],
+      [['tcp', '--length', '9'], 'craft: --length is for udp packets'],
+      [['udp', '--length', '70000'], 'craft: --length: 70000 does not fit in 16 bits (0..65535)'],
+      [['udp', '--data', 'x', '--data-hex', '00'], 'craft: give --data or --data-hex, not both'],
+      [['udp', '--data-hex', 'zz'], "craft: --data-hex: 'zz' is not hex bytes (two digits a byte, e.g. 48656c6c6f)"],
+      [['udp', '--show-wire'], 'craft: --show-wire goes with --send'],
       [['tcp', '--id', '0x1ffff'], 'craft: --id: 0x1ffff does not fit in 16 bits (0..65535)'],
       [['icmp', '--struct', '!QQ', '1'], "craft: --struct: struct format '!QQ' takes 2 values, got 1"],
       [['icmp', '--struct', '!B', '300'], "craft: --struct: struct.pack('!B', ...): ubyte format requires 0 <= number <= 255"],

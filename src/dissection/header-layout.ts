@@ -228,7 +228,7 @@ export function udpLayout(udp: UdpLayer, title = 'UDP header (RFC 768)'): Header
     { name: 'Checksum', bits: 16, value: checksumValue(udp.checksum), shortValue: `0x${udp.checksum.stored.toString(16).padStart(4, '0')}` },
   ];
   const trailing = h.payload.length > 0 ? { label: `Data (${h.payload.length} bytes)`, bytes: h.payload } : undefined;
-  return { title, fields, ...(trailing ? { trailing } : {}) };
+  return { title: `${title}, 8 bytes`, fields, ...(trailing ? { trailing } : {}) };
 }
 
 /** The diagrams of a packet, outermost first; an ICMP error's quoted datagram follows its ICMP header. */
