@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <math.h>
 #include <net/if.h>
+#include <netinet/icmp6.h>
 #include <netinet/in.h>
 #include <node_api.h>
 #include <stdint.h>
@@ -368,6 +369,25 @@ static napi_value socket_set_option(napi_env env, napi_callback_info info) {
   return make_int(env, setsockopt(s->fd, level, name, &value, sizeof value) == 0 ? 0 : -errno);
 }
 
+// setOptionBytes(level, name, value: Uint8Array) -> 0 | -errno: for options whose value is a
+// struct, such as ICMP6_FILTER (a 256-bit mask of ICMPv6 types).
+static napi_value socket_set_option_bytes(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  LinuxSocket *s = unwrap(env, info, &argc, argv);
+  if (!s) return NULL;
+  int32_t level, name;
+  void *data;
+  size_t length;
+  if (argc < 3 || !arg_int(env, argv[0], &level) || !arg_int(env, argv[1], &name) ||
+      !typed_array(env, argv[2], (napi_typedarray_type)-1, &data, &length)) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "setOptionBytes(level, name, value: Uint8Array)");
+    return NULL;
+  }
+  if (s->fd < 0) return make_int(env, -EBADF);
+  return make_int(env, setsockopt(s->fd, level, name, data, (socklen_t)length) == 0 ? 0 : -errno);
+}
+
 // getOption(level, name) -> value | -errno (for options whose values are non-negative ints)
 static napi_value socket_get_option(napi_env env, napi_callback_info info) {
   size_t argc = 2;
@@ -628,6 +648,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"setDestination", NULL, socket_set_destination, NULL, NULL, NULL, napi_default_method, NULL},
       {"setOption", NULL, socket_set_option, NULL, NULL, NULL, napi_default_method, NULL},
       {"getOption", NULL, socket_get_option, NULL, NULL, NULL, napi_default_method, NULL},
+      {"setOptionBytes", NULL, socket_set_option_bytes, NULL, NULL, NULL, napi_default_method, NULL},
       {"send", NULL, socket_send, NULL, NULL, NULL, napi_default_method, NULL},
       {"sendBatch", NULL, socket_send_batch, NULL, NULL, NULL, napi_default_method, NULL},
       {"receive", NULL, socket_receive, NULL, NULL, NULL, napi_default_method, NULL},
@@ -668,6 +689,11 @@ static napi_value init(napi_env env, napi_value exports) {
   set_int(env, constants, "IP_RECVTTL", IP_RECVTTL);
   set_int(env, constants, "IPV6_UNICAST_HOPS", IPV6_UNICAST_HOPS);
   set_int(env, constants, "IPV6_RECVHOPLIMIT", IPV6_RECVHOPLIMIT);
+  set_int(env, constants, "IPV6_CHECKSUM", IPV6_CHECKSUM);
+  set_int(env, constants, "IPPROTO_ICMPV6", IPPROTO_ICMPV6);
+  set_int(env, constants, "ICMP6_FILTER", ICMP6_FILTER);
+  set_int(env, constants, "SOL_RAW", SOL_RAW);
+  set_int(env, constants, "IPPROTO_RAW", IPPROTO_RAW);
   set_int(env, constants, "SO_RCVBUF", SO_RCVBUF);
   set_int(env, constants, "SO_RCVBUFFORCE", SO_RCVBUFFORCE);
   set_int(env, constants, "SO_SNDBUF", SO_SNDBUF);

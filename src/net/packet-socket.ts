@@ -9,6 +9,8 @@
 import { EAGAIN, errnoName, linuxBindingUnavailableReason, LinuxRawSocket, type TimedPacketHandler } from './linux-raw-socket.ts';
 import { RawSocket, type RawSocketOptions, SendError } from './raw-socket.ts';
 import { Ipv4Field, Ipv4View } from '../wire/ipv4.ts';
+import { parseIpv4Address } from '../wire/ipv4-address.ts';
+import { parseIpv6Address } from '../wire/ipv6-address.ts';
 
 export type { TimedPacketHandler } from './linux-raw-socket.ts';
 
@@ -29,6 +31,10 @@ export interface PacketSocket {
   setTtl(ttl: number): void;
   setHeaderIncluded(on: boolean): void;
   setMark(mark: number): void;
+  /** ICMPv6 sockets: only these ICMPv6 types are delivered (ICMP6_FILTER). */
+  setIcmpv6Filter(passTypes: readonly number[]): void;
+  /** IPv6 sockets: off, the kernel sends the ICMPv6 checksum the packet carries (SOL_RAW IPV6_CHECKSUM -1). */
+  setKernelChecksum(on: boolean): void;
   forceSocketReceiveBuffer(bytes: number): number;
   setSocketReceiveBuffer(bytes: number): number;
   receivePending(): void;
@@ -45,7 +51,11 @@ export interface PacketSocket {
 }
 
 export interface OpenRawSocketOptions extends RawSocketOptions {
-  /** 4 (the default) or 6. IPv6 needs the Linux binding. */
+  /**
+   * 4 (the default) or 6. Both bindings open IPv6 sockets; only the Linux
+   * binding reports the hop limit of received IPv6 packets (ancillary data),
+   * raw-socket hands -1.
+   */
   readonly family?: 4 | 6;
   /**
    * 'auto' (the default): the Linux binding when built, else raw-socket.
@@ -77,9 +87,8 @@ export function chooseSocketBinding(requested: OpenRawSocketOptions['binding'] =
 
 /** Opens a raw socket with the best binding available; throws PrivilegeError when the kernel refuses. */
 export function openRawSocket(options: OpenRawSocketOptions): PacketSocket {
-  const { binding, reason } = chooseSocketBinding(options.binding);
+  const { binding } = chooseSocketBinding(options.binding);
   if (binding === 'linux') return new LinuxPacketSocket(LinuxRawSocket.open(options), options.batchSize ?? DEFAULT_BATCH);
-  if ((options.family ?? 4) !== 4) throw new Error(`IPv6 raw sockets need packet-lab's Linux binding: ${reason}`);
   return new JavascriptTimedSocket(RawSocket.open(options));
 }
 
@@ -92,6 +101,8 @@ interface SocketControls {
   setTtl(ttl: number): void;
   setHeaderIncluded(on: boolean): void;
   setMark(mark: number): void;
+  setIcmpv6Filter(passTypes: readonly number[]): void;
+  setKernelChecksum(on: boolean): void;
   forceSocketReceiveBuffer(bytes: number): number;
   setSocketReceiveBuffer(bytes: number): number;
   receivePending(): void;
@@ -112,6 +123,12 @@ abstract class DelegatingPacketSocket<S extends SocketControls> {
   }
   setMark(mark: number) {
     this.socket.setMark(mark);
+  }
+  setIcmpv6Filter(passTypes: readonly number[]) {
+    this.socket.setIcmpv6Filter(passTypes);
+  }
+  setKernelChecksum(on: boolean) {
+    this.socket.setKernelChecksum(on);
   }
   forceSocketReceiveBuffer(bytes: number) {
     return this.socket.forceSocketReceiveBuffer(bytes);
@@ -165,14 +182,31 @@ const epochNow = () => performance.timeOrigin + performance.now();
 class JavascriptTimedSocket extends DelegatingPacketSocket<RawSocket> implements PacketSocket {
   readonly binding = 'raw-socket';
   readonly rttSource = 'javascript';
-  readonly family = 4;
   lastSendTime = Number.NaN;
   /** raw-socket delivers the IPv4 header: the TTL is read there, through one reused view. */
   private readonly header = new Ipv4View();
+  /** raw-socket reports the source as text: its bytes, parsed once per new source (a flood's replies share one). */
+  private lastSource = '';
+  private lastSourceBytes: Uint8Array = new Uint8Array(0);
+  get family() {
+    return this.socket.family;
+  }
   onPacket(handler: TimedPacketHandler) {
+    const sourceBytes = (source: string) => {
+      if (source !== this.lastSource) {
+        this.lastSource = source;
+        this.lastSourceBytes = this.socket.family === 6 ? parseIpv6Address(source) : parseIpv4Address(source);
+      }
+      return this.lastSourceBytes;
+    };
+    if (this.socket.family === 6) {
+      // No IPv6 header on receive and no ancillary data from raw-socket: the hop limit is unknown (-1).
+      this.socket.onPacket((packet, source) => handler(packet, source, epochNow(), -1, sourceBytes(source)));
+      return;
+    }
     this.socket.onPacket((packet, source) => {
       const ttl = this.header.pointUnchecked(packet).reaches(Ipv4Field.PROTOCOL) ? this.header.ttl : -1;
-      handler(packet, source, epochNow(), ttl);
+      handler(packet, source, epochNow(), ttl, sourceBytes(source));
     });
   }
   send(packet: Uint8Array, address: string) {

@@ -6,6 +6,7 @@
 // so this wrapper calls sendto() synchronously (the send timestamp is taken
 // right before it) and drains every queued datagram on each readiness event.
 import { createRequire } from 'node:module';
+import { icmpv6FilterBytes } from './icmpv6-filter.ts';
 import { isPermissionError, PrivilegeError } from './privileges.ts';
 
 interface NativeSocketWrap {
@@ -53,24 +54,35 @@ export const IPPROTO_ICMP = 1;
 export const IPPROTO_TCP = 6;
 export const IPPROTO_RAW = 255;
 
-// Linux socket options raw-socket does not export (asm-generic/socket.h).
+// Linux socket options raw-socket does not export (asm-generic/socket.h,
+// linux/in6.h, linux/icmpv6.h).
 const SO_RCVBUFFORCE = 33;
 const SO_MARK = 36;
+const SOL_RAW = 255;
+const IPV6_CHECKSUM = 7;
+const IPPROTO_ICMPV6 = 58;
+const ICMP6_FILTER = 1;
 
 export interface RawSocketOptions {
-  /** IP protocol number: 1 for ICMP, 6 for TCP. */
+  /** IP protocol number: 1 for ICMP, 6 for TCP, 58 for ICMPv6, 255 (IPPROTO_RAW) for whole packets. */
   readonly protocol: number;
+  /**
+   * 4 (the default) or 6. An IPv6 raw socket receives the transport header
+   * onwards (no IPv6 header), and raw-socket reads no ancillary data, so the
+   * hop limit of a received packet is not known on this binding.
+   */
+  readonly family?: 4 | 6;
   /** Largest datagram read at once; 65535 holds any IPv4 packet. */
   readonly receiveBufferSize?: number;
   /** SO_RCVBUF in bytes: raise it so a flood of replies is not dropped by the socket. */
   readonly socketReceiveBuffer?: number;
-  /** IP_TTL for outgoing packets. */
+  /** IP_TTL (IPv4) or IPV6_UNICAST_HOPS (IPv6) for outgoing packets. */
   readonly ttl?: number;
-  /** IP_HDRINCL: the caller builds the IPv4 header itself. */
+  /** IP_HDRINCL (IPv4 only): the caller builds the IPv4 header itself. */
   readonly headerIncluded?: boolean;
 }
 
-/** A datagram as a raw IPv4 socket delivers it: IPv4 header included. */
+/** A datagram as a raw socket delivers it: IPv4 header included, IPv6 header not. */
 export type PacketHandler = (packet: Buffer, source: string) => void;
 
 /** Datagrams read per readiness event or receivePending() call before yielding to the event loop. */
@@ -96,6 +108,7 @@ export class SendError extends Error {
 }
 
 export class RawSocket {
+  readonly family: 4 | 6;
   private readonly socket: NativeSocket;
   private readonly module: RawSocketModule;
   private readonly receiveBuffer: Buffer;
@@ -104,7 +117,8 @@ export class RawSocket {
   private closed = false;
   private draining = false;
 
-  private constructor(module: RawSocketModule, socket: NativeSocket, receiveBufferSize: number) {
+  private constructor(module: RawSocketModule, socket: NativeSocket, receiveBufferSize: number, family: 4 | 6) {
+    this.family = family;
     this.module = module;
     this.socket = socket;
     this.receiveBuffer = Buffer.alloc(receiveBufferSize);
@@ -114,17 +128,19 @@ export class RawSocket {
     socket.on('error', (error) => this.errorHandler?.(error));
   }
 
-  /** Opens a raw IPv4 socket; throws PrivilegeError when the kernel refuses. */
+  /** Opens a raw IPv4 or IPv6 socket; throws PrivilegeError when the kernel refuses. */
   static open(options: RawSocketOptions): RawSocket {
     const module = loadRawSocketModule();
+    const family = options.family ?? 4;
     let socket: NativeSocket;
     try {
-      socket = module.createSocket({ protocol: options.protocol, addressFamily: module.AddressFamily.IPv4, bufferSize: 16 });
+      const addressFamily = family === 6 ? module.AddressFamily.IPv6 : module.AddressFamily.IPv4;
+      socket = module.createSocket({ protocol: options.protocol, addressFamily, bufferSize: 16 });
     } catch (error) {
       if (isPermissionError(error)) throw new PrivilegeError('cannot open a raw socket');
       throw error;
     }
-    const raw = new RawSocket(module, socket, options.receiveBufferSize ?? 65535);
+    const raw = new RawSocket(module, socket, options.receiveBufferSize ?? 65535, family);
     try {
       if (options.socketReceiveBuffer !== undefined) raw.setSocketReceiveBuffer(options.socketReceiveBuffer);
       if (options.ttl !== undefined) raw.setTtl(options.ttl);
@@ -163,12 +179,33 @@ export class RawSocket {
     return bytesSent;
   }
 
+  /** IP_TTL on IPv4, IPV6_UNICAST_HOPS on IPv6. */
   setTtl(ttl: number): void {
-    this.socket.wrap.setOption(this.module.SocketLevel.IPPROTO_IP, this.module.SocketOption.IP_TTL, ttl);
+    const { SocketLevel, SocketOption } = this.module;
+    if (this.family === 6) this.socket.wrap.setOption(SocketLevel.IPPROTO_IPV6, SocketOption.IPV6_UNICAST_HOPS, ttl);
+    else this.socket.wrap.setOption(SocketLevel.IPPROTO_IP, SocketOption.IP_TTL, ttl);
   }
 
+  /** IP_HDRINCL, IPv4 only: an IPv6 socket writes whole packets when opened with protocol IPPROTO_RAW (255). */
   setHeaderIncluded(on: boolean): void {
+    if (this.family === 6) {
+      if (on) throw new Error('IP_HDRINCL is for IPv4 sockets: open an IPv6 socket with protocol IPPROTO_RAW (255) to write the IPv6 header');
+      return;
+    }
     this.socket.wrap.setOption(this.module.SocketLevel.IPPROTO_IP, this.module.SocketOption.IP_HDRINCL, on ? 1 : 0);
+  }
+
+  /** ICMP6_FILTER (ICMPv6 sockets): only these ICMPv6 types are delivered. */
+  setIcmpv6Filter(passTypes: readonly number[]): void {
+    const bytes = Buffer.from(icmpv6FilterBytes(passTypes));
+    this.socket.wrap.setOption(IPPROTO_ICMPV6, ICMP6_FILTER, bytes, bytes.length);
+  }
+
+  /** ICMPv6 sockets: whether the kernel writes the checksum (see LinuxRawSocket.setKernelChecksum). */
+  setKernelChecksum(on: boolean): void {
+    if (this.family !== 6) throw new Error('IPV6_CHECKSUM is for IPv6 raw sockets');
+    // raw-socket takes an unsigned value: -1 as its 32 bits.
+    this.socket.wrap.setOption(SOL_RAW, IPV6_CHECKSUM, (on ? 2 : -1) >>> 0);
   }
 
   /**

@@ -28,9 +28,13 @@ export interface PingHeaderInfo {
   readonly payloadSize: number;
   /** IPv4 total length of a request: 20 + 8 + payload. */
   readonly packetSize: number;
+  /** 4 (the default) or 6: iputils words the two headers differently. */
+  readonly family?: 4 | 6;
 }
 
 export function formatPingHeader(info: PingHeaderInfo): string {
+  // iputils ping6_print_data_bytes: no space before the parenthesis, no IP size.
+  if (info.family === 6) return `PING ${info.host}(${info.address}) ${info.payloadSize} data bytes`;
   return `PING ${info.host} (${info.address}) ${info.payloadSize}(${info.packetSize}) bytes of data.`;
 }
 
@@ -40,6 +44,7 @@ export interface ReplyLineInfo {
   /** `name (ip)` or just the ip, as the caller resolved it. */
   readonly from: string;
   readonly sequence: number;
+  /** TTL or hop limit; negative when unknown (an IPv6 reply on raw-socket): iputils then prints no ttl=. */
   readonly ttl: number;
   readonly rttMs?: number;
   readonly duplicate?: boolean;
@@ -51,7 +56,8 @@ export interface ReplyLineInfo {
 }
 
 export function formatReplyLine(info: ReplyLineInfo): string {
-  let line = `${info.timestampPrefix ?? ''}${info.bytes} bytes from ${info.from}: icmp_seq=${info.sequence} ttl=${info.ttl}`;
+  let line = `${info.timestampPrefix ?? ''}${info.bytes} bytes from ${info.from}: icmp_seq=${info.sequence}`;
+  if (info.ttl >= 0) line += ` ttl=${info.ttl}`;
   if (info.truncated) return `${line} (truncated)`;
   if (info.rttMs !== undefined) line += ` time=${formatReplyTime(info.rttMs)} ms`;
   if (info.badChecksum) line += ' (BAD CHECKSUM!)';
