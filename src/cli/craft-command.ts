@@ -2,18 +2,20 @@
 // same dissector and views as dissect, optionally write it to a pcap, and
 // with --send put it on the wire and show the answer the same way.
 
-import { type SentProbe } from '../crafting/answer-matching.ts';
-import { buildCraftedPacket, buildCraftedTransport, type CraftRequest, frameForLink } from '../crafting/craft-request.ts';
+import { buildCraftedPacket, buildCraftedTransport, frameForLink, withAddresses } from '../crafting/craft-request.ts';
 import { sendAndWait } from '../crafting/send-and-wait.ts';
 import { type RecordedFrame, WireRecording } from '../crafting/wire-recording.ts';
-import { compareBuiltAndSent, datagramOf, isSentCopyOf } from '../dissection/built-vs-sent.ts';
+import { compareBuiltAndSent, datagramOf, ipv6DatagramOf, isSentCopyOf, transportBytesOf } from '../dissection/built-vs-sent.ts';
 import { CaptureDissector } from '../dissection/capture-dissector.ts';
 import type { DissectedPacket } from '../dissection/packet-model.ts';
 import { closeSync } from 'node:fs';
 import { PcapWriter } from '../io/pcap-file.ts';
 import { openOutputFile } from '../net/output-file.ts';
 import { dropPrivilegesToInvokingUser } from '../net/privileges.ts';
-import { interfaceForAddress, resolveIpv4, sourceAddressFor } from '../net/routes.ts';
+import { interfaceForAddress, resolveHost, sourceAddressFor, withoutScope } from '../net/routes.ts';
+import { packetLayouts } from '../dissection/header-layout.ts';
+import { headerFieldLines } from '../render/header-diagram.ts';
+import { buildIpv6 } from '../wire/ipv6.ts';
 import { builtVsSentLines } from '../render/built-vs-sent.ts';
 import { hexString, spacedHex } from '../render/hex-dump.ts';
 import { packetViewText } from '../render/packet-views.ts';
@@ -39,17 +41,17 @@ function frameInput(frame: Uint8Array, linkType: number, timeMs: number) {
   };
 }
 
-function probeFor(request: CraftRequest, transport: Uint8Array): SentProbe {
-  return request.protocol === 'icmp'
-    ? { protocol: 'icmp', destination: request.ip.destination, icmpType: request.type, identifier: request.identifier, sequence: request.sequence, transport }
-    : { protocol: request.protocol, destination: request.ip.destination, sourcePort: request.sourcePort, destinationPort: request.destinationPort, transport };
-}
-
-const TRANSPORT_NAMES = { icmp: 'ICMP message', tcp: 'TCP segment', udp: 'UDP datagram' } as const;
+const TRANSPORT_NAMES = { icmp: 'ICMP message', icmp6: 'ICMPv6 message', tcp: 'TCP segment', udp: 'UDP datagram' } as const;
 
 /** The BPF filter for what craft records: its packet and answers (ICMP errors come from any router). */
-function recordingFilter(destination: string): string {
-  return `ip and (host ${destination} or icmp)`;
+function recordingFilter(destination: string, version: 4 | 6): string {
+  return version === 4 ? `ip and (host ${destination} or icmp)` : `ip6 and (host ${destination} or icmp6)`;
+}
+
+/** The field listing of an IPv6 packet, from its diagrams' fields, while dissect's tree stops at the link layer. */
+function ipv6FieldLines(packet: DissectedPacket): string[] {
+  if (packet.ipv4 || !ipv6DatagramOf(packet)) return [];
+  return packetLayouts(packet).flatMap((layout) => headerFieldLines(layout));
 }
 
 export async function runCraftCommand(args: readonly string[], sink: ByteSink, env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -73,26 +75,31 @@ export async function runCraftCommand(args: readonly string[], sink: ByteSink, e
     };
     const style = options.json ? styleFor({}, env) : styleFor(sink, env);
     let request = options.request;
+    const version = request.ip.version;
 
     // With --send the destination (unless given) is the host, and the source the one the kernel will use.
     let destination = request.ip.destination;
     let routeSource: string | undefined;
     if (options.send !== undefined) {
-      const address = await resolveIpv4(options.send);
+      const address = withoutScope((await resolveHost(options.send, { family: version })).address);
       if (options.destinationGiven && address !== destination) {
         out.write(`note: --dst ${destination} is in the packet, but it is sent to ${address}\n`);
       }
       destination = address;
       routeSource = await sourceAddressFor(address);
-      const source = options.sourceGiven ? request.ip.source : routeSource;
-      request = { ...request, ip: { ...request.ip, source, destination: options.destinationGiven ? request.ip.destination : address } };
+      const source = options.sourceGiven ? request.ip.source : withoutScope(routeSource);
+      request = withAddresses(request, source, options.destinationGiven ? request.ip.destination : address);
       if (options.sourceGiven && !options.headerIncluded) {
         out.write(`note: without --hdrincl the kernel writes its own source address; --src ${source} only feeds the checksum\n`);
+      }
+      if (version === 6 && options.headerIncluded && !options.sourceGiven) {
+        // IPPROTO_RAW fills in nothing: the source must be in the packet, and it is the route's.
+        out.write(`note: the IPv6 header is sent as built, with the route's source ${source}\n`);
       }
     }
 
     const packet = buildCraftedPacket(request);
-    const { linkType, frame } = frameForLink(packet.datagram, options.link);
+    const { linkType, frame } = frameForLink(packet.datagram, options.link, version);
     const dissector = new CaptureDissector();
     const createdMs = nowMs();
     const crafted = dissector.dissect(frameInput(frame, linkType, createdMs));
@@ -104,11 +111,18 @@ export async function runCraftCommand(args: readonly string[], sink: ByteSink, e
         return;
       }
       out.write(`${style.bold(title)}\n`);
-      out.write(packetViewText(dissected, options.views, 6, style));
+      const text = packetViewText(dissected, options.views, 6, style);
+      const fields = options.views.tree ? ipv6FieldLines(dissected) : [];
+      if (fields.length === 0) out.write(text);
+      else {
+        // The tree's frame and link lines, then the IPv6 fields, then the other views.
+        const [tree, ...rest] = text.split('\n\n');
+        out.write([`${tree}\n${fields.join('\n')}`, ...rest].join('\n\n'));
+      }
     };
 
     const structJson =
-      request.protocol === 'icmp' && request.struct
+      (request.protocol === 'icmp' || request.protocol === 'icmp6') && request.struct
         ? {
             struct: {
               format: request.struct.format,
@@ -122,13 +136,14 @@ export async function runCraftCommand(args: readonly string[], sink: ByteSink, e
             },
           }
         : {};
-    if (!options.json && request.protocol === 'icmp' && request.struct) {
+    if (!options.json && (request.protocol === 'icmp' || request.protocol === 'icmp6') && request.struct) {
       out.write(`${structExplanationLines(request.struct).join('\n')}\n\n`);
     }
     if (!options.json) {
       out.write(`${TRANSPORT_NAMES[request.protocol]}, ${packet.transport.length} bytes (what sendto() gets without --hdrincl):\n  ${spacedHex(packet.transport)}\n\n`);
     }
-    show(`Crafted ${request.protocol.toUpperCase()} packet (${packet.datagram.length} bytes with its IPv4 header)`, crafted, 'crafted', structJson);
+    const kindName = request.protocol === 'icmp6' ? 'ICMPv6' : request.protocol.toUpperCase();
+    show(`Crafted ${kindName} packet (${packet.datagram.length} bytes with its IPv${version} header)`, crafted, 'crafted', structJson);
 
     const summary = (fields: Record<string, unknown>) => {
       if (options.json) out.write(`${formatRecord({ type: 'summary', tool: 'craft', ...fields } as JsonRecord)}\n`);
@@ -136,35 +151,44 @@ export async function runCraftCommand(args: readonly string[], sink: ByteSink, e
     if (options.send === undefined) {
       if (outputFd !== undefined) openWriter(linkType).write(frame, createdMs);
       summary({ sent: false, written: writer ? 1 : 0 });
-      if (writer && !options.json) out.write(`\nwrote 1 packet to ${options.write} (${linkType === LINKTYPE.RAW ? 'raw IPv4' : 'Ethernet'})\n`);
+      if (writer && !options.json) out.write(`\nwrote 1 packet to ${options.write} (${linkType === LINKTYPE.RAW ? `raw IPv${version}` : 'Ethernet'})\n`);
       return 0;
     }
 
-    // -w and --show-wire record the packet as it leaves: the capture is open before it is sent.
-    if (options.write !== undefined || options.showWire) {
+    // -w and --show-wire record the packet as it leaves: the capture is open before it is sent. IPv6
+    // always records: its raw sockets deliver answers without their header, the capture has it.
+    const showWire = options.write !== undefined || options.showWire;
+    if (showWire || version === 6) {
       const device = interfaceForAddress(routeSource!) ?? 'any';
-      recording = WireRecording.open(device, recordingFilter(destination));
+      recording = WireRecording.open(device, recordingFilter(destination, version));
     }
 
     // Without IP_HDRINCL the kernel's header carries the real source: the checksum must be computed with it.
     const transport = options.headerIncluded ? packet.transport : buildCraftedTransport(request, request.ip.source);
     const outcome = await sendAndWait({
-      probe: probeFor({ ...request, ip: { ...request.ip, destination } }, transport),
+      probe: { protocol: request.protocol, family: version, destination, transport },
       bytes: options.headerIncluded ? packet.datagram : transport,
       headerIncluded: options.headerIncluded,
-      ...(options.headerIncluded ? {} : { ttl: request.ip.ttl }),
+      ...(options.headerIncluded ? {} : { ttl: request.ip.version === 4 ? request.ip.ttl : request.ip.hopLimit }),
+      keepIcmpv6Checksum: request.protocol === 'icmp6' && request.checksum !== undefined,
       waitMs: options.waitMs,
       onSocketsOpen: () => dropPrivilegesToInvokingUser(env),
     });
-    const how = options.headerIncluded ? 'whole datagram, IP_HDRINCL' : 'kernel-built IPv4 header';
+    const how = options.headerIncluded
+      ? version === 4
+        ? 'whole datagram, IP_HDRINCL'
+        : 'whole datagram, IPPROTO_RAW'
+      : `kernel-built IPv${version} header`;
     if (!options.json) out.write(`\nsent ${outcome.bytesSent} bytes to ${destination} (${how})\n`);
 
     let onWire: WireFrames | undefined;
     if (recording) {
-      onWire = await framesOnWire(recording, crafted, outcome.answer?.datagram);
+      onWire = await framesOnWire(recording, crafted, outcome.answer?.bytes, version);
       recording.close();
       const where = recording.device === 'any' ? 'any interface' : `on ${recording.device}`;
-      if (!onWire.sent) {
+      if (!showWire) {
+        // Recorded only to read the answer's IPv6 header.
+      } else if (!onWire.sent) {
         if (options.json) {
           out.write(`${formatRecord({ type: 'built-vs-sent', device: recording.device, captured: false, built: hexString(datagramOf(crafted)) } as JsonRecord)}\n`);
         } else {
@@ -187,7 +211,7 @@ export async function runCraftCommand(args: readonly string[], sink: ByteSink, e
           out.write(`\n${builtVsSentLines(comparison, where, style).join('\n')}\n`);
         }
       }
-      if (outputFd !== undefined) {
+      if (showWire && outputFd !== undefined) {
         const file = openWriter(recording.linkType);
         for (const recorded of [onWire.sentFrame, onWire.answerFrame]) if (recorded) file.write(recorded.data, recorded.timestampNs);
       }
@@ -206,13 +230,19 @@ export async function runCraftCommand(args: readonly string[], sink: ByteSink, e
     if (onWire?.answer) {
       dissected = onWire.answer;
     } else {
-      const { linkType: answerLink, frame: answerFrame } = frameForLink(answer.datagram, options.link);
+      // An IPv6 socket gives no header: one is rebuilt from recvfrom's address and the hop limit, and said so.
+      const datagram =
+        version === 4
+          ? answer.bytes
+          : buildIpv6({ protocol: answer.protocol, source: withoutScope(answer.source), destination: request.ip.source, hopLimit: Math.max(answer.hopLimit, 0) }, answer.bytes);
+      if (version === 6 && !options.json) out.write(style.warn('\nthe capture missed the answer: its IPv6 header below is rebuilt from the socket\'s address and hop limit\n'));
+      const { linkType: answerLink, frame: answerFrame } = frameForLink(datagram, options.link, version);
       dissected = dissector.dissect(frameInput(answerFrame, answerLink, answer.receivedAtMs));
     }
     const rttMs = answer.receivedAtMs - outcome.sentAtMs;
     const label = answer.kind === 'reply' ? 'Answer' : 'Answer: an ICMP error quoting the packet';
     if (!options.json) out.write('\n');
-    show(`${label} from ${dissected.ipv4?.packet.source ?? '?'} after ${rttMs.toFixed(3)} ms`, dissected, answer.kind === 'reply' ? 'answer' : 'icmp-error', { rttMs });
+    show(`${label} from ${withoutScope(answer.source)} after ${rttMs.toFixed(3)} ms`, dissected, answer.kind === 'reply' ? 'answer' : 'icmp-error', { rttMs });
     if (writer && !options.json) out.write(`\nwrote ${writer.recordsWritten} packet${writer.recordsWritten === 1 ? '' : 's'} to ${options.write}, as captured\n`);
     summary({ sent: true, destination, bytesSent: outcome.bytesSent, answered: true, rttMs, written: writer?.recordsWritten ?? 0 });
     return 0;
@@ -237,9 +267,10 @@ const CAPTURE_GRACE_MS = 1000;
 /**
  * The packet as it left and its answer among the captured frames: the first
  * frame that is a copy of `crafted` (whatever the kernel filled in), and the
- * first after it holding the same datagram the socket received.
+ * first after it holding what the socket received (the datagram over IPv4,
+ * the transport bytes over IPv6).
  */
-async function framesOnWire(recording: WireRecording, crafted: DissectedPacket, answerDatagram: Uint8Array | undefined): Promise<WireFrames> {
+async function framesOnWire(recording: WireRecording, crafted: DissectedPacket, answerBytes: Uint8Array | undefined, version: 4 | 6): Promise<WireFrames> {
   const dissector = new CaptureDissector();
   const dissected: DissectedPacket[] = [];
   let found: WireFrames = {};
@@ -250,11 +281,11 @@ async function framesOnWire(recording: WireRecording, crafted: DissectedPacket, 
       const packet = dissector.dissect(frameInput(recorded.data, recording.linkType, timeMs));
       dissected.push(packet);
       if (!found.sent && isSentCopyOf(crafted, packet)) found = { sentFrame: recorded, sent: packet };
-      else if (found.sent && !found.answer && answerDatagram && sameDatagram(datagramOf(packet), answerDatagram)) {
+      else if (found.sent && !found.answer && answerBytes && sameDatagram(version === 4 ? datagramOf(packet) : transportBytesOf(packet), answerBytes)) {
         found = { ...found, answerFrame: recorded, answer: packet };
       }
     }
-    return found.sent !== undefined && (answerDatagram === undefined || found.answer !== undefined);
+    return found.sent !== undefined && (answerBytes === undefined || found.answer !== undefined);
   };
   await recording.waitUntil(scan, CAPTURE_GRACE_MS);
   return found;

@@ -8,11 +8,16 @@
 // field for the NIC. This module names every field that differs and says who
 // changed it and why; rendering is src/render/built-vs-sent.ts.
 
+import { ETHERTYPE } from '../wire/ethernet.ts';
+import { Icmpv6Field } from '../wire/icmpv6.ts';
+import { TcpField } from '../wire/tcp.ts';
+import { UdpField } from '../wire/udp.ts';
 import { packetChecksumExplanations, isWalkthrough } from './checksum-walkthrough.ts';
+import { type Ipv6Datagram, readIpv6Datagram } from './ipv6-datagram.ts';
 import type { DissectedPacket } from './packet-model.ts';
 
 export interface FieldChange {
-  /** 'IPv4', 'ICMP', 'TCP', 'UDP'. */
+  /** 'IPv4', 'IPv6', 'ICMP', 'ICMPv6', 'TCP', 'UDP'. */
   readonly layer: string;
   readonly field: string;
   readonly built: string;
@@ -131,11 +136,67 @@ const TRANSPORT_FIELDS: readonly FieldReader[] = [
   { layer: 'UDP', field: 'Checksum', read: (p) => p.udp && hex4(p.udp.checksum.stored), why: transportChecksumWhy('UDP checksum') },
 ];
 
+/** The IPv6 datagram a frame carries, read from the link layer's payload (the dissection model has no IPv6 layer yet). */
+export function ipv6DatagramOf(packet: DissectedPacket): Ipv6Datagram | undefined {
+  const link = packet.link?.frame;
+  return !packet.ipv4 && link?.protocol === ETHERTYPE.IPV6 ? readIpv6Datagram(link.payload) : undefined;
+}
+
 /** The IP datagram of a dissected frame: from its IP header to the end of what the header says (no link padding). */
 export function datagramOf(packet: DissectedPacket): Uint8Array {
   const ip = packet.ipv4;
-  if (!ip) return packet.data.subarray(packet.link?.headerLength ?? 0);
+  if (!ip) return ipv6DatagramOf(packet)?.bytes ?? packet.data.subarray(packet.link?.headerLength ?? 0);
   return packet.data.subarray(ip.offset, Math.min(packet.data.length, ip.offset + ip.packet.totalLength));
+}
+
+/** The transport bytes of a frame's IPv4 or IPv6 datagram (empty when there is none). */
+export function transportBytesOf(packet: DissectedPacket): Uint8Array {
+  const ip = packet.ipv4;
+  if (ip) return datagramOf(packet).subarray(ip.headerLength);
+  return ipv6DatagramOf(packet)?.upperLayer ?? new Uint8Array(0);
+}
+
+// IPv6 (RFC 8200): no header checksum and no fragmentation fields to fill; what a kernel writes is the rest.
+interface Ipv6FieldReader {
+  readonly layer: string;
+  readonly field: string;
+  readonly read: (d: Ipv6Datagram) => string | undefined;
+  readonly why: (writer: HeaderWriter) => string;
+}
+
+const KERNEL_HEADER6 = 'the kernel wrote the IPv6 header (no IPPROTO_RAW)';
+const kernelOr = (text: string) => (writer: HeaderWriter) => (writer === 'kernel' ? `${text}: ${KERNEL_HEADER6}` : 'changed on the way out');
+
+const IPV6_FIELDS: readonly Ipv6FieldReader[] = [
+  { layer: 'IPv6', field: 'Traffic class', read: (d) => `0x${d.header.trafficClass.toString(16).padStart(2, '0')}`, why: kernelOr("the socket's IPV6_TCLASS (0 unless set)") },
+  {
+    layer: 'IPv6',
+    field: 'Flow label',
+    read: (d) => `0x${d.header.flowLabel.toString(16).padStart(5, '0')}`,
+    why: kernelOr('the kernel\'s automatic flow label (net.ipv6.auto_flowlabels, RFC 6437)'),
+  },
+  { layer: 'IPv6', field: 'Payload length', read: (d) => `${d.header.payloadLength}`, why: kernelOr('filled in by the kernel') },
+  { layer: 'IPv6', field: 'Next header', read: (d) => `${d.header.nextHeader}`, why: kernelOr("the socket's protocol") },
+  { layer: 'IPv6', field: 'Hop limit', read: (d) => `${d.header.hopLimit}`, why: kernelOr("the socket's IPV6_UNICAST_HOPS (the interface's hop_limit unless set)") },
+  { layer: 'IPv6', field: 'Source address', read: (d) => d.header.source, why: kernelOr("source address selection for the route (RFC 6724)") },
+  { layer: 'IPv6', field: 'Destination address', read: (d) => d.header.destination, why: () => 'the address given to sendto()' },
+  {
+    layer: 'ICMPv6',
+    field: 'Checksum',
+    read: (d) => d.icmpv6 && hex4(d.icmpv6.checksum.stored),
+    why: (writer) =>
+      writer === 'kernel'
+        ? 'the kernel computes the ICMPv6 checksum on a raw ICMPv6 socket (RFC 3542 section 3.1) unless IPV6_CHECKSUM is -1'
+        : 'changed on the way out',
+  },
+  { layer: 'ICMPv6', field: 'Type', read: (d) => d.icmpv6 && `${d.icmpv6.message.type}`, why: () => 'changed on the way out' },
+  { layer: 'TCP', field: 'Checksum', read: (d) => d.tcp && hex4(d.tcp.checksum.stored), why: () => 'changed on the way out' },
+  { layer: 'UDP', field: 'Checksum', read: (d) => d.udp && hex4(d.udp.checksum.stored), why: () => 'changed on the way out' },
+];
+
+/** The transport's checksum field offset, so a copy can be recognised whatever the kernel wrote there. */
+function checksumOffset(protocol: number): number {
+  return protocol === 58 ? Icmpv6Field.CHECKSUM : protocol === 6 ? TcpField.CHECKSUM : protocol === 17 ? UdpField.CHECKSUM : -1;
 }
 
 /**
@@ -145,6 +206,18 @@ export function datagramOf(packet: DissectedPacket): Uint8Array {
  * left out, so the copy is found whatever the kernel changed.
  */
 export function isSentCopyOf(built: DissectedPacket, captured: DissectedPacket): boolean {
+  const b6 = ipv6DatagramOf(built);
+  if (b6) {
+    const c6 = ipv6DatagramOf(captured);
+    if (!c6 || c6.header.destination !== b6.header.destination || c6.upperLayerProtocol !== b6.upperLayerProtocol) return false;
+    // The same transport bytes, the checksum field (which the kernel may write) aside.
+    const at = checksumOffset(b6.upperLayerProtocol);
+    const x = b6.upperLayer;
+    const y = c6.upperLayer;
+    if (x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) if (x[i] !== y[i] && (i < at || i > at + 1)) return false;
+    return true;
+  }
   const b = built.ipv4?.packet;
   const c = captured.ipv4?.packet;
   if (!b || !c || b.destination !== c.destination || b.protocol !== c.protocol) return false;
@@ -182,7 +255,16 @@ function sameBytes(a: Uint8Array, b: Uint8Array, from = 0): boolean {
 /** Every field that differs between the datagram built and the one captured leaving, with who changed it. */
 export function compareBuiltAndSent(built: DissectedPacket, sent: DissectedPacket, writer: HeaderWriter): BuiltVsSent {
   const changes: FieldChange[] = [];
-  for (const reader of [...IPV4_FIELDS, ...TRANSPORT_FIELDS]) {
+  const b6 = ipv6DatagramOf(built);
+  const s6 = ipv6DatagramOf(sent);
+  if (b6 && s6) {
+    for (const reader of IPV6_FIELDS) {
+      const before = reader.read(b6);
+      const after = reader.read(s6);
+      if (before !== after) changes.push({ layer: reader.layer, field: reader.field, built: before ?? '-', sent: after ?? '-', why: reader.why(writer) });
+    }
+  }
+  for (const reader of b6 || s6 ? [] : [...IPV4_FIELDS, ...TRANSPORT_FIELDS]) {
     const before = reader.read(built);
     const after = reader.read(sent);
     if (before === undefined && after === undefined) continue;
