@@ -162,3 +162,103 @@ describe.each(TESTED_BINDINGS)('craft --send in network namespaces, over the %s 
     expect(whole.stdout).toContain('the same bytes: the packet left exactly as built');
   });
 });
+
+/** A pair with IPv6 (fd00:211:N::1 — ::2) and the UDP echo responder on B's IPv6 address. */
+async function udpLab6(): Promise<Pair> {
+  const pair = createPair({ ipv6: true });
+  const server = pair.b.spawn(tsxCommand('test/helpers/udp-echo-server.ts', [pair.address6B, String(ECHO_PORT)]), { timeoutMs: 120_000 });
+  await server.waitForOutput(/^listening/m, 15_000);
+  return pair;
+}
+
+/** tcpdump on B's veth, ending after `count` IPv6 packets between A and B (NDP and MLD left out); resolves once it listens. */
+async function farEndCapture(pair: Pair, file: string, count: number) {
+  const filter = `ip6 host ${pair.address6A} and ip6 host ${pair.address6B} and not (icmp6 and ip6[40] >= 133 and ip6[40] <= 137)`;
+  const tcpdump = pair.b.spawn(['tcpdump', '-i', pair.deviceB, '--immediate-mode', '-c', String(count), '-U', '-n', '-w', file, filter], {
+    timeoutMs: 60_000,
+  });
+  await tcpdump.waitForOutput(/listening on/, 15_000);
+  return tcpdump;
+}
+
+/** The IPv6 datagrams of a capture file, link header removed, as hex. */
+async function datagrams6(file: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const record of readCaptureFile(file)) {
+    const link = decodeLinkLayer(record.linkType, record.data);
+    if (link.ok && link.value.protocol === 0x86dd) out.push(toHex(link.value.payload));
+  }
+  return out;
+}
+
+describe.each(TESTED_BINDINGS)('craft --send over IPv6 in network namespaces, over the %s binding', (binding) => {
+  useSocketBinding(binding);
+
+  it('icmp6: an echo request gets its echo reply; -w writes both as captured, and B saw the bytes built vs sent shows', async (ctx) => {
+    needTcpLab(ctx, ['cap', 'tcpdump']);
+    const pair = await udpLab6();
+    const dir = tempDir(ctx);
+    const ours = join(dir, 'craft6.pcap');
+    const theirs = join(dir, 'tcpdump6.pcap');
+    const tcpdump = await farEndCapture(pair, theirs, 2);
+    const run = await craft(pair.a, ['icmp6', '--id', '0x6006', '--seq', '1', '--payload', 'six', '--hop-limit', '9', '--send', pair.address6B, '-w', ours, '--json']);
+    expect(run.status, show(run)).toBe(0);
+    const [crafted, wire, answer, summary] = records(run);
+    expect(crafted.role).toBe('crafted');
+    expect(wire).toMatchObject({ type: 'built-vs-sent', device: pair.deviceA, captured: true });
+    const sent = Buffer.from(wire.sent, 'hex');
+    expect(sent[7]).toBe(9); // the hop limit asked for reached the socket
+    expect(sent.subarray(40, 42).toString('hex')).toBe('8000'); // echo request, code 0
+    expect(answer.role).toBe('answer');
+    const reply = Buffer.from(answer.bytes, 'hex').subarray(14); // after the Ethernet header
+    expect(reply[6]).toBe(58);
+    expect(reply.subarray(40, 48).toString('hex')).toMatch(/^8100[0-9a-f]{4}60060001$/); // echo reply, same id and seq
+    expect(reply.subarray(48).toString()).toBe('six');
+    expect(summary.written).toBe(2);
+    expect((await tcpdump.exited).status).toBe(0);
+    expect(await datagrams6(ours)).toEqual([wire.sent, toHex(reply)]);
+    expect(await datagrams6(theirs)).toContain(wire.sent);
+  });
+
+  it('icmp6: a set wrong checksum leaves wrong, through the ICMPv6 socket and through IPPROTO_RAW (B drops it, no answer)', async (ctx) => {
+    needTcpLab(ctx, ['cap', 'tcpdump']);
+    const pair = await udpLab6();
+    const dir = tempDir(ctx);
+    for (const [name, extra] of [['socket', []], ['raw', ['--hdrincl']]] as const) {
+      const theirs = join(dir, `bad-${name}.pcap`);
+      const tcpdump = await farEndCapture(pair, theirs, 1);
+      const run = await craft(pair.a, ['icmp6', '--id', '0x6007', '--seq', '1', '--checksum', '0xdead', '--send', pair.address6B, '--wait', '0.5', '--show-wire', ...extra]);
+      expect(run.status, show(run)).toBe(1);
+      expect(run.stdout).toContain(`sent ${name === 'raw' ? 48 : 8} bytes to ${pair.address6B} (${name === 'raw' ? 'whole datagram, IPPROTO_RAW' : 'kernel-built IPv6 header'})`);
+      expect(run.stdout).not.toMatch(/ICMPv6 Checksum/); // not among the fields changed on the way out
+      expect(run.stdout).toContain('no answer within 0.5 s');
+      expect((await tcpdump.exited).status).toBe(0);
+      const [seen] = await datagrams6(theirs);
+      expect(seen.slice(80, 88)).toBe('8000dead'); // type, code, the checksum as set, on B's side of the wire
+    }
+  });
+
+  it('udp -6 gets the echo answer, and a closed port an ICMPv6 port unreachable; tcp takes IPv6 from --dst and gets the RST', async (ctx) => {
+    needTcpLab(ctx, ['cap']);
+    const { a, address6A, address6B } = await udpLab6();
+    const echoed = await craft(a, ['udp', '-6', '--sport', '41006', '--dport', String(ECHO_PORT), '--data', 'ping6', '--send', address6B]);
+    expect(echoed.status, show(echoed)).toBe(0);
+    const answer = echoed.stdout.slice(echoed.stdout.indexOf(`Answer from ${address6B}`));
+    expect(answer, show(echoed)).toContain(`    Source Address: ${address6B}`);
+    expect(answer).toContain(`    Destination Address: ${address6A}`);
+    expect(answer).toMatch(/Source Port: 7007[\s\S]*Destination Port: 41006[\s\S]*Checksum: 0x[0-9a-f]{4} \(correct\)/);
+    expect(answer).toContain(`Data (${'echo:ping6'.length} bytes)`);
+
+    const refused = await craft(a, ['udp', '--dport', String(CLOSED_PORT), '--data', 'x', '--send', address6B]);
+    expect(refused.status, show(refused)).toBe(0);
+    const error = refused.stdout.slice(refused.stdout.indexOf('Answer: an ICMPv6 error quoting the packet'));
+    expect(error, show(refused)).toContain('    Type: 1 unreachable');
+    expect(error).toContain('    Code: 4');
+
+    const reset = await craft(a, ['tcp', '--dst', address6B, '--sport', '41007', '--dport', String(CLOSED_PORT), '--send', address6B]);
+    expect(reset.status, show(reset)).toBe(0);
+    expect(reset.stdout).toContain(`Crafted TCP packet (60 bytes with its IPv6 header)`);
+    const rst = reset.stdout.slice(reset.stdout.indexOf(`Answer from ${address6B}`));
+    expect(rst, show(reset)).toMatch(/Source Port: 7009[\s\S]*Destination Port: 41007/);
+  });
+});

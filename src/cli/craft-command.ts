@@ -117,7 +117,7 @@ export async function runCraftCommand(args: readonly string[], sink: ByteSink, e
       else {
         // The tree's frame and link lines, then the IPv6 fields, then the other views.
         const [tree, ...rest] = text.split('\n\n');
-        out.write([`${tree}\n${fields.join('\n')}`, ...rest].join('\n\n'));
+        out.write(`${[`${tree.trimEnd()}\n${fields.join('\n')}`, ...rest].join('\n\n').trimEnd()}\n`);
       }
     };
 
@@ -240,7 +240,7 @@ export async function runCraftCommand(args: readonly string[], sink: ByteSink, e
       dissected = dissector.dissect(frameInput(answerFrame, answerLink, answer.receivedAtMs));
     }
     const rttMs = answer.receivedAtMs - outcome.sentAtMs;
-    const label = answer.kind === 'reply' ? 'Answer' : 'Answer: an ICMP error quoting the packet';
+    const label = answer.kind === 'reply' ? 'Answer' : `Answer: an ICMP${version === 6 ? 'v6' : ''} error quoting the packet`;
     if (!options.json) out.write('\n');
     show(`${label} from ${withoutScope(answer.source)} after ${rttMs.toFixed(3)} ms`, dissected, answer.kind === 'reply' ? 'answer' : 'icmp-error', { rttMs });
     if (writer && !options.json) out.write(`\nwrote ${writer.recordsWritten} packet${writer.recordsWritten === 1 ? '' : 's'} to ${options.write}, as captured\n`);
