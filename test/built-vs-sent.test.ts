@@ -11,6 +11,8 @@ import { buildIpv4, type Ipv4HeaderInit, IpProtocol } from '../src/wire/ipv4.ts'
 import { LINKTYPE } from '../src/wire/link-type.ts';
 import { buildTcp, type TcpSegmentInit, tcpPseudoHeaderSum } from '../src/wire/tcp.ts';
 import { buildUdp } from '../src/wire/udp.ts';
+import { buildIcmpv6Echo } from '../src/wire/icmpv6.ts';
+import { buildIpv6 } from '../src/wire/ipv6.ts';
 
 function dissect(datagram: Uint8Array): DissectedPacket {
   return new CaptureDissector().dissect({
@@ -89,5 +91,24 @@ describe('compareBuiltAndSent', () => {
     expect(lines[row]).toBe(`  0018    ${hex(comparison.built).padEnd(23)}  ${hex(comparison.sent)}`);
     expect(hex(comparison.sent)).toBe('00 09 de ad 71');
     expect(lines[row + 1]).toBe(`${' '.repeat(35)}      ^^ ^^`);
+  });
+
+  it('IPv6: names the flow label, hop limit and source the kernel wrote, and an ICMPv6 checksum the kernel filled', () => {
+    const pseudo = { source: 'fd00::1', destination: 'fd00::2' };
+    const echo = buildIcmpv6Echo({ identifier: 7, sequence: 1 }, pseudo);
+    const built = dissect(buildIpv6({ protocol: 58, ...pseudo, hopLimit: 9 }, echo));
+    // What a kernel does with an ICMPv6 socket handed a zero checksum: fills it, and writes its own header.
+    const sentPseudo = { source: 'fd00::9', destination: 'fd00::2' };
+    const sent = dissect(buildIpv6({ protocol: 58, ...sentPseudo, hopLimit: 64, flowLabel: 0xb7e5f }, buildIcmpv6Echo({ identifier: 7, sequence: 1 }, sentPseudo)));
+    expect(isSentCopyOf(built, sent)).toBe(true); // the checksum differs, the message does not
+    const changes = compareBuiltAndSent(built, sent, 'kernel').changes;
+    expect(changes.map((c) => [`${c.layer} ${c.field}`, c.built, c.sent])).toEqual([
+      ['IPv6 Flow label', '0x00000', '0xb7e5f'],
+      ['IPv6 Hop limit', '9', '64'],
+      ['IPv6 Source address', 'fd00::1', 'fd00::9'],
+      ['ICMPv6 Checksum', expect.stringMatching(/^0x/), expect.stringMatching(/^0x/)],
+    ]);
+    expect(changes[3].why).toMatch(/^the kernel computes the ICMPv6 checksum on a raw ICMPv6 socket/);
+    expect(isSentCopyOf(built, dissect(buildIpv6({ protocol: 58, ...pseudo }, buildIcmpv6Echo({ identifier: 7, sequence: 2 }, pseudo))))).toBe(false);
   });
 });

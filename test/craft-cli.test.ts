@@ -193,6 +193,71 @@ describe('UDP', () => {
   });
 });
 
+describe('IPv6: icmp6, and tcp/udp over IPv6', () => {
+  const addresses = ['--src', 'fd00::1', '--dst', 'fd00::2'];
+  /** fd00::1 and fd00::2 as the 16-byte words of the pseudo-header. */
+  const pseudo = (nextHeader: number, length: number) =>
+    pack('!HHHHHHHHHHHHHHHHIxxxB', 0xfd00, 0, 0, 0, 0, 0, 0, 1, 0xfd00, 0, 0, 0, 0, 0, 0, 2, length, nextHeader);
+  const raw = (args: string[]) => {
+    const file = join(dir, `v6-${args.join('_').replace(/[^a-z0-9]/gi, '')}.pcap`);
+    expect(runTool('craft', [...args, '-w', file]).status).toBe(0);
+    return file;
+  };
+  /** The bytes after the 40-byte IPv6 header of a crafted packet, read back from its -w file. */
+  async function upperLayer(args: string[]): Promise<string> {
+    const records = [];
+    for await (const record of readCaptureFile(raw(args))) records.push(record);
+    expect(records[0].data[0] >> 4).toBe(6);
+    return toHex(records[0].data.subarray(40));
+  }
+
+  it('icmp6 fills the checksum over the RFC 8200 pseudo-header, as computed here and as tshark checks it', async () => {
+    const message = (checksum: number) => pack('!BBHHH', 128, 0, checksum, 0x1234, 1);
+    const expected = internetChecksum(pseudo(58, 8), message(0));
+    expect(await upperLayer(['icmp6', ...addresses, '--id', '0x1234', '--seq', '1'])).toBe(toHex(message(expected)));
+    const text = runTool('craft', ['icmp6', ...addresses, '--id', '0x1234', '--seq', '1', '--diagram', '--checksum']).stdout;
+    expect(text).toContain('Crafted ICMPv6 packet (48 bytes with its IPv6 header)');
+    expect(text).toContain('|Version| Traffic Class |              Flow Label               |');
+    expect(text).toContain('|        Payload Length         |  Next Header  |   Hop Limit   |');
+    expect(text).toContain('|               8               |  58 (ICMPv6)  |      64       |');
+    expect(text).toContain(`|     Type      |     Code      |           Checksum            |`);
+    expect(text).toContain(`0x${expected.toString(16).padStart(4, '0')} (correct)`);
+    expect(text).toContain('       -  fd 00  0xfd00      0x0fd00  source address, word 1 of 8');
+    expect(text).toContain('       -  00 3a  0x003a');
+    expect(text).toMatch(/zero \| next header \(58\)/);
+    const skip = skipReason(['tshark'], { root: false });
+    if (skip === undefined) {
+      const fields = (file: string) => runTshark(['-r', file, '-T', 'fields', '-e', 'icmpv6.checksum', '-e', 'icmpv6.checksum.status']).stdout.trim();
+      expect(fields(raw(['icmp6', ...addresses, '--id', '0x1234', '--seq', '1']))).toBe(`0x${expected.toString(16).padStart(4, '0')}\t1`);
+      expect(fields(raw(['icmp6', ...addresses, '--checksum', '0xdead']))).toBe('0xdead\t0');
+      expect(runTshark(['-r', raw(['icmp6', ...addresses, '--id', '0x1234', '--seq', '1'])]).stdout).toContain('ICMPv6 48 Echo (ping) request id=0x1234, seq=1, hop limit=64');
+    }
+  });
+
+  it('names ICMPv6 types, and sets any type, code and IPv6 header field', async () => {
+    const hex = await upperLayer(['icmp6', ...addresses, '--type', 'packet-too-big', '--code', '0', '--id', '0', '--seq', '1280']);
+    expect(hex.slice(0, 4)).toBe('0200');
+    expect(hex.slice(8, 16)).toBe('00000500'); // bytes 4-7: the MTU 1280
+    const records = [];
+    for await (const record of readCaptureFile(raw(['icmp6', ...addresses, '--hop-limit', '1', '--traffic-class', '0xb8', '--flow-label', '0x12345', '--payload-length', '99']))) records.push(record);
+    expect(toHex(records[0].data.subarray(0, 8))).toBe('6b812345006' + '33a01');
+  });
+
+  it('tcp and udp take IPv6 from the addresses (or -6), with checksums over the IPv6 pseudo-header; tshark agrees', () => {
+    const tcpFile = raw(['tcp', ...addresses]);
+    const udpFile = raw(['udp', '-6', '--src', 'fd00::1', '--dst', 'fd00::2', '--data', 'hi']);
+    const zeroFile = raw(['udp', ...addresses, '--data', 'hi', '--checksum', '0']);
+    const views = runTool('craft', ['udp', ...addresses, '--data', 'hi', '--checksum', '0', '--checksum']).stdout;
+    expect(views).toMatch(/stored 0x0000 != computed 0x[0-9a-f]{4}: incorrect/); // over IPv6 a zero UDP checksum is no exemption (RFC 8200 8.1)
+    const skip = skipReason(['tshark'], { root: false });
+    if (skip !== undefined) return;
+    expect(runTshark(['-r', tcpFile, '-o', 'tcp.check_checksum:TRUE', '-T', 'fields', '-e', 'ipv6.dst', '-e', 'tcp.checksum.status']).stdout.trim()).toBe('fd00::2\t1');
+    expect(runTshark(['-r', udpFile, '-o', 'udp.check_checksum:TRUE', '-T', 'fields', '-e', 'udp.length', '-e', 'udp.checksum.status']).stdout.trim()).toBe('10\t1');
+    // tshark's status 4: "Illegal", a zero checksum over IPv6.
+    expect(runTshark(['-r', zeroFile, '-o', 'udp.check_checksum:TRUE', '-T', 'fields', '-e', 'udp.checksum.status']).stdout.trim()).toBe('4');
+  });
+});
+
 describe('views and output', () => {
   it('shows the same views as dissect: tree by default, --diagram, --checksum walkthrough, -x', () => {
     const tree = runTool('craft', ['icmp', '--id', '1', '--seq', '2']).stdout;
@@ -236,15 +301,22 @@ describe('views and output', () => {
 
   it('says what is wrong with bad arguments in one line, status 2', () => {
     for (const [args, message] of [
-      [['sctp'], "craft: unknown packet kind 'sctp': icmp, tcp or udp"],
+      [['sctp'], "craft: unknown packet kind 'sctp': icmp, icmp6, tcp or udp"],
       [['icmp', '--sport', '1'], 'craft: --sport is for tcp and udp packets'],
       [['udp', '--flags', 'S'], 'craft: --flags is for tcp packets'],
-      [['udp', '--seq', '1'], 'craft: --seq is for icmp and tcp packets'],
+      [['udp', '--seq', '1'], 'craft: --seq is for icmp, icmp6 and tcp packets'],
       [['tcp', '--length', '9'], 'craft: --length is for udp packets'],
       [['udp', '--length', '70000'], 'craft: --length: 70000 does not fit in 16 bits (0..65535)'],
       [['udp', '--data', 'x', '--data-hex', '00'], 'craft: give --data or --data-hex, not both'],
       [['udp', '--data-hex', 'zz'], "craft: --data-hex: 'zz' is not hex bytes (two digits a byte, e.g. 48656c6c6f)"],
       [['udp', '--show-wire'], 'craft: --show-wire goes with --send'],
+      [['icmp6', '-4'], 'craft: icmp6 is ICMPv6, for IPv6 only: use icmp for IPv4'],
+      [['icmp', '--dst', 'fd00::2'], "craft: --dst: 'fd00::2' is not an IPv4 address"],
+      [['tcp', '-4', '--dst', 'fd00::2'], "craft: --dst: 'fd00::2' is not an IPv4 address"],
+      [['udp', '--dst', 'fd00::2', '--df'], 'craft: --df is an IPv4 header field (this packet is IPv6)'],
+      [['tcp', '--flow-label', '1'], 'craft: --flow-label is an IPv6 header field (this packet is IPv4)'],
+      [['icmp6', '--flow-label', '0x100000'], 'craft: --flow-label: 0x100000 does not fit in 20 bits (0..1048575)'],
+      [['udp', '-4', '-6'], 'craft: give -4 or -6, not both'],
       [['tcp', '--id', '0x1ffff'], 'craft: --id: 0x1ffff does not fit in 16 bits (0..65535)'],
       [['icmp', '--struct', '!QQ', '1'], "craft: --struct: struct format '!QQ' takes 2 values, got 1"],
       [['icmp', '--struct', '!B', '300'], "craft: --struct: struct.pack('!B', ...): ubyte format requires 0 <= number <= 255"],
