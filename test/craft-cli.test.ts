@@ -14,6 +14,7 @@ import { readCaptureFile } from '../src/io/pcap-file.ts';
 import { skipReason } from './helpers/ci-requirements.ts';
 import { toHex } from './helpers/hex.ts';
 import { runTool, runTshark } from './helpers/run-tool.ts';
+import { checkJsonOutput } from './helpers/output-schema.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'packet-lab-craft-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -255,6 +256,16 @@ describe('IPv6: icmp6, and tcp/udp over IPv6', () => {
     expect(runTshark(['-r', udpFile, '-o', 'udp.check_checksum:TRUE', '-T', 'fields', '-e', 'udp.length', '-e', 'udp.checksum.status']).stdout.trim()).toBe('10\t1');
     // tshark's status 4: "Illegal", a zero checksum over IPv6.
     expect(runTshark(['-r', zeroFile, '-o', 'udp.check_checksum:TRUE', '-T', 'fields', '-e', 'udp.checksum.status']).stdout.trim()).toBe('4');
+  });
+});
+
+describe('--json for the new kinds', () => {
+  it('keeps to the published schema for udp, icmp6 and tcp over IPv6', () => {
+    for (const args of [['udp', '--data', 'x', '--checksum', '0'], ['icmp6', '--type', 'neighbor-solicitation'], ['tcp', '-6', '--mss', '1440']]) {
+      const { records, problems } = checkJsonOutput(runTool('craft', [...args, '--json']).stdout, 'craft');
+      expect(problems, args.join(' ')).toEqual([]);
+      expect(records.map((r) => r.type)).toEqual(['packet', 'summary']);
+    }
   });
 });
 
