@@ -26,6 +26,7 @@ import {
   type ParsedIcmpv6Message,
 } from '../src/wire/icmpv6.ts';
 import { IpProtocol } from '../src/wire/ipv4.ts';
+import { formatIpv6Address } from '../src/wire/ipv6-address.ts';
 import { buildIpv6, Ipv6View } from '../src/wire/ipv6.ts';
 import { unwrap } from '../src/wire/parse-result.ts';
 import { fromHex, toHex } from './helpers/hex.ts';
@@ -37,6 +38,7 @@ import {
   MLDV2_REPORT_HBH,
   NEIGHBOR_ADVERTISEMENT,
   NEIGHBOR_SOLICITATION,
+  PACKET_TOO_BIG,
   PORT_UNREACHABLE,
   TIME_EXCEEDED,
 } from './helpers/ipv6-captures.ts';
@@ -62,7 +64,7 @@ function initOf(message: ParsedIcmpv6Message): Icmpv6MessageInit {
   return fields as Icmpv6MessageInit;
 }
 
-const ALL = { ECHO_REQUEST, ECHO_REPLY, TIME_EXCEEDED, PORT_UNREACHABLE, ADDRESS_UNREACHABLE, NEIGHBOR_SOLICITATION, NEIGHBOR_ADVERTISEMENT, MLDV2_REPORT_HBH };
+const ALL = { ECHO_REQUEST, ECHO_REPLY, TIME_EXCEEDED, PORT_UNREACHABLE, ADDRESS_UNREACHABLE, PACKET_TOO_BIG, NEIGHBOR_SOLICITATION, NEIGHBOR_ADVERTISEMENT, MLDV2_REPORT_HBH };
 
 describe('echo', () => {
   it("reads iputils' request and the reply, checksums right over the pseudo-header", () => {
@@ -132,6 +134,17 @@ describe('errors quote the packet, parsed', () => {
     expect(quoted.transport).toMatchObject({ protocol: 'icmpv6', type: 128, identifier: 30867, sequence: 1 });
   });
 
+  it("packet too big from the router of a 1280-byte link: the MTU, and as much of the 1448-byte request as fits in 1280", () => {
+    const parsed = parseCaptured(PACKET_TOO_BIG);
+    expect(parsed).toMatchObject({ kind: 'packet-too-big', code: 0, mtu: 1280 });
+    expect(PACKET_TOO_BIG.length).toBe(1280);
+    if (parsed.kind !== 'packet-too-big') return;
+    const quoted = unwrap(parsed.quoted);
+    expect(quoted.ip).toMatchObject({ payloadLength: 1408, missingLength: 1448 - 1232 });
+    expect(quoted.transport).toMatchObject({ protocol: 'icmpv6', type: 128, identifier: 15754, sequence: 1 });
+    expect(iputilsIcmpv6Text(parsed.type, parsed.code, parsed.mtu)).toBe('Packet too big: mtu=1280');
+  });
+
   it('packet too big carries the MTU; parameter problem a 32-bit pointer; a quote cut anywhere still parses', () => {
     const pseudo = { source: 'fd00::fe', destination: 'fd00::1' };
     const { message: original } = icmpOf(ECHO_REQUEST);
@@ -150,6 +163,38 @@ describe('errors quote the packet, parsed', () => {
     // A quote too short for an IPv6 header is reported in `quoted`, not as a failed parse.
     const short = unwrap(parseIcmpv6(buildIcmpv6({ kind: 'time-exceeded', original: original.subarray(0, 8) }, pseudo)));
     expect(short.kind === 'time-exceeded' && short.quoted.ok).toBe(false);
+  });
+});
+
+describe('Icmpv6View', () => {
+  it('reads the fields where they lie and points an IPv6 view at the quote, no copies', () => {
+    const ip = new Ipv6View();
+    ip.point(TIME_EXCEEDED);
+    const icmp = new Icmpv6View();
+    expect(icmp.point(ip.bytes, ip.upperLayerStart, ip.payloadEnd)).toBeUndefined();
+    expect([icmp.type, icmp.code, icmp.isError, icmp.kind]).toEqual([3, 0, true, 'time-exceeded']);
+    expect(icmp.checksumVerdict(ip.pseudoHeaderSum(IpProtocol.ICMPv6, icmp.length)).status).toBe('correct');
+    expect(icmp.checksumValid(ip.pseudoHeaderSum(IpProtocol.ICMPv6, icmp.length))).toBe(true);
+    const quoted = new Ipv6View();
+    expect(icmp.quote(quoted)).toBeUndefined();
+    expect(quoted.bytes).toBe(TIME_EXCEEDED);
+    expect([quoted.hopLimit, quoted.destination, quoted.upperLayerProtocol]).toEqual([1, 'fd00:213:1::2', 58]);
+    const inner = new Icmpv6View();
+    inner.point(quoted.bytes, quoted.upperLayerStart, quoted.payloadEnd);
+    expect([inner.isEcho, inner.identifier, inner.sequence]).toEqual([true, 30823, 1]);
+    ip.point(PACKET_TOO_BIG);
+    icmp.point(ip.bytes, ip.upperLayerStart, ip.payloadEnd);
+    expect(icmp.mtu).toBe(1280);
+    ip.point(NEIGHBOR_SOLICITATION);
+    icmp.point(ip.bytes, ip.upperLayerStart, ip.payloadEnd);
+    expect([icmp.kind, icmp.target]).toEqual(['neighbor-solicitation', 'fd00:212:1::fe']);
+  });
+
+  it('says why a message cannot be read', () => {
+    expect(new Icmpv6View().point(fromHex('8000'))).toMatchObject({ kind: 'truncated', layer: 'icmpv6' });
+    expect(parseIcmpv6(fromHex('800000000001'))).toMatchObject({ ok: false, error: { kind: 'truncated' } });
+    // NDP messages too short for their fixed part are kept as 'other', not misread.
+    expect(unwrap(parseIcmpv6(fromHex('8700 0000 00000000 fd00'))).kind).toBe('other');
   });
 });
 
@@ -247,6 +292,36 @@ describe('round trips byte for byte', () => {
         if (result.ok) expect(toHex(buildIcmpv6(initOf(result.value)))).toBe(toHex(bytes));
       }),
       { numRuns: 3000 },
+    );
+  });
+});
+
+const address = fc.uint8Array({ minLength: 16, maxLength: 16 }).map((b) => formatIpv6Address(b));
+const u32 = fc.nat({ max: 0xffffffff });
+const messageArbitrary: fc.Arbitrary<Icmpv6MessageInit> = fc.oneof(
+  fc.record({ kind: fc.constant('echo' as const), type: fc.constantFrom(128 as const, 129 as const), identifier: fc.nat(0xffff), sequence: fc.nat(0xffff), payload: fc.uint8Array({ maxLength: 64 }) }),
+  fc.record({ kind: fc.constant('packet-too-big' as const), mtu: u32, original: fc.uint8Array({ maxLength: 80 }) }),
+  fc.record({ kind: fc.constant('parameter-problem' as const), code: fc.nat(255), pointer: u32, original: fc.uint8Array({ maxLength: 80 }) }),
+  fc.record({ kind: fc.constant('neighbor-solicitation' as const), target: address, options: fc.array(fc.record({ kind: fc.constant('source-link-layer-address' as const), address: fc.uint8Array({ minLength: 6, maxLength: 6 }) }), { maxLength: 2 }) }),
+  fc.record({ kind: fc.constant('neighbor-advertisement' as const), router: fc.boolean(), solicited: fc.boolean(), override: fc.boolean(), target: address }),
+  fc.record({ kind: fc.constant('redirect' as const), target: address, destination: address, options: fc.array(fc.record({ kind: fc.constant('mtu' as const), reserved: fc.nat(0xffff), mtu: u32 }), { maxLength: 2 }) }),
+  fc.record({
+    kind: fc.constant('mldv2-report' as const),
+    records: fc.array(fc.record({ recordType: fc.integer({ min: 1, max: 6 }), multicastAddress: address, sources: fc.array(address, { maxLength: 2 }), auxiliaryData: fc.constant(new Uint8Array(0)) }), { maxLength: 3 }),
+  }),
+);
+
+describe('build → parse → build', () => {
+  it('is the identity for random messages, checksums right over random addresses', () => {
+    fc.assert(
+      fc.property(messageArbitrary, address, address, (message, source, destination) => {
+        const bytes = buildIcmpv6(message, { source, destination });
+        const parsed = unwrap(parseIcmpv6(bytes, { source, destination }));
+        expect(parsed.kind).toBe(message.kind);
+        expect(parsed.checksumValid).toBe(true);
+        expect(toHex(buildIcmpv6(initOf(parsed)))).toBe(toHex(bytes));
+      }),
+      { numRuns: 1500 },
     );
   });
 });

@@ -151,6 +151,11 @@ describe('extension headers', () => {
     expect([view.fragmentOffset, view.moreFragments, view.fragmentIdentification]).toEqual([0, true, 0x1234]);
     const packet = unwrap(parseIpv6(bytes));
     expect(toHex(buildIpv6(initOf(packet), packet.payload))).toBe(toHex(bytes));
+    // The checksum covers the final destination, the routing header's last address (RFC 8200 8.1).
+    expect(view.finalDestinationAt).toBe(40 + 8 + 8);
+    const udpView = new UdpView();
+    udpView.point(bytes, view.upperLayerStart, view.payloadEnd);
+    expect(udpView.checksumVerdict(view.pseudoHeaderSum(IpProtocol.UDP, udpView.length), { ipv6: true }).status).toBe('correct');
   });
 
   it('keeps lengths the caller sets, even wrong ones, and a raw unknown header', () => {

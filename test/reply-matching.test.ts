@@ -32,6 +32,9 @@ import {
   ECHO_REQUEST,
   ECHO_REQUEST_HOP_LIMIT_1,
   ECHO_REQUEST_TO_ABSENT,
+  FIRST_FRAGMENT,
+  PACKET_TOO_BIG,
+  SECOND_FRAGMENT,
   PORT_UNREACHABLE,
   TIME_EXCEEDED,
   UDP_PROBE,
@@ -519,6 +522,27 @@ describe('IPv6', () => {
     expect(answers(describe_(ECHO_REQUEST), TIME_EXCEEDED, views)).toBeUndefined();
     expect(answers(describe_(UDP_PROBE), PORT_UNREACHABLE, views)).toBe('icmp-error');
     expect(answers(describe_(ECHO_REQUEST_TO_ABSENT), ADDRESS_UNREACHABLE, views)).toBe('icmp-error');
+    // iputils' 2000-byte ping leaves in fragments: the first one carries the ICMPv6 header, and an error quoting it matches.
+    const fragmented = describe_(FIRST_FRAGMENT);
+    expect(fragmented).toMatchObject({ family: 6, protocol: IpProtocol.ICMPv6, icmpType: 128, identifier: 30824, sequence: 1 });
+    expect(answers(fragmented, error6(ROUTER6, 'time-exceeded', FIRST_FRAGMENT, 1232), views)).toBe('icmp-error');
+    expect(describeRequest(SECOND_FRAGMENT)).toBeUndefined();
+    expect(answers(fragmented, error6(ROUTER6, 'time-exceeded', SECOND_FRAGMENT, 600), views)).toBeUndefined();
+    const bigRequest = describeTransport6(IpProtocol.ICMPv6, undefined, 'fd00:213:1::2', buildIcmpv6Echo({ identifier: 15754, sequence: 1 }))!;
+    expect(answers(bigRequest, PACKET_TOO_BIG, views)).toBe('icmp-error');
+    expect(views.readTransport(6, IpProtocol.ICMPv6, stripped(PACKET_TOO_BIG), router6)).toBe('icmp-error');
+    expect(answerOf(bigRequest, views)).toBe('icmp-error');
+  });
+
+  it('readTransport reads IPv4 transport bytes too, with 4-byte addresses', () => {
+    const v4request = describe_(echo(8, 0x4242, 7));
+    const reply = buildIcmpEcho({ type: 0, identifier: 0x4242, sequence: 7, payload: 'packet-lab 0123456789' });
+    expect(views.readTransport(4, IpProtocol.ICMP, reply, Uint8Array.of(198, 51, 100, 7), Uint8Array.of(192, 0, 2, 10))).toBe('reply');
+    expect(answerOf(v4request, views)).toBe('reply');
+    expect(views.key).toBe(requestKey(v4request));
+    expect(views.readTransport(4, IpProtocol.ICMP, reply, Uint8Array.of(198, 51, 100, 8))).toBe('reply');
+    expect(answerOf(v4request, views)).toBeUndefined();
+    expect(views.readTransport(4, IpProtocol.ICMP, reply, peer6)).toBeUndefined();
   });
 
   it('never throws on random bytes given as IPv6 or as a stripped read', () => {

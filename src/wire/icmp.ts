@@ -151,6 +151,9 @@ export type QuotedTransport =
   | { protocol: 'udp'; sourcePort: number; destinationPort: number; length?: number; checksum?: number }
   | { protocol: 'icmp'; type: number; code: number; checksum?: number; identifier?: number; sequence?: number };
 
+/** The TCP and UDP members of QuotedTransport, which ICMPv4 and ICMPv6 errors quote alike. */
+export type QuotedPorts = Extract<QuotedTransport, { protocol: 'tcp' | 'udp' }>;
+
 export interface QuotedDatagram {
   /** The quoted IPv4 header; `payload` holds what was quoted of the rest, `missingLength` what was cut. */
   ip: Ipv4Packet;
@@ -387,7 +390,8 @@ export function patternFill(pattern: Uint8Array, length: number): Uint8Array {
 
 const utf8 = new TextEncoder();
 
-function echoPayloadBytes(payload: EchoPayloadInit | undefined): Uint8Array {
+/** The bytes of echo data given in any EchoPayloadInit form (ICMPv4 and ICMPv6 alike). */
+export function echoPayloadBytes(payload: EchoPayloadInit | undefined): Uint8Array {
   if (payload === undefined) return EMPTY;
   if (typeof payload === 'string') return utf8.encode(payload);
   if (payload instanceof Uint8Array) return payload;
@@ -729,19 +733,19 @@ export class IcmpView extends HeaderView {
  * field only if it was quoted). Undefined for other protocols or a quote
  * too short to reach the ports.
  */
-export function parseQuotedPorts(protocol: number, bytes: Uint8Array, start: number, end: number): QuotedTransport | undefined {
+export function parseQuotedPorts(protocol: number, bytes: Uint8Array, start: number, end: number): QuotedPorts | undefined {
   switch (protocol) {
     case IpProtocol.TCP: {
       const tcp = new TcpView().pointUnchecked(bytes, start, end);
       if (!tcp.reaches(TcpField.SEQUENCE_NUMBER)) return undefined;
-      const quote: QuotedTransport = { protocol: 'tcp', sourcePort: tcp.sourcePort, destinationPort: tcp.destinationPort };
+      const quote: QuotedPorts = { protocol: 'tcp', sourcePort: tcp.sourcePort, destinationPort: tcp.destinationPort };
       if (tcp.reaches(TcpField.ACKNOWLEDGMENT_NUMBER)) quote.sequenceNumber = tcp.sequenceNumber;
       return quote;
     }
     case IpProtocol.UDP: {
       const udp = new UdpView().pointUnchecked(bytes, start, end);
       if (!udp.reaches(UdpField.LENGTH)) return undefined;
-      const quote: QuotedTransport = { protocol: 'udp', sourcePort: udp.sourcePort, destinationPort: udp.destinationPort };
+      const quote: QuotedPorts = { protocol: 'udp', sourcePort: udp.sourcePort, destinationPort: udp.destinationPort };
       if (udp.reaches(UdpField.CHECKSUM)) quote.length = udp.lengthField;
       if (udp.reaches(UdpField.PAYLOAD)) quote.checksum = udp.checksum;
       return quote;

@@ -16,7 +16,7 @@
 import { checkChecksum, checksumAdd, checksumFinish, foldChecksum, ipv6PseudoHeaderSum, type ChecksumScope, type ChecksumVerdict } from './checksum.ts';
 import { checkUnsignedField, read16, read32, write16, write32 } from './header-fields.ts';
 import { HeaderView } from './header-view.ts';
-import { emitIcmpEchoInto, parseQuotedPorts, patternFill, type EchoPayloadInit, type QuotedTransport } from './icmp.ts';
+import { echoPayloadBytes, emitIcmpEchoInto, parseQuotedPorts, type EchoPayloadInit, type QuotedPorts } from './icmp.ts';
 import { IpProtocol } from './ipv4.ts';
 import { formatIpv6Address, ipv6AddressBytes, type Ipv6AddressInput } from './ipv6-address.ts';
 import { Ipv6View, parseIpv6, type Ipv6Packet } from './ipv6.ts';
@@ -139,7 +139,10 @@ export function icmpv6CodeName(type: number, code: number): string | undefined {
 
 /**
  * The text iputils ping prints after "From ADDR icmp_seq=N " for an ICMPv6
- * message that is not an echo reply (ping/ping6_common.c, print_icmp), e.g.
+ * message that is not an echo reply (ping/ping6_common.c, print_icmp, as
+ * iputils 20221126 prints it: later releases name unreachable codes 5 and 6,
+ * which it calls "Unknown code 5"; test/icmpv6-iputils.test.ts checks it
+ * against the installed ping), e.g.
  * "Destination unreachable: Address unreachable", "Time exceeded: Hop limit",
  * "Packet too big: mtu=1280", "Parameter problem: Unknown header at 40".
  * `info` is bytes 4-7 (the MTU or the pointer).
@@ -229,7 +232,7 @@ const NDP_OPTIONS_AT: Record<number, number> = {
 
 /** The transport fields an ICMPv6 error quotes: TCP and UDP as ICMPv4's, or an ICMPv6 header. */
 export type QuotedTransport6 =
-  | Extract<QuotedTransport, { protocol: 'tcp' | 'udp' }>
+  | QuotedPorts
   | { protocol: 'icmpv6'; type: number; code: number; checksum?: number; identifier?: number; sequence?: number };
 
 export interface QuotedIpv6Datagram {
@@ -878,15 +881,6 @@ export interface Icmpv6EchoInit {
   checksum?: number;
 }
 
-const utf8 = new TextEncoder();
-
-function echoPayloadBytes(payload: EchoPayloadInit | undefined): Uint8Array {
-  if (payload === undefined) return EMPTY;
-  if (typeof payload === 'string') return utf8.encode(payload);
-  if (payload instanceof Uint8Array) return payload;
-  return patternFill(payload.pattern, payload.length);
-}
-
 /** An echo request (or reply) with its checksum over the pseudo-header unless given. */
 export function buildIcmpv6Echo(init: Icmpv6EchoInit, pseudo?: Icmpv6PseudoHeader): Uint8Array {
   const payload = echoPayloadBytes(init.payload);
@@ -1048,7 +1042,7 @@ function parseQuotedTransport6(ip: Ipv6View): QuotedTransport6 | undefined {
   const start = ip.upperLayerStart;
   const end = ip.payloadEnd;
   const protocol = ip.upperLayerProtocol;
-  if (protocol !== IpProtocol.ICMPv6) return parseQuotedPorts(protocol, ip.bytes, start, end) as QuotedTransport6 | undefined;
+  if (protocol !== IpProtocol.ICMPv6) return parseQuotedPorts(protocol, ip.bytes, start, end);
   const icmp = new Icmpv6View().pointUnchecked(ip.bytes, start, end);
   if (!icmp.reaches(Icmpv6Field.CHECKSUM)) return undefined;
   const quote: QuotedTransport6 = { protocol: 'icmpv6', type: icmp.type, code: icmp.code };
@@ -1093,8 +1087,9 @@ export function parseIcmpv6(bytes: Uint8Array, pseudo?: Icmpv6PseudoHeader): Par
   } else {
     checksumVerdict = view.checksumVerdict(0, { complete: false, reason: 'the IPv6 addresses are not known' });
   }
-  const common = checksumValid === undefined ? { code: view.code, checksum: view.checksum, checksumVerdict } : { code: view.code, checksum: view.checksum, checksumVerdict, checksumValid };
-  return parsed({ ...messageFromView(view), ...common } as ParsedIcmpv6Message);
+  const message = { ...messageFromView(view), checksum: view.checksum, checksumVerdict } as ParsedIcmpv6Message;
+  if (checksumValid !== undefined) message.checksumValid = checksumValid;
+  return parsed(message);
 }
 
 /** The message fields (checksum aside) of the message the view looks at. */
@@ -1118,7 +1113,7 @@ function messageFromView(view: Icmpv6View): Icmpv6Message {
     case 'parameter-problem':
       return { kind: 'parameter-problem', type: 4, ...errorOf(), pointer: view.pointer };
     case 'router-solicitation':
-      return { kind: 'router-solicitation', type: 133, code, reserved: view.restOfHeader, options: parseNdpOptions(b, s + 8, e) };
+      return { kind: 'router-solicitation', type: 133, code, reserved: view.restOfHeader, options: parseNdpOptions(b, s + NDP_OPTIONS_AT[133], e) };
     case 'router-advertisement': {
       const flags = b[s + 5];
       return {
@@ -1136,7 +1131,14 @@ function messageFromView(view: Icmpv6View): Icmpv6Message {
       };
     }
     case 'neighbor-solicitation':
-      return { kind: 'neighbor-solicitation', type: 135, code, reserved: view.restOfHeader, target: view.target, options: parseNdpOptions(b, s + 24, e) };
+      return {
+        kind: 'neighbor-solicitation',
+        type: 135,
+        code,
+        reserved: view.restOfHeader,
+        target: view.target,
+        options: parseNdpOptions(b, s + NDP_OPTIONS_AT[135], e),
+      };
     case 'neighbor-advertisement': {
       const word = view.restOfHeader;
       return {
@@ -1148,7 +1150,7 @@ function messageFromView(view: Icmpv6View): Icmpv6Message {
         override: (word & 0x2000_0000) !== 0,
         reserved: word & 0x1fff_ffff,
         target: view.target,
-        options: parseNdpOptions(b, s + 24, e),
+        options: parseNdpOptions(b, s + NDP_OPTIONS_AT[136], e),
       };
     }
     case 'redirect':
@@ -1159,7 +1161,7 @@ function messageFromView(view: Icmpv6View): Icmpv6Message {
         reserved: view.restOfHeader,
         target: view.target,
         destination: formatIpv6Address(b, s + Icmpv6Field.REDIRECT_DESTINATION),
-        options: parseNdpOptions(b, s + 40, e),
+        options: parseNdpOptions(b, s + NDP_OPTIONS_AT[137], e),
       };
     case 'mld':
       return {

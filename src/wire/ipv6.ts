@@ -275,9 +275,29 @@ export class Ipv6View extends HeaderView {
   get hasUpperLayerHeader(): boolean {
     return this.extensionError === undefined && this.fragmentOffset === 0 && this.upperLayerProtocol !== Ipv6ExtensionType.NoNextHeader;
   }
-  /** Unfolded pseudo-header sum for an upper layer of `length` bytes carried here (TCP, UDP, ICMPv6). */
+  /**
+   * Index in `bytes` of the final destination's 16 bytes: the destination
+   * field, or with a routing header that has segments left, the last
+   * address it will visit (RFC 8200 8.1): the last one listed for types 0
+   * and 2, the first of the segment list for segment routing (type 4).
+   */
+  get finalDestinationAt(): number {
+    const b = this.bytes;
+    for (let i = 0; i < this.extensionCount; i++) {
+      if (this.extensionTypes[i] !== Ipv6ExtensionType.Routing) continue;
+      const at = this.extensionStarts[i];
+      const length = (b[at + 1] + 1) * 8;
+      if (b[at + 3] === 0) break;
+      const routingType = b[at + 2];
+      if ((routingType === 0 || routingType === 2) && length >= 24) return at + 8 + Math.floor((length - 8) / 16) * 16 - 16;
+      if (routingType === 4 && length >= 24) return at + 8;
+      break;
+    }
+    return this.start + DESTINATION;
+  }
+  /** Unfolded pseudo-header sum for an upper layer of `length` bytes carried here (TCP, UDP, ICMPv6), to the final destination. */
   pseudoHeaderSum(protocol: number, length: number): number {
-    return ipv6PseudoHeaderSum(this.bytes, this.bytes, protocol, length, this.start + SOURCE, this.start + DESTINATION);
+    return ipv6PseudoHeaderSum(this.bytes, this.bytes, protocol, length, this.start + SOURCE, this.finalDestinationAt);
   }
 }
 
@@ -358,7 +378,7 @@ export type Ipv6ExtensionHeaderInit =
   | Loosen<Ipv6RawExtensionHeader, 'nextHeader'>;
 
 /** The next-header value that points at this extension header. */
-export function ipv6ExtensionTypeOf(header: Pick<Ipv6ExtensionHeaderInit, 'kind'> & { type?: number }): number {
+export function ipv6ExtensionTypeOf(header: Ipv6ExtensionHeaderInit): number {
   switch (header.kind) {
     case 'hop-by-hop':
       return Ipv6ExtensionType.HopByHop;
@@ -371,9 +391,8 @@ export function ipv6ExtensionTypeOf(header: Pick<Ipv6ExtensionHeaderInit, 'kind'
     case 'authentication':
       return Ipv6ExtensionType.Authentication;
     case 'raw':
-      return header.type!;
+      return header.type;
   }
-  throw new RangeError(`unknown IPv6 extension header kind ${String(header.kind)}`);
 }
 
 function checkField(name: string, value: number, bits: number): number {

@@ -95,16 +95,15 @@ const UNSPECIFIED_IPV6 = new Uint8Array(16);
  * told apart by comparing their bytes.
  */
 export function ipv6AddressFold(bytes: Uint8Array, at = 0): number {
-  let hash = 0x811c9dc5;
-  let any = 0;
-  for (let i = 0; i < 16; i += 4) {
-    const word = ((bytes[at + i] << 24) | (bytes[at + i + 1] << 16) | (bytes[at + i + 2] << 8) | bytes[at + i + 3]) >>> 0;
-    any |= word;
-    hash = mix(hash, word);
-  }
-  if (any === 0) return 0;
-  const folded = finalize(hash);
-  return folded === 0 ? 1 : folded;
+  const w0 = read32(bytes, at);
+  const w1 = read32(bytes, at + 4);
+  const w2 = read32(bytes, at + 8);
+  const w3 = read32(bytes, at + 12);
+  if ((w0 | w1 | w2 | w3) === 0) return 0;
+  // A cheap multiply-xor fold: the keys mix it again (mixKey), and equal folds are confirmed on the bytes.
+  let h = Math.imul(w0 ^ ((w1 << 13) | (w1 >>> 19)), 0x9e3779b1) ^ Math.imul(w2, 0x85ebca6b) ^ Math.imul(w3 ^ (w3 >>> 16), 0xc2b2ae35);
+  h = (h ^ (h >>> 15)) >>> 0;
+  return h === 0 ? 1 : h;
 }
 
 function addressNumber4(address: Uint8Array): number {
@@ -500,7 +499,7 @@ export class ReplyViews {
       this.hasQueryFields = true;
       this.identifier = icmp.identifier;
       this.sequence = icmp.sequence;
-      this.key = icmpQueryKey(this.requester, this.target, requestType, this.identifier, this.sequence);
+      if (this.requester !== 0) this.key = icmpQueryKey(this.requester, this.target, requestType, this.identifier, this.sequence);
       return (this.kind = 'reply');
     }
     if (!isIcmpErrorType(type)) return undefined;
