@@ -5,7 +5,7 @@
 import { buildCraftedPacket, buildCraftedTransport, frameForLink, withAddresses } from '../crafting/craft-request.ts';
 import { sendAndWait } from '../crafting/send-and-wait.ts';
 import { type RecordedFrame, WireRecording } from '../crafting/wire-recording.ts';
-import { compareBuiltAndSent, datagramOf, ipv6DatagramOf, isSentCopyOf, transportBytesOf } from '../dissection/built-vs-sent.ts';
+import { compareBuiltAndSent, datagramOf, ipv6DatagramOf, isSentCopyOf, sameBytes, transportBytesOf } from '../dissection/built-vs-sent.ts';
 import { CaptureDissector } from '../dissection/capture-dissector.ts';
 import type { DissectedPacket } from '../dissection/packet-model.ts';
 import { closeSync } from 'node:fs';
@@ -160,7 +160,12 @@ export async function runCraftCommand(args: readonly string[], sink: ByteSink, e
     const showWire = options.write !== undefined || options.showWire;
     if (showWire || version === 6) {
       const device = interfaceForAddress(routeSource!) ?? 'any';
-      recording = WireRecording.open(device, recordingFilter(destination, version));
+      try {
+        recording = WireRecording.open(device, recordingFilter(destination, version));
+      } catch (error) {
+        // Without -w/--show-wire the capture only adds the answer's real IPv6 header: go on without it.
+        if (showWire) throw error;
+      }
     }
 
     // Without IP_HDRINCL the kernel's header carries the real source: the checksum must be computed with it.
@@ -281,7 +286,7 @@ async function framesOnWire(recording: WireRecording, crafted: DissectedPacket, 
       const packet = dissector.dissect(frameInput(recorded.data, recording.linkType, timeMs));
       dissected.push(packet);
       if (!found.sent && isSentCopyOf(crafted, packet)) found = { sentFrame: recorded, sent: packet };
-      else if (found.sent && !found.answer && answerBytes && sameDatagram(version === 4 ? datagramOf(packet) : transportBytesOf(packet), answerBytes)) {
+      else if (found.sent && !found.answer && answerBytes && sameBytes(version === 4 ? datagramOf(packet) : transportBytesOf(packet), answerBytes)) {
         found = { ...found, answerFrame: recorded, answer: packet };
       }
     }
@@ -289,10 +294,4 @@ async function framesOnWire(recording: WireRecording, crafted: DissectedPacket, 
   };
   await recording.waitUntil(scan, CAPTURE_GRACE_MS);
   return found;
-}
-
-function sameDatagram(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

@@ -246,7 +246,7 @@ function transportOf(packet: DissectedPacket): Uint8Array {
 }
 
 /** Equal from `from` on. */
-function sameBytes(a: Uint8Array, b: Uint8Array, from = 0): boolean {
+export function sameBytes(a: Uint8Array, b: Uint8Array, from = 0): boolean {
   if (a.length !== b.length) return false;
   for (let i = from; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
