@@ -11,6 +11,7 @@ import { internetChecksum } from '../src/wire/checksum.ts';
 import { pack } from '../src/wire/struct.ts';
 import { buildTcp } from '../src/wire/tcp.ts';
 import { readCaptureFile } from '../src/io/pcap-file.ts';
+import { decodeLinkLayer } from '../src/wire/link-type.ts';
 import { skipReason } from './helpers/ci-requirements.ts';
 import { toHex } from './helpers/hex.ts';
 import { runTool, runTshark } from './helpers/run-tool.ts';
@@ -365,15 +366,24 @@ describe.skipIf(rootSkip !== undefined)(`--send over loopback${rootSkip ? ` (ski
     expect(reply).toMatchObject({ role: 'answer', icmp: { type: 0, identifier: Number(id), sequence: 4, checksum: { status: 'correct' } } });
   });
 
-  it('sends the whole datagram with --hdrincl, and writes packet and answer to the pcap', async () => {
+  it('sends the whole datagram with --hdrincl, and writes packet and answer to the pcap as captured on lo', async () => {
     const file = join(dir, 'sent.pcap');
     const run = runTool('craft', ['icmp', '--id', '0x4242', '--seq', '7', '--send', '127.0.0.1', '--hdrincl', '--ttl', '9', '-w', file]);
     expect(run.status).toBe(0);
     expect(run.stdout).toContain('sent 28 bytes to 127.0.0.1 (whole datagram, IP_HDRINCL)');
+    // The kernel filled the zero IP id and the header checksum (raw(7)); the TTL is ours.
+    expect(run.stdout).toMatch(/IPv4 Identification +0x0000 \(0\) -> 0x[0-9a-f]{4} \(\d+\) +the kernel fills an IP ID left 0/);
     const records = [];
     for await (const record of readCaptureFile(file)) records.push(record);
     expect(records).toHaveLength(2);
-    expect(records[1].data[20]).toBe(0); // an echo reply
+    const datagrams = records.map((record) => {
+      expect(record.linkType).toBe(1); // libpcap calls lo Ethernet
+      const link = decodeLinkLayer(record.linkType, record.data);
+      return link.ok ? link.value.payload : new Uint8Array(0);
+    });
+    expect(datagrams[0][8]).toBe(9); // our TTL, as sent
+    expect(datagrams[0][20]).toBe(8); // the echo request
+    expect(datagrams[1][20]).toBe(0); // its echo reply
   });
 
   it('gets the kernel\'s RST for a TCP SYN to a closed loopback port', () => {

@@ -13,15 +13,21 @@ import { parseIpv6Address } from '../wire/ipv6-address.ts';
 import { TCP_FLAG_NAMES, TcpFlag, type TcpOption } from '../wire/tcp.ts';
 import { parseNumberOption, UsageError } from './run-cli.ts';
 
-export const CRAFT_USAGE = `Usage: craft icmp|tcp|udp [fields] [views] [-w FILE] [--send HOST [--hdrincl] [--show-wire] [--wait S]]
+export const CRAFT_USAGE = `Usage: craft icmp|icmp6|tcp|udp [-4|-6] [fields] [views] [-w FILE] [--send HOST [--hdrincl] [--show-wire] [--wait S]]
 
 Builds one packet from its fields and shows it (the field tree by default).
 Numbers: decimal, 0x.. hex, 0o.., 0b... A field you give is kept as given,
 even a wrong checksum or length; the rest are computed.
 
+Family: icmp is IPv4 and icmp6 IPv6; tcp and udp take -4|--ipv4 or -6|--ipv6, else the family
+        of an address given (--dst fd00::2 is IPv6), else IPv4
 IPv4:   --src ADDR  --dst ADDR (default: the --send host, else 127.0.0.1)
         --ttl N (64)  --ip-id N (0)  --tos N (0)  --df  --ip-flags N  --frag-offset N
         --ip-checksum N  --ip-length N
+IPv6:   --src ADDR  --dst ADDR (default: the --send host, else ::1)  --hop-limit N (or --ttl; 64)
+        --traffic-class N (or --tos; 0)  --flow-label N (0)  --payload-length N
+ICMPv6: as ICMP (icmp6), with --type echo-request|echo-reply|unreachable|packet-too-big|
+        time-exceeded|parameter-problem|neighbor-solicitation|router-solicitation|... (echo-request)
 ICMP:   --type N|echo-request|echo-reply|timestamp|... (echo-request)  --code N (0)
         --id N (0)  --seq N (0)  --checksum N
         data: --payload TEXT | --payload-hex HEX | --pattern HEX [--size N] | --size N
