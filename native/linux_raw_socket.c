@@ -369,8 +369,9 @@ static napi_value socket_set_option(napi_env env, napi_callback_info info) {
   return make_int(env, setsockopt(s->fd, level, name, &value, sizeof value) == 0 ? 0 : -errno);
 }
 
-// setOptionBytes(level, name, value: Uint8Array) -> 0 | -errno: for options whose value is a
-// struct, such as ICMP6_FILTER (a 256-bit mask of ICMPv6 types).
+// setOptionBytes(level, name, value: Uint8Array) -> 0 | -errno: for options whose value is
+// not an int, such as ICMP6_FILTER (a 256-bit mask of ICMPv6 types) or SO_BINDTODEVICE
+// (an interface name).
 static napi_value socket_set_option_bytes(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
@@ -386,6 +387,40 @@ static napi_value socket_set_option_bytes(napi_env env, napi_callback_info info)
   }
   if (s->fd < 0) return make_int(env, -EBADF);
   return make_int(env, setsockopt(s->fd, level, name, data, (socklen_t)length) == 0 ? 0 : -errno);
+}
+
+// bind(address: string) -> 0 | -errno: the source address of what the socket sends
+// (and the only address it receives for); iputils ping -I ADDRESS.
+static napi_value socket_bind(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  LinuxSocket *s = unwrap(env, info, &argc, argv);
+  if (!s) return NULL;
+  char text[INET6_ADDRSTRLEN + IF_NAMESIZE + 2];
+  size_t length;
+  struct sockaddr_storage parsed;
+  socklen_t parsed_length;
+  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], text, sizeof text, &length) != napi_ok ||
+      length >= sizeof text - 1 || !parse_address(s->family, text, &parsed, &parsed_length)) {
+    napi_throw_type_error(env, "ERR_INVALID_IP_ADDRESS", "bind(address: an address of the socket's family)");
+    return NULL;
+  }
+  if (s->fd < 0) return make_int(env, -EBADF);
+  return make_int(env, bind(s->fd, (struct sockaddr *)&parsed, parsed_length) == 0 ? 0 : -errno);
+}
+
+// errorText(errno) -> the C library's message (strerror), as iputils prints it.
+static napi_value error_text(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  int32_t code;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || !arg_int(env, argv[0], &code)) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "errorText(errno: number)");
+    return NULL;
+  }
+  CHECK(napi_create_string_utf8(env, strerror(code < 0 ? -code : code), NAPI_AUTO_LENGTH, &result));
+  return result;
 }
 
 // getOption(level, name) -> value | -errno (for options whose values are non-negative ints)
@@ -649,6 +684,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"setOption", NULL, socket_set_option, NULL, NULL, NULL, napi_default_method, NULL},
       {"getOption", NULL, socket_get_option, NULL, NULL, NULL, napi_default_method, NULL},
       {"setOptionBytes", NULL, socket_set_option_bytes, NULL, NULL, NULL, napi_default_method, NULL},
+      {"bind", NULL, socket_bind, NULL, NULL, NULL, napi_default_method, NULL},
       {"send", NULL, socket_send, NULL, NULL, NULL, napi_default_method, NULL},
       {"sendBatch", NULL, socket_send_batch, NULL, NULL, NULL, napi_default_method, NULL},
       {"receive", NULL, socket_receive, NULL, NULL, NULL, napi_default_method, NULL},
@@ -662,6 +698,9 @@ static napi_value init(napi_env env, napi_value exports) {
   CHECK(napi_define_class(env, "Socket", NAPI_AUTO_LENGTH, socket_new, NULL, sizeof methods / sizeof methods[0],
                           methods, &socket_class));
   CHECK(napi_set_named_property(env, exports, "Socket", socket_class));
+  napi_value error_text_function;
+  CHECK(napi_create_function(env, "errorText", NAPI_AUTO_LENGTH, error_text, NULL, &error_text_function));
+  CHECK(napi_set_named_property(env, exports, "errorText", error_text_function));
 
   napi_value layout, constants;
   CHECK(napi_create_object(env, &layout));
@@ -698,6 +737,14 @@ static napi_value init(napi_env env, napi_value exports) {
   set_int(env, constants, "SO_RCVBUFFORCE", SO_RCVBUFFORCE);
   set_int(env, constants, "SO_SNDBUF", SO_SNDBUF);
   set_int(env, constants, "SO_MARK", SO_MARK);
+  set_int(env, constants, "SO_BINDTODEVICE", SO_BINDTODEVICE);
+  set_int(env, constants, "SO_BROADCAST", SO_BROADCAST);
+  set_int(env, constants, "IP_TOS", IP_TOS);
+  set_int(env, constants, "IP_MTU_DISCOVER", IP_MTU_DISCOVER);
+  set_int(env, constants, "IP_PMTUDISC_DONT", IP_PMTUDISC_DONT);
+  set_int(env, constants, "IP_PMTUDISC_WANT", IP_PMTUDISC_WANT);
+  set_int(env, constants, "IP_PMTUDISC_DO", IP_PMTUDISC_DO);
+  set_int(env, constants, "IP_PMTUDISC_PROBE", IP_PMTUDISC_PROBE);
   set_int(env, constants, "SO_TIMESTAMPNS", SO_TIMESTAMPNS);
   set_int(env, constants, "MSG_TRUNC", MSG_TRUNC);
   set_int(env, constants, "EAGAIN", EAGAIN);

@@ -48,9 +48,9 @@ function recordingFilter(destination: string, version: 4 | 6): string {
   return version === 4 ? `ip and (host ${destination} or icmp)` : `ip6 and (host ${destination} or icmp6)`;
 }
 
-/** The field listing of an IPv6 packet, from its diagrams' fields, while dissect's tree stops at the link layer. */
+/** The field listing of an IPv6 packet, from its diagrams' fields, when dissect's tree could not decode it. */
 function ipv6FieldLines(packet: DissectedPacket): string[] {
-  if (packet.ipv4 || !ipv6DatagramOf(packet)) return [];
+  if (packet.ipv4 || packet.ipv6 || !ipv6DatagramOf(packet)) return [];
   return packetLayouts(packet).flatMap((layout) => headerFieldLines(layout));
 }
 

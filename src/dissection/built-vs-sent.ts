@@ -136,8 +136,9 @@ const TRANSPORT_FIELDS: readonly FieldReader[] = [
   { layer: 'UDP', field: 'Checksum', read: (p) => p.udp && hex4(p.udp.checksum.stored), why: transportChecksumWhy('UDP checksum') },
 ];
 
-/** The IPv6 datagram a frame carries, read from the link layer's payload (the dissection model has no IPv6 layer yet). */
+/** The IPv6 datagram a frame carries, where the dissection found it (else in the link layer's payload). */
 export function ipv6DatagramOf(packet: DissectedPacket): Ipv6Datagram | undefined {
+  if (packet.ipv6) return readIpv6Datagram(packet.data, packet.ipv6.offset);
   const link = packet.link?.frame;
   return !packet.ipv4 && link?.protocol === ETHERTYPE.IPV6 ? readIpv6Datagram(link.payload) : undefined;
 }

@@ -350,7 +350,8 @@ function transportWalk(
  */
 export function packetChecksumExplanations(packet: DissectedPacket): ChecksumExplanation[] {
   const ip = packet.ipv4;
-  // IPv6 read from the link layer's payload until the dissection model carries an IPv6 layer of its own.
+  if (packet.ipv6) return ipv6ChecksumExplanations(packet.data, packet.ipv6.offset);
+  // An IPv6 header cut short has no layer: read what the link layer carries.
   const link = packet.link?.frame;
   if (!ip && link?.protocol === ETHERTYPE.IPV6) return ipv6ChecksumExplanations(link.payload);
   if (!ip) return [];

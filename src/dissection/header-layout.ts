@@ -309,7 +309,7 @@ export function ipv6PacketLayouts(bytes: Uint8Array, start = 0, end = bytes.leng
 /** The diagrams of a packet, outermost first; an ICMP error's quoted datagram follows its ICMP header. */
 export function packetLayouts(packet: DissectedPacket): HeaderLayout[] {
   const out: HeaderLayout[] = [];
-  // IPv6 read from the link layer's payload until the dissection model carries an IPv6 layer of its own.
+  if (packet.ipv6) return ipv6PacketLayouts(packet.data, packet.ipv6.offset);
   const link = packet.link?.frame;
   if (!packet.ipv4 && link?.protocol === ETHERTYPE.IPV6) return ipv6PacketLayouts(link.payload);
   if (packet.ipv4) out.push(ipv4Layout(packet.ipv4));

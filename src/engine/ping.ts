@@ -5,7 +5,7 @@ import { randomInt } from 'node:crypto';
 import { Ipv4Sender } from '../net/ipv4-sender.ts';
 import { IPV6_HEADER_INCLUDED_PROTOCOL, Ipv6Sender } from '../net/ipv6-sender.ts';
 import { openRawSocket, type OpenRawSocketOptions, type PacketSocket, type RttSource, type SocketBinding } from '../net/packet-socket.ts';
-import { IPPROTO_ICMP, SendError } from '../net/raw-socket.ts';
+import { IPPROTO_ICMP, type PmtuDiscovery, SendError, SocketOptionError } from '../net/raw-socket.ts';
 import { addressFamilyOf, sourceAddressFor, withoutScope } from '../net/routes.ts';
 import { emitIcmpEchoInto, IcmpType, iputilsEchoPayload, IPUTILS_TIMEVAL_LENGTH, writeIputilsTimestamp } from '../wire/icmp.ts';
 import { emitIcmpv6EchoInto, Icmpv6Type, icmpv6PseudoHeaderSum } from '../wire/icmpv6.ts';
@@ -47,8 +47,24 @@ export interface PingOptions {
    * keeps this many in flight.
    */
   readonly preload?: number;
-  /** The ICMP identifier; random by default so concurrent pings never share one. */
+  /** The ICMP identifier (-e); random by default so concurrent pings never share one. */
   readonly identifier?: number;
+  /** -I IFACE: send and receive through this interface only (SO_BINDTODEVICE). */
+  readonly device?: string;
+  /** -I ADDRESS: bind the socket to this local address, the requests' source (the Linux binding only). */
+  readonly sourceAddress?: string;
+  /** -Q: the TOS byte (DSCP and ECN) of the requests (IP_TOS). */
+  readonly tos?: number;
+  /** -M: path MTU discovery (IP_MTU_DISCOVER): 'do' sets DF and never fragments, 'dont' fragments. */
+  readonly pmtuDiscovery?: PmtuDiscovery;
+  /** -b: SO_BROADCAST, and echo replies taken from any address (every host on the link answers a broadcast). */
+  readonly broadcast?: boolean;
+  /**
+   * -U: iputils' "full user-to-user latency": the receive time is read in JS
+   * when the reply is handled, not the kernel's stamp, so the RTT includes the
+   * wake-up and the callback chain (the raw-socket path always measures so).
+   */
+  readonly userLatency?: boolean;
   /** Aborting ends the run at once; the summary still comes back. */
   readonly signal?: AbortSignal;
   readonly onEvent?: (event: PingEvent) => void;
@@ -66,7 +82,12 @@ interface EventBase {
 
 export type PingEvent =
   | ({ readonly type: 'sent' } & EventBase)
-  | ({ readonly type: 'send-error'; readonly message: string } & EventBase)
+  | ({
+      readonly type: 'send-error';
+      readonly message: string;
+      /** EMSGSIZE: larger than the path MTU and DF set (-M do); counted in `errors`, as iputils counts its local error. */
+      readonly tooLong?: boolean;
+    } & EventBase)
   | ({
       readonly type: 'reply';
       readonly from: string;
@@ -151,6 +172,9 @@ export class PingConnectError extends Error {
   }
 }
 
+/** A send refused for its size (EMSGSIZE), on either binding. */
+const MESSAGE_TOO_LONG = /EMSGSIZE|Message too long/;
+
 /** errno codes a send fails with when there is no route (iputils' connect() probe reports them and exits 2). */
 const NO_ROUTE = /ENETUNREACH|Network is unreachable|EHOSTUNREACH|No route to host/;
 
@@ -169,6 +193,8 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
   const deadlineMs = options.deadlineMs;
   const identifier = options.identifier ?? randomInt(0, 0x10000);
   const emit = options.onEvent ?? (() => {});
+  const broadcast = options.broadcast ?? false;
+  const userLatency = options.userLatency ?? false;
   const timed = payloadSize >= IPUTILS_TIMEVAL_LENGTH;
   const replyDriven = intervalMs === 0;
   const preload = Math.max(1, options.preload ?? 1);
@@ -213,7 +239,12 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
   let pseudoSum: number | undefined;
   try {
     if (v6) {
-      socket.setIcmpv6Filter(PING6_TYPES);
+      // Only a saving (NDP and MLD stay in the kernel); replies are matched without it too.
+      try {
+        socket.setIcmpv6Filter(PING6_TYPES);
+      } catch {
+        // an out-of-date Linux binding build: carry on unfiltered
+      }
       const headerIncluded = options.headerIncluded ?? false;
       let source: string | undefined;
       if (headerIncluded) {
@@ -238,9 +269,12 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
         protocol: IpProtocol.ICMP,
         destination,
         ttl: options.ttl,
+        tos: options.tos,
+        dontFragment: options.pmtuDiscovery === 'do' || options.pmtuDiscovery === 'probe',
       });
       sendMessage = (message) => sender.send(message);
     }
+    applySocketOptions(socket, options, v6);
   } catch (error) {
     socket.close();
     sendSocket?.close();
@@ -332,7 +366,11 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
       transmitted++;
       sentAt[sequence] = Number.NaN;
       lastSendAt = now;
-      emit({ type: 'send-error', sequence, timeMs: wallMs, message: (error as Error).message });
+      const message = (error as Error).message;
+      // Larger than the path MTU with DF set (-M do): iputils reports it as a local error and counts it.
+      const tooLong = MESSAGE_TOO_LONG.test(message) || undefined;
+      if (tooLong) errors++;
+      emit({ type: 'send-error', sequence, timeMs: wallMs, message, tooLong });
       return true;
     }
     // The send time as the socket took it: in C right before sendto() on the
@@ -446,17 +484,20 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
     expected.icmpType = IcmpType.EchoRequest;
   }
   expected.identifier = identifier;
+  const requestDestination = expected.destination;
 
   socket.onPacket((datagram, source, kernelReceivedAt, hopLimit, sourceAddress) => {
     if (finished) return;
-    // The kernel's receive time on the Linux binding (SO_TIMESTAMPNS); now, in JS, on raw-socket.
-    const receivedAt = Number.isNaN(kernelReceivedAt) ? wallClockMs() : kernelReceivedAt;
+    // The kernel's receive time on the Linux binding (SO_TIMESTAMPNS); now, in JS, on raw-socket or with -U.
+    const receivedAt = userLatency || Number.isNaN(kernelReceivedAt) ? wallClockMs() : kernelReceivedAt;
     // A raw ICMP socket sees every ICMP packet on the host, our own requests included: read() drops those first.
     // An IPv6 one gets no IPv6 header: the transport bytes and the sender's address from recvfrom().
     const kind = v6 ? views.readTransport(6, IpProtocol.ICMPv6, datagram, sourceAddress) : views.read(datagram);
     if (kind === undefined || !views.hasQueryFields) return;
     const sequence = views.sequence;
     expected.sequence = sequence;
+    // A broadcast is answered by each host on the link, each from its own address.
+    if (broadcast) expected.destination = kind === 'reply' ? views.target : requestDestination;
     if (answerOf(expected, views) === undefined) return;
     const icmp = v6 ? views.icmp6 : views.icmp;
     const timeMs = receivedAt;
@@ -569,7 +610,22 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
     (flood || intervalMs === 0) && rttCount > 0 && transmitted > 1
       ? { ipgMs: (lastSendAt - startedAt) / (transmitted - 1), ewmaMs: ewma }
       : undefined;
-  return { destination, family, identifier, transmitted, received, duplicates, errors, elapsedMs, rtt, pipeSize, ipgEwma, interrupted, rttSource: socket.rttSource };
+  return { destination, family, identifier, transmitted, received, duplicates, errors, elapsedMs, rtt, pipeSize, ipgEwma, interrupted, rttSource: userLatency ? 'javascript' : socket.rttSource };
+}
+
+/** -I, -Q, -M and -b on the open socket; a refusal throws SocketOptionError with iputils' text. */
+function applySocketOptions(socket: PacketSocket, options: PingOptions, v6: boolean): void {
+  if (v6 && (options.tos !== undefined || options.pmtuDiscovery !== undefined)) {
+    throw new SocketOptionError('-Q and -M set IPv4 socket options (IP_TOS, IP_MTU_DISCOVER); over IPv6 they are not supported yet');
+  }
+  if (options.device !== undefined) socket.bindToDevice(options.device);
+  if (options.sourceAddress !== undefined) {
+    if (!socket.bindAddress) throw new SocketOptionError(`-I ${options.sourceAddress}: binding to a source address needs the Linux binding (raw-socket cannot bind a raw socket)`);
+    socket.bindAddress(options.sourceAddress);
+  }
+  if (options.broadcast) socket.setBroadcast(true);
+  if (options.tos !== undefined) socket.setTos(options.tos);
+  if (options.pmtuDiscovery !== undefined) socket.setPmtuDiscovery(options.pmtuDiscovery);
 }
 
 /**

@@ -14,7 +14,7 @@ import { formatIpv4Address } from '../wire/ipv4-address.ts';
 import { formatIpv6Address } from '../wire/ipv6-address.ts';
 import { icmpv6FilterBytes } from './icmpv6-filter.ts';
 import { isPermissionError, PrivilegeError } from './privileges.ts';
-import { SendError } from './raw-socket.ts';
+import { type PmtuDiscovery, SendError, SocketOptionError } from './raw-socket.ts';
 import { interfaceNameForIndex } from './routes.ts';
 
 interface LinuxBindingSocket {
@@ -23,6 +23,7 @@ interface LinuxBindingSocket {
   setOption(level: number, name: number, value: number): number;
   getOption(level: number, name: number): number;
   setOptionBytes(level: number, name: number, value: Uint8Array): number;
+  bind(address: string): number;
   send(packet: Uint8Array, length: number): number;
   sendBatch(packets: Uint8Array, stride: number, count: number): number;
   receive(): number;
@@ -52,6 +53,8 @@ interface LinuxBindingLayout {
 interface LinuxBinding {
   Socket: new (family: 4 | 6, protocol: number) => LinuxBindingSocket;
   layout: LinuxBindingLayout;
+  /** strerror(errno): the C library's text, as iputils prints it. */
+  errorText(errno: number): string;
   constants: Record<
     | 'SOL_SOCKET'
     | 'IPPROTO_IP'
@@ -66,12 +69,22 @@ interface LinuxBinding {
     | 'SO_RCVBUF'
     | 'SO_RCVBUFFORCE'
     | 'SO_MARK'
+    | 'SO_BINDTODEVICE'
+    | 'SO_BROADCAST'
+    | 'IP_TOS'
+    | 'IP_MTU_DISCOVER'
+    | 'IP_PMTUDISC_DONT'
+    | 'IP_PMTUDISC_WANT'
+    | 'IP_PMTUDISC_DO'
+    | 'IP_PMTUDISC_PROBE'
     | 'MSG_TRUNC'
     | 'EAGAIN'
     | 'EBADF',
     number
   >;
 }
+
+const REBUILD_HINT = 'run: npm run build:native (see native-notes/linux-binding.md)';
 
 let binding: LinuxBinding | undefined;
 let unavailableReason: string | undefined;
@@ -93,7 +106,7 @@ export function loadLinuxBinding(): LinuxBinding | undefined {
   } catch (error) {
     unavailableReason =
       `the Linux binding is not built (${(error as Error).message.split('\n')[0]}); ` +
-      'with g++, make and python3 installed, run: npm run build:native (see native-notes/linux-binding.md)';
+      `with g++, make and python3 installed, ${REBUILD_HINT}`;
   }
   return binding;
 }
@@ -347,6 +360,8 @@ export class LinuxRawSocket {
   /** ICMP6_FILTER (ICMPv6 sockets): only these ICMPv6 types reach onPacket(); see icmpv6FilterBytes(). */
   setIcmpv6Filter(passTypes: readonly number[]): void {
     const { IPPROTO_ICMPV6, ICMP6_FILTER } = this.constants;
+    // A build from before setOptionBytes existed (build/ not rebuilt after an update).
+    if (typeof this.native.setOptionBytes !== 'function') throw new Error(`the Linux binding is out of date: ${REBUILD_HINT}`);
     const result = this.native.setOptionBytes(IPPROTO_ICMPV6, ICMP6_FILTER, icmpv6FilterBytes(passTypes));
     if (result < 0) throw new Error(`setsockopt ICMP6_FILTER: ${errnoName(result)}`);
   }
@@ -396,6 +411,56 @@ export class LinuxRawSocket {
   /** Idempotent. Also happens when the socket is collected or the process tears down. */
   close(): void {
     this.native.close();
+  }
+
+  /** SO_BINDTODEVICE: send and receive through this interface only (iputils ping -I IFACE). */
+  bindToDevice(name: string): void {
+    const { SOL_SOCKET, SO_BINDTODEVICE } = this.constants;
+    this.optionResult(`SO_BINDTODEVICE ${name}`, this.native.setOptionBytes(SOL_SOCKET, SO_BINDTODEVICE, Buffer.from(`${name}\0`)));
+  }
+
+  /** bind(): `address` is the source of what the socket sends (iputils ping -I ADDRESS). */
+  bindAddress(address: string): void {
+    this.optionResult('bind', this.native.bind(address));
+  }
+
+  /** SO_BROADCAST: allows sending to a broadcast address (iputils ping -b). */
+  setBroadcast(on: boolean): void {
+    this.optionResult('SO_BROADCAST', this.native.setOption(this.constants.SOL_SOCKET, this.constants.SO_BROADCAST, on ? 1 : 0));
+  }
+
+  /** IP_TOS: the TOS byte (DSCP and ECN) of what the kernel sends (iputils ping -Q); IPv4 only. */
+  setTos(tos: number): void {
+    this.optionResult('IP_TOS', this.native.setOption(this.constants.IPPROTO_IP, this.constants.IP_TOS, tos));
+  }
+
+  /** IP_MTU_DISCOVER: whether the kernel sets DF and fragments (iputils ping -M); IPv4 only. */
+  setPmtuDiscovery(mode: PmtuDiscovery): void {
+    const { IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO, IP_PMTUDISC_DONT, IP_PMTUDISC_PROBE, IP_PMTUDISC_WANT } = this.constants;
+    const value = { do: IP_PMTUDISC_DO, want: IP_PMTUDISC_WANT, dont: IP_PMTUDISC_DONT, probe: IP_PMTUDISC_PROBE }[mode];
+    this.optionResult('IP_MTU_DISCOVER', this.native.setOption(IPPROTO_IP, IP_MTU_DISCOVER, value));
+  }
+
+  /** A set-up call's result: 0, or -errno reported as iputils reports it ("WHAT: strerror text"). */
+  private optionResult(what: string, result: number): void {
+    if (result >= 0) return;
+    if (isPermissionError(errnoName(result))) throw new PrivilegeError(`cannot set ${what}`);
+    throw new SocketOptionError(`${what}: ${this.errorText(result)}`);
+  }
+
+  private errorText(errno: number): string {
+    return loadLinuxBinding()?.errorText(errno) ?? errnoName(errno);
+  }
+
+  /**
+   * Watches for datagrams (true, as opened) or stops (false). A socket that
+   * is not watching keeps no handle active, so an idle socket kept open for
+   * reuse never keeps Node running; datagrams wait in the kernel meanwhile.
+   */
+  setReceiving(on: boolean): void {
+    if (this.native.closed) return;
+    if (on) this.native.startPolling(() => this.drain());
+    else this.native.stopPolling();
   }
 
   /**

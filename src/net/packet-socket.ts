@@ -7,7 +7,7 @@
 //   javascript  both read in JS around the binding's calls, so they include
 //               the callback chain and event-loop wake-ups
 import { EAGAIN, errnoName, linuxBindingUnavailableReason, LinuxRawSocket, type TimedPacketHandler } from './linux-raw-socket.ts';
-import { RawSocket, type RawSocketOptions, SendError } from './raw-socket.ts';
+import { type PmtuDiscovery, RawSocket, type RawSocketOptions, SendError } from './raw-socket.ts';
 import { Ipv4Field, Ipv4View } from '../wire/ipv4.ts';
 import { parseIpv4Address } from '../wire/ipv4-address.ts';
 import { parseIpv6Address } from '../wire/ipv6-address.ts';
@@ -38,6 +38,18 @@ export interface PacketSocket {
   forceSocketReceiveBuffer(bytes: number): number;
   setSocketReceiveBuffer(bytes: number): number;
   receivePending(): void;
+  /** Watches for datagrams (as opened) or stops, so an idle socket kept for reuse keeps no handle active. */
+  setReceiving(on: boolean): void;
+  /** SO_BINDTODEVICE; throws SocketOptionError ("SO_BINDTODEVICE eth9: No such device"). */
+  bindToDevice(name: string): void;
+  /** SO_BROADCAST. */
+  setBroadcast(on: boolean): void;
+  /** IP_TOS (IPv4). */
+  setTos(tos: number): void;
+  /** IP_MTU_DISCOVER (IPv4, Linux). */
+  setPmtuDiscovery(mode: PmtuDiscovery): void;
+  /** The Linux binding only: bind() to a local address, the source of what the socket sends. */
+  readonly bindAddress?: (address: string) => void;
   close(): void;
   /**
    * The Linux binding only: sends up to `maxBatch` packets to one address with
@@ -106,6 +118,11 @@ interface SocketControls {
   forceSocketReceiveBuffer(bytes: number): number;
   setSocketReceiveBuffer(bytes: number): number;
   receivePending(): void;
+  setReceiving(on: boolean): void;
+  bindToDevice(name: string): void;
+  setBroadcast(on: boolean): void;
+  setTos(tos: number): void;
+  setPmtuDiscovery(mode: PmtuDiscovery): void;
   close(): void;
 }
 
@@ -139,6 +156,21 @@ abstract class DelegatingPacketSocket<S extends SocketControls> {
   receivePending() {
     this.socket.receivePending();
   }
+  setReceiving(on: boolean) {
+    this.socket.setReceiving(on);
+  }
+  bindToDevice(name: string) {
+    this.socket.bindToDevice(name);
+  }
+  setBroadcast(on: boolean) {
+    this.socket.setBroadcast(on);
+  }
+  setTos(tos: number) {
+    this.socket.setTos(tos);
+  }
+  setPmtuDiscovery(mode: PmtuDiscovery) {
+    this.socket.setPmtuDiscovery(mode);
+  }
   close() {
     this.socket.close();
   }
@@ -161,6 +193,7 @@ class LinuxPacketSocket extends DelegatingPacketSocket<LinuxRawSocket> implement
     return sent;
   };
   readonly batchSendTime = (index: number): number => this.socket.batchSendTime(index);
+  readonly bindAddress = (address: string): void => this.socket.bindAddress(address);
   get family() {
     return this.socket.family;
   }

@@ -22,6 +22,8 @@ interface NativeSocketWrap {
 interface NativeSocket {
   wrap: NativeSocketWrap;
   close(): void;
+  pauseRecv(): void;
+  resumeRecv(): void;
   on(event: 'error', listener: (error: Error) => void): void;
 }
 
@@ -58,6 +60,8 @@ export const IPPROTO_RAW = 255;
 // linux/in6.h, linux/icmpv6.h).
 const SO_RCVBUFFORCE = 33;
 const SO_MARK = 36;
+/** IP_MTU_DISCOVER (linux/in.h); raw-socket does not export it. */
+const IP_MTU_DISCOVER = 10;
 const SOL_RAW = 255;
 const IPV6_CHECKSUM = 7;
 const IPPROTO_ICMPV6 = 58;
@@ -106,6 +110,20 @@ export class SendError extends Error {
     this.name = 'SendError';
   }
 }
+
+/** A socket option or bind the kernel refused; the message is iputils' ("SO_BINDTODEVICE eth9: No such device"). */
+export class SocketOptionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SocketOptionError';
+  }
+}
+
+/** Path MTU discovery for IP_MTU_DISCOVER (ip(7)), as iputils ping -M names the modes. */
+export type PmtuDiscovery = 'do' | 'want' | 'dont' | 'probe';
+
+/** IP_PMTUDISC_* values (linux/in.h), for the raw-socket path, whose binding does not export them. */
+export const PMTU_DISCOVERY_VALUES: Record<PmtuDiscovery, number> = { dont: 0, want: 1, do: 2, probe: 3 };
 
 export class RawSocket {
   readonly family: 4 | 6;
@@ -245,10 +263,53 @@ export class RawSocket {
     return value.readInt32LE(0);
   }
 
+  /** SO_BINDTODEVICE: send and receive through this interface only (iputils ping -I IFACE). */
+  bindToDevice(name: string): void {
+    const value = Buffer.from(`${name}\0`);
+    this.optionOrThrow(`SO_BINDTODEVICE ${name}`, () => this.socket.wrap.setOption(this.module.SocketLevel.SOL_SOCKET, this.module.SocketOption.SO_BINDTODEVICE, value, value.length));
+  }
+
+  /** SO_BROADCAST: allows sending to a broadcast address (iputils ping -b). */
+  setBroadcast(on: boolean): void {
+    this.optionOrThrow('SO_BROADCAST', () => this.socket.wrap.setOption(this.module.SocketLevel.SOL_SOCKET, this.module.SocketOption.SO_BROADCAST, on ? 1 : 0));
+  }
+
+  /** IP_TOS: the TOS byte (DSCP and ECN) of what the kernel sends (iputils ping -Q). */
+  setTos(tos: number): void {
+    this.optionOrThrow('IP_TOS', () => this.socket.wrap.setOption(this.module.SocketLevel.IPPROTO_IP, this.module.SocketOption.IP_TOS, tos));
+  }
+
+  /** IP_MTU_DISCOVER (Linux): whether the kernel sets DF and fragments (iputils ping -M). */
+  setPmtuDiscovery(mode: PmtuDiscovery): void {
+    if (process.platform !== 'linux') throw new SocketOptionError(`-M needs Linux (IP_MTU_DISCOVER); this is ${process.platform}`);
+    this.optionOrThrow('IP_MTU_DISCOVER', () => this.socket.wrap.setOption(this.module.SocketLevel.IPPROTO_IP, IP_MTU_DISCOVER, PMTU_DISCOVERY_VALUES[mode]));
+  }
+
+  /** raw-socket throws Error(strerror text): reported as iputils does, "WHAT: message". */
+  private optionOrThrow(what: string, set: () => void): void {
+    try {
+      set();
+    } catch (error) {
+      if (isPermissionError(error)) throw new PrivilegeError(`cannot set ${what}`);
+      throw new SocketOptionError(`${what}: ${(error as Error).message}`);
+    }
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.socket.close();
+  }
+
+  /**
+   * Watches for datagrams (true, as opened) or stops (false). A socket that
+   * is not watching keeps no handle active, so an idle socket kept open for
+   * reuse never keeps Node running; datagrams wait in the kernel meanwhile.
+   */
+  setReceiving(on: boolean): void {
+    if (this.closed) return;
+    if (on) this.socket.resumeRecv();
+    else this.socket.pauseRecv();
   }
 
   /**

@@ -106,11 +106,26 @@ export function needsScope(address: string): boolean {
   return /^fe[89ab][0-9a-f]?:/.test(bare) || /^ff[0-9a-f]2:/.test(bare);
 }
 
-/** The local address the kernel routes from toward `destination` (no packet is sent); IPv6 link-local sources keep the scope. */
-export async function sourceAddressFor(destination: string): Promise<string> {
+/**
+ * The local address the kernel routes from toward `destination` (no packet
+ * is sent); IPv6 link-local sources keep the scope. A broadcast destination
+ * fails with EACCES unless `broadcast` is set (SO_BROADCAST), as iputils'
+ * probe socket does.
+ */
+export async function sourceAddressFor(destination: string, { broadcast = false }: { broadcast?: boolean } = {}): Promise<string> {
   const family = addressFamilyOf(destination);
   const socket = createSocket(family === 6 ? 'udp6' : 'udp4');
   try {
+    if (broadcast) {
+      // SO_BROADCAST needs a bound socket; connect() would bind it too late.
+      await new Promise<void>((resolve, reject) => {
+        socket.once('error', reject);
+        socket.bind(0, () => {
+          socket.setBroadcast(true);
+          resolve();
+        });
+      });
+    }
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
       // Node hands a failed connect() (ENETUNREACH, EHOSTUNREACH) to this callback, not to 'error'.
@@ -139,6 +154,16 @@ export function interfaceForAddress(address: string): string | undefined {
   // The whole of 127.0.0.0/8 lives on lo, though only 127.0.0.1 is listed.
   if (address.startsWith('127.') || address === '::1') return 'lo';
   return undefined;
+}
+
+/** An interface's MTU (Linux: /sys/class/net/NAME/mtu), or undefined when it cannot be read. */
+export function interfaceMtu(device: string): number | undefined {
+  try {
+    const mtu = Number(readFileSync(`/sys/class/net/${device}/mtu`, 'utf8').trim());
+    return Number.isInteger(mtu) && mtu > 0 ? mtu : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
