@@ -70,8 +70,8 @@ export const COMMANDS: readonly CommandDefinition[] = [
   {
     name: 'craft',
     tool: 'craft',
-    summary: 'one ICMP or TCP packet from its fields: shown, written to a pcap, or sent',
-    operands: ['icmp', 'tcp'],
+    summary: 'one ICMP, ICMPv6, TCP or UDP packet from its fields: shown, written to a pcap, or sent',
+    operands: ['icmp', 'icmp6', 'tcp', 'udp'],
     load: async () => {
       const [command, args] = await Promise.all([import('./craft-command.ts'), import('./craft-arguments.ts')]);
       // --show-checksum is how the parser sees --checksum without a number: the user never types it.
