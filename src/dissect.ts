@@ -11,4 +11,17 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
-runCli('dissect', () => runDissectCommand(process.argv.slice(2), streamSink(process.stdout)));
+// Ctrl-C ends the reading (a FIFO with no writer waits for one until then):
+// what was read is summed up and the status is 130, as tshark's.
+const interrupt = new AbortController();
+process.once('SIGINT', () => interrupt.abort());
+
+runCli('dissect', async () => {
+  const status = await runDissectCommand(process.argv.slice(2), streamSink(process.stdout), process.env, {
+    stderr: streamSink(process.stderr),
+    interrupt: interrupt.signal,
+  });
+  // A FIFO's open() still waiting for a writer would keep the process alive.
+  if (interrupt.signal.aborted) setImmediate(() => process.exit(status));
+  return status;
+});
