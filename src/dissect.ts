@@ -12,7 +12,8 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 });
 
 // Ctrl-C ends the reading (a FIFO with no writer waits for one until then):
-// what was read is summed up and the status is 130, as tshark's.
+// what was read is summed up (-z statistics, the --json summary) and the
+// process ends by the signal, status 130, as tshark's.
 const interrupt = new AbortController();
 process.once('SIGINT', () => interrupt.abort());
 
@@ -21,7 +22,10 @@ runCli('dissect', async () => {
     stderr: streamSink(process.stderr),
     interrupt: interrupt.signal,
   });
-  // A FIFO's open() still waiting for a writer would keep the process alive.
-  if (interrupt.signal.aborted) setImmediate(() => process.exit(status));
+  // What was read is written (stdout is synchronous for files and pipes). A
+  // FIFO's open() still waiting for a writer holds a libuv worker that
+  // process.exit() would wait for: end by SIGINT itself, the handler gone,
+  // as a shell expects of an interrupted command (status 130).
+  if (interrupt.signal.aborted) setImmediate(() => process.kill(process.pid, 'SIGINT'));
   return status;
 });

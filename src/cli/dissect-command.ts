@@ -90,6 +90,8 @@ export async function runDissectCommand(
   const followers = options.statistics.flatMap((s) => (s.kind === 'follow-tcp-ascii' ? [new TcpStreamFollower(s.stream)] : []));
   const conversations = options.statistics.some((s) => s.kind === 'conv-tcp') ? new TcpConversationTable() : undefined;
   let shown = 0;
+  /** Packets read so far (the outcome's count, when the reading was interrupted before it could give one). */
+  let read = 0;
   let interrupted = false;
   /** The file whose heading was written last. */
   let headed: string | undefined;
@@ -137,6 +139,7 @@ export async function runDissectCommand(
 
   /** Filters, statistics and output of one packet; a DissectedPacket whenever the options need more than the summary view. */
   const handle = (packet: SummaryView, path: string) => {
+    read++;
     const previous = previousNs;
     previousNs = packet.frame.relativeNs;
     if (filter && !filter(packet)) return;
@@ -177,7 +180,7 @@ export async function runDissectCommand(
   if (conversations) emit(formatTcpConversations(conversations.rows()));
   if (options.json) {
     emit(
-      `${formatRecord({ type: 'summary', tool: 'dissect', files: options.files.length, failedFiles: outcome?.failedFiles ?? 0, packets: outcome?.packets ?? shown, shown, ...(interrupted ? { interrupted: true } : {}) })}\n`,
+      `${formatRecord({ type: 'summary', tool: 'dissect', files: options.files.length, failedFiles: outcome?.failedFiles ?? 0, packets: outcome?.packets ?? read, shown, ...(interrupted ? { interrupted: true } : {}) })}\n`,
     );
   }
   out.flush();

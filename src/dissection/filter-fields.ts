@@ -235,7 +235,7 @@ const TCP_FIELDS: FieldDefinition[] = [
   { name: 'tcp.dstport', type: 'uint', read: (p, out) => eachTcp(p, (tcp) => out.push(tcp.segment.destinationPort)) },
   { name: 'tcp.port', type: 'uint', read: (p, out) => eachTcp(p, (tcp) => out.push(tcp.segment.sourcePort, tcp.segment.destinationPort)) },
   { name: 'tcp.stream', type: 'uint', read: (p, out) => eachTcp(p, (tcp) => (tcp.conversation ? out.push(tcp.conversation.stream) : 0)) },
-  // A quoted segment (no conversation) is usually 8 bytes: Wireshark shows no length, raw numbers or acknowledgment for it.
+  // A quoted segment (no conversation) is usually 8 bytes: Wireshark shows no length and no raw sequence number for it.
   { name: 'tcp.len', type: 'uint', read: (p, out) => eachTcp(p, (tcp) => (tcp.conversation ? out.push(tcp.payloadLength) : 0)) },
   { name: 'tcp.seq', type: 'uint', read: (p, out) => eachTcp(p, (tcp) => out.push(tcp.conversation ? tcp.conversation.relativeSeq : tcp.segment.sequenceNumber)) },
   { name: 'tcp.seq_raw', type: 'uint', read: (p, out) => eachTcp(p, (tcp) => (tcp.conversation ? out.push(tcp.segment.sequenceNumber) : 0)) },
@@ -250,7 +250,7 @@ const TCP_FIELDS: FieldDefinition[] = [
     // Relative only when the ACK flag makes it an acknowledgment; Wireshark shows the raw field otherwise.
     read: (p, out) => eachTcp(p, (tcp) => out.push(tcp.conversation && tcp.segment.flags & 0x010 ? tcp.conversation.relativeAck : tcp.segment.acknowledgmentNumber)),
   },
-  { name: 'tcp.ack_raw', type: 'uint', read: (p, out) => eachTcp(p, (tcp) => (tcp.conversation ? out.push(tcp.segment.acknowledgmentNumber) : 0)) },
+  { name: 'tcp.ack_raw', type: 'uint', read: (p, out) => eachTcp(p, (tcp) => out.push(tcp.segment.acknowledgmentNumber)) },
   { name: 'tcp.hdr_len', type: 'uint', read: (p, out) => eachTcp(p, (tcp) => out.push(tcp.segment.headerLength)) },
   { name: 'tcp.flags', type: 'uint', hexDigits: 4, read: (p, out) => eachTcp(p, (tcp) => out.push(tcpFlagsOf(tcp))) },
   { name: 'tcp.flags.res', type: 'uint', read: (p, out) => eachTcp(p, (tcp) => out.push(tcp.segment.reserved)) },
