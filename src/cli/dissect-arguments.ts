@@ -49,7 +49,9 @@ Options:
   -c COUNT         stop after COUNT shown packets
   -t FORMAT        summary time: r relative (default), a absolute, ad absolute with date,
                    d delta, dd delta displayed, e epoch, u UTC, ud UTC with date
-  -T fields|text   -T fields: one line per packet with the -e fields, tab-separated
+  -T fields|json|text
+                   -T fields: one line per packet with the -e fields, tab-separated;
+                   -T json: tshark's JSON array (_source.layers.frame/eth/ip/tcp ...)
   -e FIELD         a field for -T fields (repeatable), as tshark names it
   -E OPTION        -T fields formatting: header=y|n, separator=/t|/s|CHAR,
                    quote=d|s|n, occurrence=f|l|a, aggregator=,|/s|CHAR
@@ -91,6 +93,8 @@ export interface DissectOptions {
   readonly count?: number;
   readonly time: TimeFormat;
   readonly fieldsLayout?: FieldsLayout;
+  /** -T json: tshark's JSON array (--json is dissect's own one-object-per-line format). */
+  readonly tsharkJson: boolean;
   readonly quiet: boolean;
   readonly statistics: readonly Statistic[];
   readonly help: boolean;
@@ -234,7 +238,8 @@ export function parseDissectArguments(args: readonly string[]): DissectOptions {
   const time = values.time ?? 'r';
   if (!TIME_FORMATS.has(time)) throw new UsageError(`-t: unknown time format '${time}' (r, a, ad, d, dd, e, u, ud)`);
   const output = values.output ?? 'text';
-  if (output !== 'text' && output !== 'fields') throw new UsageError(`-T: unsupported format '${output}' (fields or text; for JSON use --json)`);
+  if (output !== 'text' && output !== 'fields' && output !== 'json') throw new UsageError(`-T: unsupported format '${output}' (fields, json or text)`);
+  if (output === 'json' && values.json) throw new UsageError("-T json and --json are two JSON formats: choose one");
   if (output !== 'fields' && (values.field ?? []).length > 0) throw new UsageError('-e needs -T fields');
   const base = {
     tree: values.verbose ?? false,
@@ -243,6 +248,7 @@ export function parseDissectArguments(args: readonly string[]): DissectOptions {
     checksum: values.checksum ?? false,
     json: values.json ?? false,
     quiet: values.quiet ?? false,
+    tsharkJson: output === 'json',
     time: time as TimeFormat,
     statistics: (values.statistic ?? []).map(parseStatistic),
     help: values.help ?? false,

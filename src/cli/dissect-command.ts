@@ -17,6 +17,7 @@ import { hasDetailedViews, packetViewText } from '../render/packet-views.ts';
 import { formatSummaryTime, needsAbsoluteTime } from '../render/summary-time.ts';
 import { styleFor, type TextStyle } from '../render/terminal-style.ts';
 import { formatFieldsHeader, formatFieldsLine } from '../render/tshark-fields.ts';
+import { formatTsharkJsonPacket } from '../render/tshark-json.ts';
 import { formatFollowAscii, formatTcpConversations } from '../render/tshark-statistics.ts';
 import { DISSECT_USAGE, type DissectOptions, parseDissectArguments } from './dissect-arguments.ts';
 import { formatRecord, packetRecord } from './json-output.ts';
@@ -104,13 +105,15 @@ export async function runDissectCommand(
   const errorLine = (text: string) => run.stderr?.write(Buffer.from(`dissect: ${text}\n`, 'utf8'));
 
   if (fieldsLayout?.header && !options.quiet) emit(`${formatFieldsHeader(fieldsLayout)}\n`);
+  const tsharkJson = options.tsharkJson && !options.quiet;
+  if (tsharkJson) emit('[');
 
   const common = {
     fileStart(path: string) {
       headed = path;
       previousNs = undefined;
       previousShownNs = undefined;
-      if (several && !options.json && !fieldsLayout && !options.quiet) emit(`==> ${path} <==\n`);
+      if (several && !options.json && !options.tsharkJson && !fieldsLayout && !options.quiet) emit(`==> ${path} <==\n`);
     },
     fileError(path: string, problem: CaptureFileProblem, packetsRead: number) {
       if (options.json) {
@@ -151,7 +154,10 @@ export async function runDissectCommand(
     previousShownNs = packet.frame.relativeNs;
     if (options.quiet) return;
     const d = digitsOf(packet.frame.fractionsPerSecond);
-    if (fieldsLayout) {
+    if (tsharkJson) {
+      emit(shown === 1 ? '\n  ' : ',\n  ');
+      emit(formatTsharkJsonPacket(packet as DissectedPacket));
+    } else if (fieldsLayout) {
       emit(formatFieldsLine(packet as DissectedPacket, fieldsLayout));
       emit('\n');
     } else if (options.json) {
@@ -176,6 +182,7 @@ export async function runDissectCommand(
     interrupted = true;
   });
 
+  if (tsharkJson) emit(shown === 0 ? ']\n' : '\n]\n');
   for (const follower of followers) emit(formatFollowAscii(follower));
   if (conversations) emit(formatTcpConversations(conversations.rows()));
   if (options.json) {
@@ -190,7 +197,7 @@ export async function runDissectCommand(
 }
 
 function needsFullDissection(options: DissectOptions, detailed: boolean): boolean {
-  return options.json || detailed || options.displayFilter !== undefined || options.fieldsLayout !== undefined || options.statistics.length > 0 || needsAbsoluteTime(options.time);
+  return options.json || options.tsharkJson || detailed || options.displayFilter !== undefined || options.fieldsLayout !== undefined || options.statistics.length > 0 || needsAbsoluteTime(options.time);
 }
 
 /**

@@ -9,8 +9,9 @@
 //   console.log(capture.info.linkType);
 //   for await (const record of capture) { ... }
 //
-// The file is read with one FileHandle.read into a reused buffer (1 MiB by
-// default), so memory stays flat however large the file is (a 2 GB file of
+// The file is read front to back (never by position) into a reused buffer
+// (1 MiB by default), so a pipe, a FIFO or standard input (the path "-")
+// reads like a file, and memory stays flat however large the input is (a 2 GB file of
 // 27 M records reads in under 200 MiB RSS). Record data are copied out of that
 // buffer by default (copyData: true): a record stays valid for as long as you
 // keep it. (Copies of records up to 4 KiB share 64 KiB slabs, like Node's
