@@ -1,6 +1,6 @@
 // packet-lab's main entry (`import ... from 'packet-lab'`): the pure wire
 // layer (struct packing, RFC 1071 checksum and verdicts, zero-copy header
-// views, IPv4/ICMP/TCP/UDP/ARP codecs, link layers, pcap/pcapng codecs) and
+// views, IPv4/IPv6/ICMP/ICMPv6/TCP/UDP/ARP codecs, link layers, pcap/pcapng codecs) and
 // capture files on disk. It must never load a native module or node:dgram,
 // so it works wherever Node does, without root and without raw-socket's or
 // cap's native builds (test/package-entry.test.ts checks this). Sockets, live
@@ -14,7 +14,9 @@ export * from './wire/header-view.ts';
 export * from './wire/ipv4-address.ts';
 export * from './wire/ipv6-address.ts';
 export * from './wire/ipv4.ts';
+export * from './wire/ipv6.ts';
 export * from './wire/icmp.ts';
+export * from './wire/icmpv6.ts';
 export * from './wire/tcp.ts';
 export * from './wire/udp.ts';
 export * from './wire/arp.ts';

@@ -64,7 +64,7 @@ describe('lab packets print what dissect prints', () => {
     expect(ls(tcp)).toContain("  flags    : 'S' | 'SA' | ... | 9 bits = 'S'");
     expect(ls(udp)).toContain('  sport  : short = 53');
     expect(ls(ip({ ttl: 3 }).icmp())).toContain('  ttl     : byte                 = 3  (default 64)');
-    expect(() => ls(42)).toThrow('ls() takes a layer (ip, icmp, tcp, udp) or a packet');
+    expect(() => ls(42)).toThrow('ls() takes a layer (ip, icmp, tcp, udp, ipv6, icmp6) or a packet');
   });
 });
 

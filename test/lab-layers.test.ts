@@ -70,7 +70,7 @@ describe('layers: mistakes are one clear line', () => {
     [() => ip({ flags: 'XF' }), "ip flags: 'XF' is not DF, MF or evil"],
     [() => ip().icmp({ seq: -1 }), 'icmp.seq must be a non-negative integer, not -1'],
     [() => ip().payload('x').icmp(), 'nothing goes above the payload: put .icmp() before .payload()'],
-    [() => ip().icmp().tcp(), 'tcp goes above ip, not above icmp'],
+    [() => ip().icmp().tcp(), 'tcp goes above ip or ipv6, not above icmp'],
     [() => tcp().build(), 'tcp needs an ip layer below it for its checksum (or set chksum)'],
   ])('%#', (make, message) => {
     expect(make).toThrow(LayerFieldError);

@@ -21,6 +21,24 @@ import {
 import { buildTcp, TcpFlag, type TcpSegmentInit } from '../src/wire/tcp.ts';
 import { buildUdp } from '../src/wire/udp.ts';
 import { EchoRequestMatcher } from '../src/dissection/echo-matching.ts';
+import fc from 'fast-check';
+import { buildIcmpv6, buildIcmpv6Echo } from '../src/wire/icmpv6.ts';
+import { parseIpv6Address } from '../src/wire/ipv6-address.ts';
+import { buildIpv6, Ipv6View } from '../src/wire/ipv6.ts';
+import { describeTransport6, ipv6AddressFold } from '../src/wire/reply-matching.ts';
+import {
+  ADDRESS_UNREACHABLE,
+  ECHO_REPLY as ECHO_REPLY_6,
+  ECHO_REQUEST,
+  ECHO_REQUEST_HOP_LIMIT_1,
+  ECHO_REQUEST_TO_ABSENT,
+  FIRST_FRAGMENT,
+  PACKET_TOO_BIG,
+  SECOND_FRAGMENT,
+  PORT_UNREACHABLE,
+  TIME_EXCEEDED,
+  UDP_PROBE,
+} from './helpers/ipv6-captures.ts';
 
 const US = '192.0.2.10';
 const PEER = '198.51.100.7';
@@ -348,5 +366,196 @@ describe("dissect's echo request matcher, keyed by the same keys", () => {
     for (let i = 0; i <= 65536; i++) matcher.request(a, b, i >>> 16, i & 0xffff, i + 1, i);
     expect(matcher.reply(b, a, 0, 0)).toBeUndefined();
     expect(matcher.reply(b, a, 1, 0)?.frame).toBe(65537);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// IPv6: the same rules through ICMPv6, and reads of raw AF_INET6 sockets,
+// which deliver the transport bytes without the IPv6 header.
+
+describe('IPv6', () => {
+  const US6 = 'fd00:212:1::1';
+  const PEER6 = 'fd00:213:1::2';
+  const ROUTER6 = 'fd00:212:1::fe';
+  const OTHER6 = 'fd00:213:1::3';
+  const us6 = parseIpv6Address(US6);
+  const peer6 = parseIpv6Address(PEER6);
+  const router6 = parseIpv6Address(ROUTER6);
+
+  function ip6(source: string, destination: string, protocol: number, payload: Uint8Array, hopLimit = 64): Uint8Array {
+    return buildIpv6({ source, destination, protocol, hopLimit }, payload);
+  }
+  function echo6(type: 128 | 129, identifier: number, sequence: number, source = US6, destination = PEER6): Uint8Array {
+    return ip6(source, destination, IpProtocol.ICMPv6, buildIcmpv6Echo({ type, identifier, sequence, payload: 'packet-lab 0123456789' }, { source, destination }));
+  }
+  function error6(from: string, kind: 'time-exceeded' | 'destination-unreachable' | 'packet-too-big', datagram: Uint8Array, quoteBytes?: number): Uint8Array {
+    const original = quoteBytes === undefined ? datagram : datagram.subarray(0, quoteBytes);
+    const pseudo = { source: from, destination: US6 };
+    const message =
+      kind === 'packet-too-big'
+        ? buildIcmpv6({ kind, mtu: 1280, original }, pseudo)
+        : buildIcmpv6({ kind, code: kind === 'destination-unreachable' ? 3 : 0, original }, pseudo);
+    return ip6(from, US6, IpProtocol.ICMPv6, message);
+  }
+  /** What a raw AF_INET6 socket hands over: the packet without its IPv6 header. */
+  function stripped(packet: Uint8Array): Uint8Array {
+    const view = new Ipv6View();
+    view.point(packet);
+    return view.upperLayer;
+  }
+
+  const sent = echo6(128, 0x4242, 7);
+  const request = describe_(sent);
+
+  it('describes an echo request: family 6, folded addresses and the 16 bytes', () => {
+    expect(request).toMatchObject({ family: 6, protocol: IpProtocol.ICMPv6, icmpType: 128, identifier: 0x4242, sequence: 7 });
+    expect(request.source).toBe(ipv6AddressFold(us6));
+    expect(request.destination).toBe(ipv6AddressFold(peer6));
+    expect(Array.from(request.destinationAddress)).toEqual(Array.from(peer6));
+    expect(ipv6AddressFold(new Uint8Array(16))).toBe(0);
+    expect(describeTransport6(IpProtocol.ICMPv6, undefined, PEER6, stripped(sent))).toMatchObject({ source: 0, destination: request.destination });
+  });
+
+  it('the echo reply from the destination answers, whole or as a raw socket delivers it', () => {
+    const reply = echo6(129, 0x4242, 7, PEER6, US6);
+    expect(answers(request, reply, views)).toBe('reply');
+    expectSameKey(request, reply);
+    expect(views.readTransport(6, IpProtocol.ICMPv6, stripped(reply), peer6, us6)).toBe('reply');
+    expect(answerOf(request, views)).toBe('reply');
+    expect(views.key).toBe(requestKey(request));
+    // Without IPV6_PKTINFO the socket does not say which of our addresses it came to: still ours, but no key.
+    expect(views.readTransport(6, IpProtocol.ICMPv6, stripped(reply), peer6)).toBe('reply');
+    expect(answerOf(request, views)).toBe('reply');
+    expect(views.key).toBe(NO_KEY);
+  });
+
+  it('not a reply with another identifier or sequence, from another host, to another of ours, or our request looped back', () => {
+    expect(answers(request, echo6(129, 0x4243, 7, PEER6, US6), views)).toBeUndefined();
+    expect(answers(request, echo6(129, 0x4242, 8, PEER6, US6), views)).toBeUndefined();
+    expect(answers(request, echo6(129, 0x4242, 7, OTHER6, US6), views)).toBeUndefined();
+    expect(answers(request, echo6(129, 0x4242, 7, PEER6, 'fd00:212:1::5'), views)).toBeUndefined();
+    expect(answers(request, sent, views)).toBeUndefined();
+    expect(views.readTransport(6, IpProtocol.ICMPv6, stripped(sent), us6, peer6)).toBeUndefined();
+  });
+
+  it('folds equal but addresses not: the exact comparison decides', () => {
+    const forged = { ...request, destinationAddress: parseIpv6Address(OTHER6) };
+    expect(answers(forged, echo6(129, 0x4242, 7, PEER6, US6), views)).toBeUndefined();
+  });
+
+  it('an IPv4 reply never answers an IPv6 request, nor the reverse', () => {
+    const v4 = echo(0, 0x4242, 7, PEER, US);
+    expect(answers(request, v4, views)).toBeUndefined();
+    expect(answers(describe_(echo(8, 0x4242, 7)), echo6(129, 0x4242, 7, PEER6, US6), views)).toBeUndefined();
+  });
+
+  it('time exceeded, address unreachable and packet too big match through the quote, however short', () => {
+    for (const quoteBytes of [undefined, 48, 44]) {
+      for (const kind of ['time-exceeded', 'destination-unreachable', 'packet-too-big'] as const) {
+        const error = error6(ROUTER6, kind, sent, quoteBytes);
+        expect(answers(request, error, views), `${kind} ${quoteBytes}`).toBe('icmp-error');
+        expect(views.hasQueryFields).toBe(quoteBytes !== 44);
+        // The raw socket reads it without the outer header: the quote carries the addresses.
+        expect(views.readTransport(6, IpProtocol.ICMPv6, stripped(error), router6)).toBe('icmp-error');
+        expect(answerOf(request, views)).toBe('icmp-error');
+      }
+    }
+    expectSameKey(request, error6(ROUTER6, 'time-exceeded', sent));
+    const other = echo6(128, 0x4242, 8);
+    expect(answers(request, error6(ROUTER6, 'time-exceeded', other), views)).toBeUndefined();
+    // A quote that ends inside the IPv6 header, or before the ICMPv6 type byte, answers nothing.
+    expect(answers(request, error6(ROUTER6, 'time-exceeded', sent, 39), views)).toBeUndefined();
+    expect(answers(request, error6(ROUTER6, 'time-exceeded', sent, 40), views)).toBeUndefined();
+  });
+
+  it('errors quoting packets with extension headers: walked to the upper layer', () => {
+    const probe = buildIpv6(
+      { source: US6, destination: PEER6, protocol: IpProtocol.UDP, hopLimit: 1, extensionHeaders: [{ kind: 'hop-by-hop' }, { kind: 'destination-options' }] },
+      buildUdp({ sourcePort: 45000, destinationPort: 33434, payload: new Uint8Array(8) }, { source: US6, destination: PEER6 }),
+    );
+    const udpRequest = describe_(probe);
+    expect(udpRequest).toMatchObject({ family: 6, protocol: IpProtocol.UDP, sourcePort: 45000, destinationPort: 33434 });
+    expect(answers(udpRequest, error6(ROUTER6, 'time-exceeded', probe, 40 + 16 + 4), views)).toBe('icmp-error');
+    expectSameKey(udpRequest, error6(ROUTER6, 'time-exceeded', probe));
+    // Cut inside the extension headers: nothing to match.
+    expect(answers(udpRequest, error6(ROUTER6, 'time-exceeded', probe, 50), views)).toBeUndefined();
+  });
+
+  it('TCP over IPv6: a SYN-ACK answers the SYN, from the packet or from a raw socket', () => {
+    const syn = buildTcp({ sourcePort: 40000, destinationPort: 80, sequenceNumber: 1000, flags: TcpFlag.SYN }, { source: US6, destination: PEER6 });
+    const synRequest = describe_(ip6(US6, PEER6, IpProtocol.TCP, syn));
+    const synAck = buildTcp(
+      { sourcePort: 80, destinationPort: 40000, sequenceNumber: 5, acknowledgmentNumber: 1001, flags: TcpFlag.SYN | TcpFlag.ACK },
+      { source: PEER6, destination: US6 },
+    );
+    expect(answers(synRequest, ip6(PEER6, US6, IpProtocol.TCP, synAck), views)).toBe('reply');
+    expectSameKey(synRequest, ip6(PEER6, US6, IpProtocol.TCP, synAck));
+    expect(views.readTransport(6, IpProtocol.TCP, synAck, peer6, us6)).toBe('reply');
+    expect(answerOf(synRequest, views)).toBe('reply');
+    const connection: TcpConnectionEndpoints = {
+      family: 6,
+      source: ipv6AddressFold(us6),
+      sourceAddress: us6,
+      sourcePort: 40000,
+      destination: ipv6AddressFold(peer6),
+      destinationAddress: peer6,
+      destinationPort: 80,
+    };
+    expect(answersConnection(connection, ip6(PEER6, US6, IpProtocol.TCP, synAck), views)).toBe('reply');
+    expect(answersConnection(connection, ip6(OTHER6, US6, IpProtocol.TCP, synAck), views)).toBeUndefined();
+    expect(answersConnection(connection, error6(ROUTER6, 'packet-too-big', ip6(US6, PEER6, IpProtocol.TCP, syn), 48), views)).toBe('icmp-error');
+  });
+
+  it('UDP over IPv6: the answer and the port unreachable', () => {
+    const probe = ip6(US6, PEER6, IpProtocol.UDP, buildUdp({ sourcePort: 5000, destinationPort: 53, payload: new Uint8Array(4) }, { source: US6, destination: PEER6 }));
+    const udpRequest = describe_(probe);
+    const answer = ip6(PEER6, US6, IpProtocol.UDP, buildUdp({ sourcePort: 53, destinationPort: 5000, payload: new Uint8Array(9) }, { source: PEER6, destination: US6 }));
+    expect(answers(udpRequest, answer, views)).toBe('reply');
+    const unreachable = ip6(PEER6, US6, IpProtocol.ICMPv6, buildIcmpv6({ kind: 'destination-unreachable', code: 4, original: probe }, { source: PEER6, destination: US6 }));
+    expect(answers(udpRequest, unreachable, views)).toBe('icmp-error');
+  });
+
+  it('real captures: the router quotes iputils ping -t 1, the server quotes our UDP datagram', () => {
+    const hopLimited = describe_(ECHO_REQUEST_HOP_LIMIT_1);
+    expect(answers(hopLimited, TIME_EXCEEDED, views)).toBe('icmp-error');
+    expect(answers(describe_(ECHO_REQUEST), ECHO_REPLY_6, views)).toBe('reply');
+    expect(answers(describe_(ECHO_REQUEST), TIME_EXCEEDED, views)).toBeUndefined();
+    expect(answers(describe_(UDP_PROBE), PORT_UNREACHABLE, views)).toBe('icmp-error');
+    expect(answers(describe_(ECHO_REQUEST_TO_ABSENT), ADDRESS_UNREACHABLE, views)).toBe('icmp-error');
+    // iputils' 2000-byte ping leaves in fragments: the first one carries the ICMPv6 header, and an error quoting it matches.
+    const fragmented = describe_(FIRST_FRAGMENT);
+    expect(fragmented).toMatchObject({ family: 6, protocol: IpProtocol.ICMPv6, icmpType: 128, identifier: 30824, sequence: 1 });
+    expect(answers(fragmented, error6(ROUTER6, 'time-exceeded', FIRST_FRAGMENT, 1232), views)).toBe('icmp-error');
+    expect(describeRequest(SECOND_FRAGMENT)).toBeUndefined();
+    expect(answers(fragmented, error6(ROUTER6, 'time-exceeded', SECOND_FRAGMENT, 600), views)).toBeUndefined();
+    const bigRequest = describeTransport6(IpProtocol.ICMPv6, undefined, 'fd00:213:1::2', buildIcmpv6Echo({ identifier: 15754, sequence: 1 }))!;
+    expect(answers(bigRequest, PACKET_TOO_BIG, views)).toBe('icmp-error');
+    expect(views.readTransport(6, IpProtocol.ICMPv6, stripped(PACKET_TOO_BIG), router6)).toBe('icmp-error');
+    expect(answerOf(bigRequest, views)).toBe('icmp-error');
+  });
+
+  it('readTransport reads IPv4 transport bytes too, with 4-byte addresses', () => {
+    const v4request = describe_(echo(8, 0x4242, 7));
+    const reply = buildIcmpEcho({ type: 0, identifier: 0x4242, sequence: 7, payload: 'packet-lab 0123456789' });
+    expect(views.readTransport(4, IpProtocol.ICMP, reply, Uint8Array.of(198, 51, 100, 7), Uint8Array.of(192, 0, 2, 10))).toBe('reply');
+    expect(answerOf(v4request, views)).toBe('reply');
+    expect(views.key).toBe(requestKey(v4request));
+    expect(views.readTransport(4, IpProtocol.ICMP, reply, Uint8Array.of(198, 51, 100, 8))).toBe('reply');
+    expect(answerOf(v4request, views)).toBeUndefined();
+    expect(views.readTransport(4, IpProtocol.ICMP, reply, peer6)).toBeUndefined();
+  });
+
+  it('never throws on random bytes given as IPv6 or as a stripped read', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 160 }), fc.constantFrom(6, 17, 58), (bytes, protocol) => {
+        if (bytes.length > 0) bytes[0] = 0x60 | (bytes[0] & 0x0f);
+        views.read(bytes);
+        answerOf(request, views);
+        views.readTransport(6, protocol, bytes, peer6);
+        answerOf(request, views);
+        views.readTransport(6, protocol, bytes, new Uint8Array(3));
+      }),
+      { numRuns: 3000 },
+    );
   });
 });

@@ -184,8 +184,10 @@ export interface ChecksumVerdict {
    * complemented): on the wire, after the NIC, it is right.
    */
   readonly offloadPartialSum?: boolean;
-  /** Why it could not be verified. */
+  /** Why it could not be verified, or (with zeroIllegal) why it is wrong. */
   readonly reason?: string;
+  /** UDP over IPv6 with 0 stored: "no checksum" is not allowed there (RFC 8200 8.1); the status is 'incorrect'. */
+  readonly zeroIllegal?: boolean;
 }
 
 export interface ChecksumScope {
@@ -196,6 +198,8 @@ export interface ChecksumScope {
   readonly reason?: string;
   /** UDP: 0 means "no checksum", and a computed 0 is sent as 0xffff. */
   readonly udp?: boolean;
+  /** UDP over IPv6: a stored 0 is illegal (RFC 8200 8.1), not "no checksum". */
+  readonly ipv6?: boolean;
   /** A codec already verified the checksum right over the same bytes: no need to sum them again. */
   readonly knownValid?: boolean;
 }
@@ -210,7 +214,13 @@ export interface ChecksumScope {
 export function checkChecksum(data: Uint8Array, start: number, end: number, checksumAt: number, scope: ChecksumScope = {}): ChecksumVerdict {
   const stored = checksumWord(data, checksumAt);
   const udp = scope.udp === true;
-  if (udp && stored === 0) return { stored, status: 'not-present' };
+  if (udp && stored === 0) {
+    if (scope.ipv6 !== true) return { stored, status: 'not-present' };
+    if (scope.complete === false) return { stored, status: 'incorrect', zeroIllegal: true, reason: 'a zero UDP checksum is illegal over IPv6' };
+    let expected = checksumFinish(sumRange(data, start, end) + (scope.pseudoHeaderSum ?? 0));
+    if (expected === 0) expected = 0xffff;
+    return { stored, status: 'incorrect', expected, zeroIllegal: true, reason: 'a zero UDP checksum is illegal over IPv6' };
+  }
   if (scope.complete === false) return { stored, status: 'unverified', reason: scope.reason ?? 'the packet is cut short' };
   if (scope.knownValid === true) return { stored, status: 'correct', expected: stored };
   const pseudoHeaderSum = scope.pseudoHeaderSum;
@@ -257,18 +267,22 @@ export function ipv4PseudoHeaderSum(
 
 /**
  * Sum of the IPv6 pseudo-header (RFC 8200 section 8.1): 16-byte source and
- * destination, 32-bit upper-layer length, next header.
+ * destination, 32-bit upper-layer length, next header. The addresses are
+ * the 16 bytes at `source[sourceAt]` and `destination[destinationAt]`, so a
+ * view can sum them where they lie.
  */
 export function ipv6PseudoHeaderSum(
   source: Uint8Array,
   destination: Uint8Array,
   nextHeader: number,
   length: number,
+  sourceAt = 0,
+  destinationAt = 0,
 ): number {
   let sum = 0;
   for (let i = 0; i < 16; i += 2) {
-    sum += (source[i] << 8) | source[i + 1];
-    sum += (destination[i] << 8) | destination[i + 1];
+    sum += (source[sourceAt + i] << 8) | source[sourceAt + i + 1];
+    sum += (destination[destinationAt + i] << 8) | destination[destinationAt + i + 1];
   }
   return sum + Math.floor(length / 0x10000) + (length & 0xffff) + (nextHeader & 0xff);
 }

@@ -151,6 +151,9 @@ export type QuotedTransport =
   | { protocol: 'udp'; sourcePort: number; destinationPort: number; length?: number; checksum?: number }
   | { protocol: 'icmp'; type: number; code: number; checksum?: number; identifier?: number; sequence?: number };
 
+/** The TCP and UDP members of QuotedTransport, which ICMPv4 and ICMPv6 errors quote alike. */
+export type QuotedPorts = Extract<QuotedTransport, { protocol: 'tcp' | 'udp' }>;
+
 export interface QuotedDatagram {
   /** The quoted IPv4 header; `payload` holds what was quoted of the rest, `missingLength` what was cut. */
   ip: Ipv4Packet;
@@ -387,7 +390,8 @@ export function patternFill(pattern: Uint8Array, length: number): Uint8Array {
 
 const utf8 = new TextEncoder();
 
-function echoPayloadBytes(payload: EchoPayloadInit | undefined): Uint8Array {
+/** The bytes of echo data given in any EchoPayloadInit form (ICMPv4 and ICMPv6 alike). */
+export function echoPayloadBytes(payload: EchoPayloadInit | undefined): Uint8Array {
   if (payload === undefined) return EMPTY;
   if (typeof payload === 'string') return utf8.encode(payload);
   if (payload instanceof Uint8Array) return payload;
@@ -415,6 +419,8 @@ export interface IcmpEchoFields {
   sequence: number;
   payload?: Uint8Array;
   checksum?: number;
+  /** Unfolded sum added to the message's: ICMPv6's pseudo-header (RFC 4443 2.3); none for ICMPv4. */
+  checksumBase?: number;
 }
 
 /** Up to this payload size one pass that copies and sums beats TypedArray.set plus a separate sum. */
@@ -484,7 +490,7 @@ export function emitIcmpEchoInto(buffer: Uint8Array, offset: number, fields: Icm
     checkField('checksum', checksum, 16);
     b.set(payload, o + ICMP_HEADER_LENGTH);
   } else {
-    const header = ((type << 8) | code) + identifier + sequence;
+    const header = ((type << 8) | code) + identifier + sequence + (fields.checksumBase ?? 0);
     const payloadSum =
       payload.length <= FUSED_COPY_MAX
         ? copyAndSum(b, o + ICMP_HEADER_LENGTH, payload)
@@ -722,44 +728,49 @@ export class IcmpView extends HeaderView {
 }
 
 /**
- * The transport fields an ICMP error quotes, read through the transport
- * views (routers quote at least 8 bytes; each field only if it was quoted).
+ * The TCP or UDP fields an ICMP or ICMPv6 error quotes at bytes[start, end),
+ * read through the transport views (routers quote at least 8 bytes; each
+ * field only if it was quoted). Undefined for other protocols or a quote
+ * too short to reach the ports.
  */
-function parseQuotedTransport(ip: Ipv4View): QuotedTransport | undefined {
-  // Only the first fragment carries the transport header.
-  if (ip.fragmentOffset !== 0) return undefined;
-  const start = ip.payloadStart;
-  const end = ip.payloadEnd;
-  switch (ip.protocol) {
+export function parseQuotedPorts(protocol: number, bytes: Uint8Array, start: number, end: number): QuotedPorts | undefined {
+  switch (protocol) {
     case IpProtocol.TCP: {
-      const tcp = new TcpView().pointUnchecked(ip.bytes, start, end);
+      const tcp = new TcpView().pointUnchecked(bytes, start, end);
       if (!tcp.reaches(TcpField.SEQUENCE_NUMBER)) return undefined;
-      const quote: QuotedTransport = { protocol: 'tcp', sourcePort: tcp.sourcePort, destinationPort: tcp.destinationPort };
+      const quote: QuotedPorts = { protocol: 'tcp', sourcePort: tcp.sourcePort, destinationPort: tcp.destinationPort };
       if (tcp.reaches(TcpField.ACKNOWLEDGMENT_NUMBER)) quote.sequenceNumber = tcp.sequenceNumber;
       return quote;
     }
     case IpProtocol.UDP: {
-      const udp = new UdpView().pointUnchecked(ip.bytes, start, end);
+      const udp = new UdpView().pointUnchecked(bytes, start, end);
       if (!udp.reaches(UdpField.LENGTH)) return undefined;
-      const quote: QuotedTransport = { protocol: 'udp', sourcePort: udp.sourcePort, destinationPort: udp.destinationPort };
+      const quote: QuotedPorts = { protocol: 'udp', sourcePort: udp.sourcePort, destinationPort: udp.destinationPort };
       if (udp.reaches(UdpField.CHECKSUM)) quote.length = udp.lengthField;
       if (udp.reaches(UdpField.PAYLOAD)) quote.checksum = udp.checksum;
-      return quote;
-    }
-    case IpProtocol.ICMP: {
-      const icmp = new IcmpView().pointUnchecked(ip.bytes, start, end);
-      if (!icmp.reaches(IcmpField.CHECKSUM)) return undefined;
-      const quote: QuotedTransport = { protocol: 'icmp', type: icmp.type, code: icmp.code };
-      if (icmp.reaches(IcmpField.REST_OF_HEADER)) quote.checksum = icmp.checksum;
-      if (icmp.isQuery && icmp.reaches(BODY)) {
-        quote.identifier = icmp.identifier;
-        quote.sequence = icmp.sequence;
-      }
       return quote;
     }
     default:
       return undefined;
   }
+}
+
+/** The transport fields an ICMP error quotes after the quoted IPv4 header. */
+function parseQuotedTransport(ip: Ipv4View): QuotedTransport | undefined {
+  // Only the first fragment carries the transport header.
+  if (ip.fragmentOffset !== 0) return undefined;
+  const start = ip.payloadStart;
+  const end = ip.payloadEnd;
+  if (ip.protocol !== IpProtocol.ICMP) return parseQuotedPorts(ip.protocol, ip.bytes, start, end);
+  const icmp = new IcmpView().pointUnchecked(ip.bytes, start, end);
+  if (!icmp.reaches(IcmpField.CHECKSUM)) return undefined;
+  const quote: QuotedTransport = { protocol: 'icmp', type: icmp.type, code: icmp.code };
+  if (icmp.reaches(IcmpField.REST_OF_HEADER)) quote.checksum = icmp.checksum;
+  if (icmp.isQuery && icmp.reaches(BODY)) {
+    quote.identifier = icmp.identifier;
+    quote.sequence = icmp.sequence;
+  }
+  return quote;
 }
 
 /** Parses the datagram an ICMP error quotes; tolerant of the quote ending early. */

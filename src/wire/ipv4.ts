@@ -14,15 +14,25 @@ import { HeaderView } from './header-view.ts';
 
 /** IANA protocol numbers used by this lab (the IPv4 protocol / IPv6 next-header field). */
 export const IpProtocol = {
+  /** IPv6 hop-by-hop options (RFC 8200 4.3); only ever an IPv6 next header. */
+  HopByHop: 0,
   ICMP: 1,
   IGMP: 2,
   TCP: 6,
   UDP: 17,
   IPv6: 41,
+  /** IPv6 routing header (RFC 8200 4.4). */
+  IPv6Routing: 43,
+  /** IPv6 fragment header (RFC 8200 4.5). */
+  IPv6Fragment: 44,
   GRE: 47,
   ESP: 50,
   AH: 51,
   ICMPv6: 58,
+  /** IPv6 "no next header" (RFC 8200 4.7): nothing follows. */
+  IPv6NoNextHeader: 59,
+  /** IPv6 destination options (RFC 8200 4.6). */
+  IPv6DestinationOptions: 60,
   SCTP: 132,
 } as const;
 

@@ -1,4 +1,5 @@
-// Scapy-short packet composition: `ip({ dst }).icmp({ id, seq }).payload('hi')`.
+// Scapy-short packet composition: `ip({ dst }).icmp({ id, seq }).payload('hi')`,
+// `ipv6({ dst: 'fd00::2' }).icmp6({ id, seq }).payload('hi')`.
 // Each layer holds only the fields the user set; build() fills the rest with
 // the defaults below (scapy's, so the same fields give scapy's bytes) and
 // computes lengths, protocol numbers and checksums unless they were set, so a
@@ -9,8 +10,10 @@ import { IpProtocol, buildIpv4, parseIpv4, type Ipv4HeaderInit } from './ipv4.ts
 import { buildIcmp, IcmpType, parseIcmp } from './icmp.ts';
 import { buildTcp, parseTcp, TcpFlag, type TcpOption } from './tcp.ts';
 import { buildUdp, parseUdp } from './udp.ts';
+import { buildIcmpv6, Icmpv6Type } from './icmpv6.ts';
+import { buildIpv6, Ipv6View, ipv6ExtensionHeadersOf, type Ipv6ExtensionHeaderInit } from './ipv6.ts';
 
-export type LayerName = 'ip' | 'icmp' | 'tcp' | 'udp' | 'raw';
+export type LayerName = 'ip' | 'ipv6' | 'icmp' | 'icmp6' | 'tcp' | 'udp' | 'raw';
 
 /** TCP flags as scapy writes them ('S', 'SA', 'FPU'; letters F S R P A U E C N) or the 9-bit number. */
 export type TcpFlagsText = string | number;
@@ -31,6 +34,28 @@ export interface IpFields {
   src?: string;
   dst?: string;
   options?: Uint8Array;
+}
+
+/** scapy's IPv6 field names; `ext` lists extension headers (src/wire/ipv6.ts), lengths and next headers filled. */
+export interface Ipv6Fields {
+  version?: number;
+  tc?: number;
+  fl?: number;
+  plen?: number;
+  nh?: number;
+  hlim?: number;
+  src?: string;
+  dst?: string;
+  ext?: readonly Ipv6ExtensionHeaderInit[];
+}
+
+/** ICMPv6 (any type); id and seq are bytes 4-7 as for echo. */
+export interface Icmp6Fields {
+  type?: number;
+  code?: number;
+  chksum?: number;
+  id?: number;
+  seq?: number;
 }
 
 export interface IcmpFields {
@@ -64,7 +89,9 @@ export interface UdpFields {
 
 export interface LayerFieldsOf {
   ip: IpFields;
+  ipv6: Ipv6Fields;
   icmp: IcmpFields;
+  icmp6: Icmp6Fields;
   tcp: TcpFields;
   udp: UdpFields;
   raw: { load?: Uint8Array };
@@ -125,6 +152,24 @@ export const LAYER_FIELDS: { readonly [K in Exclude<LayerName, 'raw'>]: readonly
     { name: 'len', type: 'short', default: COMPUTED },
     { name: 'chksum', type: 'short', default: COMPUTED },
   ],
+  ipv6: [
+    { name: 'version', type: '4 bits', default: '6' },
+    { name: 'tc', type: 'byte', default: '0' },
+    { name: 'fl', type: '20 bits', default: '0' },
+    { name: 'plen', type: 'short', default: COMPUTED },
+    { name: 'nh', type: 'byte', default: '(from the header above)' },
+    { name: 'hlim', type: 'byte', default: '64' },
+    { name: 'src', type: 'IPv6 address', default: "'::1' to ::1, else '::' (send() asks the route)" },
+    { name: 'dst', type: 'IPv6 address', default: "'::1'" },
+    { name: 'ext', type: 'Ipv6ExtensionHeaderInit[]', default: '[]' },
+  ],
+  icmp6: [
+    { name: 'type', type: 'byte', default: '128 (echo-request)' },
+    { name: 'code', type: 'byte', default: '0' },
+    { name: 'chksum', type: 'short', default: COMPUTED },
+    { name: 'id', type: 'short', default: '0' },
+    { name: 'seq', type: 'short', default: '0' },
+  ],
 };
 
 /** A mistake in what the user asked for (an unknown field, a bad flag letter): one line, no stack needed. */
@@ -181,7 +226,7 @@ function checkFields(layer: Exclude<LayerName, 'raw'>, fields: object): void {
       throw new LayerFieldError(`${layer} has no field '${name}'; its fields: ${known.map((f) => f.name).join(', ')}`);
     }
     if (value === undefined) continue;
-    const numeric = !['flags', 'src', 'dst', 'options'].includes(name);
+    const numeric = !['flags', 'src', 'dst', 'options', 'ext'].includes(name);
     if (numeric && (typeof value !== 'number' || !Number.isInteger(value) || value < 0)) {
       throw new LayerFieldError(`${layer}.${name} must be a non-negative integer, not ${JSON.stringify(value)}`);
     }
@@ -191,6 +236,13 @@ function checkFields(layer: Exclude<LayerName, 'raw'>, fields: object): void {
 function defaultSource(destination: string): string {
   return destination.startsWith('127.') ? '127.0.0.1' : '0.0.0.0';
 }
+
+function defaultSource6(destination: string): string {
+  return destination === '::1' ? '::1' : '::';
+}
+
+/** The network layer each transport goes above. */
+const NETWORK_OF: Partial<Record<LayerName, 'ip' | 'ipv6'>> = { icmp: 'ip', icmp6: 'ipv6' };
 
 /**
  * A packet: its layers from the bottom up. Subclasses (the lab's packets with
@@ -216,7 +268,12 @@ export class Packet {
   private above(layer: Layer): this {
     const top = this.layers[this.layers.length - 1];
     if (top?.name === 'raw') throw new LayerFieldError(`nothing goes above the payload: put .${layer.name}() before .payload()`);
-    if (layer.name !== 'raw' && top && top.name !== 'ip') throw new LayerFieldError(`${layer.name} goes above ip, not above ${top.name}`);
+    if (layer.name !== 'raw' && top) {
+      const below = NETWORK_OF[layer.name];
+      if (below !== undefined ? top.name !== below : top.name !== 'ip' && top.name !== 'ipv6') {
+        throw new LayerFieldError(`${layer.name} goes above ${below ?? 'ip or ipv6'}, not above ${top.name}`);
+      }
+    }
     return this.derive([...this.layers, layer]);
   }
 
@@ -226,6 +283,19 @@ export class Packet {
     if (fields.flags !== undefined) ipFlagsFromText(fields.flags);
     if (this.layers.length) throw new LayerFieldError('ip goes at the bottom: start with ip(...) and add the layers above it');
     return this.derive([{ name: 'ip', fields: { ...fields } }]);
+  }
+
+  /** The IPv6 layer: the bottom of a packet (ipv6() is the usual way to start one). */
+  ipv6(fields: Ipv6Fields = {}): this {
+    checkFields('ipv6', fields);
+    if (this.layers.length) throw new LayerFieldError('ipv6 goes at the bottom: start with ipv6(...) and add the layers above it');
+    return this.derive([{ name: 'ipv6', fields: { ...fields } }]);
+  }
+
+  /** ICMPv6 above ipv6 (echo request by default); its checksum covers the IPv6 pseudo-header. */
+  icmp6(fields: Icmp6Fields = {}): this {
+    checkFields('icmp6', fields);
+    return this.above({ name: 'icmp6', fields: { ...fields } });
   }
 
   icmp(fields: IcmpFields = {}): this {
@@ -285,17 +355,30 @@ export class Packet {
   }
 }
 
+/** Bytes 4-7 from id and seq. */
+function idSeqBytes(id: number | undefined, seq: number | undefined): Uint8Array {
+  const rest = new Uint8Array(4);
+  rest[0] = (id ?? 0) >>> 8;
+  rest[1] = (id ?? 0) & 0xff;
+  rest[2] = (seq ?? 0) >>> 8;
+  rest[3] = (seq ?? 0) & 0xff;
+  return rest;
+}
+
 function buildTransport(layer: Layer | undefined, payload: Uint8Array, source: string, destination: string): Uint8Array {
   if (layer === undefined) return payload;
   const pseudo = { source, destination };
   switch (layer.name) {
+    case 'icmp6': {
+      const f = layer.fields;
+      return buildIcmpv6(
+        { kind: 'other', type: f.type ?? Icmpv6Type.EchoRequest, code: f.code ?? 0, restOfHeader: idSeqBytes(f.id, f.seq), payload, checksum: f.chksum },
+        pseudo,
+      );
+    }
     case 'icmp': {
       const f = layer.fields;
-      const rest = new Uint8Array(4);
-      rest[0] = (f.id ?? 0) >>> 8;
-      rest[1] = (f.id ?? 0) & 0xff;
-      rest[2] = (f.seq ?? 0) >>> 8;
-      rest[3] = (f.seq ?? 0) & 0xff;
+      const rest = idSeqBytes(f.id, f.seq);
       // 'other' writes type, code and bytes 4-7 as given, whatever the type: any ICMP message can be built.
       return buildIcmp({ kind: 'other', type: f.type ?? IcmpType.EchoRequest, code: f.code ?? 0, restOfHeader: rest, payload, checksum: f.chksum });
     }
@@ -328,16 +411,39 @@ function buildTransport(layer: Layer | undefined, payload: Uint8Array, source: s
   }
 }
 
-const PROTOCOL_OF: Record<string, number> = { icmp: IpProtocol.ICMP, tcp: IpProtocol.TCP, udp: IpProtocol.UDP };
+const PROTOCOL_OF: Record<string, number> = { icmp: IpProtocol.ICMP, icmp6: IpProtocol.ICMPv6, tcp: IpProtocol.TCP, udp: IpProtocol.UDP };
 
 function buildLayers(layers: readonly Layer[]): Uint8Array {
   const raw = layers.find((l) => l.name === 'raw');
   const payload = raw?.name === 'raw' ? (raw.fields.load ?? new Uint8Array(0)) : new Uint8Array(0);
-  const transport = layers.find((l) => l.name === 'icmp' || l.name === 'tcp' || l.name === 'udp');
+  const transport = layers.find((l) => l.name === 'icmp' || l.name === 'icmp6' || l.name === 'tcp' || l.name === 'udp');
+  const bottom = layers[0];
+  if (bottom?.name === 'ipv6') {
+    const f = bottom.fields;
+    const destination = f.dst ?? '::1';
+    const source = f.src ?? defaultSource6(destination);
+    const body = buildTransport(transport, payload, source, destination);
+    return buildIpv6(
+      {
+        version: f.version ?? 6,
+        trafficClass: f.tc ?? 0,
+        flowLabel: f.fl ?? 0,
+        payloadLength: f.plen,
+        nextHeader: f.nh,
+        hopLimit: f.hlim ?? 64,
+        // scapy's IPv6 alone says "no next header" (59); with a layer above, that layer's number.
+        protocol: transport ? PROTOCOL_OF[transport.name] : IpProtocol.IPv6NoNextHeader,
+        source,
+        destination,
+        extensionHeaders: f.ext,
+      },
+      body,
+    );
+  }
   const ip = layers.find((l) => l.name === 'ip');
   if (ip?.name !== 'ip') {
     if (transport && transport.name !== 'icmp' && transport.fields.chksum === undefined) {
-      throw new LayerFieldError(`${transport.name} needs an ip layer below it for its checksum (or set chksum)`);
+      throw new LayerFieldError(`${transport.name} needs an ${transport.name === 'icmp6' ? 'ipv6' : 'ip'} layer below it for its checksum (or set chksum)`);
     }
     return buildTransport(transport, payload, '0.0.0.0', '0.0.0.0');
   }
@@ -369,6 +475,16 @@ export function ip(fields: IpFields = {}): Packet {
   return new Packet([]).ip(fields);
 }
 
+/** An IPv6 packet; add the layers above with .icmp6(), .tcp(), .udp() and .payload(). */
+export function ipv6(fields: Ipv6Fields = {}): Packet {
+  return new Packet([]).ipv6(fields);
+}
+
+/** An ICMPv6 message without an IPv6 layer (what a raw ICMPv6 socket sends): set chksum, or put it on ipv6() to get it computed. */
+export function icmp6(fields: Icmp6Fields = {}): Packet {
+  return new Packet([]).icmp6(fields);
+}
+
 /** An ICMP message without an IP layer (what a raw ICMP socket sends without IP_HDRINCL). */
 export function icmp(fields: IcmpFields = {}): Packet {
   return new Packet([]).icmp(fields);
@@ -384,11 +500,39 @@ export function udp(fields: UdpFields = {}): Packet {
   return new Packet([]).udp(fields);
 }
 
+/** The layers of an IPv6 packet: the header (extension headers in `ext`), then the upper layer as for IPv4. */
+function parseIpv6Layers(bytes: Uint8Array): Layer[] {
+  const view = new Ipv6View();
+  if (view.point(bytes) !== undefined || view.missingLength > 0 || view.extensionError !== undefined) return [{ name: 'raw', fields: { load: bytes } }];
+  const ext = ipv6ExtensionHeadersOf(view);
+  const layers: Layer[] = [
+    {
+      name: 'ipv6',
+      fields: {
+        version: view.version, tc: view.trafficClass, fl: view.flowLabel, plen: view.payloadLength, nh: view.nextHeader, hlim: view.hopLimit,
+        src: view.source, dst: view.destination, ...(ext.length ? { ext } : {}),
+      },
+    },
+  ];
+  const body = view.upperLayer;
+  if (!view.hasUpperLayerHeader) return [...layers, ...rawLayer(body)];
+  if (view.upperLayerProtocol === IpProtocol.ICMPv6 && body.length >= 8) {
+    const fields = { type: body[0], code: body[1], chksum: (body[2] << 8) | body[3], id: (body[4] << 8) | body[5], seq: (body[6] << 8) | body[7] };
+    return [...layers, { name: 'icmp6', fields }, ...rawLayer(body.subarray(8))];
+  }
+  return [...layers, ...transportLayers(view.upperLayerProtocol, body)];
+}
+
+function rawLayer(load: Uint8Array): Layer[] {
+  return load.length ? [{ name: 'raw', fields: { load } }] : [];
+}
+
 /**
- * The layers of an IPv4 datagram as received. Never throws: what does not
- * parse stays as a raw payload, and build() gives the bytes back unchanged.
+ * The layers of an IPv4 or IPv6 datagram as received. Never throws: what does
+ * not parse stays as a raw payload, and build() gives the bytes back unchanged.
  */
 export function parseLayers(bytes: Uint8Array): Layer[] {
+  if (bytes.length > 0 && bytes[0] >>> 4 === 6) return parseIpv6Layers(bytes);
   const parsed = parseIpv4(bytes);
   if (!parsed.ok) return [{ name: 'raw', fields: { load: bytes } }];
   const p = parsed.value;
@@ -403,22 +547,25 @@ export function parseLayers(bytes: Uint8Array): Layer[] {
     },
   ];
   const body = p.payload;
-  const raw = (load: Uint8Array): Layer[] => (load.length ? [{ name: 'raw', fields: { load } }] : []);
-  if (p.fragmentOffset !== 0) return [...layers, ...raw(body)];
+  if (p.fragmentOffset !== 0) return [...layers, ...rawLayer(body)];
   if (p.protocol === IpProtocol.ICMP && body.length >= 8) {
     const m = parseIcmp(body);
     if (m.ok) {
       const id = (body[4] << 8) | body[5];
       const seq = (body[6] << 8) | body[7];
-      return [...layers, { name: 'icmp', fields: { type: body[0], code: body[1], chksum: m.value.checksum, id, seq } }, ...raw(body.subarray(8))];
+      return [...layers, { name: 'icmp', fields: { type: body[0], code: body[1], chksum: m.value.checksum, id, seq } }, ...rawLayer(body.subarray(8))];
     }
   }
-  if (p.protocol === IpProtocol.TCP) {
+  return [...layers, ...transportLayers(p.protocol, body)];
+}
+
+/** TCP or UDP and what they carry, or the body raw. */
+function transportLayers(protocol: number, body: Uint8Array): Layer[] {
+  if (protocol === IpProtocol.TCP) {
     const t = parseTcp(body);
     if (t.ok) {
       const s = t.value;
       return [
-        ...layers,
         {
           name: 'tcp',
           fields: {
@@ -426,21 +573,21 @@ export function parseLayers(bytes: Uint8Array): Layer[] {
             reserved: s.reserved, flags: tcpFlagsText(s.flags), window: s.window, chksum: s.checksum, urgptr: s.urgentPointer, options: s.options,
           },
         },
-        ...raw(s.payload),
+        ...rawLayer(s.payload),
       ];
     }
   }
-  if (p.protocol === IpProtocol.UDP) {
+  if (protocol === IpProtocol.UDP) {
     const u = parseUdp(body);
     if (u.ok) {
       const d = u.value;
-      return [...layers, { name: 'udp', fields: { sport: d.sourcePort, dport: d.destinationPort, len: d.length, chksum: d.checksum } }, ...raw(d.payload)];
+      return [{ name: 'udp', fields: { sport: d.sourcePort, dport: d.destinationPort, len: d.length, chksum: d.checksum } }, ...rawLayer(d.payload)];
     }
   }
-  return [...layers, ...raw(body)];
+  return rawLayer(body);
 }
 
-/** A received IPv4 datagram as a packet whose layers can be read; see parseLayers. */
+/** A received IPv4 or IPv6 datagram as a packet whose layers can be read; see parseLayers. */
 export function parsePacket(bytes: Uint8Array): Packet {
   return new Packet(parseLayers(bytes), bytes);
 }

@@ -24,12 +24,24 @@
 // - UDP: a datagram from dst:dport to our sport; a quote must hold our ports.
 // - Loopback raw sockets see our outgoing packets: our own looped-back packet
 //   (same transport checksum and fields) is never an answer.
+// - IPv6 and ICMPv6 follow the same rules (RFC 4443: echo reply 129 answers
+//   echo request 128; types below 128 are errors quoting our packet, after
+//   its extension headers). Addresses are 16 bytes: requests and views carry
+//   a 32-bit fold of each (ipv6AddressFold) for keys and a first cheap
+//   comparison, and the 16 bytes themselves, compared exactly before a match
+//   is declared. A raw AF_INET6 socket delivers the transport bytes without
+//   the IPv6 header (RFC 3542), so `readTransport` takes the addresses the
+//   socket reported instead.
 //
 // Pure and allocation-free on the receive path: `ReplyViews` keeps one view
 // per layer and is re-pointed for every packet; nothing here throws on bad bytes.
 
 import { IcmpField, IcmpType, IcmpView, isIcmpErrorType } from './icmp.ts';
+import { Icmpv6Field, Icmpv6Type, Icmpv6View } from './icmpv6.ts';
 import { IpProtocol, Ipv4View } from './ipv4.ts';
+import { ipv6AddressBytes, type Ipv6AddressInput } from './ipv6-address.ts';
+import { read32 } from './header-fields.ts';
+import { Ipv6View } from './ipv6.ts';
 import { TcpField, TcpFlag, TcpView } from './tcp.ts';
 import { UdpField, UdpView } from './udp.ts';
 
@@ -43,11 +55,19 @@ export const NO_KEY = -1;
  * requests share one object shape; fields of other protocols are 0.
  */
 export interface SentRequest {
-  /** IpProtocol.ICMP, TCP or UDP. */
+  /** 4 or 6. */
+  family: number;
+  /** IpProtocol.ICMP, ICMPv6, TCP or UDP. */
   protocol: number;
-  /** Our IPv4 address as a 32-bit number; 0 when unknown (the kernel writes it), which matches any. */
+  /**
+   * Our IPv4 address as a 32-bit number; 0 when unknown (the kernel writes
+   * it), which matches any. IPv6: the fold of `sourceAddress` (ipv6AddressFold).
+   */
   source: number;
   destination: number;
+  /** IPv6: the 16-byte addresses (the source all zeros when unknown); empty for IPv4. */
+  sourceAddress: Uint8Array;
+  destinationAddress: Uint8Array;
   /** ICMP: the type sent, and bytes 4-7 (identifier and sequence for queries). */
   icmpType: number;
   identifier: number;
@@ -65,12 +85,46 @@ export interface SentRequest {
   checksum: number;
 }
 
+const NO_ADDRESS = new Uint8Array(0);
+const UNSPECIFIED_IPV6 = new Uint8Array(16);
+
+/**
+ * A 16-byte IPv6 address at bytes[at] folded to a 32-bit number for keys
+ * and a first comparison: 0 exactly for the unspecified address (::), which
+ * like IPv4's 0 stands for "unknown". Two addresses with the same fold are
+ * told apart by comparing their bytes.
+ */
+export function ipv6AddressFold(bytes: Uint8Array, at = 0): number {
+  const w0 = read32(bytes, at);
+  const w1 = read32(bytes, at + 4);
+  const w2 = read32(bytes, at + 8);
+  const w3 = read32(bytes, at + 12);
+  if ((w0 | w1 | w2 | w3) === 0) return 0;
+  // A cheap multiply-xor fold: the keys mix it again (mixKey), and equal folds are confirmed on the bytes.
+  let h = Math.imul(w0 ^ ((w1 << 13) | (w1 >>> 19)), 0x9e3779b1) ^ Math.imul(w2, 0x85ebca6b) ^ Math.imul(w3 ^ (w3 >>> 16), 0xc2b2ae35);
+  h = (h ^ (h >>> 15)) >>> 0;
+  return h === 0 ? 1 : h;
+}
+
+function addressNumber4(address: Uint8Array): number {
+  return read32(address, 0);
+}
+
+/** True when a[aAt..aAt+16) equals b[bAt..bAt+16). */
+function sameIpv6Address(a: Uint8Array, aAt: number, b: Uint8Array, bAt: number): boolean {
+  for (let i = 0; i < 16; i++) if (a[aAt + i] !== b[bAt + i]) return false;
+  return true;
+}
+
 /** A request with every field 0, to fill in (or to reuse, changing one field per lookup). */
 export function emptyRequest(): SentRequest {
   return {
+    family: 4,
     protocol: 0,
     source: 0,
     destination: 0,
+    sourceAddress: NO_ADDRESS,
+    destinationAddress: NO_ADDRESS,
     icmpType: 0,
     identifier: 0,
     sequence: 0,
@@ -131,13 +185,52 @@ export function describeTransport(
   end = transport.length,
   views: ReplyViews = new ReplyViews(),
 ): SentRequest | undefined {
+  if (protocol === IpProtocol.ICMPv6) return undefined;
   const request = emptyRequest();
   request.protocol = protocol;
   request.source = source >>> 0;
   request.destination = destination >>> 0;
-  switch (protocol) {
+  return describeTransportInto(request, transport, start, end, views);
+}
+
+/**
+ * Describes a transport message we send over IPv6 (ICMPv6, TCP or UDP; the
+ * bytes sendto() gets on a raw AF_INET6 socket). `source` undefined (or ::)
+ * when the kernel picks it, which matches a reply to any of our addresses.
+ */
+export function describeTransport6(
+  protocol: number,
+  source: Ipv6AddressInput | undefined,
+  destination: Ipv6AddressInput,
+  transport: Uint8Array,
+  start = 0,
+  end = transport.length,
+  views: ReplyViews = new ReplyViews(),
+): SentRequest | undefined {
+  if (protocol === IpProtocol.ICMP) return undefined;
+  const request = emptyRequest();
+  request.family = 6;
+  request.protocol = protocol;
+  request.sourceAddress = source === undefined ? UNSPECIFIED_IPV6 : ipv6AddressBytes(source);
+  request.destinationAddress = ipv6AddressBytes(destination);
+  request.source = ipv6AddressFold(request.sourceAddress);
+  request.destination = ipv6AddressFold(request.destinationAddress);
+  return describeTransportInto(request, transport, start, end, views);
+}
+
+function describeTransportInto(request: SentRequest, transport: Uint8Array, start: number, end: number, views: ReplyViews): SentRequest | undefined {
+  switch (request.protocol) {
     case IpProtocol.ICMP: {
       const icmp = views.icmp;
+      if (icmp.point(transport, start, end) !== undefined) return undefined;
+      request.icmpType = icmp.type;
+      request.identifier = icmp.identifier;
+      request.sequence = icmp.sequence;
+      request.checksum = icmp.checksum;
+      return request;
+    }
+    case IpProtocol.ICMPv6: {
+      const icmp = views.icmp6;
       if (icmp.point(transport, start, end) !== undefined) return undefined;
       request.icmpType = icmp.type;
       request.identifier = icmp.identifier;
@@ -171,8 +264,13 @@ export function describeTransport(
   }
 }
 
-/** Describes an IPv4 datagram we send (IP_HDRINCL, or a packet from a capture). */
+/** Describes an IPv4 or IPv6 datagram we send (IP_HDRINCL, a packet socket, or a packet from a capture). */
 export function describeRequest(datagram: Uint8Array, views: ReplyViews = new ReplyViews()): SentRequest | undefined {
+  if (datagram.length > 0 && datagram[0] >>> 4 === 6) {
+    const ip6 = views.ip6;
+    if (ip6.point(datagram) !== undefined || !ip6.hasUpperLayerHeader) return undefined;
+    return describeTransport6(ip6.upperLayerProtocol, ip6.sourceBytes, ip6.destinationBytes, datagram, ip6.upperLayerStart, ip6.payloadEnd, views);
+  }
   const ip = views.ip;
   if (ip.point(datagram) !== undefined) return undefined;
   if (ip.fragmentOffset !== 0) return undefined;
@@ -217,6 +315,11 @@ export function icmpQueryKey(requester: number, target: number, requestType: num
   return mixKey(IpProtocol.ICMP * 0x100 + requestType, requester >>> 0, target >>> 0, identifier, sequence);
 }
 
+/** The key of an ICMPv6 echo between two hosts (addresses as ipv6AddressFold gives them). */
+export function icmpv6QueryKey(requester: number, target: number, requestType: number, identifier: number, sequence: number): number {
+  return mixKey(IpProtocol.ICMPv6 * 0x100 + requestType, requester >>> 0, target >>> 0, identifier, sequence);
+}
+
 /** The key of a TCP or UDP exchange, in the request's orientation. */
 export function portsKey(protocol: number, requester: number, target: number, sourcePort: number, destinationPort: number): number {
   return mixKey(protocol * 0x100, requester >>> 0, target >>> 0, sourcePort, destinationPort);
@@ -231,6 +334,9 @@ export function requestKey(request: SentRequest): number {
   if (request.protocol === IpProtocol.ICMP) {
     return icmpQueryKey(request.source, request.destination, request.icmpType, request.identifier, request.sequence);
   }
+  if (request.protocol === IpProtocol.ICMPv6) {
+    return icmpv6QueryKey(request.source, request.destination, request.icmpType, request.identifier, request.sequence);
+  }
   return portsKey(request.protocol, request.source, request.destination, request.sourcePort, request.destinationPort);
 }
 
@@ -244,23 +350,38 @@ export function requestKey(request: SentRequest): number {
  */
 export class ReplyViews {
   readonly ip = new Ipv4View();
+  readonly ip6 = new Ipv6View();
   readonly icmp = new IcmpView();
+  readonly icmp6 = new Icmpv6View();
   readonly tcp = new TcpView();
   readonly udp = new UdpView();
   /** An ICMP error's quote: the IPv4 header and what was quoted of the transport header. */
   readonly quotedIp = new Ipv4View();
   readonly quotedIcmp = new IcmpView();
+  /** An ICMPv6 error's quote: the IPv6 header and extension headers. */
+  readonly quotedIp6 = new Ipv6View();
+  readonly quotedIcmp6 = new Icmpv6View();
   readonly quotedTcp = new TcpView();
   readonly quotedUdp = new UdpView();
 
   /** What the last read packet can be: a reply (or any TCP/UDP segment), an ICMP error, or nothing to match. */
   kind: AnswerKind | undefined = undefined;
+  /** 4 or 6: the family of the last read packet. */
+  family = 4;
   /** The request's protocol. */
   protocol = 0;
-  /** The request's source: the reply's destination, or the quote's source. */
+  /**
+   * The request's source: the reply's destination, or the quote's source.
+   * IPv6: its fold, and 0 when a stripped-header read was not told it.
+   */
   requester = 0;
   /** The request's destination: the reply's source, or the quote's destination. */
   target = 0;
+  /** IPv6: where the requester's and the target's 16 bytes lie (for the exact comparison after the folds agree). */
+  requesterBytes: Uint8Array = NO_ADDRESS;
+  requesterAt = 0;
+  targetBytes: Uint8Array = NO_ADDRESS;
+  targetAt = 0;
   /** ICMP: the request's type (a reply's query type, or the quoted type). */
   icmpType = -1;
   /** ICMP: bytes 4-7 are known (always for replies; for quotes, when quoted). */
@@ -286,20 +407,77 @@ export class ReplyViews {
     this.key = NO_KEY;
     this.hasQueryFields = false;
     this.hasSequenceNumber = false;
+    if (end > start && bytes[start] >>> 4 === 6) return this.read6(bytes, start, end);
+    this.family = 4;
     const ip = this.ip;
     if (ip.point(bytes, start, end) !== undefined || ip.fragmentOffset !== 0) return undefined;
-    const payloadStart = ip.payloadStart;
-    const payloadEnd = ip.payloadEnd;
-    const protocol = ip.protocol;
     this.requester = ip.destinationNumber;
     this.target = ip.sourceNumber;
+    return this.readUpper(ip.protocol, bytes, ip.payloadStart, ip.payloadEnd);
+  }
+
+  /** An IPv6 packet as received (a packet socket, a capture, IPV6_HDRINCL): the upper layer after the extension headers. */
+  private read6(bytes: Uint8Array, start: number, end: number): AnswerKind | undefined {
+    this.family = 6;
+    const ip = this.ip6;
+    if (ip.point(bytes, start, end) !== undefined || !ip.hasUpperLayerHeader) return undefined;
+    this.requesterBytes = bytes;
+    this.requesterAt = ip.destinationAt;
+    this.targetBytes = bytes;
+    this.targetAt = ip.sourceAt;
+    this.requester = ipv6AddressFold(bytes, this.requesterAt);
+    this.target = ipv6AddressFold(bytes, this.targetAt);
+    return this.readUpper(ip.upperLayerProtocol, bytes, ip.upperLayerStart, ip.payloadEnd);
+  }
+
+  /**
+   * Reads what a raw socket that strips the IP header delivers (AF_INET6
+   * always does, RFC 3542): the transport bytes, the sender's address from
+   * recvfrom() and, when known (IPV6_PKTINFO), the address it was sent to.
+   * Addresses are 16 bytes for family 6, 4 for family 4. Without
+   * `destinationAddress` the requester is unknown (0) and a reply matches a
+   * request from any of our addresses but has no key. ICMPv6 errors need no
+   * addresses: their quote carries both.
+   */
+  readTransport(
+    family: 4 | 6,
+    protocol: number,
+    bytes: Uint8Array,
+    sourceAddress: Uint8Array,
+    destinationAddress?: Uint8Array,
+    start = 0,
+    end = bytes.length,
+  ): AnswerKind | undefined {
+    this.kind = undefined;
+    this.key = NO_KEY;
+    this.hasQueryFields = false;
+    this.hasSequenceNumber = false;
+    this.family = family;
+    if (family === 6) {
+      if (sourceAddress.length !== 16 || (destinationAddress !== undefined && destinationAddress.length !== 16)) return undefined;
+      this.targetBytes = sourceAddress;
+      this.targetAt = 0;
+      this.target = ipv6AddressFold(sourceAddress);
+      this.requesterBytes = destinationAddress ?? UNSPECIFIED_IPV6;
+      this.requesterAt = 0;
+      this.requester = destinationAddress === undefined ? 0 : ipv6AddressFold(destinationAddress);
+    } else {
+      if (sourceAddress.length !== 4 || (destinationAddress !== undefined && destinationAddress.length !== 4)) return undefined;
+      this.target = addressNumber4(sourceAddress);
+      this.requester = destinationAddress === undefined ? 0 : addressNumber4(destinationAddress);
+    }
+    return this.readUpper(protocol, bytes, start, end);
+  }
+
+  /** The transport layer at bytes[start, end), the addresses already set. */
+  private readUpper(protocol: number, bytes: Uint8Array, payloadStart: number, payloadEnd: number): AnswerKind | undefined {
     this.protocol = protocol;
     if (protocol === IpProtocol.TCP) {
       const tcp = this.tcp;
       if (tcp.point(bytes, payloadStart, payloadEnd) !== undefined) return undefined;
       this.sourcePort = tcp.destinationPort;
       this.destinationPort = tcp.sourcePort;
-      this.key = portsKey(protocol, this.requester, this.target, this.sourcePort, this.destinationPort);
+      if (this.requester !== 0) this.key = portsKey(protocol, this.requester, this.target, this.sourcePort, this.destinationPort);
       return (this.kind = 'reply');
     }
     if (protocol === IpProtocol.UDP) {
@@ -307,10 +485,11 @@ export class ReplyViews {
       if (udp.point(bytes, payloadStart, payloadEnd) !== undefined) return undefined;
       this.sourcePort = udp.destinationPort;
       this.destinationPort = udp.sourcePort;
-      this.key = portsKey(protocol, this.requester, this.target, this.sourcePort, this.destinationPort);
+      if (this.requester !== 0) this.key = portsKey(protocol, this.requester, this.target, this.sourcePort, this.destinationPort);
       return (this.kind = 'reply');
     }
-    if (protocol !== IpProtocol.ICMP) return undefined;
+    if (protocol === IpProtocol.ICMPv6) return this.readIcmpv6(bytes, payloadStart, payloadEnd);
+    if (protocol !== IpProtocol.ICMP || this.family !== 4) return undefined;
     const icmp = this.icmp;
     if (icmp.point(bytes, payloadStart, payloadEnd) !== undefined) return undefined;
     const type = icmp.type;
@@ -320,11 +499,53 @@ export class ReplyViews {
       this.hasQueryFields = true;
       this.identifier = icmp.identifier;
       this.sequence = icmp.sequence;
-      this.key = icmpQueryKey(this.requester, this.target, requestType, this.identifier, this.sequence);
+      if (this.requester !== 0) this.key = icmpQueryKey(this.requester, this.target, requestType, this.identifier, this.sequence);
       return (this.kind = 'reply');
     }
     if (!isIcmpErrorType(type)) return undefined;
     return this.readQuote();
+  }
+
+  /** ICMPv6: an echo reply answers its request; an error (type < 128) quotes ours. */
+  private readIcmpv6(bytes: Uint8Array, start: number, end: number): AnswerKind | undefined {
+    const icmp = this.icmp6;
+    if (this.family !== 6 || icmp.point(bytes, start, end) !== undefined) return undefined;
+    const type = icmp.type;
+    if (type === Icmpv6Type.EchoReply) {
+      this.icmpType = Icmpv6Type.EchoRequest;
+      this.hasQueryFields = true;
+      this.identifier = icmp.identifier;
+      this.sequence = icmp.sequence;
+      if (this.requester !== 0) this.key = icmpv6QueryKey(this.requester, this.target, Icmpv6Type.EchoRequest, this.identifier, this.sequence);
+      return (this.kind = 'reply');
+    }
+    if (type >= 128) return undefined;
+    const quoted = this.quotedIp6;
+    if (icmp.quote(quoted) !== undefined || !quoted.hasUpperLayerHeader) return undefined;
+    const quotedBytes = quoted.bytes;
+    this.requesterBytes = quotedBytes;
+    this.requesterAt = quoted.sourceAt;
+    this.targetBytes = quotedBytes;
+    this.targetAt = quoted.destinationAt;
+    this.requester = ipv6AddressFold(quotedBytes, this.requesterAt);
+    this.target = ipv6AddressFold(quotedBytes, this.targetAt);
+    const protocol = quoted.upperLayerProtocol;
+    this.protocol = protocol;
+    const upperStart = quoted.upperLayerStart;
+    const upperEnd = quoted.payloadEnd;
+    if (protocol === IpProtocol.ICMPv6) {
+      const inner = this.quotedIcmp6.pointUnchecked(quotedBytes, upperStart, upperEnd);
+      if (!inner.reaches(Icmpv6Field.CODE)) return undefined;
+      this.icmpType = inner.type;
+      if (inner.reaches(Icmpv6Field.BODY)) {
+        this.hasQueryFields = true;
+        this.identifier = inner.identifier;
+        this.sequence = inner.sequence;
+        this.key = icmpv6QueryKey(this.requester, this.target, this.icmpType, this.identifier, this.sequence);
+      }
+      return (this.kind = 'icmp-error');
+    }
+    return this.readQuotedPorts(protocol, quotedBytes, upperStart, upperEnd);
   }
 
   /** An ICMP error: the request is the quoted datagram, whoever sent the error. */
@@ -338,19 +559,24 @@ export class ReplyViews {
     this.protocol = protocol;
     this.requester = quoted.sourceNumber;
     this.target = quoted.destinationNumber;
-    switch (protocol) {
-      case IpProtocol.ICMP: {
-        const icmp = this.quotedIcmp.pointUnchecked(bytes, start, end);
-        if (!icmp.reaches(IcmpField.CODE)) return undefined;
-        this.icmpType = icmp.type;
-        if (icmp.reaches(IcmpField.BODY)) {
-          this.hasQueryFields = true;
-          this.identifier = icmp.identifier;
-          this.sequence = icmp.sequence;
-          this.key = icmpQueryKey(this.requester, this.target, this.icmpType, this.identifier, this.sequence);
-        }
-        return (this.kind = 'icmp-error');
+    if (protocol === IpProtocol.ICMP) {
+      const icmp = this.quotedIcmp.pointUnchecked(bytes, start, end);
+      if (!icmp.reaches(IcmpField.CODE)) return undefined;
+      this.icmpType = icmp.type;
+      if (icmp.reaches(IcmpField.BODY)) {
+        this.hasQueryFields = true;
+        this.identifier = icmp.identifier;
+        this.sequence = icmp.sequence;
+        this.key = icmpQueryKey(this.requester, this.target, this.icmpType, this.identifier, this.sequence);
       }
+      return (this.kind = 'icmp-error');
+    }
+    return this.readQuotedPorts(protocol, bytes, start, end);
+  }
+
+  /** A quoted TCP or UDP header, however short the quote: the ports, and TCP's sequence number when it reaches it. */
+  private readQuotedPorts(protocol: number, bytes: Uint8Array, start: number, end: number): AnswerKind | undefined {
+    switch (protocol) {
       case IpProtocol.TCP: {
         const tcp = this.quotedTcp.pointUnchecked(bytes, start, end);
         if (!tcp.reaches(TcpField.SEQUENCE_NUMBER)) return undefined;
@@ -383,6 +609,12 @@ export class ReplyViews {
 /** a - b in sequence space (RFC 9293), as a signed 32-bit number. */
 function sequenceDistance(a: number, b: number): number {
   return (a - b) | 0;
+}
+
+/** The exact comparison behind equal IPv6 folds: the target always, the requester when both sides know it. */
+function sameAddresses6(request: SentRequest, views: ReplyViews): boolean {
+  if (!sameIpv6Address(views.targetBytes, views.targetAt, request.destinationAddress, 0)) return false;
+  return request.source === 0 || views.requester === 0 || sameIpv6Address(views.requesterBytes, views.requesterAt, request.sourceAddress, 0);
 }
 
 /** True when the last read packet is our own TCP segment or UDP datagram, looped back. */
@@ -422,9 +654,11 @@ function tcpReplyFits(request: SentRequest, tcp: TcpView): boolean {
 export function answerOf(request: SentRequest, views: ReplyViews): AnswerKind | undefined {
   const kind = views.kind;
   if (kind === undefined || views.protocol !== request.protocol || views.target !== request.destination) return undefined;
-  if (request.source !== 0 && views.requester !== request.source) return undefined;
+  // A requester of 0 is unknown on either side: the kernel picked our address, or a stripped-header read was not told it.
+  if (request.source !== 0 && views.requester !== 0 && views.requester !== request.source) return undefined;
+  if (views.family !== request.family || (request.family === 6 && !sameAddresses6(request, views))) return undefined;
   if (kind === 'reply') {
-    if (request.protocol === IpProtocol.ICMP) {
+    if (request.protocol === IpProtocol.ICMP || request.protocol === IpProtocol.ICMPv6) {
       // read() maps a reply type to its query type, so a looped-back request never gets here.
       return views.icmpType === request.icmpType && views.identifier === request.identifier && views.sequence === request.sequence
         ? 'reply'
@@ -435,9 +669,10 @@ export function answerOf(request: SentRequest, views: ReplyViews): AnswerKind | 
     if (request.protocol === IpProtocol.TCP && !tcpReplyFits(request, views.tcp)) return undefined;
     return 'reply';
   }
-  // An ICMP error about an ICMP error is never sent (RFC 1122 3.2.2): ours looped back would otherwise match.
-  if (request.protocol === IpProtocol.ICMP) {
-    if (isIcmpErrorType(request.icmpType) || views.icmpType !== request.icmpType) return undefined;
+  // An ICMP error about an ICMP error is never sent (RFC 1122 3.2.2, RFC 4443 2.4(e)): ours looped back would otherwise match.
+  if (request.protocol === IpProtocol.ICMP || request.protocol === IpProtocol.ICMPv6) {
+    const requestIsError = request.protocol === IpProtocol.ICMP ? isIcmpErrorType(request.icmpType) : request.icmpType < 128;
+    if (requestIsError || views.icmpType !== request.icmpType) return undefined;
     if (views.hasQueryFields && (views.identifier !== request.identifier || views.sequence !== request.sequence)) return undefined;
     return 'icmp-error';
   }
@@ -448,7 +683,7 @@ export function answerOf(request: SentRequest, views: ReplyViews): AnswerKind | 
   return 'icmp-error';
 }
 
-/** Reads `bytes` (an IPv4 datagram as received) into `views` and says whether it answers `request`. */
+/** Reads `bytes` (an IPv4 or IPv6 datagram as received) into `views` and says whether it answers `request`. */
 export function answers(request: SentRequest, bytes: Uint8Array, views: ReplyViews): AnswerKind | undefined {
   views.read(bytes);
   return answerOf(request, views);
@@ -471,6 +706,10 @@ export interface TcpConnectionEndpoints {
    */
   sendUnacknowledged?: number;
   sendNext?: number;
+  /** 6 for IPv6: `source` and `destination` are then folds (ipv6AddressFold) of these 16-byte addresses, compared exactly. */
+  family?: 4 | 6;
+  sourceAddress?: Uint8Array;
+  destinationAddress?: Uint8Array;
 }
 
 /**
@@ -485,11 +724,19 @@ export function connectionAnswerOf(connection: TcpConnectionEndpoints, views: Re
     kind === undefined ||
     views.protocol !== IpProtocol.TCP ||
     views.target !== connection.destination ||
-    (connection.source !== 0 && views.requester !== connection.source) ||
+    (connection.source !== 0 && views.requester !== 0 && views.requester !== connection.source) ||
     views.sourcePort !== connection.sourcePort ||
-    views.destinationPort !== connection.destinationPort
+    views.destinationPort !== connection.destinationPort ||
+    views.family !== (connection.family ?? 4)
   ) {
     return undefined;
+  }
+  if (views.family === 6) {
+    if (!sameIpv6Address(views.targetBytes, views.targetAt, connection.destinationAddress ?? UNSPECIFIED_IPV6, 0)) return undefined;
+    const ours = connection.sourceAddress;
+    if (connection.source !== 0 && views.requester !== 0 && ours !== undefined && !sameIpv6Address(views.requesterBytes, views.requesterAt, ours, 0)) {
+      return undefined;
+    }
   }
   if (kind === 'icmp-error' && views.hasSequenceNumber) {
     const { sendUnacknowledged, sendNext } = connection;

@@ -83,10 +83,11 @@ export class UdpView extends HeaderView {
   }
   /**
    * The verdict on the stored checksum over the datagram (as far as the
-   * length field goes) and `pseudoHeaderSum`: 'not-present' for 0, and a
-   * computed 0 is expected as 0xffff (RFC 768).
+   * length field goes) and `pseudoHeaderSum`: a computed 0 is expected as
+   * 0xffff (RFC 768); a stored 0 is 'not-present' over IPv4 and 'incorrect'
+   * (zeroIllegal) over IPv6, `scope.ipv6` (RFC 8200 8.1).
    */
-  checksumVerdict(pseudoHeaderSum: number, scope?: Pick<ChecksumScope, 'complete' | 'reason'>): ChecksumVerdict {
+  checksumVerdict(pseudoHeaderSum: number, scope?: Pick<ChecksumScope, 'complete' | 'reason' | 'ipv6'>): ChecksumVerdict {
     return checkChecksum(this.bytes, this.start, this.payloadEnd, this.start + CHECKSUM, { ...scope, pseudoHeaderSum, udp: true });
   }
 }
@@ -103,7 +104,10 @@ export interface UdpDatagram {
 }
 
 export interface ParsedUdpDatagram extends UdpDatagram {
-  /** Present only when parseUdp was given a pseudo-header and the checksum is not 0. */
+  /**
+   * Present only when parseUdp was given a pseudo-header and the checksum
+   * is not 0 over IPv4; over IPv6 a 0 is false (RFC 8200 8.1).
+   */
   checksumValid?: boolean;
 }
 
@@ -112,7 +116,7 @@ export interface UdpDatagramInit {
   destinationPort: number;
   /** Filled with 8 + payload length unless given. */
   length?: number;
-  /** Filled from the pseudo-header unless given; give 0 for "no checksum" over IPv4. */
+  /** Filled from the pseudo-header unless given; give 0 for "no checksum" over IPv4 (illegal over IPv6, but it can be sent). */
   checksum?: number;
   payload?: Uint8Array;
 }
@@ -128,11 +132,16 @@ function checkField(name: string, value: number, bits: number): number {
   return checkUnsignedField('UDP', name, value, bits);
 }
 
+/** True when the pseudo-header is IPv6's: `ipv6` says so, or the source is IPv6 text or 16 bytes. */
+export function isIpv6PseudoHeader(pseudo: Pick<UdpPseudoHeader, 'source' | 'ipv6'>): boolean {
+  const { source } = pseudo;
+  return pseudo.ipv6 ?? (typeof source === 'string' ? source.includes(':') : source.length === 16);
+}
+
 /** Unfolded pseudo-header sum for a UDP datagram of `length` bytes. */
 export function udpPseudoHeaderSum(pseudo: UdpPseudoHeader, length: number): number {
   const { source, destination } = pseudo;
-  const isIpv6 = pseudo.ipv6 ?? (typeof source === 'string' ? source.includes(':') : source.length === 16);
-  if (isIpv6) return ipv6PseudoHeaderSum(ipv6AddressBytes(source), ipv6AddressBytes(destination), UDP_PROTOCOL, length);
+  if (isIpv6PseudoHeader(pseudo)) return ipv6PseudoHeaderSum(ipv6AddressBytes(source), ipv6AddressBytes(destination), UDP_PROTOCOL, length);
   return ipv4PseudoHeaderSum(ipv4AddressBytes(source), ipv4AddressBytes(destination), UDP_PROTOCOL, length);
 }
 
@@ -192,7 +201,9 @@ export function parseUdp(bytes: Uint8Array, pseudo?: UdpPseudoHeader): ParseResu
   const error = view.point(bytes);
   if (error !== undefined) return { ok: false, error };
   const datagram: ParsedUdpDatagram = udpDatagramFromView(view);
-  if (pseudo !== undefined && datagram.checksum !== 0) {
+  if (pseudo !== undefined && datagram.checksum === 0 && isIpv6PseudoHeader(pseudo)) {
+    datagram.checksumValid = false;
+  } else if (pseudo !== undefined && datagram.checksum !== 0) {
     let sum: number;
     try {
       sum = udpPseudoHeaderSum(pseudo, view.payloadEnd - view.start);
