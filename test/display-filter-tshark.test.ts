@@ -267,10 +267,15 @@ describe('-T json against tshark', () => {
       expect(ours.length, file).toBe(theirs.length);
       const found: [string, string | null, string | null | Tree | undefined][] = [];
       ours.forEach((packet, i) => leaves(packet, theirs[i], `${file}#${i + 1}`, found));
-      // tshark counts a SYN+FIN segment's flags as one sequence number (nping's odd-flag probes); the
-      // conversation tracker counts two. Known, tracked with the TCP analysis work, left out here.
-      const synFin = (path: string) => path.endsWith('.tcp.nxtseq') && /nping-tcp\.pcap#(11|12|13|15)\./.test(path);
-      const differing = found.filter(([path, value, their]) => value !== their && !synFin(path));
+      // tshark counts a segment with both SYN and FIN (nping's odd-flag probes) as one sequence number in
+      // tcp.nxtseq; the conversation tracker counts two. Known (TCP analysis work), left out here.
+      const synFin = new Set(
+        ours.flatMap((packet, i) => {
+          const tcp = ((packet._source as Tree).layers as Tree).tcp as Tree | undefined;
+          return tcp && (parseInt(tcp['tcp.flags'] as string, 16) & 0x003) === 0x003 ? [`${file}#${i + 1}._source.layers.tcp.tcp.nxtseq`] : [];
+        }),
+      );
+      const differing = found.filter(([path, value, their]) => value !== their && !synFin.has(path));
       expect(differing, file).toEqual([]);
       compared += found.length;
       expect(ours[0]._source).toHaveProperty('layers.frame');
