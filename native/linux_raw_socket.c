@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <math.h>
 #include <net/if.h>
+#include <netinet/icmp6.h>
 #include <netinet/in.h>
 #include <node_api.h>
 #include <stdint.h>
@@ -368,6 +369,60 @@ static napi_value socket_set_option(napi_env env, napi_callback_info info) {
   return make_int(env, setsockopt(s->fd, level, name, &value, sizeof value) == 0 ? 0 : -errno);
 }
 
+// setOptionBytes(level, name, value: Uint8Array) -> 0 | -errno: for options whose value is
+// not an int, such as ICMP6_FILTER (a 256-bit mask of ICMPv6 types) or SO_BINDTODEVICE
+// (an interface name).
+static napi_value socket_set_option_bytes(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  LinuxSocket *s = unwrap(env, info, &argc, argv);
+  if (!s) return NULL;
+  int32_t level, name;
+  void *data;
+  size_t length;
+  if (argc < 3 || !arg_int(env, argv[0], &level) || !arg_int(env, argv[1], &name) ||
+      !typed_array(env, argv[2], (napi_typedarray_type)-1, &data, &length)) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "setOptionBytes(level, name, value: Uint8Array)");
+    return NULL;
+  }
+  if (s->fd < 0) return make_int(env, -EBADF);
+  return make_int(env, setsockopt(s->fd, level, name, data, (socklen_t)length) == 0 ? 0 : -errno);
+}
+
+// bind(address: string) -> 0 | -errno: the source address of what the socket sends
+// (and the only address it receives for); iputils ping -I ADDRESS.
+static napi_value socket_bind(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  LinuxSocket *s = unwrap(env, info, &argc, argv);
+  if (!s) return NULL;
+  char text[INET6_ADDRSTRLEN + IF_NAMESIZE + 2];
+  size_t length;
+  struct sockaddr_storage parsed;
+  socklen_t parsed_length;
+  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], text, sizeof text, &length) != napi_ok ||
+      length >= sizeof text - 1 || !parse_address(s->family, text, &parsed, &parsed_length)) {
+    napi_throw_type_error(env, "ERR_INVALID_IP_ADDRESS", "bind(address: an address of the socket's family)");
+    return NULL;
+  }
+  if (s->fd < 0) return make_int(env, -EBADF);
+  return make_int(env, bind(s->fd, (struct sockaddr *)&parsed, parsed_length) == 0 ? 0 : -errno);
+}
+
+// errorText(errno) -> the C library's message (strerror), as iputils prints it.
+static napi_value error_text(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  int32_t code;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || !arg_int(env, argv[0], &code)) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "errorText(errno: number)");
+    return NULL;
+  }
+  CHECK(napi_create_string_utf8(env, strerror(code < 0 ? -code : code), NAPI_AUTO_LENGTH, &result));
+  return result;
+}
+
 // getOption(level, name) -> value | -errno (for options whose values are non-negative ints)
 static napi_value socket_get_option(napi_env env, napi_callback_info info) {
   size_t argc = 2;
@@ -628,6 +683,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"setDestination", NULL, socket_set_destination, NULL, NULL, NULL, napi_default_method, NULL},
       {"setOption", NULL, socket_set_option, NULL, NULL, NULL, napi_default_method, NULL},
       {"getOption", NULL, socket_get_option, NULL, NULL, NULL, napi_default_method, NULL},
+      {"setOptionBytes", NULL, socket_set_option_bytes, NULL, NULL, NULL, napi_default_method, NULL},
+      {"bind", NULL, socket_bind, NULL, NULL, NULL, napi_default_method, NULL},
       {"send", NULL, socket_send, NULL, NULL, NULL, napi_default_method, NULL},
       {"sendBatch", NULL, socket_send_batch, NULL, NULL, NULL, napi_default_method, NULL},
       {"receive", NULL, socket_receive, NULL, NULL, NULL, napi_default_method, NULL},
@@ -641,6 +698,9 @@ static napi_value init(napi_env env, napi_value exports) {
   CHECK(napi_define_class(env, "Socket", NAPI_AUTO_LENGTH, socket_new, NULL, sizeof methods / sizeof methods[0],
                           methods, &socket_class));
   CHECK(napi_set_named_property(env, exports, "Socket", socket_class));
+  napi_value error_text_function;
+  CHECK(napi_create_function(env, "errorText", NAPI_AUTO_LENGTH, error_text, NULL, &error_text_function));
+  CHECK(napi_set_named_property(env, exports, "errorText", error_text_function));
 
   napi_value layout, constants;
   CHECK(napi_create_object(env, &layout));
@@ -668,10 +728,23 @@ static napi_value init(napi_env env, napi_value exports) {
   set_int(env, constants, "IP_RECVTTL", IP_RECVTTL);
   set_int(env, constants, "IPV6_UNICAST_HOPS", IPV6_UNICAST_HOPS);
   set_int(env, constants, "IPV6_RECVHOPLIMIT", IPV6_RECVHOPLIMIT);
+  set_int(env, constants, "IPV6_CHECKSUM", IPV6_CHECKSUM);
+  set_int(env, constants, "IPPROTO_ICMPV6", IPPROTO_ICMPV6);
+  set_int(env, constants, "ICMP6_FILTER", ICMP6_FILTER);
+  set_int(env, constants, "SOL_RAW", SOL_RAW);
+  set_int(env, constants, "IPPROTO_RAW", IPPROTO_RAW);
   set_int(env, constants, "SO_RCVBUF", SO_RCVBUF);
   set_int(env, constants, "SO_RCVBUFFORCE", SO_RCVBUFFORCE);
   set_int(env, constants, "SO_SNDBUF", SO_SNDBUF);
   set_int(env, constants, "SO_MARK", SO_MARK);
+  set_int(env, constants, "SO_BINDTODEVICE", SO_BINDTODEVICE);
+  set_int(env, constants, "SO_BROADCAST", SO_BROADCAST);
+  set_int(env, constants, "IP_TOS", IP_TOS);
+  set_int(env, constants, "IP_MTU_DISCOVER", IP_MTU_DISCOVER);
+  set_int(env, constants, "IP_PMTUDISC_DONT", IP_PMTUDISC_DONT);
+  set_int(env, constants, "IP_PMTUDISC_WANT", IP_PMTUDISC_WANT);
+  set_int(env, constants, "IP_PMTUDISC_DO", IP_PMTUDISC_DO);
+  set_int(env, constants, "IP_PMTUDISC_PROBE", IP_PMTUDISC_PROBE);
   set_int(env, constants, "SO_TIMESTAMPNS", SO_TIMESTAMPNS);
   set_int(env, constants, "MSG_TRUNC", MSG_TRUNC);
   set_int(env, constants, "EAGAIN", EAGAIN);

@@ -2,7 +2,9 @@
 // (ip().icmp().payload()), every packet with show(), summary(), hexdump()
 // and toJSON() as dissect prints them, and send/sr1/sr/sniff/readPcap/
 // writePcap. It opens raw sockets and captures, so unlike 'packet-lab' it
-// needs root for those calls (building and showing packets does not).
+// needs root for those calls (building and showing packets does not). The
+// raw sockets are kept between calls and never keep Node running; they
+// close at exit, or at once with closeSockets().
 //
 //   import { ip, sr1 } from 'packet-lab/lab';
 //   const reply = await sr1(ip({ dst: '127.0.0.1' }).icmp().payload('hi'));
@@ -23,5 +25,6 @@ export {
 } from './wire/layers.ts';
 export { type CapturedFrame, icmp, ip, LabPacket, type PacketOrigin, tcp, udp } from './lab/lab-packet.ts';
 export { type AnsweredPair, send, type SendOptions, sr, sr1, SrResult } from './lab/send-receive.ts';
+export { closeSockets } from './lab/socket-pool.ts';
 export { readPcap, sniff, type SniffOptions, writePcap } from './lab/captures.ts';
 export { ls } from './lab/field-listing.ts';

@@ -33,10 +33,16 @@ describe('bad input: one line on stderr, exit status 2, never a message of Node\
     expect(run).toEqual({ status: 2, stdout: '', stderr: "ping: invalid argument for -c: '-n'\n" });
   });
 
-  it('ping ::1 and other IPv6 literals: refused in one line until IPv6 works (the resolver had mapped them to an IPv4 host)', async () => {
-    for (const host of ['::1', 'fd00::2', 'fe80::1%lo']) {
-      const run = await runInProcess('ping', (io) => runPingCommand(['-c', '1', host], io, ROOT));
-      expect(run, host).toEqual({ status: 2, stdout: '', stderr: `ping: ${host}: IPv6 is not supported yet: packet-lab speaks IPv4 only\n` });
+  it('ping -4 with an IPv6 literal, -6 with an IPv4 one, an unknown scope, -4 -6: iputils\' one line each', async () => {
+    const cases: Array<[string[], string]> = [
+      [['-4', '::1'], 'ping: ::1: Address family for hostname not supported\n'],
+      [['-6', '127.0.0.1'], 'ping: 127.0.0.1: Address family for hostname not supported\n'],
+      [['fe80::1%nosuch'], 'ping: fe80::1%nosuch: Name or service not known\n'],
+      [['-4', '-6', '::1'], 'ping: only one -4 or -6 option may be specified\n'],
+    ];
+    for (const [args, stderr] of cases) {
+      const run = await runInProcess('ping', (io) => runPingCommand(['-c', '1', ...args], io, ROOT));
+      expect(run, args.join(' ')).toEqual({ status: 2, stdout: '', stderr });
     }
   });
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runDissectCommand } from '../src/cli/dissect-command.ts';
 import { formatRecord, packetRecord } from '../src/cli/json-output.ts';
-import { icmp, ip, LabPacket, ls, readPcap, send, sniff, sr, sr1, tcp, udp, writePcap } from '../src/lab.ts';
+import { closeSockets, icmp, ip, LabPacket, ls, readPcap, send, sniff, sr, sr1, tcp, udp, writePcap } from '../src/lab.ts';
 import { LayerFieldError } from '../src/wire/layers.ts';
 import { skipReason } from './helpers/ci-requirements.ts';
 import { REPOSITORY, runInProcess } from './helpers/run-tool.ts';
@@ -115,6 +115,18 @@ describe.skipIf(needsRoot !== undefined)(`sr1 / sr / send / sniff on loopback${n
     const port = await closedPort();
     const reply = await sr1(ip({ dst: '127.0.0.1' }).tcp({ sport: 40123, dport: port, flags: 'S', seq: 1000 }));
     expect(reply?.layer('tcp')).toMatchObject({ sport: port, dport: 40123, flags: 'RA', ack: 1001 });
+  });
+
+  it('sr1 calls at the same time share the kept sockets, each getting its own answer; closeSockets() and the next call opens new ones', async () => {
+    const echo = (seq: number) => sr1(ip({ dst: '127.0.0.1' }).icmp({ id: 0x4343, seq }).payload('pool'));
+    const answers = await Promise.all([echo(1), echo(2), echo(3)]);
+    expect(answers.map((answer) => answer?.layer('icmp'))).toMatchObject([
+      { type: 0, id: 0x4343, seq: 1 },
+      { type: 0, id: 0x4343, seq: 2 },
+      { type: 0, id: 0x4343, seq: 3 },
+    ]);
+    closeSockets();
+    expect((await echo(4))?.layer('icmp')).toMatchObject({ type: 0, seq: 4 });
   });
 
   it('sr1: undefined when nothing answers before the timeout', async () => {

@@ -145,7 +145,7 @@ describe.skipIf(reason !== undefined)(`Linux binding on loopback${reason ? ` (sk
     // The options the TCP tools set: they must hold on this socket too.
     socket.setMark(0x7e57);
     expect(socket.forceSocketReceiveBuffer(1 << 20)).toBeGreaterThanOrEqual(1 << 20);
-    if (family === 6) expect(() => socket.setHeaderIncluded(true)).toThrow(/IPv4 raw sockets only/);
+    if (family === 6) expect(() => socket.setHeaderIncluded(true)).toThrow(/IP_HDRINCL is for IPv4 sockets: open an IPv6 socket with protocol IPPROTO_RAW/);
     else {
       const [IPPROTO_IP, IP_HDRINCL] = [0, 3];
       socket.setHeaderIncluded(true);
@@ -241,11 +241,36 @@ describe.skipIf(reason !== undefined)(`Linux binding on loopback${reason ? ` (sk
     await expectEchoRoundTrip(socket, identifier(6));
   });
 
-  it('openRawSocket falls back to raw-socket with JavaScript times, IPv4 only', async () => {
+  it('openRawSocket falls back to raw-socket with JavaScript times, IPv4 and IPv6 (no hop limit on IPv6)', async () => {
     const socket = track(openRawSocket({ protocol: IPPROTO_ICMP, binding: 'raw-socket' }));
     expect([socket.binding, socket.rttSource]).toEqual(['raw-socket', 'javascript']);
     await expectEchoRoundTrip(socket, identifier(7));
-    expect(() => openRawSocket({ family: 6, protocol: IPPROTO_ICMPV6, binding: 'raw-socket' })).toThrow(/IPv6 raw sockets need/);
+    const v6 = track(openRawSocket({ family: 6, protocol: IPPROTO_ICMPV6, binding: 'raw-socket' }));
+    expect([v6.binding, v6.family]).toEqual(['raw-socket', 6]);
+    const id = identifier(8);
+    let reply: { source: string; hopLimit: number } | undefined;
+    v6.onPacket((packet, source, _receivedAt, hopLimit) => {
+      if (packet[0] === ICMPV6_ECHO_REPLY && packet.readUInt16BE(4) === id) reply = { source, hopLimit };
+    });
+    v6.send(icmpv6Echo(id, 1), '::1');
+    await waitUntil(() => reply !== undefined, 'the ICMPv6 echo reply');
+    // raw-socket reads no ancillary data: the hop limit of an IPv6 packet is unknown.
+    expect(reply).toEqual({ source: '::1', hopLimit: -1 });
+  });
+
+  it('ICMP6_FILTER keeps every ICMPv6 type but the ones passed from the socket (our own request on lo included)', async () => {
+    const id = identifier(9);
+    const filtered = track(LinuxRawSocket.open({ family: 6, protocol: IPPROTO_ICMPV6 }));
+    const open6 = track(LinuxRawSocket.open({ family: 6, protocol: IPPROTO_ICMPV6 }));
+    filtered.setIcmpv6Filter([ICMPV6_ECHO_REPLY]);
+    const types = { filtered: [] as number[], open: [] as number[] };
+    filtered.onPacket((packet) => packet.readUInt16BE(4) === id && types.filtered.push(packet[0]));
+    open6.onPacket((packet) => packet.readUInt16BE(4) === id && types.open.push(packet[0]));
+    filtered.send(icmpv6Echo(id, 1), '::1');
+    await waitUntil(() => types.filtered.length > 0 && types.open.length > 1, 'the request and reply on lo');
+    filtered.receivePending();
+    expect(types.filtered).toEqual([ICMPV6_ECHO_REPLY]);
+    expect(types.open.sort()).toEqual([ICMPV6_ECHO_REQUEST, ICMPV6_ECHO_REPLY]);
   });
 
   it('reports a throw in the readable callback as an uncaught exception at once', () => {

@@ -1,18 +1,14 @@
 // `packet-lab COMMAND [options]`: the installed command (npx packet-lab ...).
 // It picks the command from the table in commands.ts and runs that tool's
 // run*Command in-process, exactly as the tool's own entry file does.
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type CommandEnv, type CommandIo, processEnv, writeText } from './command-io.ts';
 import { COMMANDS, type CommandDefinition, type LoadedCommand, RESERVED_COMMANDS } from './commands.ts';
 import { bashCompletion, COMPLETION_SHELLS, type CompletionShell, loadCompletedCommands, zshCompletion } from './completion.ts';
+import { packageVersion } from './package-version.ts';
 import { exitStatus, UsageError } from './run-cli.ts';
 
-/** The package's version: package.json sits two levels up from both src/cli/ and dist/cli/. */
-export function packageVersion(): string {
-  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return manifest.version;
-}
+export { packageVersion };
 
 export function topLevelUsage(): string {
   const width = Math.max(...[...COMMANDS, ...RESERVED_COMMANDS].map((c) => c.name.length), 'completion'.length) + 2;

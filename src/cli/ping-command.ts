@@ -1,35 +1,44 @@
 // What `ping` does (sudo tsx src/ping.ts [options] HOST): iputils-style ping
 // with hand-built ICMP. Kept apart from src/ping.ts so tests and the bench can
 // run it in-process.
-import { reverse } from 'node:dns/promises';
-import { isIPv4 } from 'node:net';
+import { lookupService } from 'node:dns/promises';
 import { PingConnectError, type PingEvent, type PingSummary, runPing } from '../engine/ping.ts';
-import { interfaceForAddress, resolveIpv4, sourceAddressFor } from '../net/routes.ts';
+import { loadCapModule } from '../net/capture.ts';
+import { linuxBindingUnavailableReason } from '../net/linux-raw-socket.ts';
+import { loadRawSocketModule, type PmtuDiscovery, SocketOptionError } from '../net/raw-socket.ts';
+import { addressFamilyOf, type AddressFamily, interfaceForAddress, interfaceMtu, resolveHost, sourceAddressFor, withoutScope } from '../net/routes.ts';
 import {
   describeIcmpError,
   formatDataDump,
   formatIcmpErrorLine,
+  formatLocalMessageTooLong,
+  formatNoAnswerLine,
   formatPingHeader,
   formatReplyLine,
   formatStatistics,
   formatTimestampPrefix,
   formatWrongDataLine,
 } from '../render/ping-text.ts';
+import { iputilsIcmpv6Text } from '../wire/icmpv6.ts';
 import { type CommandEnv, type CommandIo, linePrinter, processEnv, writeText } from './command-io.ts';
 import { recordPrinter } from './json-output.ts';
+import { packageVersion } from './package-version.ts';
 import { PrivilegedStart } from './privileged-start.ts';
 import { interruption, parseCommandLine, parseNumberOption, UsageError } from './run-cli.ts';
 import type { ByteSink } from './text-output.ts';
 
 export const PING_USAGE = `Usage: ping [options] HOST
 
-Sends hand-built ICMP echo requests through a raw socket (needs root or CAP_NET_RAW).
+Sends hand-built ICMP or ICMPv6 echo requests through a raw socket (needs root or CAP_NET_RAW).
+HOST is an IPv4 or IPv6 address (a link-local one with its interface: fe80::1%eth0) or a name.
 
 Options:
+  -4            IPv4 only: resolve HOST to an A record
+  -6            IPv6 only: resolve HOST to an AAAA record
   -c COUNT      stop after COUNT requests (with -w: after COUNT replies)
   -i INTERVAL   seconds between requests (default 1; fractions allowed)
-  -s SIZE       echo data bytes (default 56, at most 65507)
-  -t TTL        IP time to live (1..255)
+  -s SIZE       echo data bytes (default 56, at most 65507 over IPv4, 65527 over IPv6)
+  -t TTL        IPv4 time to live or IPv6 hop limit (1..255)
   -W TIMEOUT    seconds to wait for a reply when none came (default 10)
   -w DEADLINE   seconds before ping exits, whatever was sent or received
   -p PATTERN    up to 16 hex bytes to fill the data with (e.g. ff00)
@@ -39,7 +48,16 @@ Options:
   -n            numeric output: no reverse name lookups
   -D            print a timestamp before each line
   -v            verbose: say on stderr where RTTs are measured (kernel timestamps or JS clocks)
-  --hdrincl     build the IPv4 header here (IP_HDRINCL) instead of the kernel
+  -I IFACE|ADDR send through this interface (SO_BINDTODEVICE) or from this source address
+  -O            report a request still unanswered when the next one goes out
+  -a            audible: ring the terminal bell on each reply
+  -U            user-to-user latency: receive time read in JS, not the kernel's stamp
+  -M PMTUDISC   path MTU discovery: do (set DF, never fragment), want, dont, probe
+  -Q TOS        IP TOS byte, decimal or 0x hex (DSCP and ECN)
+  -b            allow pinging a broadcast address
+  -e ID         ICMP identifier, 0..65535 (random by default)
+  -V            print the version and exit
+  --hdrincl     build the IP header here (IPv4: IP_HDRINCL; IPv6: an IPPROTO_RAW socket) instead of the kernel
   --pcap FILE   record requests, replies and ICMP errors into a pcap file
   --json        one JSON object per event, then a summary object
   -h, --help    this help
@@ -47,6 +65,8 @@ Options:
 
 interface PingCli {
   readonly host: string;
+  /** -4 or -6; undefined: from the address, or the resolver's first answer for a name. */
+  readonly family?: AddressFamily;
   readonly count?: number;
   readonly intervalMs?: number;
   readonly payloadSize: number;
@@ -64,14 +84,29 @@ interface PingCli {
   readonly headerIncluded: boolean;
   readonly json: boolean;
   readonly help: boolean;
+  /** -I IFACE. */
+  readonly device?: string;
+  /** -I ADDRESS. */
+  readonly sourceAddress?: string;
+  readonly outstanding?: boolean;
+  readonly audible?: boolean;
+  readonly userLatency?: boolean;
+  readonly pmtuDiscovery?: PmtuDiscovery;
+  readonly tos?: number;
+  readonly broadcast?: boolean;
+  readonly identifier?: number;
+  readonly version?: boolean;
 }
 
 const MAX_PAYLOAD = 65507; // 65535 - 20 (IPv4 header) - 8 (ICMP header)
+const MAX_PAYLOAD6 = 65527; // 65535 (IPv6 payload length) - 8 (ICMPv6 header)
 /** iputils: the shortest interval between requests a user other than root may ask for. */
 const MIN_USER_INTERVAL_MS = 2;
 
 /** ping's options: what the parser reads and shell completion offers. */
 export const PING_OPTIONS = {
+  ipv4: { type: 'boolean', short: '4' },
+  ipv6: { type: 'boolean', short: '6' },
   count: { type: 'string', short: 'c' },
   interval: { type: 'string', short: 'i' },
   size: { type: 'string', short: 's' },
@@ -89,18 +124,55 @@ export const PING_OPTIONS = {
   hdrincl: { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  interface: { type: 'string', short: 'I' },
+  outstanding: { type: 'boolean', short: 'O' },
+  audible: { type: 'boolean', short: 'a' },
+  latency: { type: 'boolean', short: 'U' },
+  pmtudisc: { type: 'string', short: 'M' },
+  tos: { type: 'string', short: 'Q' },
+  broadcast: { type: 'boolean', short: 'b' },
+  identifier: { type: 'string', short: 'e' },
+  version: { type: 'boolean', short: 'V' },
 } as const;
+
+const PMTU_MODES: readonly PmtuDiscovery[] = ['do', 'want', 'dont', 'probe'];
+
+/** -Q as iputils reads it: decimal, or hex after 0x; the whole TOS byte. */
+function parseTos(text: string): number {
+  const hex = /^0[xX]/.test(text);
+  const digits = hex ? text.slice(2) : text;
+  if (!(hex ? /^[0-9a-fA-F]*$/ : /^[+-]?\d+$/).test(digits)) throw new UsageError(`bad TOS value: ${text}`);
+  const tos = digits === '' ? 0 : parseInt(digits, hex ? 16 : 10);
+  if (tos < 0 || tos > 255) throw new UsageError(`the decimal value of TOS bits must be in range 0-255: ${tos}`);
+  return tos;
+}
+
+/** -e as iputils reads it: a decimal number 0..65535, with iputils' messages. */
+function parseIdentifier(text: string): number {
+  if (!/^\s*[+-]?\d+$/.test(text)) throw new UsageError(`invalid argument: '${text}'`);
+  const value = Number(text);
+  if (value < 0 || value > 0xffff) throw new UsageError(`invalid argument: '${text}': out of range: 0 <= value <= 65535`);
+  return value;
+}
 
 export function parsePingArguments(args: string[]): PingCli {
   const parsed = parseCommandLine('ping', args, PING_OPTIONS);
   const { values, positionals } = parsed;
   if (values.help) return { host: '', payloadSize: 56, quiet: false, flood: false, numeric: false, timestamps: false, verbose: false, headerIncluded: false, json: false, help: true };
+  if (values.version) return { host: '', payloadSize: 56, quiet: false, flood: false, numeric: false, timestamps: false, verbose: false, headerIncluded: false, json: false, help: false, version: true };
+  if (values.pmtudisc !== undefined && !PMTU_MODES.includes(values.pmtudisc as PmtuDiscovery)) throw new UsageError(`invalid -M argument: ${values.pmtudisc}`);
   if (positionals.length !== 1) {
     throw new UsageError(positionals.length === 0 ? 'usage error: Destination address required' : `only one destination, got: ${positionals.join(' ')}`);
   }
   const seconds = (name: string, text: string, min: number) => parseNumberOption(name, text, { min, integer: false }) * 1000;
+  // iputils' words for both.
+  if (values.ipv4 && values.ipv6) throw new UsageError('only one -4 or -6 option may be specified');
+  const family: AddressFamily | undefined = values.ipv4 ? 4 : values.ipv6 ? 6 : undefined;
   const payloadSize = values.size === undefined ? 56 : parseNumberOption('-s', values.size, { min: 0 });
-  if (payloadSize > MAX_PAYLOAD) throw new UsageError(`packet size ${payloadSize} is too large. Maximum is ${MAX_PAYLOAD}`);
+  // The IPv6 limit is checked again once the family is known (a name may resolve to either).
+  if (payloadSize > (family === 4 ? MAX_PAYLOAD : MAX_PAYLOAD6)) {
+    throw new UsageError(`packet size ${payloadSize} is too large. Maximum is ${family === 4 ? MAX_PAYLOAD : MAX_PAYLOAD6}`);
+  }
   let pattern: Uint8Array | undefined;
   if (values.pattern !== undefined) {
     const text = values.pattern;
@@ -112,6 +184,7 @@ export function parsePingArguments(args: string[]): PingCli {
   }
   return {
     host: positionals[0],
+    family,
     count: values.count === undefined ? undefined : parseNumberOption('-c', values.count, { min: 1 }),
     intervalMs: values.interval === undefined ? undefined : seconds('-i', values.interval, 0),
     payloadSize,
@@ -129,7 +202,40 @@ export function parsePingArguments(args: string[]): PingCli {
     headerIncluded: values.hdrincl ?? false,
     json: values.json ?? false,
     help: false,
+    // iputils: an address literal is the source to bind to, anything else an interface name.
+    device: values.interface !== undefined && addressFamilyOf(values.interface) === undefined ? values.interface : undefined,
+    sourceAddress: values.interface !== undefined && addressFamilyOf(values.interface) !== undefined ? values.interface : undefined,
+    outstanding: values.outstanding ?? false,
+    audible: values.audible ?? false,
+    userLatency: values.latency ?? false,
+    pmtuDiscovery: values.pmtudisc as PmtuDiscovery | undefined,
+    tos: values.tos === undefined ? undefined : parseTos(values.tos),
+    broadcast: values.broadcast ?? false,
+    identifier: values.identifier === undefined ? undefined : parseIdentifier(values.identifier),
   };
+}
+
+/** -V, in iputils' shape: "ping from iputils 20221126", then what was built. */
+function versionText(): string {
+  const loads = (load: () => unknown) => {
+    try {
+      load();
+      return 'yes';
+    } catch {
+      return 'no';
+    }
+  };
+  const linux = linuxBindingUnavailableReason() === undefined ? 'yes' : 'no';
+  return `ping from packet-lab ${packageVersion()}\nlinux binding: ${linux}, raw-socket: ${loads(loadRawSocketModule)}, cap: ${loads(loadCapModule)}\n`;
+}
+
+/**
+ * Echo traffic with this host (fragments of large requests included), and any
+ * ICMPv6 error (types below 128: they come from routers too); not neighbor
+ * discovery or MLD. ip6[40] is the type when no extension header comes first.
+ */
+function icmpv6CaptureFilter(address: string): string {
+  return `ip6 and ((host ${address} and not (icmp6 and ip6[40] >= 130)) or (icmp6 and ip6[40] < 128))`;
 }
 
 /** Buffers flood's dots and backspaces: one write per 10 ms instead of one per packet. */
@@ -155,6 +261,10 @@ export async function runPingCommand(args: readonly string[], io: CommandIo, env
     writeText(io.stdout, PING_USAGE);
     return 0;
   }
+  if (cli.version) {
+    writeText(io.stdout, versionText());
+    return 0;
+  }
   // iputils' rule, by real uid: CAP_NET_RAW given to node with setcap must not let any user flood.
   const intervalMs = cli.intervalMs ?? (cli.flood ? 0 : 1000);
   // iputils: only root may preload more than 3.
@@ -164,26 +274,56 @@ export async function runPingCommand(args: readonly string[], io: CommandIo, env
   if (cli.pattern && !cli.quiet && !cli.json) {
     writeText(io.stdout, `PATTERN: 0x${Array.from(cli.pattern, (byte) => byte.toString(16).padStart(2, '0')).join('')}\n`);
   }
-  const address = await resolveIpv4(cli.host);
+  const resolved = await resolveHost(cli.host, { family: cli.family });
+  const { address, family } = resolved;
+  if (family === 4 && cli.payloadSize > MAX_PAYLOAD) throw new UsageError(`packet size ${cli.payloadSize} is too large. Maximum is ${MAX_PAYLOAD}`);
   const start = new PrivilegedStart(cli.pcap, env);
   const out = linePrinter(io.stdout);
   const record = recordPrinter(io.stdout);
   const prefix = (timeMs: number) => (cli.timestamps ? formatTimestampPrefix(timeMs) : '');
 
-  // iputils names a host given by name: "64 bytes from localhost (127.0.0.1)".
+  // iputils names a host given by name: "64 bytes from localhost (127.0.0.1)", the name from
+  // getnameinfo() (the hosts file, then DNS), as lookupService() asks for it.
   let destinationLabel = address;
-  if (!cli.numeric && !isIPv4(cli.host)) {
-    const name = await reverse(address).then((names) => names[0], () => undefined);
+  if (!cli.numeric && !resolved.literal) {
+    const name = await lookupService(address, 0).then(({ hostname }) => (hostname === withoutScope(address) ? undefined : hostname), () => undefined);
     destinationLabel = `${name ?? cli.host} (${address})`;
   }
   const label = (from: string) => (from === address ? destinationLabel : from);
+  // iputils' words: ping4.c's for ICMP, ping6_common.c's for ICMPv6 (whose info is the MTU or the pointer).
+  const describeError = (event: Extract<PingEvent, { type: 'icmp-error' }>) =>
+    family === 6
+      ? iputilsIcmpv6Text(event.icmpType, event.icmpCode, event.nextHopMtu ?? event.pointer ?? 0)
+      : describeIcmpError(event.icmpType, event.icmpCode, event.nextHopMtu);
 
   const interrupt = interruption();
 
   const flood = new FloodMarks(io.stdout);
+  // -O: sequences that got an echo reply (iputils' rcvd_test: ICMP errors do not count).
+  const replied = cli.outstanding ? new Uint8Array(0x10000) : undefined;
+  const bell = cli.audible ? '\x07' : '';
+  /** The route's source toward the host, once the socket is open: -I's header line and -M do's MTU. */
+  let routeSource: string | undefined;
   const onEvent = (event: PingEvent) => {
     if (cli.json) {
-      record({ ...event });
+      // A hop limit the binding could not read (IPv6 on raw-socket) is left out, not written as -1.
+      record(event.type === 'reply' && event.ttl < 0 ? { ...event, ttl: undefined } : { ...event });
+      return;
+    }
+    if (replied) {
+      // iputils checks the previous request just before sending the next (even with -q).
+      if (event.type === 'reply') replied[event.sequence] = 1;
+      else if ((event.type === 'sent' || event.type === 'send-error') && event.sequence > 1) {
+        const previous = (event.sequence - 1) & 0xffff;
+        if (!replied[previous]) out(formatNoAnswerLine(previous, prefix(event.timeMs)));
+      }
+      if (event.type === 'sent' || event.type === 'send-error') replied[event.sequence] = 0;
+    }
+    if (event.type === 'send-error' && event.tooLong) {
+      // iputils: a local error, on stderr even with -q or -f.
+      const device = routeSource === undefined ? undefined : interfaceForAddress(routeSource);
+      writeText(io.stderr, `${formatLocalMessageTooLong(device === undefined ? undefined : interfaceMtu(device))}\n`);
+      if (cli.flood && !cli.quiet) flood.add('E');
       return;
     }
     if (cli.quiet) return; // iputils -q prints no flood marks either
@@ -191,21 +331,28 @@ export async function runPingCommand(args: readonly string[], io: CommandIo, env
       // iputils: "." per request; "\b \b" per reply (duplicates too), erasing
       // the dot; "\bE" per ICMP error and a plain "E" per failed send.
       if (event.type === 'sent') flood.add('.');
-      else if (event.type === 'reply') flood.add('\b \b');
+      else if (event.type === 'reply') flood.add(`\b \b${bell}`);
       else if (event.type === 'send-error') flood.add('E');
       else if (event.type === 'icmp-error') flood.add('\bE');
       return;
     }
     switch (event.type) {
       case 'reply':
-        out(formatReplyLine({ ...event, from: label(event.from), timestampPrefix: prefix(event.timeMs) }));
+      {
+        // -a: iputils rings after everything it prints about a reply, before the newline (not for a truncated one).
+        const ring = event.truncated ? '' : bell;
+        const reply = formatReplyLine({ ...event, from: label(event.from), timestampPrefix: prefix(event.timeMs) });
         if (event.wrongByte) {
+          out(reply);
           out(formatWrongDataLine(event.wrongByte.index, event.wrongByte.expected, event.wrongByte.actual));
-          for (const line of formatDataDump(event.receivedData ?? [])) out(line);
-        }
+          const dump = formatDataDump(event.receivedData ?? []);
+          dump[dump.length - 1] += ring;
+          for (const line of dump) out(line);
+        } else out(reply + ring);
+      }
         break;
       case 'icmp-error':
-        out(formatIcmpErrorLine(label(event.from), event.sequence, describeIcmpError(event.icmpType, event.icmpCode, event.nextHopMtu), prefix(event.timeMs)));
+        out(formatIcmpErrorLine(label(event.from), event.sequence, describeError(event), prefix(event.timeMs)));
         break;
       case 'send-error':
         writeText(io.stderr, `ping: sendmsg: ${event.message}\n`);
@@ -215,11 +362,14 @@ export async function runPingCommand(args: readonly string[], io: CommandIo, env
     }
   };
 
-  const header = { host: cli.host, address, payloadSize: cli.payloadSize, packetSize: cli.payloadSize + 28 };
+  // packetSize: the IP packet of a request, as iputils counts it (IPv4: 20 + 8 + data; IPv6: 40 + 8 + data).
+  const header = { host: cli.host, address, family, payloadSize: cli.payloadSize, packetSize: cli.payloadSize + (family === 6 ? 48 : 28) };
+  const fromLine = () => (cli.device !== undefined || cli.sourceAddress !== undefined ? { from: { source: cli.sourceAddress ?? routeSource ?? '0.0.0.0', device: cli.device ?? '' } } : {});
   let summary: PingSummary;
   try {
     summary = await runPing({
       destination: address,
+      family,
       count: cli.count,
       intervalMs: cli.intervalMs,
       payloadSize: cli.payloadSize,
@@ -228,34 +378,55 @@ export async function runPingCommand(args: readonly string[], io: CommandIo, env
       timeoutMs: cli.timeoutMs,
       deadlineMs: cli.deadlineMs,
       pattern: cli.pattern,
+      identifier: cli.identifier,
+      device: cli.device,
+      sourceAddress: cli.sourceAddress,
+      tos: cli.tos,
+      pmtuDiscovery: cli.pmtuDiscovery,
+      broadcast: cli.broadcast,
+      userLatency: cli.userLatency,
       flood: cli.flood,
       preload: cli.preload,
       signal: interrupt.signal,
       onEvent,
       onSocketOpen: async (socket) => {
         // iputils connects a probe socket first and stops there when there is no route.
-        const source = await sourceAddressFor(address).catch((error: Error) => {
+        const source = await sourceAddressFor(address).catch(async (error: Error) => {
           if (/ENETUNREACH/.test(error.message)) throw new PingConnectError('Network is unreachable');
           if (/EHOSTUNREACH/.test(error.message)) throw new PingConnectError('No route to host');
+          // A broadcast address: iputils' probe connect() fails with EACCES unless -b set SO_BROADCAST.
+          if (/EACCES/.test(error.message)) {
+            if (!cli.broadcast) throw new UsageError('Do you want to ping broadcast? Then -b. If not, check your local firewall rules');
+            writeText(io.stderr, 'WARNING: pinging broadcast address\n');
+            return sourceAddressFor(address, { broadcast: true }).catch(() => undefined);
+          }
           return undefined;
         });
+        routeSource = source;
         if (cli.verbose) {
           writeText(
             io.stderr,
-            socket.rttSource === 'kernel'
-              ? 'ping: rtt source: kernel timestamps (SO_TIMESTAMPNS), send time taken in C before sendto (Linux binding)\n'
-              : 'ping: rtt source: javascript clocks around the raw-socket binding\n',
+            socket.rttSource === 'kernel' && cli.userLatency
+              ? 'ping: rtt source: user-to-user (-U): send time taken in C before sendto, receive time read in javascript (Linux binding)\n'
+              : socket.rttSource === 'kernel'
+                ? 'ping: rtt source: kernel timestamps (SO_TIMESTAMPNS), send time taken in C before sendto (Linux binding)\n'
+                : 'ping: rtt source: javascript clocks around the raw-socket binding\n',
           );
         }
         const device = cli.pcap === undefined ? 'any' : (interfaceForAddress(source ?? (await sourceAddressFor(address))) ?? 'any');
         start.begin({
           // Echo traffic with this host, and any ICMP error (they come from routers).
-          capture: { device, filter: `icmp and (host ${address} or (icmp[icmptype] != icmp-echo and icmp[icmptype] != icmp-echoreply))` },
-          header: () => (cli.json ? record({ type: 'start', tool: 'ping', ...header }) : out(formatPingHeader(header))),
+          capture: { device, filter: family === 6 ? icmpv6CaptureFilter(withoutScope(address)) : `icmp and (host ${address} or (icmp[icmptype] != icmp-echo and icmp[icmptype] != icmp-echoreply))` },
+          header: () => (cli.json ? record({ type: 'start', tool: 'ping', ...header }) : out(formatPingHeader({ ...header, addressLabel: destinationLabel, ...fromLine() }))),
         });
       },
     });
   } catch (error) {
+    // iputils: "ping: SO_BINDTODEVICE eth9: No such device", "ping: bind: Cannot assign requested address"; exit 2.
+    if (error instanceof SocketOptionError) {
+      writeText(io.stderr, `ping: ${error.message}\n`);
+      return 2;
+    }
     if (!(error instanceof PingConnectError)) throw error;
     // iputils: "ping: connect: Network is unreachable" and exit status 2, nothing on stdout.
     writeText(io.stderr, `ping: ${error.message}\n`);

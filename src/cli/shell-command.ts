@@ -1,7 +1,8 @@
 // `packet-lab shell`: a Node REPL with the scapy-short API preloaded
 // (packet-lab/lab), top-level await (node:repl's own), tab completion of
 // layer fields inside ip({ ... }), ls(layer), and a history file kept
-// between runs. A mistake prints one line, not a stack (see writerFor).
+// between runs. A mistake prints one line, not a stack; a bug prints as
+// Node prints it (see ONE_LINE_ERRORS).
 
 import { closeSync, lstatSync, readFileSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -13,13 +14,19 @@ import { readPcap, sniff, writePcap } from '../lab/captures.ts';
 import { ls } from '../lab/field-listing.ts';
 import { icmp, ip, tcp, udp } from '../lab/lab-packet.ts';
 import { send, sr, sr1 } from '../lab/send-receive.ts';
-import { openOutputFile } from '../net/output-file.ts';
-import { LAYER_FIELDS } from '../wire/layers.ts';
+import { closeSockets } from '../lab/socket-pool.ts';
+import { OutputFileError, openOutputFile } from '../net/output-file.ts';
+import { CaptureFileError } from '../io/pcap-file.ts';
+import { CaptureUnavailableError } from '../net/capture.ts';
+import { PrivilegeError } from '../net/privileges.ts';
+import { SendError } from '../net/raw-socket.ts';
+import { HostResolutionError } from '../net/routes.ts';
+import { LAYER_FIELDS, LayerFieldError } from '../wire/layers.ts';
 import type { CommandEnv } from './command-io.ts';
 import { UsageError } from './run-cli.ts';
 
 /** What the REPL's global scope gets: packet-lab/lab's functions. */
-const SHELL_GLOBALS: Record<string, unknown> = { ip, icmp, tcp, udp, send, sr1, sr, sniff, readPcap, writePcap, ls };
+const SHELL_GLOBALS: Record<string, unknown> = { ip, icmp, tcp, udp, send, sr1, sr, sniff, readPcap, writePcap, ls, closeSockets };
 
 function shellNames(): string[] {
   return Object.keys(SHELL_GLOBALS);
@@ -114,18 +121,56 @@ function writeHistory(file: string, lines: readonly string[], env: NodeJS.Proces
 }
 
 /**
+ * Errors that are a user's mistake or the environment's (a wrong field, a
+ * name that does not resolve, no privilege, a refused send or capture, a bad
+ * file): the REPL prints them as one line, as the tools print them. Any other
+ * error is a bug (in the lab or in what was typed) and prints as Node prints
+ * it, stack included, so it can be chased.
+ */
+const ONE_LINE_ERRORS = [
+  LayerFieldError,
+  HostResolutionError,
+  PrivilegeError,
+  SendError,
+  CaptureUnavailableError,
+  CaptureFileError,
+  OutputFileError,
+  UsageError,
+];
+
+/**
+ * Whether the shell prints `error` as one line: one of ONE_LINE_ERRORS, or a
+ * failed system call (ENOENT for a file that is not there: the environment, not a bug).
+ */
+export function isOneLineError(error: unknown): error is Error {
+  if (ONE_LINE_ERRORS.some((kind) => error instanceof kind)) return true;
+  const { code, syscall } = error as NodeJS.ErrnoException;
+  return error instanceof Error && typeof syscall === 'string' && typeof code === 'string';
+}
+
+/**
  * How the REPL prints a result: text (show(), ls(), summary()) as it is,
  * anything else as Node inspects it. The REPL prints a thrown error through
- * the writer too (after "Uncaught", on a line of its own when the message is
- * long): there, the name and message alone, since a stack into the lab's
- * internals tells a user nothing.
+ * the writer too, after "Uncaught": a one-line error as its name and first
+ * message line, anything else inspected with its stack.
  */
 function writerFor(colors: boolean) {
   return (value: unknown): string => {
     if (typeof value === 'string') return value;
-    if (value instanceof Error) return `${value.name}: ${value.message.split('\n')[0]}`;
+    if (isOneLineError(value)) return `${value.name}: ${value.message.split('\n')[0]}`;
     return inspect(value, { colors, depth: 4 });
   };
+}
+
+/**
+ * node:repl puts "Uncaught:" on a line of its own before an error line longer
+ * than its default writer's breakLength (128), so a long message took two
+ * lines. The shell prints results with its own writer, so that default
+ * writer's breakLength only decides this; unbounded, every error starts
+ * "Uncaught Name: message" on one line, as Node prints short ones.
+ */
+function keepErrorsOnOneLine(): void {
+  (repl.writer as typeof repl.writer & { options: { breakLength: number } }).options.breakLength = Infinity;
 }
 
 export interface ShellStreams {
@@ -158,6 +203,7 @@ export interface Shell {
 /** Starts the REPL on `streams`: the API in its scope, field completion, history. */
 export function startShell(env: CommandEnv, streams: ShellStreams): Shell {
   const terminal = Boolean(streams.output.isTTY);
+  keepErrorsOnOneLine();
   const server = repl.start({
     prompt: 'packet-lab> ',
     input: streams.input,

@@ -3,25 +3,35 @@
 // per request, reply or error. The CLI only renders these events.
 import { randomInt } from 'node:crypto';
 import { Ipv4Sender } from '../net/ipv4-sender.ts';
-import { openRawSocket, type OpenRawSocketOptions, type RttSource, type SocketBinding } from '../net/packet-socket.ts';
-import { IPPROTO_ICMP, SendError } from '../net/raw-socket.ts';
+import { IPV6_HEADER_INCLUDED_PROTOCOL, Ipv6Sender } from '../net/ipv6-sender.ts';
+import { openRawSocket, type OpenRawSocketOptions, type PacketSocket, type RttSource, type SocketBinding } from '../net/packet-socket.ts';
+import { IPPROTO_ICMP, type PmtuDiscovery, SendError, SocketOptionError } from '../net/raw-socket.ts';
+import { addressFamilyOf, sourceAddressFor, withoutScope } from '../net/routes.ts';
 import { emitIcmpEchoInto, IcmpType, iputilsEchoPayload, IPUTILS_TIMEVAL_LENGTH, writeIputilsTimestamp } from '../wire/icmp.ts';
+import { emitIcmpv6EchoInto, Icmpv6Type, icmpv6PseudoHeaderSum } from '../wire/icmpv6.ts';
 import { ipv4AddressNumber } from '../wire/ipv4-address.ts';
 import { IpProtocol } from '../wire/ipv4.ts';
-import { answerOf, emptyRequest, ReplyViews } from '../wire/reply-matching.ts';
+import { ipv6AddressBytes } from '../wire/ipv6-address.ts';
+import { answerOf, emptyRequest, ipv6AddressFold, ReplyViews } from '../wire/reply-matching.ts';
 
 export interface PingOptions {
-  /** IPv4 address to ping (resolve names before). */
+  /** IPv4 or IPv6 address to ping (resolve names before); a link-local IPv6 one with its scope, fe80::1%eth0. */
   readonly destination: string;
+  /** 4 or 6; taken from the destination when left out. */
+  readonly family?: 4 | 6;
   /** -c: stop after this many requests (or, with a deadline, this many replies). */
   readonly count?: number;
   /** -i in milliseconds; 1000 by default, 0 in flood mode. */
   readonly intervalMs?: number;
   /** -s: echo data bytes; 56 by default. */
   readonly payloadSize?: number;
-  /** -t: IP time to live. */
+  /** -t: IPv4 time to live or IPv6 hop limit. */
   readonly ttl?: number;
-  /** --hdrincl: build the IPv4 header here (IP_HDRINCL) instead of letting the kernel write it. */
+  /**
+   * --hdrincl: build the IP header here instead of letting the kernel write
+   * it: IP_HDRINCL on IPv4; on IPv6 the requests go out through a second,
+   * IPPROTO_RAW socket, with the ICMPv6 checksum computed here.
+   */
   readonly headerIncluded?: boolean;
   /** -W in milliseconds: how long to wait for a reply when none came yet (10 s, as iputils). */
   readonly timeoutMs?: number;
@@ -37,8 +47,24 @@ export interface PingOptions {
    * keeps this many in flight.
    */
   readonly preload?: number;
-  /** The ICMP identifier; random by default so concurrent pings never share one. */
+  /** The ICMP identifier (-e); random by default so concurrent pings never share one. */
   readonly identifier?: number;
+  /** -I IFACE: send and receive through this interface only (SO_BINDTODEVICE). */
+  readonly device?: string;
+  /** -I ADDRESS: bind the socket to this local address, the requests' source (the Linux binding only). */
+  readonly sourceAddress?: string;
+  /** -Q: the TOS byte (DSCP and ECN) of the requests (IP_TOS). */
+  readonly tos?: number;
+  /** -M: path MTU discovery (IP_MTU_DISCOVER): 'do' sets DF and never fragments, 'dont' fragments. */
+  readonly pmtuDiscovery?: PmtuDiscovery;
+  /** -b: SO_BROADCAST, and echo replies taken from any address (every host on the link answers a broadcast). */
+  readonly broadcast?: boolean;
+  /**
+   * -U: iputils' "full user-to-user latency": the receive time is read in JS
+   * when the reply is handled, not the kernel's stamp, so the RTT includes the
+   * wake-up and the callback chain (the raw-socket path always measures so).
+   */
+  readonly userLatency?: boolean;
   /** Aborting ends the run at once; the summary still comes back. */
   readonly signal?: AbortSignal;
   readonly onEvent?: (event: PingEvent) => void;
@@ -56,12 +82,18 @@ interface EventBase {
 
 export type PingEvent =
   | ({ readonly type: 'sent' } & EventBase)
-  | ({ readonly type: 'send-error'; readonly message: string } & EventBase)
+  | ({
+      readonly type: 'send-error';
+      readonly message: string;
+      /** EMSGSIZE: larger than the path MTU and DF set (-M do); counted in `errors`, as iputils counts its local error. */
+      readonly tooLong?: boolean;
+    } & EventBase)
   | ({
       readonly type: 'reply';
       readonly from: string;
       /** ICMP bytes received, header included, as iputils counts them. */
       readonly bytes: number;
+      /** TTL (IPv4) or hop limit (IPv6); -1 when unknown (IPv6 on raw-socket, which reads no ancillary data). */
       readonly ttl: number;
       /** Absent when the data is too short to be timed (iputils: under 16 bytes). */
       readonly rttMs?: number;
@@ -78,9 +110,13 @@ export type PingEvent =
   | ({
       readonly type: 'icmp-error';
       readonly from: string;
+      /** ICMP type over IPv4, ICMPv6 type (1-4) over IPv6. */
       readonly icmpType: number;
       readonly icmpCode: number;
+      /** ICMP "frag needed" next-hop MTU, or the ICMPv6 packet too big MTU. */
       readonly nextHopMtu?: number;
+      /** ICMPv6 parameter problem: the pointer. */
+      readonly pointer?: number;
     } & EventBase);
 
 export interface RttStatistics {
@@ -92,6 +128,7 @@ export interface RttStatistics {
 
 export interface PingSummary {
   readonly destination: string;
+  readonly family: 4 | 6;
   readonly identifier: number;
   readonly transmitted: number;
   readonly received: number;
@@ -135,12 +172,19 @@ export class PingConnectError extends Error {
   }
 }
 
+/** A send refused for its size (EMSGSIZE), on either binding. */
+const MESSAGE_TOO_LONG = /EMSGSIZE|Message too long/;
+
 /** errno codes a send fails with when there is no route (iputils' connect() probe reports them and exits 2). */
 const NO_ROUTE = /ENETUNREACH|Network is unreachable|EHOSTUNREACH|No route to host/;
 
+/** ICMPv6 types a ping socket is handed (ICMP6_FILTER): echo replies and the four errors, no NDP or MLD. */
+const PING6_TYPES = [Icmpv6Type.EchoReply, 1, 2, 3, 4];
+
 export async function runPing(options: PingOptions): Promise<PingSummary> {
   const destination = options.destination;
-  const destinationNumber = ipv4AddressNumber(destination);
+  const family = options.family ?? addressFamilyOf(destination) ?? 4;
+  const v6 = family === 6;
   const payloadSize = options.payloadSize ?? 56;
   const flood = options.flood ?? false;
   const intervalMs = options.intervalMs ?? (flood ? 0 : 1000);
@@ -149,6 +193,8 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
   const deadlineMs = options.deadlineMs;
   const identifier = options.identifier ?? randomInt(0, 0x10000);
   const emit = options.onEvent ?? (() => {});
+  const broadcast = options.broadcast ?? false;
+  const userLatency = options.userLatency ?? false;
   const timed = payloadSize >= IPUTILS_TIMEVAL_LENGTH;
   const replyDriven = intervalMs === 0;
   const preload = Math.max(1, options.preload ?? 1);
@@ -179,19 +225,67 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
   let interrupted = false;
   let connectError: PingConnectError | undefined;
 
-  const socket = openRawSocket({ protocol: IPPROTO_ICMP, socketReceiveBuffer: 4 * 1024 * 1024, binding: options.binding });
-  let sender: Ipv4Sender;
+  const socket = openRawSocket({
+    family,
+    protocol: v6 ? IpProtocol.ICMPv6 : IPPROTO_ICMP,
+    socketReceiveBuffer: 4 * 1024 * 1024,
+    binding: options.binding,
+  });
+  // IPv6 with --hdrincl: requests go out through an IPPROTO_RAW socket (it receives nothing).
+  let sendSocket: PacketSocket | undefined;
+  /** Sends one ICMP(v6) message to the destination. */
+  let sendMessage: (message: Uint8Array) => number;
+  /** --hdrincl over IPv6: the pseudo-header's sum, for the checksum we then compute ourselves. */
+  let pseudoSum: number | undefined;
   try {
-    sender = new Ipv4Sender(socket, {
-      headerIncluded: options.headerIncluded ?? false,
-      protocol: IpProtocol.ICMP,
-      destination,
-      ttl: options.ttl,
-    });
+    if (v6) {
+      // Only a saving (NDP and MLD stay in the kernel); replies are matched without it too.
+      try {
+        socket.setIcmpv6Filter(PING6_TYPES);
+      } catch {
+        // an out-of-date Linux binding build: carry on unfiltered
+      }
+      const headerIncluded = options.headerIncluded ?? false;
+      let source: string | undefined;
+      if (headerIncluded) {
+        source = await sourceAddressFor(destination);
+        sendSocket = openRawSocket({ family: 6, protocol: IPV6_HEADER_INCLUDED_PROTOCOL, binding: options.binding });
+        pseudoSum = icmpv6PseudoHeaderSum(
+          { source: withoutScope(source), destination: withoutScope(destination) },
+          8 + payloadSize,
+        );
+      }
+      const sender = new Ipv6Sender(sendSocket ?? socket, {
+        headerIncluded,
+        protocol: IpProtocol.ICMPv6,
+        destination,
+        source,
+        hopLimit: options.ttl,
+      });
+      sendMessage = (message) => sender.send(message);
+    } else {
+      const sender = new Ipv4Sender(socket, {
+        headerIncluded: options.headerIncluded ?? false,
+        protocol: IpProtocol.ICMP,
+        destination,
+        ttl: options.ttl,
+        tos: options.tos,
+        dontFragment: options.pmtuDiscovery === 'do' || options.pmtuDiscovery === 'probe',
+      });
+      sendMessage = (message) => sender.send(message);
+    }
+    applySocketOptions(socket, options, v6);
   } catch (error) {
     socket.close();
+    sendSocket?.close();
     throw error;
   }
+  /** The socket whose send times count: the one requests go out through. */
+  const timingSocket = sendSocket ?? socket;
+  /** Writes echo request `sequence` into `buffer`. */
+  const emitRequest = v6
+    ? (buffer: Uint8Array, sequence: number) => emitIcmpv6EchoInto(buffer, 0, { identifier, sequence, payload }, pseudoSum)
+    : (buffer: Uint8Array, sequence: number) => emitIcmpEchoInto(buffer, 0, { identifier, sequence, payload });
   // Reset right before the first request (after onSocketOpen), so pacing and -w count from there.
   let startedAt = performance.now();
   let resolveDone!: () => void;
@@ -256,11 +350,11 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
       const micros = Math.floor(wallMs * 1000);
       writeIputilsTimestamp(payload, Math.floor(micros / 1e6), micros % 1e6);
     }
-    emitIcmpEchoInto(packet, 0, { identifier, sequence, payload });
+    emitRequest(packet, sequence);
     answered[sequence] = 0;
     const now = performance.now();
     try {
-      sender.send(packet);
+      sendMessage(packet);
     } catch (error) {
       if (error instanceof SendError && error.wouldBlock) return false; // retried by the caller's pacing
       // iputils connects its socket first and exits 2 when there is no route; the first send finds the same.
@@ -272,12 +366,16 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
       transmitted++;
       sentAt[sequence] = Number.NaN;
       lastSendAt = now;
-      emit({ type: 'send-error', sequence, timeMs: wallMs, message: (error as Error).message });
+      const message = (error as Error).message;
+      // Larger than the path MTU with DF set (-M do): iputils reports it as a local error and counts it.
+      const tooLong = MESSAGE_TOO_LONG.test(message) || undefined;
+      if (tooLong) errors++;
+      emit({ type: 'send-error', sequence, timeMs: wallMs, message, tooLong });
       return true;
     }
     // The send time as the socket took it: in C right before sendto() on the
     // Linux binding, in JS right before the call on raw-socket (epoch ms).
-    sentAt[sequence] = socket.lastSendTime;
+    sentAt[sequence] = timingSocket.lastSendTime;
     transmitted++;
     lastSendAt = now;
     emit({ type: 'sent', sequence, timeMs: wallMs });
@@ -296,6 +394,7 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
   const sendBurst = () => {
     let left = Math.min(preload, count ?? preload);
     const batch = socket.sendBatch && socket.batchSendTime && !options.headerIncluded ? Math.min(socket.maxBatch ?? 1, left) : 1;
+    // (With IPv6 the kernel writes the ICMPv6 checksum of every batched message too.)
     while (left > 0 && maySend()) {
       const n = Math.min(batch, left);
       if (n <= 1) {
@@ -311,7 +410,7 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
           writeIputilsTimestamp(payload, Math.floor(micros / 1e6), micros % 1e6);
         }
         burstPackets[i] ??= Buffer.alloc(8 + payloadSize);
-        emitIcmpEchoInto(burstPackets[i], 0, { identifier, sequence, payload });
+        emitRequest(burstPackets[i], sequence);
         answered[sequence] = 0;
       }
       let sent: number;
@@ -373,36 +472,49 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
   // error is matched without allocating (src/wire/reply-matching.ts).
   const views = new ReplyViews();
   const expected = emptyRequest();
-  expected.protocol = IpProtocol.ICMP;
-  expected.destination = destinationNumber;
-  expected.icmpType = IcmpType.EchoRequest;
+  if (v6) {
+    expected.family = 6;
+    expected.protocol = IpProtocol.ICMPv6;
+    expected.destinationAddress = ipv6AddressBytes(withoutScope(destination));
+    expected.destination = ipv6AddressFold(expected.destinationAddress);
+    expected.icmpType = Icmpv6Type.EchoRequest;
+  } else {
+    expected.protocol = IpProtocol.ICMP;
+    expected.destination = ipv4AddressNumber(destination);
+    expected.icmpType = IcmpType.EchoRequest;
+  }
   expected.identifier = identifier;
+  const requestDestination = expected.destination;
 
-  socket.onPacket((datagram, source, kernelReceivedAt) => {
+  socket.onPacket((datagram, source, kernelReceivedAt, hopLimit, sourceAddress) => {
     if (finished) return;
-    // The kernel's receive time on the Linux binding (SO_TIMESTAMPNS); now, in JS, on raw-socket.
-    const receivedAt = Number.isNaN(kernelReceivedAt) ? wallClockMs() : kernelReceivedAt;
+    // The kernel's receive time on the Linux binding (SO_TIMESTAMPNS); now, in JS, on raw-socket or with -U.
+    const receivedAt = userLatency || Number.isNaN(kernelReceivedAt) ? wallClockMs() : kernelReceivedAt;
     // A raw ICMP socket sees every ICMP packet on the host, our own requests included: read() drops those first.
-    const kind = views.read(datagram);
+    // An IPv6 one gets no IPv6 header: the transport bytes and the sender's address from recvfrom().
+    const kind = v6 ? views.readTransport(6, IpProtocol.ICMPv6, datagram, sourceAddress) : views.read(datagram);
     if (kind === undefined || !views.hasQueryFields) return;
     const sequence = views.sequence;
     expected.sequence = sequence;
+    // A broadcast is answered by each host on the link, each from its own address.
+    if (broadcast) expected.destination = kind === 'reply' ? views.target : requestDestination;
     if (answerOf(expected, views) === undefined) return;
-    const ip = views.ip;
-    const icmp = views.icmp;
+    const icmp = v6 ? views.icmp6 : views.icmp;
     const timeMs = receivedAt;
     if (kind === 'reply') {
       const sent = sentAt[sequence];
       if (Number.isNaN(sent)) return; // not a request of this run
-      const bytes = ip.payloadEnd - ip.payloadStart;
+      // iputils counts the ICMP(v6) message: header and data.
+      const bytes = v6 ? datagram.length : views.ip.payloadEnd - views.ip.payloadStart;
       const dataLength = icmp.end - icmp.bodyStart;
       // iputils times a reply whose data holds the timeval, and checks its data only when it is whole.
       const rttMs = timed && dataLength >= IPUTILS_TIMEVAL_LENGTH ? Math.max(0, receivedAt - sent) : undefined;
       const truncated = dataLength < payloadSize;
-      const ttl = ip.ttl;
+      const ttl = v6 ? hopLimit : views.ip.ttl;
       // iputils (20221126) counts every echo reply alike, a bad checksum or altered data included; we keep
-      // the "(BAD CHECKSUM!)" marker it no longer prints.
-      const badChecksum = !icmp.checksumValid;
+      // the "(BAD CHECKSUM!)" marker it no longer prints. An ICMPv6 socket never sees one: the kernel
+      // verifies the checksum over the pseudo-header and drops bad messages before raw sockets get them.
+      const badChecksum = !v6 && !views.icmp.checksumValid;
       acknowledge(sequence);
       if (rttMs !== undefined) {
         rttCount++;
@@ -443,7 +555,9 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
     // An ICMP error from the destination or a router, quoting one of our requests.
     const icmpType = icmp.type;
     errors++;
-    acknowledge(sequence);
+    // iputils acknowledges an ICMP error over IPv4 (its "pipe" counts it), not over IPv6, where it reads
+    // errors from IPV6_RECVERR and never calls acknowledge() for them (ping6_receive_error_msg).
+    if (!v6) acknowledge(sequence);
     emit({
       type: 'icmp-error',
       sequence,
@@ -451,7 +565,14 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
       from: source,
       icmpType,
       icmpCode: icmp.code,
-      nextHopMtu: icmpType === IcmpType.DestinationUnreachable ? icmp.nextHopMtu : undefined,
+      nextHopMtu: v6
+        ? icmpType === Icmpv6Type.PacketTooBig
+          ? views.icmp6.mtu
+          : undefined
+        : icmpType === IcmpType.DestinationUnreachable
+          ? views.icmp.nextHopMtu
+          : undefined,
+      pointer: v6 && icmpType === Icmpv6Type.ParameterProblem ? views.icmp6.pointer : undefined,
     });
     checkComplete();
   });
@@ -473,6 +594,7 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
     socket.close();
+    sendSocket?.close();
   }
   if (socketError) throw socketError;
   if (connectError) throw connectError;
@@ -488,7 +610,22 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
     (flood || intervalMs === 0) && rttCount > 0 && transmitted > 1
       ? { ipgMs: (lastSendAt - startedAt) / (transmitted - 1), ewmaMs: ewma }
       : undefined;
-  return { destination, identifier, transmitted, received, duplicates, errors, elapsedMs, rtt, pipeSize, ipgEwma, interrupted, rttSource: socket.rttSource };
+  return { destination, family, identifier, transmitted, received, duplicates, errors, elapsedMs, rtt, pipeSize, ipgEwma, interrupted, rttSource: userLatency ? 'javascript' : socket.rttSource };
+}
+
+/** -I, -Q, -M and -b on the open socket; a refusal throws SocketOptionError with iputils' text. */
+function applySocketOptions(socket: PacketSocket, options: PingOptions, v6: boolean): void {
+  if (v6 && (options.tos !== undefined || options.pmtuDiscovery !== undefined)) {
+    throw new SocketOptionError('-Q and -M set IPv4 socket options (IP_TOS, IP_MTU_DISCOVER); over IPv6 they are not supported yet');
+  }
+  if (options.device !== undefined) socket.bindToDevice(options.device);
+  if (options.sourceAddress !== undefined) {
+    if (!socket.bindAddress) throw new SocketOptionError(`-I ${options.sourceAddress}: binding to a source address needs the Linux binding (raw-socket cannot bind a raw socket)`);
+    socket.bindAddress(options.sourceAddress);
+  }
+  if (options.broadcast) socket.setBroadcast(true);
+  if (options.tos !== undefined) socket.setTos(options.tos);
+  if (options.pmtuDiscovery !== undefined) socket.setPmtuDiscovery(options.pmtuDiscovery);
 }
 
 /**

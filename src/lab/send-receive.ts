@@ -1,15 +1,16 @@
-// send, sr1 and sr: the API's packets on raw sockets, answers matched with
+// send, sr1 and sr: the API's packets on raw sockets (kept between calls,
+// see socket-pool.ts), answers matched with
 // the wire layer's shared reply matcher (describeRequest/answerOf), the same
 // one ping, traceroute and craft use. Packets go out whole (IP_HDRINCL), so
 // what build() gives is what leaves, wrong fields included; the kernel still
 // fills a zero IP id, a zero source and the total length (raw(7)).
 
-import { openRawSocket, type PacketSocket } from '../net/packet-socket.ts';
 import { resolveIpv4, sourceAddressFor } from '../net/routes.ts';
 import { IpProtocol } from '../wire/ipv4.ts';
 import { LayerFieldError } from '../wire/layers.ts';
 import { answerOf, describeRequest, ReplyViews, type SentRequest } from '../wire/reply-matching.ts';
 import { LabPacket } from './lab-packet.ts';
+import { leaseSockets } from './socket-pool.ts';
 
 export interface SendOptions {
   /** How long to wait for answers after the last packet is sent, in ms (default 2000). */
@@ -72,17 +73,9 @@ async function prepare(packets: readonly LabPacket[]): Promise<Outgoing[]> {
   return out;
 }
 
-/** Sockets by IP protocol: one to send each protocol through, and ICMP always, for errors that quote what we sent. */
-function openSockets(outgoing: readonly Outgoing[]): Map<number, PacketSocket> {
-  const protocols = new Set<number>([IpProtocol.ICMP, ...outgoing.map((o) => o.datagram[9] ?? IpProtocol.ICMP)]);
-  const sockets = new Map<number, PacketSocket>();
-  try {
-    for (const protocol of protocols) sockets.set(protocol, openRawSocket({ protocol, headerIncluded: true }));
-  } catch (error) {
-    for (const socket of sockets.values()) socket.close();
-    throw error;
-  }
-  return sockets;
+/** The protocols to lease sockets for: each one sent, and ICMP always, for errors that quote what we sent. */
+function protocolsOf(outgoing: readonly Outgoing[]): Set<number> {
+  return new Set<number>([IpProtocol.ICMP, ...outgoing.map((o) => o.datagram[9] ?? IpProtocol.ICMP)]);
 }
 
 /**
@@ -93,37 +86,33 @@ async function exchange(packets: readonly LabPacket[], options: SendOptions, sto
   const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
   if (!(timeout >= 0)) throw new LayerFieldError(`timeout must be a number of ms >= 0, not ${String(timeout)}`);
   const outgoing = await prepare(packets);
-  const sockets = openSockets(outgoing);
   const views = new ReplyViews();
   let waiting = outgoing.filter((o) => o.request).length;
   let done: () => void = () => {};
   const finished = new Promise<void>((resolve) => {
     done = resolve;
   });
-  try {
-    for (const socket of sockets.values()) {
-      socket.onError(() => {});
-      socket.onPacket((bytes, _source, receivedAt) => {
-        if (waiting === 0) return;
-        views.read(bytes);
-        for (const o of outgoing) {
-          if (o.answer || !o.request || !answerOf(o.request, views)) continue;
-          o.answer = LabPacket.fromDatagram(Uint8Array.from(bytes), receivedAt, receivedAt - o.sentAtMs);
-          waiting--;
-          if (waiting === 0 || stopAfterFirst) {
-            waiting = 0;
-            done();
-          }
-          break;
-        }
-      });
-    }
+  const lease = leaseSockets(4, protocolsOf(outgoing), (bytes, _source, receivedAt) => {
+    if (waiting === 0) return;
+    views.read(bytes);
     for (const o of outgoing) {
-      const socket = sockets.get(o.datagram[9] ?? IpProtocol.ICMP)!;
+      if (o.answer || !o.request || !answerOf(o.request, views)) continue;
+      o.answer = LabPacket.fromDatagram(Uint8Array.from(bytes), receivedAt, receivedAt - o.sentAtMs);
+      waiting--;
+      if (waiting === 0 || stopAfterFirst) {
+        waiting = 0;
+        done();
+      }
+      break;
+    }
+  });
+  try {
+    for (const o of outgoing) {
+      const socket = lease.socket(o.datagram[9] ?? IpProtocol.ICMP);
       socket.send(o.datagram, o.destination);
       o.sentAtMs = socket.lastSendTime;
       // Loopback answers inside sendto(): read what is already queued.
-      for (const socket of sockets.values()) socket.receivePending();
+      lease.receivePending();
       if (waiting === 0) break;
     }
     if (waiting > 0) {
@@ -132,7 +121,7 @@ async function exchange(packets: readonly LabPacket[], options: SendOptions, sto
       clearTimeout(timer);
     }
   } finally {
-    for (const socket of sockets.values()) socket.close();
+    lease.release();
   }
   const answered: AnsweredPair[] = [];
   const unanswered: LabPacket[] = [];
@@ -146,12 +135,8 @@ async function exchange(packets: readonly LabPacket[], options: SendOptions, sto
 /** Sends packets and waits for nothing; returns how many were sent. */
 export async function send(packets: LabPacket | readonly LabPacket[]): Promise<number> {
   const outgoing = await prepare(Array.isArray(packets) ? packets : [packets as LabPacket]);
-  const sockets = openSockets(outgoing);
-  try {
-    for (const o of outgoing) sockets.get(o.datagram[9] ?? IpProtocol.ICMP)!.send(o.datagram, o.destination);
-  } finally {
-    for (const socket of sockets.values()) socket.close();
-  }
+  const lease = leaseSockets(4, protocolsOf(outgoing));
+  for (const o of outgoing) lease.socket(o.datagram[9] ?? IpProtocol.ICMP).send(o.datagram, o.destination);
   return outgoing.length;
 }
 

@@ -12,14 +12,18 @@ import { createRequire } from 'node:module';
 import { constants as osConstants } from 'node:os';
 import { formatIpv4Address } from '../wire/ipv4-address.ts';
 import { formatIpv6Address } from '../wire/ipv6-address.ts';
+import { icmpv6FilterBytes } from './icmpv6-filter.ts';
 import { isPermissionError, PrivilegeError } from './privileges.ts';
-import { SendError } from './raw-socket.ts';
+import { type PmtuDiscovery, SendError, SocketOptionError } from './raw-socket.ts';
+import { interfaceNameForIndex } from './routes.ts';
 
 interface LinuxBindingSocket {
   attach(receive: Uint8Array, slotSize: number, capacity: number, times: Float64Array, ints: Int32Array): void;
   setDestination(address: string): void;
   setOption(level: number, name: number, value: number): number;
   getOption(level: number, name: number): number;
+  setOptionBytes(level: number, name: number, value: Uint8Array): number;
+  bind(address: string): number;
   send(packet: Uint8Array, length: number): number;
   sendBatch(packets: Uint8Array, stride: number, count: number): number;
   receive(): number;
@@ -49,6 +53,8 @@ interface LinuxBindingLayout {
 interface LinuxBinding {
   Socket: new (family: 4 | 6, protocol: number) => LinuxBindingSocket;
   layout: LinuxBindingLayout;
+  /** strerror(errno): the C library's text, as iputils prints it. */
+  errorText(errno: number): string;
   constants: Record<
     | 'SOL_SOCKET'
     | 'IPPROTO_IP'
@@ -56,15 +62,29 @@ interface LinuxBinding {
     | 'IP_TTL'
     | 'IP_HDRINCL'
     | 'IPV6_UNICAST_HOPS'
+    | 'IPV6_CHECKSUM'
+    | 'IPPROTO_ICMPV6'
+    | 'ICMP6_FILTER'
+    | 'SOL_RAW'
     | 'SO_RCVBUF'
     | 'SO_RCVBUFFORCE'
     | 'SO_MARK'
+    | 'SO_BINDTODEVICE'
+    | 'SO_BROADCAST'
+    | 'IP_TOS'
+    | 'IP_MTU_DISCOVER'
+    | 'IP_PMTUDISC_DONT'
+    | 'IP_PMTUDISC_WANT'
+    | 'IP_PMTUDISC_DO'
+    | 'IP_PMTUDISC_PROBE'
     | 'MSG_TRUNC'
     | 'EAGAIN'
     | 'EBADF',
     number
   >;
 }
+
+const REBUILD_HINT = 'run: npm run build:native (see native-notes/linux-binding.md)';
 
 let binding: LinuxBinding | undefined;
 let unavailableReason: string | undefined;
@@ -86,7 +106,7 @@ export function loadLinuxBinding(): LinuxBinding | undefined {
   } catch (error) {
     unavailableReason =
       `the Linux binding is not built (${(error as Error).message.split('\n')[0]}); ` +
-      'with g++, make and python3 installed, run: npm run build:native (see native-notes/linux-binding.md)';
+      `with g++, make and python3 installed, ${REBUILD_HINT}`;
   }
   return binding;
 }
@@ -107,13 +127,17 @@ export function errnoName(code: number): string {
 export const EAGAIN = osConstants.errno.EAGAIN;
 export const IPPROTO_ICMPV6 = 58;
 
+
 /**
  * A datagram with the kernel's receive time (ms since the epoch, sub-ms
  * precision, NaN if the kernel gave none) and the hop limit (IPv6) or TTL
  * (IPv4) it arrived with (-1 if unknown). IPv4 datagrams include the IPv4
- * header, IPv6 ones start at the ICMPv6/TCP header (the kernel strips it).
+ * header, IPv6 ones start at the ICMPv6/TCP header (the kernel strips it),
+ * so the sender's address comes from recvfrom() alone: `source` as text
+ * (`fe80::1%eth0` for a scoped one) and `sourceAddress` as its 4 or 16 bytes
+ * (a reused view: copy it to keep it), for reply matching without parsing.
  */
-export type TimedPacketHandler = (packet: Buffer, source: string, receivedAt: number, hopLimit: number) => void;
+export type TimedPacketHandler = (packet: Buffer, source: string, receivedAt: number, hopLimit: number, sourceAddress: Uint8Array) => void;
 
 export interface LinuxRawSocketOptions {
   /** 4 (the default) or 6. */
@@ -164,6 +188,8 @@ export class LinuxRawSocket {
   private destination: string | undefined;
   private lastSource = '';
   private readonly lastSourceKey = new Int32Array(6);
+  /** Per slot, a view of its source address bytes: 4 for IPv4, 16 for IPv6. */
+  private readonly sourceViews: Uint8Array[];
   private handler: TimedPacketHandler | undefined;
   private errorHandler: ((error: Error) => void) | undefined;
   private draining = false;
@@ -190,6 +216,9 @@ export class LinuxRawSocket {
       sendTime: layout.timeSend * capacity,
       receiveTime: layout.timeReceive * capacity,
     };
+    this.sourceViews = Array.from({ length: capacity }, (_, i) =>
+      this.addressBytes.subarray((this.at.address + 4 * i) * 4, (this.at.address + 4 * i) * 4 + (family === 6 ? 16 : 4)),
+    );
     native.attach(this.receiveBuffer, slotSize, capacity, this.times, this.ints);
     native.startPolling(() => this.drain());
   }
@@ -301,6 +330,7 @@ export class LinuxRawSocket {
         this.sourceOf(i),
         times[at.receiveTime + i],
         ints[at.hopLimit + i],
+        this.sourceViews[i],
       );
       if (this.native.closed) break;
     }
@@ -318,9 +348,35 @@ export class LinuxRawSocket {
     else this.setOption('IPV6_UNICAST_HOPS', IPPROTO_IPV6, IPV6_UNICAST_HOPS, ttl);
   }
 
+  /** IP_HDRINCL, IPv4 only: an IPv6 socket writes whole packets when opened with protocol IPPROTO_RAW (255). */
   setHeaderIncluded(on: boolean): void {
-    if (this.family !== 4) throw new Error('IP_HDRINCL is for IPv4 raw sockets only');
+    if (this.family !== 4) {
+      if (on) throw new Error('IP_HDRINCL is for IPv4 sockets: open an IPv6 socket with protocol IPPROTO_RAW (255) to write the IPv6 header');
+      return;
+    }
     this.setOption('IP_HDRINCL', this.constants.IPPROTO_IP, this.constants.IP_HDRINCL, on ? 1 : 0);
+  }
+
+  /** ICMP6_FILTER (ICMPv6 sockets): only these ICMPv6 types reach onPacket(); see icmpv6FilterBytes(). */
+  setIcmpv6Filter(passTypes: readonly number[]): void {
+    const { IPPROTO_ICMPV6, ICMP6_FILTER } = this.constants;
+    // A build from before setOptionBytes existed (build/ not rebuilt after an update).
+    if (typeof this.native.setOptionBytes !== 'function') throw new Error(`the Linux binding is out of date: ${REBUILD_HINT}`);
+    const result = this.native.setOptionBytes(IPPROTO_ICMPV6, ICMP6_FILTER, icmpv6FilterBytes(passTypes));
+    if (result < 0) throw new Error(`setsockopt ICMP6_FILTER: ${errnoName(result)}`);
+  }
+
+  /**
+   * ICMPv6 sockets: whether the kernel writes the checksum (the default, RFC
+   * 3542 §3.1). Off (SOL_RAW IPV6_CHECKSUM -1) it sends the checksum the
+   * packet carries, a wrong one included. IPPROTO_IPV6 IPV6_CHECKSUM is
+   * refused (EINVAL) on ICMPv6 sockets; SOL_RAW is the level Linux takes.
+   */
+  setKernelChecksum(on: boolean): void {
+    const { SOL_RAW, IPV6_CHECKSUM } = this.constants;
+    if (this.family !== 6) throw new Error('IPV6_CHECKSUM is for IPv6 raw sockets');
+    // -1 travels as its 32 bits.
+    this.setOption('IPV6_CHECKSUM', SOL_RAW, IPV6_CHECKSUM, (on ? 2 : -1) >>> 0);
   }
 
   /** SO_MARK (needs CAP_NET_ADMIN): the skb mark firewall rules can match (see RawSocket.setMark). */
@@ -355,6 +411,56 @@ export class LinuxRawSocket {
   /** Idempotent. Also happens when the socket is collected or the process tears down. */
   close(): void {
     this.native.close();
+  }
+
+  /** SO_BINDTODEVICE: send and receive through this interface only (iputils ping -I IFACE). */
+  bindToDevice(name: string): void {
+    const { SOL_SOCKET, SO_BINDTODEVICE } = this.constants;
+    this.optionResult(`SO_BINDTODEVICE ${name}`, this.native.setOptionBytes(SOL_SOCKET, SO_BINDTODEVICE, Buffer.from(`${name}\0`)));
+  }
+
+  /** bind(): `address` is the source of what the socket sends (iputils ping -I ADDRESS). */
+  bindAddress(address: string): void {
+    this.optionResult('bind', this.native.bind(address));
+  }
+
+  /** SO_BROADCAST: allows sending to a broadcast address (iputils ping -b). */
+  setBroadcast(on: boolean): void {
+    this.optionResult('SO_BROADCAST', this.native.setOption(this.constants.SOL_SOCKET, this.constants.SO_BROADCAST, on ? 1 : 0));
+  }
+
+  /** IP_TOS: the TOS byte (DSCP and ECN) of what the kernel sends (iputils ping -Q); IPv4 only. */
+  setTos(tos: number): void {
+    this.optionResult('IP_TOS', this.native.setOption(this.constants.IPPROTO_IP, this.constants.IP_TOS, tos));
+  }
+
+  /** IP_MTU_DISCOVER: whether the kernel sets DF and fragments (iputils ping -M); IPv4 only. */
+  setPmtuDiscovery(mode: PmtuDiscovery): void {
+    const { IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO, IP_PMTUDISC_DONT, IP_PMTUDISC_PROBE, IP_PMTUDISC_WANT } = this.constants;
+    const value = { do: IP_PMTUDISC_DO, want: IP_PMTUDISC_WANT, dont: IP_PMTUDISC_DONT, probe: IP_PMTUDISC_PROBE }[mode];
+    this.optionResult('IP_MTU_DISCOVER', this.native.setOption(IPPROTO_IP, IP_MTU_DISCOVER, value));
+  }
+
+  /** A set-up call's result: 0, or -errno reported as iputils reports it ("WHAT: strerror text"). */
+  private optionResult(what: string, result: number): void {
+    if (result >= 0) return;
+    if (isPermissionError(errnoName(result))) throw new PrivilegeError(`cannot set ${what}`);
+    throw new SocketOptionError(`${what}: ${this.errorText(result)}`);
+  }
+
+  private errorText(errno: number): string {
+    return loadLinuxBinding()?.errorText(errno) ?? errnoName(errno);
+  }
+
+  /**
+   * Watches for datagrams (true, as opened) or stops (false). A socket that
+   * is not watching keeps no handle active, so an idle socket kept open for
+   * reuse never keeps Node running; datagrams wait in the kernel meanwhile.
+   */
+  setReceiving(on: boolean): void {
+    if (this.native.closed) return;
+    if (on) this.native.startPolling(() => this.drain());
+    else this.native.stopPolling();
   }
 
   /**
@@ -428,7 +534,8 @@ export class LinuxRawSocket {
     this.lastSource =
       family === 4
         ? formatIpv4Address(this.addressBytes, byte)
-        : formatIpv6Address(this.addressBytes, byte) + (scope ? `%${scope}` : '');
+        : // The kernel sets a scope on link-local sources only; named as getnameinfo() names it.
+          formatIpv6Address(this.addressBytes, byte) + (scope ? `%${interfaceNameForIndex(scope) ?? scope}` : '');
     return this.lastSource;
   }
 }

@@ -7,8 +7,10 @@
 //   javascript  both read in JS around the binding's calls, so they include
 //               the callback chain and event-loop wake-ups
 import { EAGAIN, errnoName, linuxBindingUnavailableReason, LinuxRawSocket, type TimedPacketHandler } from './linux-raw-socket.ts';
-import { RawSocket, type RawSocketOptions, SendError } from './raw-socket.ts';
+import { type PmtuDiscovery, RawSocket, type RawSocketOptions, SendError } from './raw-socket.ts';
 import { Ipv4Field, Ipv4View } from '../wire/ipv4.ts';
+import { parseIpv4Address } from '../wire/ipv4-address.ts';
+import { parseIpv6Address } from '../wire/ipv6-address.ts';
 
 export type { TimedPacketHandler } from './linux-raw-socket.ts';
 
@@ -29,9 +31,25 @@ export interface PacketSocket {
   setTtl(ttl: number): void;
   setHeaderIncluded(on: boolean): void;
   setMark(mark: number): void;
+  /** ICMPv6 sockets: only these ICMPv6 types are delivered (ICMP6_FILTER). */
+  setIcmpv6Filter(passTypes: readonly number[]): void;
+  /** IPv6 sockets: off, the kernel sends the ICMPv6 checksum the packet carries (SOL_RAW IPV6_CHECKSUM -1). */
+  setKernelChecksum(on: boolean): void;
   forceSocketReceiveBuffer(bytes: number): number;
   setSocketReceiveBuffer(bytes: number): number;
   receivePending(): void;
+  /** Watches for datagrams (as opened) or stops, so an idle socket kept for reuse keeps no handle active. */
+  setReceiving(on: boolean): void;
+  /** SO_BINDTODEVICE; throws SocketOptionError ("SO_BINDTODEVICE eth9: No such device"). */
+  bindToDevice(name: string): void;
+  /** SO_BROADCAST. */
+  setBroadcast(on: boolean): void;
+  /** IP_TOS (IPv4). */
+  setTos(tos: number): void;
+  /** IP_MTU_DISCOVER (IPv4, Linux). */
+  setPmtuDiscovery(mode: PmtuDiscovery): void;
+  /** The Linux binding only: bind() to a local address, the source of what the socket sends. */
+  readonly bindAddress?: (address: string) => void;
   close(): void;
   /**
    * The Linux binding only: sends up to `maxBatch` packets to one address with
@@ -45,7 +63,11 @@ export interface PacketSocket {
 }
 
 export interface OpenRawSocketOptions extends RawSocketOptions {
-  /** 4 (the default) or 6. IPv6 needs the Linux binding. */
+  /**
+   * 4 (the default) or 6. Both bindings open IPv6 sockets; only the Linux
+   * binding reports the hop limit of received IPv6 packets (ancillary data),
+   * raw-socket hands -1.
+   */
   readonly family?: 4 | 6;
   /**
    * 'auto' (the default): the Linux binding when built, else raw-socket.
@@ -77,9 +99,8 @@ export function chooseSocketBinding(requested: OpenRawSocketOptions['binding'] =
 
 /** Opens a raw socket with the best binding available; throws PrivilegeError when the kernel refuses. */
 export function openRawSocket(options: OpenRawSocketOptions): PacketSocket {
-  const { binding, reason } = chooseSocketBinding(options.binding);
+  const { binding } = chooseSocketBinding(options.binding);
   if (binding === 'linux') return new LinuxPacketSocket(LinuxRawSocket.open(options), options.batchSize ?? DEFAULT_BATCH);
-  if ((options.family ?? 4) !== 4) throw new Error(`IPv6 raw sockets need packet-lab's Linux binding: ${reason}`);
   return new JavascriptTimedSocket(RawSocket.open(options));
 }
 
@@ -92,9 +113,16 @@ interface SocketControls {
   setTtl(ttl: number): void;
   setHeaderIncluded(on: boolean): void;
   setMark(mark: number): void;
+  setIcmpv6Filter(passTypes: readonly number[]): void;
+  setKernelChecksum(on: boolean): void;
   forceSocketReceiveBuffer(bytes: number): number;
   setSocketReceiveBuffer(bytes: number): number;
   receivePending(): void;
+  setReceiving(on: boolean): void;
+  bindToDevice(name: string): void;
+  setBroadcast(on: boolean): void;
+  setTos(tos: number): void;
+  setPmtuDiscovery(mode: PmtuDiscovery): void;
   close(): void;
 }
 
@@ -113,6 +141,12 @@ abstract class DelegatingPacketSocket<S extends SocketControls> {
   setMark(mark: number) {
     this.socket.setMark(mark);
   }
+  setIcmpv6Filter(passTypes: readonly number[]) {
+    this.socket.setIcmpv6Filter(passTypes);
+  }
+  setKernelChecksum(on: boolean) {
+    this.socket.setKernelChecksum(on);
+  }
   forceSocketReceiveBuffer(bytes: number) {
     return this.socket.forceSocketReceiveBuffer(bytes);
   }
@@ -121,6 +155,21 @@ abstract class DelegatingPacketSocket<S extends SocketControls> {
   }
   receivePending() {
     this.socket.receivePending();
+  }
+  setReceiving(on: boolean) {
+    this.socket.setReceiving(on);
+  }
+  bindToDevice(name: string) {
+    this.socket.bindToDevice(name);
+  }
+  setBroadcast(on: boolean) {
+    this.socket.setBroadcast(on);
+  }
+  setTos(tos: number) {
+    this.socket.setTos(tos);
+  }
+  setPmtuDiscovery(mode: PmtuDiscovery) {
+    this.socket.setPmtuDiscovery(mode);
   }
   close() {
     this.socket.close();
@@ -144,6 +193,7 @@ class LinuxPacketSocket extends DelegatingPacketSocket<LinuxRawSocket> implement
     return sent;
   };
   readonly batchSendTime = (index: number): number => this.socket.batchSendTime(index);
+  readonly bindAddress = (address: string): void => this.socket.bindAddress(address);
   get family() {
     return this.socket.family;
   }
@@ -165,14 +215,31 @@ const epochNow = () => performance.timeOrigin + performance.now();
 class JavascriptTimedSocket extends DelegatingPacketSocket<RawSocket> implements PacketSocket {
   readonly binding = 'raw-socket';
   readonly rttSource = 'javascript';
-  readonly family = 4;
   lastSendTime = Number.NaN;
   /** raw-socket delivers the IPv4 header: the TTL is read there, through one reused view. */
   private readonly header = new Ipv4View();
+  /** raw-socket reports the source as text: its bytes, parsed once per new source (a flood's replies share one). */
+  private lastSource = '';
+  private lastSourceBytes: Uint8Array = new Uint8Array(0);
+  get family() {
+    return this.socket.family;
+  }
   onPacket(handler: TimedPacketHandler) {
+    const sourceBytes = (source: string) => {
+      if (source !== this.lastSource) {
+        this.lastSource = source;
+        this.lastSourceBytes = this.socket.family === 6 ? parseIpv6Address(source) : parseIpv4Address(source);
+      }
+      return this.lastSourceBytes;
+    };
+    if (this.socket.family === 6) {
+      // No IPv6 header on receive and no ancillary data from raw-socket: the hop limit is unknown (-1).
+      this.socket.onPacket((packet, source) => handler(packet, source, epochNow(), -1, sourceBytes(source)));
+      return;
+    }
     this.socket.onPacket((packet, source) => {
       const ttl = this.header.pointUnchecked(packet).reaches(Ipv4Field.PROTOCOL) ? this.header.ttl : -1;
-      handler(packet, source, epochNow(), ttl);
+      handler(packet, source, epochNow(), ttl, sourceBytes(source));
     });
   }
   send(packet: Uint8Array, address: string) {

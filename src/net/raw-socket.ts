@@ -6,6 +6,7 @@
 // so this wrapper calls sendto() synchronously (the send timestamp is taken
 // right before it) and drains every queued datagram on each readiness event.
 import { createRequire } from 'node:module';
+import { icmpv6FilterBytes } from './icmpv6-filter.ts';
 import { isPermissionError, PrivilegeError } from './privileges.ts';
 
 interface NativeSocketWrap {
@@ -21,6 +22,8 @@ interface NativeSocketWrap {
 interface NativeSocket {
   wrap: NativeSocketWrap;
   close(): void;
+  pauseRecv(): void;
+  resumeRecv(): void;
   on(event: 'error', listener: (error: Error) => void): void;
 }
 
@@ -53,24 +56,37 @@ export const IPPROTO_ICMP = 1;
 export const IPPROTO_TCP = 6;
 export const IPPROTO_RAW = 255;
 
-// Linux socket options raw-socket does not export (asm-generic/socket.h).
+// Linux socket options raw-socket does not export (asm-generic/socket.h,
+// linux/in6.h, linux/icmpv6.h).
 const SO_RCVBUFFORCE = 33;
 const SO_MARK = 36;
+/** IP_MTU_DISCOVER (linux/in.h); raw-socket does not export it. */
+const IP_MTU_DISCOVER = 10;
+const SOL_RAW = 255;
+const IPV6_CHECKSUM = 7;
+const IPPROTO_ICMPV6 = 58;
+const ICMP6_FILTER = 1;
 
 export interface RawSocketOptions {
-  /** IP protocol number: 1 for ICMP, 6 for TCP. */
+  /** IP protocol number: 1 for ICMP, 6 for TCP, 58 for ICMPv6, 255 (IPPROTO_RAW) for whole packets. */
   readonly protocol: number;
+  /**
+   * 4 (the default) or 6. An IPv6 raw socket receives the transport header
+   * onwards (no IPv6 header), and raw-socket reads no ancillary data, so the
+   * hop limit of a received packet is not known on this binding.
+   */
+  readonly family?: 4 | 6;
   /** Largest datagram read at once; 65535 holds any IPv4 packet. */
   readonly receiveBufferSize?: number;
   /** SO_RCVBUF in bytes: raise it so a flood of replies is not dropped by the socket. */
   readonly socketReceiveBuffer?: number;
-  /** IP_TTL for outgoing packets. */
+  /** IP_TTL (IPv4) or IPV6_UNICAST_HOPS (IPv6) for outgoing packets. */
   readonly ttl?: number;
-  /** IP_HDRINCL: the caller builds the IPv4 header itself. */
+  /** IP_HDRINCL (IPv4 only): the caller builds the IPv4 header itself. */
   readonly headerIncluded?: boolean;
 }
 
-/** A datagram as a raw IPv4 socket delivers it: IPv4 header included. */
+/** A datagram as a raw socket delivers it: IPv4 header included, IPv6 header not. */
 export type PacketHandler = (packet: Buffer, source: string) => void;
 
 /** Datagrams read per readiness event or receivePending() call before yielding to the event loop. */
@@ -95,7 +111,22 @@ export class SendError extends Error {
   }
 }
 
+/** A socket option or bind the kernel refused; the message is iputils' ("SO_BINDTODEVICE eth9: No such device"). */
+export class SocketOptionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SocketOptionError';
+  }
+}
+
+/** Path MTU discovery for IP_MTU_DISCOVER (ip(7)), as iputils ping -M names the modes. */
+export type PmtuDiscovery = 'do' | 'want' | 'dont' | 'probe';
+
+/** IP_PMTUDISC_* values (linux/in.h), for the raw-socket path, whose binding does not export them. */
+export const PMTU_DISCOVERY_VALUES: Record<PmtuDiscovery, number> = { dont: 0, want: 1, do: 2, probe: 3 };
+
 export class RawSocket {
+  readonly family: 4 | 6;
   private readonly socket: NativeSocket;
   private readonly module: RawSocketModule;
   private readonly receiveBuffer: Buffer;
@@ -104,7 +135,8 @@ export class RawSocket {
   private closed = false;
   private draining = false;
 
-  private constructor(module: RawSocketModule, socket: NativeSocket, receiveBufferSize: number) {
+  private constructor(module: RawSocketModule, socket: NativeSocket, receiveBufferSize: number, family: 4 | 6) {
+    this.family = family;
     this.module = module;
     this.socket = socket;
     this.receiveBuffer = Buffer.alloc(receiveBufferSize);
@@ -114,17 +146,19 @@ export class RawSocket {
     socket.on('error', (error) => this.errorHandler?.(error));
   }
 
-  /** Opens a raw IPv4 socket; throws PrivilegeError when the kernel refuses. */
+  /** Opens a raw IPv4 or IPv6 socket; throws PrivilegeError when the kernel refuses. */
   static open(options: RawSocketOptions): RawSocket {
     const module = loadRawSocketModule();
+    const family = options.family ?? 4;
     let socket: NativeSocket;
     try {
-      socket = module.createSocket({ protocol: options.protocol, addressFamily: module.AddressFamily.IPv4, bufferSize: 16 });
+      const addressFamily = family === 6 ? module.AddressFamily.IPv6 : module.AddressFamily.IPv4;
+      socket = module.createSocket({ protocol: options.protocol, addressFamily, bufferSize: 16 });
     } catch (error) {
       if (isPermissionError(error)) throw new PrivilegeError('cannot open a raw socket');
       throw error;
     }
-    const raw = new RawSocket(module, socket, options.receiveBufferSize ?? 65535);
+    const raw = new RawSocket(module, socket, options.receiveBufferSize ?? 65535, family);
     try {
       if (options.socketReceiveBuffer !== undefined) raw.setSocketReceiveBuffer(options.socketReceiveBuffer);
       if (options.ttl !== undefined) raw.setTtl(options.ttl);
@@ -163,12 +197,33 @@ export class RawSocket {
     return bytesSent;
   }
 
+  /** IP_TTL on IPv4, IPV6_UNICAST_HOPS on IPv6. */
   setTtl(ttl: number): void {
-    this.socket.wrap.setOption(this.module.SocketLevel.IPPROTO_IP, this.module.SocketOption.IP_TTL, ttl);
+    const { SocketLevel, SocketOption } = this.module;
+    if (this.family === 6) this.socket.wrap.setOption(SocketLevel.IPPROTO_IPV6, SocketOption.IPV6_UNICAST_HOPS, ttl);
+    else this.socket.wrap.setOption(SocketLevel.IPPROTO_IP, SocketOption.IP_TTL, ttl);
   }
 
+  /** IP_HDRINCL, IPv4 only: an IPv6 socket writes whole packets when opened with protocol IPPROTO_RAW (255). */
   setHeaderIncluded(on: boolean): void {
+    if (this.family === 6) {
+      if (on) throw new Error('IP_HDRINCL is for IPv4 sockets: open an IPv6 socket with protocol IPPROTO_RAW (255) to write the IPv6 header');
+      return;
+    }
     this.socket.wrap.setOption(this.module.SocketLevel.IPPROTO_IP, this.module.SocketOption.IP_HDRINCL, on ? 1 : 0);
+  }
+
+  /** ICMP6_FILTER (ICMPv6 sockets): only these ICMPv6 types are delivered. */
+  setIcmpv6Filter(passTypes: readonly number[]): void {
+    const bytes = Buffer.from(icmpv6FilterBytes(passTypes));
+    this.socket.wrap.setOption(IPPROTO_ICMPV6, ICMP6_FILTER, bytes, bytes.length);
+  }
+
+  /** ICMPv6 sockets: whether the kernel writes the checksum (see LinuxRawSocket.setKernelChecksum). */
+  setKernelChecksum(on: boolean): void {
+    if (this.family !== 6) throw new Error('IPV6_CHECKSUM is for IPv6 raw sockets');
+    // raw-socket takes an unsigned value: -1 as its 32 bits.
+    this.socket.wrap.setOption(SOL_RAW, IPV6_CHECKSUM, (on ? 2 : -1) >>> 0);
   }
 
   /**
@@ -208,10 +263,53 @@ export class RawSocket {
     return value.readInt32LE(0);
   }
 
+  /** SO_BINDTODEVICE: send and receive through this interface only (iputils ping -I IFACE). */
+  bindToDevice(name: string): void {
+    const value = Buffer.from(`${name}\0`);
+    this.optionOrThrow(`SO_BINDTODEVICE ${name}`, () => this.socket.wrap.setOption(this.module.SocketLevel.SOL_SOCKET, this.module.SocketOption.SO_BINDTODEVICE, value, value.length));
+  }
+
+  /** SO_BROADCAST: allows sending to a broadcast address (iputils ping -b). */
+  setBroadcast(on: boolean): void {
+    this.optionOrThrow('SO_BROADCAST', () => this.socket.wrap.setOption(this.module.SocketLevel.SOL_SOCKET, this.module.SocketOption.SO_BROADCAST, on ? 1 : 0));
+  }
+
+  /** IP_TOS: the TOS byte (DSCP and ECN) of what the kernel sends (iputils ping -Q). */
+  setTos(tos: number): void {
+    this.optionOrThrow('IP_TOS', () => this.socket.wrap.setOption(this.module.SocketLevel.IPPROTO_IP, this.module.SocketOption.IP_TOS, tos));
+  }
+
+  /** IP_MTU_DISCOVER (Linux): whether the kernel sets DF and fragments (iputils ping -M). */
+  setPmtuDiscovery(mode: PmtuDiscovery): void {
+    if (process.platform !== 'linux') throw new SocketOptionError(`-M needs Linux (IP_MTU_DISCOVER); this is ${process.platform}`);
+    this.optionOrThrow('IP_MTU_DISCOVER', () => this.socket.wrap.setOption(this.module.SocketLevel.IPPROTO_IP, IP_MTU_DISCOVER, PMTU_DISCOVERY_VALUES[mode]));
+  }
+
+  /** raw-socket throws Error(strerror text): reported as iputils does, "WHAT: message". */
+  private optionOrThrow(what: string, set: () => void): void {
+    try {
+      set();
+    } catch (error) {
+      if (isPermissionError(error)) throw new PrivilegeError(`cannot set ${what}`);
+      throw new SocketOptionError(`${what}: ${(error as Error).message}`);
+    }
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.socket.close();
+  }
+
+  /**
+   * Watches for datagrams (true, as opened) or stops (false). A socket that
+   * is not watching keeps no handle active, so an idle socket kept open for
+   * reuse never keeps Node running; datagrams wait in the kernel meanwhile.
+   */
+  setReceiving(on: boolean): void {
+    if (this.closed) return;
+    if (on) this.socket.resumeRecv();
+    else this.socket.pauseRecv();
   }
 
   /**

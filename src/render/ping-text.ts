@@ -28,10 +28,29 @@ export interface PingHeaderInfo {
   readonly payloadSize: number;
   /** IPv4 total length of a request: 20 + 8 + payload. */
   readonly packetSize: number;
+  /** With -I: the source address, and the interface when -I named one ('' for an address), as iputils prints "from SRC DEV: ". */
+  readonly from?: { readonly source: string; readonly device: string };
+  /** 4 (the default) or 6: iputils words the two headers differently. */
+  readonly family?: 4 | 6;
+  /** IPv6: how iputils names the address in the header, `name (address)` for a host given by name. */
+  readonly addressLabel?: string;
 }
 
 export function formatPingHeader(info: PingHeaderInfo): string {
-  return `PING ${info.host} (${info.address}) ${info.payloadSize}(${info.packetSize}) bytes of data.`;
+  const from = info.from ? `from ${info.from.source} ${info.from.device}: ` : '';
+  // iputils ping6_print_data_bytes: no space before the parenthesis, no IP size.
+  if (info.family === 6) return `PING ${info.host}(${info.addressLabel ?? info.address}) ${from}${info.payloadSize} data bytes`;
+  return `PING ${info.host} (${info.address}) ${from}${info.payloadSize}(${info.packetSize}) bytes of data.`;
+}
+
+/** iputils -O: a request unanswered when the next one is sent. */
+export function formatNoAnswerLine(sequence: number, timestampPrefix = ''): string {
+  return `${timestampPrefix}no answer yet for icmp_seq=${sequence}`;
+}
+
+/** iputils' line for a send larger than the path MTU with DF set (-M do), on stderr. */
+export function formatLocalMessageTooLong(mtu: number | undefined): string {
+  return `ping: local error: message too long, mtu=${mtu ?? '?'}`;
 }
 
 export interface ReplyLineInfo {
@@ -40,6 +59,7 @@ export interface ReplyLineInfo {
   /** `name (ip)` or just the ip, as the caller resolved it. */
   readonly from: string;
   readonly sequence: number;
+  /** TTL or hop limit; negative when unknown (an IPv6 reply on raw-socket): iputils then prints no ttl=. */
   readonly ttl: number;
   readonly rttMs?: number;
   readonly duplicate?: boolean;
@@ -51,7 +71,8 @@ export interface ReplyLineInfo {
 }
 
 export function formatReplyLine(info: ReplyLineInfo): string {
-  let line = `${info.timestampPrefix ?? ''}${info.bytes} bytes from ${info.from}: icmp_seq=${info.sequence} ttl=${info.ttl}`;
+  let line = `${info.timestampPrefix ?? ''}${info.bytes} bytes from ${info.from}: icmp_seq=${info.sequence}`;
+  if (info.ttl >= 0) line += ` ttl=${info.ttl}`;
   if (info.truncated) return `${line} (truncated)`;
   if (info.rttMs !== undefined) line += ` time=${formatReplyTime(info.rttMs)} ms`;
   if (info.badChecksum) line += ' (BAD CHECKSUM!)';
