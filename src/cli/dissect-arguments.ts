@@ -68,7 +68,8 @@ parentheses, e.g.  dissect f.pcap tcp and port 80   -- or a display filter
 starting with a field, e.g.  dissect f.pcap 'ip.addr == 10.0.0.1'
 
 Exit status: 0 when every file was read to its end, 1 when some file could not
-be (the others were shown), 2 when nothing could be read or on a usage error.
+be (the others were shown), 2 when nothing could be read or on a usage error,
+130 after Ctrl-C (what was read is summed up first).
 `;
 
 export type TimeFormat = SummaryTimeFormat;
