@@ -1,9 +1,12 @@
 // dissect's summary output beside `tshark -r` on the same generated capture,
 // both writing to /dev/null, interleaved run by run so machine noise hits
 // both alike; the best run of each counts. The capture repeats every
-// Ethernet packet of fixtures/ (ICMP echo and errors, TCP with options, UDP,
-// jumbo pings) with increasing timestamps. Memory: RSS growth for the file
-// and for one four times as large must stay flat.
+// Ethernet IPv4 packet of fixtures/ (ICMP echo and errors, TCP with options,
+// UDP, jumbo pings) with increasing timestamps. Memory: RSS growth for the
+// file and for one four times as large must stay flat. A second capture
+// repeats every Ethernet IPv6 packet of fixtures/ (ICMPv6 echo, errors, NDP,
+// MLDv2, fragments, TCP, UDP): there each dissect run is paired with a tshark
+// run and the median of the pairs' ratios counts.
 import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +14,8 @@ import { join } from 'node:path';
 import { runDissectCommand } from '../src/cli/dissect-command.ts';
 import type { ByteSink } from '../src/cli/text-output.ts';
 import { readCaptureFile } from '../src/io/pcap-file.ts';
-import { LINKTYPE } from '../src/wire/link-type.ts';
+import { ETHERTYPE } from '../src/wire/ethernet.ts';
+import { LINKTYPE, LinkLayerView } from '../src/wire/link-type.ts';
 import { encodePcapHeader, PCAP_RECORD_HEADER_LENGTH, writePcapRecordHeader } from '../src/wire/pcap.ts';
 import { formatRate, printRow, printTarget } from './harness.ts';
 
@@ -20,11 +24,14 @@ const REPO = new URL('..', import.meta.url).pathname;
 const PACKETS = 200_000;
 const ROUNDS = 4;
 
-async function fixtureFrames(): Promise<Uint8Array[]> {
+/** Whole Ethernet frames of every fixture carrying `etherType` (IPv4 or IPv6). */
+async function fixtureFrames(etherType: number): Promise<Uint8Array[]> {
   const frames: Uint8Array[] = [];
+  const link = new LinkLayerView();
   for (const name of readdirSync(FIXTURES).filter((n) => /\.pcap(ng)?$/.test(n)).sort()) {
     for await (const record of readCaptureFile(join(FIXTURES, name))) {
-      if (record.linkType === LINKTYPE.ETHERNET && record.capturedLength === record.originalLength) frames.push(record.data);
+      if (record.linkType !== LINKTYPE.ETHERNET || record.capturedLength !== record.originalLength) continue;
+      if (link.point(record.linkType, record.data) === undefined && link.protocol === etherType) frames.push(record.data);
     }
   }
   return frames;
@@ -87,14 +94,14 @@ export async function benchDissect(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'packet-lab-bench-dissect-'));
   const devNull = openSync('/dev/null', 'w');
   try {
-    const frames = await fixtureFrames();
+    const frames = await fixtureFrames(ETHERTYPE.IPV4);
     const file = join(dir, 'mixed.pcap');
     const large = join(dir, 'mixed-x4.pcap');
     const tiny = join(dir, 'one.pcap');
     const bytes = writeCapture(file, frames, PACKETS);
     writeCapture(large, frames, PACKETS * 4);
     writeCapture(tiny, frames, 1);
-    console.log(`  ${PACKETS} packets cycling through the ${frames.length} Ethernet fixture packets, ${(bytes / 2 ** 20).toFixed(0)} MiB`);
+    console.log(`  ${PACKETS} packets cycling through the ${frames.length} Ethernet IPv4 fixture packets, ${(bytes / 2 ** 20).toFixed(0)} MiB`);
 
     await dissectRun(file, devNull); // warm-up: JIT and page cache
     let ours = Infinity;
@@ -129,5 +136,64 @@ export async function benchDissect(): Promise<void> {
   }
 }
 
+const IPV6_ROUNDS = 7;
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** dissect vs tshark -r on a 200k-packet IPv6 capture: paired, interleaved runs, median of the ratios. */
+export async function benchDissectIpv6(): Promise<void> {
+  console.log(`\n# dissect summary lines vs tshark -r on IPv6 (same ${PACKETS}-packet file, output to /dev/null)`);
+  const dir = mkdtempSync(join(tmpdir(), 'packet-lab-bench-dissect6-'));
+  const devNull = openSync('/dev/null', 'w');
+  try {
+    const frames = await fixtureFrames(ETHERTYPE.IPV6);
+    if (frames.length === 0) throw new Error('no Ethernet IPv6 packets in fixtures/ (fixtures/capture.sh makes them)');
+    const file = join(dir, 'ipv6.pcap');
+    const tiny = join(dir, 'one.pcap');
+    const bytes = writeCapture(file, frames, PACKETS);
+    writeCapture(tiny, frames, 1);
+    console.log(`  ${PACKETS} packets cycling through the ${frames.length} Ethernet IPv6 fixture packets, ${(bytes / 2 ** 20).toFixed(0)} MiB`);
+    await dissectRun(file, devNull); // warm-up: JIT and page cache
+    if (processRun('tshark', ['-r', tiny], devNull) === undefined) {
+      console.log('tshark: not available (apt-get install tshark), no reference this run');
+      return;
+    }
+    const ours: number[] = [];
+    const theirs: number[] = [];
+    const ratios: number[] = [];
+    for (let round = 0; round < IPV6_ROUNDS; round++) {
+      // Alternate which one goes first, so neither always gets the warmer machine.
+      let dissectMs: number;
+      let tsharkMs: number | undefined;
+      if (round % 2 === 0) {
+        dissectMs = (await dissectRun(file, devNull)).ms;
+        tsharkMs = processRun('tshark', ['-r', file], devNull);
+      } else {
+        tsharkMs = processRun('tshark', ['-r', file], devNull);
+        dissectMs = (await dissectRun(file, devNull)).ms;
+      }
+      if (tsharkMs === undefined) throw new Error(`tshark -r ${file} failed`);
+      ours.push(dissectMs);
+      theirs.push(tsharkMs);
+      ratios.push(tsharkMs / dissectMs);
+    }
+    const ratio = median(ratios);
+    console.log(`  dissect (in-process) median of ${IPV6_ROUNDS}: ${median(ours).toFixed(0)} ms, ${formatRate((PACKETS * 1000) / median(ours))}`);
+    console.log(`  tshark -r median of ${IPV6_ROUNDS}: ${median(theirs).toFixed(0)} ms`);
+    console.log(`  per-pair ratios: ${ratios.map((r) => r.toFixed(2)).join(' ')}`);
+    printRow('dissect IPv6 summary vs tshark -r (median ratio)', `${median(ours).toFixed(0)} ms`, `${median(theirs).toFixed(0)} ms`, ratio, 3);
+  } finally {
+    closeSync(devNull);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 // `npx tsx bench/dissect.ts` runs this section alone.
-if (import.meta.url === `file://${process.argv[1]}`) await benchDissect();
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await benchDissect();
+  await benchDissectIpv6();
+}

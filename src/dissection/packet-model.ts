@@ -4,7 +4,9 @@
 // conversations, echo request/reply pairs) add. Renderers (summary line,
 // field tree, JSON, diagrams, checksum walkthroughs) all read this one model.
 import type { ParsedIcmpMessage, QuotedTransport } from '../wire/icmp.ts';
+import type { NdpOption, ParsedIcmpv6Message, QuotedTransport6 } from '../wire/icmpv6.ts';
 import type { Ipv4Packet } from '../wire/ipv4.ts';
+import type { Ipv6ExtensionHeader, Ipv6Packet } from '../wire/ipv6.ts';
 import type { LinkFrame } from '../wire/link-type.ts';
 import type { ParseError } from '../wire/parse-result.ts';
 import type { ParsedTcpSegment } from '../wire/tcp.ts';
@@ -45,6 +47,20 @@ export interface Ipv4Layer {
   readonly isFragment: boolean;
 }
 
+export interface Ipv6Layer {
+  /** Byte offset of the IPv6 header in the frame. */
+  readonly offset: number;
+  readonly packet: Ipv6Packet;
+  /** Fixed header and the extension headers walked: where the upper layer starts, from `offset`. */
+  readonly headerLength: number;
+  /** Frame offset of each extension header, in the order of packet.extensionHeaders. */
+  readonly extensionOffsets: readonly number[];
+  /** Bytes of the packet the capture (or the quote) lacks. */
+  readonly missingLength: number;
+  /** A fragment of a larger packet (offset or M set): the upper layer is not (all) here. */
+  readonly isFragment: boolean;
+}
+
 /** The "Timestamp from icmp data" Wireshark finds at the start of echo data. */
 export interface EchoDataTimestamp {
   readonly seconds: number;
@@ -69,6 +85,32 @@ export interface IcmpLayer {
   /** For an echo reply: the frame of its request and the time between them. */
   readonly requestFrame?: number;
   readonly responseTimeNs?: number;
+}
+
+export interface Icmpv6Layer {
+  readonly offset: number;
+  /** ICMPv6 bytes present in the capture. */
+  readonly length: number;
+  readonly message: ParsedIcmpv6Message;
+  readonly checksum: ChecksumVerdict;
+  /** The packet an error message quotes, dissected as far as it goes. */
+  readonly quoted?: QuotedIpv6Layers;
+  /** Offset (from the ICMPv6 header) and length of the bytes Wireshark shows as "Data". */
+  readonly dataOffset: number;
+  readonly dataLength: number;
+  /** For an echo reply: the frame of its request and the time between them. */
+  readonly requestFrame?: number;
+  readonly responseTimeNs?: number;
+}
+
+/** What an ICMPv6 error quotes: an IPv6 packet and what it carries. */
+export interface QuotedIpv6Layers {
+  readonly ipv6: Ipv6Layer;
+  readonly icmpv6?: Icmpv6Layer;
+  readonly tcp?: TcpLayer;
+  readonly udp?: UdpLayer;
+  /** Ports (and TCP sequence) or the ICMPv6 header even when the quote is too short for a whole header. */
+  readonly transport?: QuotedTransport6;
 }
 
 export interface QuotedDatagramLayers {
@@ -122,7 +164,9 @@ export interface DissectedPacket {
   readonly data: Uint8Array;
   readonly link?: LinkLayer;
   readonly ipv4?: Ipv4Layer;
+  readonly ipv6?: Ipv6Layer;
   readonly icmp?: IcmpLayer;
+  readonly icmpv6?: Icmpv6Layer;
   readonly tcp?: TcpLayer;
   readonly udp?: UdpLayer;
   readonly arp?: ArpLayer;
@@ -145,6 +189,17 @@ export interface SummaryView {
   readonly ipv4?: {
     readonly packet: Pick<Ipv4Packet, 'source' | 'destination' | 'ttl' | 'protocol' | 'fragmentOffset' | 'identification'>;
     readonly isFragment: boolean;
+    readonly checksum: SummaryChecksum;
+  };
+  readonly ipv6?: {
+    /** extensionHeaders: a fragment's summary line shows its fragment header. */
+    readonly packet: Pick<Ipv6Packet, 'source' | 'destination' | 'hopLimit' | 'protocol'> & { readonly extensionHeaders: readonly Ipv6ExtensionHeader[] };
+    /** A fragment of a larger packet: the upper layer is not (all) here. */
+    readonly isFragment: boolean;
+  };
+  readonly icmpv6?: {
+    readonly message: Icmpv6SummaryMessage;
+    readonly requestFrame?: number;
     readonly checksum: SummaryChecksum;
   };
   readonly icmp?: {
@@ -175,3 +230,20 @@ export type IcmpSummaryMessage =
   | { readonly kind: 'echo' | 'timestamp'; readonly type: number; readonly code: number; readonly identifier: number; readonly sequence: number }
   | { readonly kind: 'other'; readonly type: number; readonly code: number; readonly restOfHeader: Uint8Array }
   | { readonly kind: Exclude<ParsedIcmpMessage['kind'], 'echo' | 'timestamp' | 'other'>; readonly type: number; readonly code: number };
+
+/** The ICMPv6 fields a summary line shows: tshark's info column names echo ids, NDP targets and link-layer addresses. */
+export interface Icmpv6SummaryMessage {
+  readonly type: number;
+  readonly code: number;
+  /** Echo request/reply. */
+  readonly identifier?: number;
+  readonly sequence?: number;
+  /** Neighbor solicitation/advertisement target. */
+  readonly target?: string;
+  /** Neighbor advertisement flags R, S, O. */
+  readonly router?: boolean;
+  readonly solicited?: boolean;
+  readonly override?: boolean;
+  /** NDP options: the link-layer address options name the sender ("from 02:…") or the target ("is at 02:…"). */
+  readonly options?: readonly NdpOption[];
+}

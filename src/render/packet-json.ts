@@ -7,12 +7,18 @@ import type { ChecksumVerdict } from '../wire/checksum.ts';
 import type {
   DissectedPacket,
   IcmpLayer,
+  Icmpv6Layer,
   Ipv4Layer,
+  Ipv6Layer,
   QuotedDatagramLayers,
+  QuotedIpv6Layers,
   TcpLayer,
   UdpLayer,
 } from '../dissection/packet-model.ts';
-import { wiresharkIcmpCodeName, wiresharkIcmpTypeName } from '../dissection/wireshark-names.ts';
+import { ipv6OptionName, wiresharkIcmpCodeName, wiresharkIcmpTypeName } from '../dissection/wireshark-names.ts';
+import { formatLinkLayerAddress, icmpv6CodeName, icmpv6TypeName, type NdpOption } from '../wire/icmpv6.ts';
+import type { Ipv6ExtensionHeader } from '../wire/ipv6.ts';
+import { ipv6OptionsOf } from '../wire/ipv6-options.ts';
 import { linkTypeName } from '../wire/link-type.ts';
 import { formatSllAddress } from '../wire/linux-sll.ts';
 import type { TcpOption } from '../wire/tcp.ts';
@@ -29,6 +35,7 @@ function checksumJson(check: ChecksumVerdict): Json {
     status: check.status,
     ...(check.expected !== undefined ? { expected: check.expected } : {}),
     ...(check.offloadPartialSum ? { offloadPartialSum: true } : {}),
+    ...(check.zeroIllegal ? { zeroIllegal: true } : {}),
     ...(check.reason ? { reason: check.reason } : {}),
   };
 }
@@ -52,6 +59,141 @@ function ipv4Json(ip: Ipv4Layer): Json {
     options: hexString(p.options),
     ...(ip.missingLength > 0 ? { missingLength: ip.missingLength } : {}),
     ...(ip.isFragment ? { fragment: true } : {}),
+  };
+}
+
+function extensionHeaderJson(header: Ipv6ExtensionHeader): Json {
+  switch (header.kind) {
+    case 'hop-by-hop':
+    case 'destination-options':
+      return {
+        kind: header.kind,
+        nextHeader: header.nextHeader,
+        headerExtLength: header.headerExtLength,
+        options: ipv6OptionsOf(header.options).map((o) => ({ type: o.type, name: ipv6OptionName(o.type), length: o.length, data: hexString(o.data) })),
+      };
+    case 'routing':
+      return { ...header, data: hexString(header.data) };
+    case 'fragment':
+      return { ...header };
+    case 'authentication':
+      return { ...header, integrityCheckValue: hexString(header.integrityCheckValue) };
+    case 'raw':
+      return { ...header, bytes: hexString(header.bytes) };
+  }
+}
+
+/** The same conventions as ipv4Json: the header's fields as numbers, addresses as text, `protocol` the upper layer. */
+function ipv6Json(ip: Ipv6Layer): Json {
+  const p = ip.packet;
+  return {
+    version: p.version,
+    trafficClass: p.trafficClass,
+    dscp: p.trafficClass >>> 2,
+    ecn: p.trafficClass & 3,
+    flowLabel: p.flowLabel,
+    payloadLength: p.payloadLength,
+    nextHeader: p.nextHeader,
+    hopLimit: p.hopLimit,
+    source: p.source,
+    destination: p.destination,
+    headerLength: ip.headerLength,
+    extensionHeaders: p.extensionHeaders.map(extensionHeaderJson),
+    protocol: p.protocol,
+    ...(ip.missingLength > 0 ? { missingLength: ip.missingLength } : {}),
+    ...(ip.isFragment ? { fragment: true } : {}),
+  };
+}
+
+function ndpOptionJson(option: NdpOption): Json {
+  switch (option.kind) {
+    case 'source-link-layer-address':
+    case 'target-link-layer-address':
+      return { kind: option.kind, address: formatLinkLayerAddress(option.address) };
+    case 'raw':
+      return { kind: 'raw', type: option.type, bytes: hexString(option.bytes) };
+    default:
+      return { ...option };
+  }
+}
+
+function icmpv6Json(icmp: Icmpv6Layer): Json {
+  const m = icmp.message;
+  const codeName = icmpv6CodeName(m.type, m.code);
+  const typeName = icmpv6TypeName(m.type);
+  const json: Json = {
+    type: m.type,
+    ...(typeName ? { typeName } : {}),
+    code: m.code,
+    ...(codeName ? { codeName } : {}),
+    checksum: checksumJson(icmp.checksum),
+  };
+  switch (m.kind) {
+    case 'echo':
+      Object.assign(json, { identifier: m.identifier, sequence: m.sequence });
+      break;
+    case 'destination-unreachable':
+    case 'time-exceeded':
+      json.unused = m.unused;
+      break;
+    case 'packet-too-big':
+      json.mtu = m.mtu;
+      break;
+    case 'parameter-problem':
+      json.pointer = m.pointer;
+      break;
+    case 'router-solicitation':
+      json.reserved = m.reserved;
+      break;
+    case 'router-advertisement':
+      Object.assign(json, {
+        currentHopLimit: m.currentHopLimit,
+        managed: m.managed,
+        other: m.other,
+        reservedFlags: m.reservedFlags,
+        routerLifetime: m.routerLifetime,
+        reachableTime: m.reachableTime,
+        retransTimer: m.retransTimer,
+      });
+      break;
+    case 'neighbor-solicitation':
+      Object.assign(json, { reserved: m.reserved, target: m.target });
+      break;
+    case 'neighbor-advertisement':
+      Object.assign(json, { router: m.router, solicited: m.solicited, override: m.override, reserved: m.reserved, target: m.target });
+      break;
+    case 'redirect':
+      Object.assign(json, { reserved: m.reserved, target: m.target, destination: m.destination });
+      break;
+    case 'mld':
+      Object.assign(json, { maximumResponseDelay: m.maximumResponseDelay, multicastAddress: m.multicastAddress });
+      break;
+    case 'mldv2-report':
+      json.records = m.records.map((r) => ({
+        recordType: r.recordType,
+        multicastAddress: r.multicastAddress,
+        sources: [...r.sources],
+        auxiliaryData: hexString(r.auxiliaryData),
+      }));
+      break;
+    case 'other':
+      json.restOfHeader = hexString(m.restOfHeader);
+      break;
+  }
+  if ('options' in m) json.options = m.options.map(ndpOptionJson);
+  json.dataLength = icmp.dataLength;
+  if (icmp.requestFrame !== undefined) Object.assign(json, { requestFrame: icmp.requestFrame, responseTimeNs: icmp.responseTimeNs });
+  if (icmp.quoted) json.quoted = quotedIpv6Json(icmp.quoted);
+  return json;
+}
+
+function quotedIpv6Json(q: QuotedIpv6Layers): Json {
+  return {
+    ipv6: ipv6Json(q.ipv6),
+    ...(q.icmpv6 ? { icmpv6: icmpv6Json(q.icmpv6) } : {}),
+    ...(q.tcp ? { tcp: tcpJson(q.tcp) } : {}),
+    ...(q.udp ? { udp: udpJson(q.udp) } : {}),
+    ...(!q.icmpv6 && !q.tcp && !q.udp && q.transport ? { transport: { ...q.transport } } : {}),
   };
 }
 
@@ -215,7 +357,9 @@ export function packetJson(packet: DissectedPacket, { file, digits, hex = false 
     ...(link ? { link } : {}),
     ...(packet.arp ? { arp: { ...packet.arp.packet } } : {}),
     ...(packet.ipv4 ? { ipv4: ipv4Json(packet.ipv4) } : {}),
+    ...(packet.ipv6 ? { ipv6: ipv6Json(packet.ipv6) } : {}),
     ...(packet.icmp ? { icmp: icmpJson(packet.icmp) } : {}),
+    ...(packet.icmpv6 ? { icmpv6: icmpv6Json(packet.icmpv6) } : {}),
     ...(packet.tcp ? { tcp: tcpJson(packet.tcp) } : {}),
     ...(packet.udp ? { udp: udpJson(packet.udp) } : {}),
     ...(hex ? { bytes: hexString(packet.data) } : {}),
