@@ -110,6 +110,30 @@ const FILTERS = [
   'frame.time_relative <= 0.0001',
   'tcp.payload matches "^GET /"',
   'ip.src == 10.77.2.2 and icmp or udp',
+  // IPv6 (issue 9): addresses with prefixes, ICMPv6 types, UDP and TCP over IPv6.
+  'ipv6',
+  'ipv6 && udp',
+  'ipv6.addr == fd00:77:1::1',
+  'ipv6.src == fd00:77:1::2',
+  'ipv6.dst == fd00:77::/32',
+  'ipv6.addr == fe80::/10',
+  'ipv6.addr != fd00:77:1::1',
+  'ipv6.hlim == 255',
+  'ipv6.hlim < 64',
+  'ipv6.nxt == 0',
+  'ipv6.plen > 1000',
+  'icmpv6.type in {135, 136}',
+  'icmpv6.type == 1 && icmpv6.code == 3',
+  'icmpv6.type == 3',
+  'icmpv6.type == 2',
+  'icmpv6.type == 143',
+  'icmpv6.echo.sequence_number == 2',
+  'udp.port == 53',
+  'udp && !ipv6',
+  'tcp && ipv6',
+  'tcp.flags.syn == 1 && ipv6',
+  'ipv6.flow > 0',
+  '!(ip or ipv6)',
 ];
 
 /** Fields `-T fields` must print exactly as tshark does. */
@@ -124,6 +148,8 @@ const FIELDS = [
   'tcp.flags.ece', 'tcp.flags.cwr', 'tcp.flags.urg', 'tcp.flags.res', 'tcp.window_size_value', 'tcp.window_size',
   'tcp.checksum', 'tcp.urgent_pointer', 'tcp.options.mss_val', 'tcp.payload',
   'udp.srcport', 'udp.dstport', 'udp.port', 'udp.length', 'udp.checksum', 'arp.opcode',
+  'ipv6.version', 'ipv6.tclass', 'ipv6.flow', 'ipv6.plen', 'ipv6.nxt', 'ipv6.hlim', 'ipv6.src', 'ipv6.dst', 'ipv6.addr',
+  'icmpv6.code', 'icmpv6.checksum', 'icmpv6.echo.identifier', 'icmpv6.echo.sequence_number',
 ];
 
 /** tshark's stdout (its stderr only warns about running as root). */

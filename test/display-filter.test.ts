@@ -118,10 +118,16 @@ describe('the tcpdump-style shorthand against tcpdump', () => {
     'port 80 or port 8081 and tcp',
     'not (tcp or udp)',
     'ip and not ip and icmp or tcp',
+    'ip6',
+    'icmp6 or udp and ip6',
+    'host fd00:77:1::1',
+    'src host fd00:77:1::2 or icmp6 and ip6',
+    'ip6 or ip and not icmp6',
+    'dst host fd00:0077:0001::1',
   ];
 
-  it.skipIf(skip !== undefined)(`reads and / or left to right like tcpdump, for ${SHORTHAND.length} filters on 3 captures${skip ? ` (skipped: ${skip})` : ''}`, async () => {
-    for (const name of ['icmp-errors.pcap', 'nping-tcp.pcap', 'curl-http.pcap']) {
+  it.skipIf(skip !== undefined)(`reads and / or left to right like tcpdump, for ${SHORTHAND.length} filters on 7 captures${skip ? ` (skipped: ${skip})` : ''}`, async () => {
+    for (const name of ['icmp-errors.pcap', 'nping-tcp.pcap', 'curl-http.pcap', 'curl-http6.pcap', 'icmp6-errors.pcap', 'traceroute6-udp.pcap', 'ndp6.pcap']) {
       const packets = await packetsOf(name);
       for (const text of SHORTHAND) {
         const tcpdump = spawnSync('tcpdump', ['-nr', fixture(name), text], { encoding: 'utf8' });

@@ -7,7 +7,8 @@
 //   trailing words after the files: a filter in either language, one quoted
 //                  argument or several words. It starts at the first
 //                  positional whose first word is a shorthand word (icmp,
-//                  tcp, udp, arp, ip, host, net, port, src, dst, not, !, "(")
+//                  icmp6, tcp, udp, arp, ip, ip6, host, net, port, src, dst,
+//                  not, !, "(")
 //                  or a display-filter field (ip.addr, tcp.port, frame.len,
 //                  ...); shorthand is tried first (so `tcp or udp and host A`
 //                  reads as tcpdump does), the display language when the
@@ -61,8 +62,9 @@ Options:
   --json           one JSON object per packet (and per unreadable file), one per line
   -h, --help       this help
 
-FILTER (after the files): the tcpdump-style shorthand, icmp, tcp, udp, arp,
-ip, [src|dst] host ADDR, [src|dst] net A.B.C.D/N, [src|dst] port N, combined
+FILTER (after the files): the tcpdump-style shorthand, icmp, icmp6, tcp, udp,
+arp, ip, ip6, [src|dst] host ADDR (IPv4 or IPv6), [src|dst] net A.B.C.D/N,
+[src|dst] port N, combined
 with and / or / not (equal precedence, left to right, as tcpdump) and
 parentheses, e.g.  dissect f.pcap tcp and port 80   -- or a display filter
 starting with a field, e.g.  dissect f.pcap 'ip.addr == 10.0.0.1'

@@ -26,7 +26,7 @@ export class TcpConversationTable {
 
   add(packet: SummaryView): void {
     const tcp = packet.tcp;
-    const ip = packet.ipv4;
+    const ip = packet.ipv4 ?? packet.ipv6;
     const stream = tcp?.conversation?.stream;
     if (!tcp || !ip || stream === undefined) return;
     const time = packet.frame.relativeNs;

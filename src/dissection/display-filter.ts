@@ -19,7 +19,7 @@
 // negations nest at most MAX_FILTER_DEPTH levels (a FilterNestingError, not a
 // stack overflow); chains of && and || are flat lists evaluated in a loop.
 
-import { ipv4Number, macNumber, FILTER_FIELDS, type FieldDefinition, type FieldValue } from './filter-fields.ts';
+import { ipv4Number, ipv6Bytes, macNumber, FILTER_FIELDS, type FieldDefinition, type FieldValue } from './filter-fields.ts';
 import type { DissectedPacket } from './packet-model.ts';
 
 /** A compiled tshark-style display filter: it reads the full dissection. */
@@ -250,6 +250,7 @@ class Parser {
   /** `field OP other-field` (frame.cap_len < frame.len): some pair of occurrences passes. */
   private fieldComparison(field: FieldDefinition, operator: string, other: FieldDefinition, token: Token): DisplayFilter {
     const numeric = (type: string) => type === 'uint' || type === 'bool' || type === 'float';
+    // ipv6 values are bytes: compared as bytes below.
     const comparable = field.type === other.type || (numeric(field.type) && numeric(other.type));
     if (!comparable || operator === 'contains' || operator === '~' || operator === '&') {
       throw new FilterSyntaxError(`${field.name} and ${other.name} cannot be compared with '${operator}'`, token.column);
@@ -356,6 +357,16 @@ function indexOfBytes(haystack: Uint8Array, needle: Uint8Array): number {
     return i;
   }
   return -1;
+}
+
+/** Whether the first `bits` bits of two addresses agree. */
+function samePrefix(a: Uint8Array, b: Uint8Array, bits: number): boolean {
+  const whole = bits >>> 3;
+  for (let i = 0; i < whole; i++) if (a[i] !== b[i]) return false;
+  const rest = bits & 7;
+  if (rest === 0) return true;
+  const mask = (0xff << (8 - rest)) & 0xff;
+  return (a[whole] & mask) === (b[whole] & mask);
 }
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
@@ -468,6 +479,17 @@ function valueTest(field: FieldDefinition, operator: string, token: Token): Valu
       if (operator === '!=' || operator === '!==') return (v) => Math.floor((v as number) / block) !== network;
       // An ordering against a network compares with its first address, as Wireshark does.
       return numericTest(operator, network * block);
+    }
+    case 'ipv6': {
+      const slash = text.indexOf('/');
+      const address = ipv6Bytes(slash === -1 ? text : text.slice(0, slash));
+      if (!address) throw new FilterSyntaxError(`"${text}" is not a valid IPv6 address${slash === -1 ? '' : ' and prefix'} (names are not resolved)`, where);
+      const bitsText = slash === -1 ? '128' : text.slice(slash + 1);
+      const bits = /^\d{1,3}$/.test(bitsText) ? Number(bitsText) : NaN;
+      if (!(bits >= 0 && bits <= 128)) throw new FilterSyntaxError(`"/${bitsText}" is not a prefix length (0-128)`, where + slash);
+      if (operator === '==' || operator === '===') return (v) => samePrefix(v as Uint8Array, address, bits);
+      if (operator === '!=' || operator === '!==') return (v) => !samePrefix(v as Uint8Array, address, bits);
+      return (v) => ordered(operator, compareBytes(v as Uint8Array, address));
     }
     case 'ether': {
       const address = macNumber(text);

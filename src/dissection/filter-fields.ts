@@ -9,20 +9,22 @@
 // also carries the IP and TCP/UDP/ICMP headers it quotes (tshark's `ip.src`
 // of a time-exceeded message is "10.77.2.1,10.77.2.2").
 
-import type { DissectedPacket, IcmpLayer, Ipv4Layer, TcpLayer, UdpLayer } from './packet-model.ts';
+import { formatIpv6Address, parseIpv6Address } from '../wire/ipv6-address.ts';
+import type { DissectedPacket, IcmpLayer, Icmpv6Layer, Ipv4Layer, Ipv6Layer, TcpLayer, UdpLayer } from './packet-model.ts';
 
 /**
  * How a field's values are compared and printed:
  * - uint: numbers (printed in decimal, or hex with `hexDigits`)
  * - bool: 1 or 0
  * - ipv4: the address as an unsigned 32-bit number
+ * - ipv6: the address as its 16 bytes
  * - ether: the MAC address as a 48-bit number
  * - float: seconds (printed with 9 decimals)
  * - string: text
  * - bytes: raw bytes (printed as hex without separators)
  * - protocol: the protocol's bytes; a protocol name alone tests its presence
  */
-export type FieldType = 'uint' | 'bool' | 'ipv4' | 'ether' | 'float' | 'string' | 'bytes' | 'protocol';
+export type FieldType = 'uint' | 'bool' | 'ipv4' | 'ipv6' | 'ether' | 'float' | 'string' | 'bytes' | 'protocol';
 
 export type FieldValue = number | string | Uint8Array;
 
@@ -42,15 +44,28 @@ function eachIpv4(p: DissectedPacket, visit: (ip: Ipv4Layer) => void): void {
   if (quoted) visit(quoted);
 }
 
+/** The IPv6 headers of a packet, outermost first: its own, then the one an ICMPv6 error quotes. */
+function eachIpv6(p: DissectedPacket, visit: (ip: Ipv6Layer) => void): void {
+  if (p.ipv6) visit(p.ipv6);
+  const quoted = p.icmpv6?.quoted?.ipv6;
+  if (quoted) visit(quoted);
+}
+
 function eachTcp(p: DissectedPacket, visit: (tcp: TcpLayer) => void): void {
   if (p.tcp) visit(p.tcp);
-  const quoted = p.icmp?.quoted?.tcp;
+  const quoted = p.icmp?.quoted?.tcp ?? p.icmpv6?.quoted?.tcp;
   if (quoted) visit(quoted);
 }
 
 function eachUdp(p: DissectedPacket, visit: (udp: UdpLayer) => void): void {
   if (p.udp) visit(p.udp);
-  const quoted = p.icmp?.quoted?.udp;
+  const quoted = p.icmp?.quoted?.udp ?? p.icmpv6?.quoted?.udp;
+  if (quoted) visit(quoted);
+}
+
+function eachIcmpv6(p: DissectedPacket, visit: (icmp: Icmpv6Layer) => void): void {
+  if (p.icmpv6) visit(p.icmpv6);
+  const quoted = p.icmpv6?.quoted?.icmpv6;
   if (quoted) visit(quoted);
 }
 
@@ -88,6 +103,28 @@ export function macNumber(text: string): number {
     macNumbers.set(text, n);
   }
   return n;
+}
+
+const ipv6ByText = new Map<string, Uint8Array | null>();
+
+/** IPv6 text as its 16 bytes; null for anything else. Cached: captures repeat their addresses. */
+export function ipv6Bytes(text: string): Uint8Array | null {
+  let bytes = ipv6ByText.get(text);
+  if (bytes === undefined) {
+    try {
+      bytes = parseIpv6Address(text);
+    } catch {
+      bytes = null;
+    }
+    if (ipv6ByText.size >= ADDRESS_CACHE_MAX) ipv6ByText.clear();
+    ipv6ByText.set(text, bytes);
+  }
+  return bytes;
+}
+
+function pushIpv6(out: FieldValue[], text: string): void {
+  const bytes = ipv6Bytes(text);
+  if (bytes) out.push(bytes);
 }
 
 export function formatIpv4Number(n: number): string {
@@ -160,7 +197,15 @@ const FRAME_FIELDS: FieldDefinition[] = [
 
 const IP_FIELDS: FieldDefinition[] = [
   { name: 'ip', type: 'protocol', read: (p, out) => eachIpv4(p, (ip) => out.push(bytesFrom(p, ip.offset, ip.packet.totalLength))) },
-  { name: 'ip.version', type: 'uint', read: (p, out) => eachIpv4(p, (ip) => out.push(ip.packet.version)) },
+  // Wireshark's IPv6 dissector adds ip.version too (hidden): `ip.version == 6` finds IPv6.
+  {
+    name: 'ip.version',
+    type: 'uint',
+    read: (p, out) => {
+      eachIpv4(p, (ip) => out.push(ip.packet.version));
+      eachIpv6(p, (ip) => out.push(ip.packet.version));
+    },
+  },
   { name: 'ip.hdr_len', type: 'uint', read: (p, out) => eachIpv4(p, (ip) => out.push(ip.headerLength)) },
   { name: 'ip.dsfield', type: 'uint', hexDigits: 2, read: (p, out) => eachIpv4(p, (ip) => out.push((ip.packet.dscp << 2) | ip.packet.ecn)) },
   { name: 'ip.dsfield.dscp', type: 'uint', read: (p, out) => eachIpv4(p, (ip) => out.push(ip.packet.dscp)) },
@@ -184,6 +229,45 @@ const IP_FIELDS: FieldDefinition[] = [
   { name: 'ip.src', type: 'ipv4', read: (p, out) => eachIpv4(p, (ip) => out.push(ipv4Number(ip.packet.source))) },
   { name: 'ip.dst', type: 'ipv4', read: (p, out) => eachIpv4(p, (ip) => out.push(ipv4Number(ip.packet.destination))) },
   { name: 'ip.addr', type: 'ipv4', read: (p, out) => eachIpv4(p, (ip) => out.push(ipv4Number(ip.packet.source), ipv4Number(ip.packet.destination))) },
+];
+
+const IPV6_FIELDS: FieldDefinition[] = [
+  { name: 'ipv6', type: 'protocol', read: (p, out) => eachIpv6(p, (ip) => out.push(bytesFrom(p, ip.offset, 40 + ip.packet.payloadLength))) },
+  { name: 'ipv6.version', type: 'uint', read: (p, out) => eachIpv6(p, (ip) => out.push(ip.packet.version)) },
+  { name: 'ipv6.tclass', type: 'uint', hexDigits: 8, read: (p, out) => eachIpv6(p, (ip) => out.push(ip.packet.trafficClass)) },
+  { name: 'ipv6.flow', type: 'uint', hexDigits: 6, read: (p, out) => eachIpv6(p, (ip) => out.push(ip.packet.flowLabel)) },
+  { name: 'ipv6.plen', type: 'uint', read: (p, out) => eachIpv6(p, (ip) => out.push(ip.packet.payloadLength)) },
+  { name: 'ipv6.nxt', type: 'uint', read: (p, out) => eachIpv6(p, (ip) => out.push(ip.packet.nextHeader)) },
+  { name: 'ipv6.hlim', type: 'uint', read: (p, out) => eachIpv6(p, (ip) => out.push(ip.packet.hopLimit)) },
+  { name: 'ipv6.src', type: 'ipv6', read: (p, out) => eachIpv6(p, (ip) => pushIpv6(out, ip.packet.source)) },
+  { name: 'ipv6.dst', type: 'ipv6', read: (p, out) => eachIpv6(p, (ip) => pushIpv6(out, ip.packet.destination)) },
+  {
+    name: 'ipv6.addr',
+    type: 'ipv6',
+    read: (p, out) =>
+      eachIpv6(p, (ip) => {
+        pushIpv6(out, ip.packet.source);
+        pushIpv6(out, ip.packet.destination);
+      }),
+  },
+];
+
+const ICMPV6_FIELDS: FieldDefinition[] = [
+  { name: 'icmpv6', type: 'protocol', read: (p, out) => eachIcmpv6(p, (icmp) => out.push(bytesFrom(p, icmp.offset, icmp.length))) },
+  { name: 'icmpv6.type', type: 'uint', read: (p, out) => eachIcmpv6(p, (icmp) => out.push(icmp.message.type)) },
+  { name: 'icmpv6.code', type: 'uint', read: (p, out) => eachIcmpv6(p, (icmp) => out.push(icmp.message.code)) },
+  { name: 'icmpv6.checksum', type: 'uint', hexDigits: 4, read: (p, out) => eachIcmpv6(p, (icmp) => out.push(icmp.message.checksum)) },
+  {
+    name: 'icmpv6.echo.identifier',
+    type: 'uint',
+    hexDigits: 4,
+    read: (p, out) => eachIcmpv6(p, (icmp) => (icmp.message.kind === 'echo' ? out.push(icmp.message.identifier) : 0)),
+  },
+  {
+    name: 'icmpv6.echo.sequence_number',
+    type: 'uint',
+    read: (p, out) => eachIcmpv6(p, (icmp) => (icmp.message.kind === 'echo' ? out.push(icmp.message.sequence) : 0)),
+  },
 ];
 
 const ICMP_FIELDS: FieldDefinition[] = [
@@ -297,7 +381,7 @@ const ARP_FIELDS: FieldDefinition[] = [
 
 /** Every field dissect knows, by name. */
 export const FILTER_FIELDS: ReadonlyMap<string, FieldDefinition> = new Map(
-  [...FRAME_FIELDS, ...ETHERNET_FIELDS, ...IP_FIELDS, ...ICMP_FIELDS, ...TCP_FIELDS, ...UDP_FIELDS, ...ARP_FIELDS].map((field) => [field.name, field]),
+  [...FRAME_FIELDS, ...ETHERNET_FIELDS, ...IP_FIELDS, ...IPV6_FIELDS, ...ICMP_FIELDS, ...ICMPV6_FIELDS, ...TCP_FIELDS, ...UDP_FIELDS, ...ARP_FIELDS].map((field) => [field.name, field]),
 );
 
 /** The value as tshark's `-T fields` prints it. */
@@ -309,6 +393,8 @@ export function formatFieldValue(field: FieldDefinition, value: FieldValue): str
       return value ? '1' : '0';
     case 'ipv4':
       return formatIpv4Number(value as number);
+    case 'ipv6':
+      return formatIpv6Address(value as Uint8Array);
     case 'ether':
       return formatMacNumber(value as number);
     case 'float':

@@ -1,30 +1,31 @@
 // dissect's tcpdump-style shorthand (`-f` or words after the file names):
 //
-//   icmp | tcp | udp | arp | ip
-//   host ADDR | src host ADDR | dst host ADDR
+//   icmp | icmp6 | tcp | udp | arp | ip | ip6
+//   host ADDR | src host ADDR | dst host ADDR     (IPv4 or IPv6)
 //   net A.B.C.D/N | src net ... | dst net ...
 //   port N    | src port N    | dst port N
 //   EXPR and EXPR, EXPR or EXPR, not EXPR, ( EXPR )   (also &&, ||, !)
 //
 // As in tcpdump (pcap-filter(7)), `and` and `or` have the same precedence
 // and group left to right: `udp or icmp and host X` is `(udp or icmp) and
-// host X`; `not` binds tighter than both. `host` looks at the outer IPv4
-// addresses (and ARP's), `port` at TCP and UDP ports, as tcpdump does.
+// host X`; `not` binds tighter than both. `host` looks at the outer IPv4 or
+// IPv6 addresses (and ARP's), `port` at TCP and UDP ports, as tcpdump does.
 //
 // It reads the SummaryView, so it runs on the summary fast path. Parentheses
 // and `not` nest at most MAX_FILTER_DEPTH levels; a chain of `and` / `or` is
 // one flat list evaluated in a loop, however long.
 
 import { parseIpv4Address } from '../wire/ipv4-address.ts';
+import { formatIpv6Address } from '../wire/ipv6-address.ts';
 import { FilterNestingError, FilterSyntaxError, MAX_FILTER_DEPTH } from './display-filter.ts';
-import { ipv4Number } from './filter-fields.ts';
+import { ipv4Number, ipv6Bytes } from './filter-fields.ts';
 import type { SummaryView } from './packet-model.ts';
 
 /** Takes a SummaryView, so it works on the summary fast path's packets as on full ones. */
 export type PacketFilter = (packet: SummaryView) => boolean;
 
 /** Words that can start a shorthand filter: dissect takes the first positional word starting with one as the start of the filter. */
-export const FILTER_START_WORDS: ReadonlySet<string> = new Set(['icmp', 'tcp', 'udp', 'arp', 'ip', 'host', 'net', 'port', 'src', 'dst', 'not', '!', '(']);
+export const FILTER_START_WORDS: ReadonlySet<string> = new Set(['icmp', 'icmp6', 'tcp', 'udp', 'arp', 'ip', 'ip6', 'host', 'net', 'port', 'src', 'dst', 'not', '!', '(']);
 
 interface Token {
   readonly text: string;
@@ -136,6 +137,10 @@ class Parser {
         return (p) => p.arp !== undefined;
       case 'ip':
         return (p) => p.ipv4 !== undefined;
+      case 'ip6':
+        return (p) => p.ipv6 !== undefined;
+      case 'icmp6':
+        return (p) => p.icmpv6 !== undefined;
       case 'src':
       case 'dst': {
         const what = this.next(`'host', 'net' or 'port' after '${token.text}'`);
@@ -153,7 +158,7 @@ class Parser {
         return this.port('either');
       default:
         throw new FilterSyntaxError(
-          `unknown filter word '${token.text}' (known: icmp, tcp, udp, arp, ip, host, net, port, src, dst, and, or, not; tshark display filters go in -Y)`,
+          `unknown filter word '${token.text}' (known: icmp, icmp6, tcp, udp, arp, ip, ip6, host, net, port, src, dst, and, or, not; tshark display filters go in -Y)`,
           token.column,
         );
     }
@@ -161,8 +166,8 @@ class Parser {
 
   private addresses(direction: Direction, test: (address: string) => boolean): PacketFilter {
     return (p) => {
-      const source = p.ipv4?.packet.source ?? p.arp?.packet.senderIp;
-      const destination = p.ipv4?.packet.destination ?? p.arp?.packet.targetIp;
+      const source = p.ipv4?.packet.source ?? p.ipv6?.packet.source ?? p.arp?.packet.senderIp;
+      const destination = p.ipv4?.packet.destination ?? p.ipv6?.packet.destination ?? p.arp?.packet.targetIp;
       if (direction === 'src') return source !== undefined && test(source);
       if (direction === 'dst') return destination !== undefined && test(destination);
       return (source !== undefined && test(source)) || (destination !== undefined && test(destination));
@@ -170,7 +175,14 @@ class Parser {
   }
 
   private host(direction: Direction): PacketFilter {
-    const token = this.next('an IPv4 address');
+    const token = this.next('an IPv4 or IPv6 address');
+    if (token.text.includes(':')) {
+      const bytes = ipv6Bytes(token.text);
+      if (!bytes) throw new FilterSyntaxError(`'${token.text}' is not an IPv6 address`, token.column);
+      // The model's addresses are RFC 5952 text: compare with the same spelling.
+      const text = formatIpv6Address(bytes);
+      return this.addresses(direction, (address) => address === text);
+    }
     try {
       parseIpv4Address(token.text);
     } catch {

@@ -1,7 +1,7 @@
 // tshark's `-T json` shape: an array of {_index, _type, _score, _source:
 // {layers: {frame, eth, ip, icmp|tcp|udp|arp}}}, every value a string as
 // tshark writes it, flag bits under "<field>_tree" objects, and the datagram
-// an ICMP error quotes nested in the icmp object (its own ip and tcp/udp/icmp),
+// an ICMP error quotes nested in the icmp (icmpv6) object (its own ip and tcp/udp/icmp),
 // as Wireshark's tree has it. The fields are those of dissect's field table
 // (filter-fields.ts), each with tshark's name and value; fields tshark keeps
 // deeper in its tree (addresses' _tree, options) are left out. dissect's own
@@ -22,7 +22,9 @@ const LAYERS: readonly (readonly [string, readonly string[]])[] = [
       'ip.frag_offset', 'ip.ttl', 'ip.proto', 'ip.checksum', 'ip.src', 'ip.dst',
     ],
   ],
+  ['ipv6', ['ipv6.version', 'ipv6.tclass', 'ipv6.flow', 'ipv6.plen', 'ipv6.nxt', 'ipv6.hlim', 'ipv6.src', 'ipv6.dst']],
   ['icmp', ['icmp.type', 'icmp.code', 'icmp.checksum', 'icmp.ident', 'icmp.seq', 'icmp.seq_le', 'icmp.resp_to']],
+  ['icmpv6', ['icmpv6.type', 'icmpv6.code', 'icmpv6.checksum', 'icmpv6.echo.identifier', 'icmpv6.echo.sequence_number']],
   [
     'tcp',
     [
@@ -78,22 +80,28 @@ function fieldEntries(packet: DissectedPacket, names: readonly string[], values:
   return entries;
 }
 
-/** The packet's own layers, without what its ICMP error quotes. */
+/** The packet's own layers, without what its ICMP or ICMPv6 error quotes. */
 function outerOnly(packet: DissectedPacket): DissectedPacket {
-  return packet.icmp?.quoted ? { ...packet, icmp: { ...packet.icmp, quoted: undefined } } : packet;
+  if (packet.icmp?.quoted) return { ...packet, icmp: { ...packet.icmp, quoted: undefined } };
+  if (packet.icmpv6?.quoted) return { ...packet, icmpv6: { ...packet.icmpv6, quoted: undefined } };
+  return packet;
 }
 
 /** Only the quoted datagram, as a packet of its own for the field readers. */
 function quotedOnly(packet: DissectedPacket): DissectedPacket | undefined {
   const quoted = packet.icmp?.quoted;
-  if (!quoted) return undefined;
-  return { ...packet, link: undefined, arp: undefined, ipv4: quoted.ip, icmp: quoted.icmp, tcp: quoted.tcp, udp: quoted.udp };
+  if (quoted) return { ...packet, link: undefined, arp: undefined, ipv4: quoted.ip, ipv6: undefined, icmp: quoted.icmp, icmpv6: undefined, tcp: quoted.tcp, udp: quoted.udp };
+  const quoted6 = packet.icmpv6?.quoted;
+  if (quoted6) return { ...packet, link: undefined, arp: undefined, ipv4: undefined, ipv6: quoted6.ipv6, icmp: undefined, icmpv6: quoted6.icmpv6, tcp: quoted6.tcp, udp: quoted6.udp };
+  return undefined;
 }
 
 function layerObjects(packet: DissectedPacket, values: FieldValue[], skipFrame: boolean): JsonObject {
   const layers: JsonObject = [];
   for (const [layer, names] of LAYERS) {
     if (skipFrame && (layer === 'frame' || layer === 'eth')) continue;
+    // ip.version is also IPv6's (a hidden field, as in Wireshark): no ip object for an IPv6 packet.
+    if (layer === 'ip' && !packet.ipv4) continue;
     const entries = fieldEntries(packet, names, values);
     if (entries.length > 0) layers.push([layer, entries]);
   }
@@ -113,7 +121,7 @@ export function formatTsharkJsonPacket(packet: DissectedPacket): string {
   const layers = layerObjects(outerOnly(packet), values, false);
   const quoted = quotedOnly(packet);
   if (quoted) {
-    const icmp = layers.find(([name]) => name === 'icmp');
+    const icmp = layers.find(([name]) => name === 'icmp' || name === 'icmpv6');
     if (icmp && typeof icmp[1] !== 'string') icmp[1].push(...layerObjects(quoted, values, true));
   }
   const date = new Date(packet.frame.timestampSeconds * 1000).toISOString().slice(0, 10);
