@@ -178,7 +178,7 @@ describe('the command line: which words are a filter', () => {
       [['-T', 'fields'], '-T fields needs at least one field: -e FIELD (e.g. -e frame.number -e ip.src)'],
       [['-T', 'fields', '-e', 'ip.nope'], "-e: unknown field 'ip.nope'"],
       [['-T', 'fields', '-e', 'ip.src', '-E', 'quote=x'], "-E: invalid value 'x' for quote"],
-      [['-T', 'pdml'], "-T: unsupported format 'pdml' (fields or text; for JSON use --json)"],
+      [['-T', 'pdml'], "-T: unsupported format 'pdml' (fields, json or text)"],
       [['-z', 'io,stat,1'], "-z: unsupported statistic 'io,stat,1' (known: follow,tcp,ascii,N and conv,tcp)"],
       [['-t', 'x'], "-t: unknown time format 'x' (r, a, ad, d, dd, e, u, ud)"],
     ] as const) {
