@@ -86,7 +86,7 @@ export const COMMANDS: readonly CommandDefinition[] = [
     operands: 'file',
     load: async () => {
       const [command, args] = await Promise.all([import('./dissect-command.ts'), import('./dissect-arguments.ts')]);
-      return { usage: args.DISSECT_USAGE, options: args.DISSECT_OPTIONS, run: (argv, io, env) => command.runDissectCommand(argv, io.stdout, env.vars) };
+      return { usage: args.DISSECT_USAGE, options: args.DISSECT_OPTIONS, run: (argv, io, env) => command.runDissectCommand(argv, io.stdout, env.vars, { stderr: io.stderr }) };
     },
   },
   {

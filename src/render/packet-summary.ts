@@ -289,11 +289,11 @@ function padded(cache: Map<string, string>, text: string, atStart: boolean): str
   return result;
 }
 
-/** The whole summary line; `digits` is the time resolution (6 or 9). */
-export function formatSummaryLine(packet: SummaryView, digits: number, style: TextStyle = PLAIN_STYLE): string {
+/** The whole summary line; `digits` is the time resolution (6 or 9); `timeText` replaces the relative time (tshark -t). */
+export function formatSummaryLine(packet: SummaryView, digits: number, style: TextStyle = PLAIN_STYLE, timeText?: string): string {
   const c = packetColumns(packet);
   const number = String(packet.frame.number).padStart(5);
-  const time = formatSecondsNs(packet.frame.relativeNs, digits).padStart(10);
+  const time = (timeText ?? formatSecondsNs(packet.frame.relativeNs, digits)).padStart(10);
   const markers = problemMarkers(packet);
   const arrow = c.source === '' && c.destination === '' ? '' : `${padded(paddedStart, c.source, true)} → ${padded(paddedEnd, c.destination, false)} `;
   const protocol = style.enabled ? style.accent(c.protocol) : c.protocol;
