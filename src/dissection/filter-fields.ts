@@ -10,6 +10,7 @@
 // of a time-exceeded message is "10.77.2.1,10.77.2.2").
 
 import { formatIpv6Address, parseIpv6Address } from '../wire/ipv6-address.ts';
+import { filterFieldsOf, TCP_ANALYSIS_FLAGS, type TcpAnalysis } from './tcp-analysis.ts';
 import type { DissectedPacket, IcmpLayer, Icmpv6Layer, Ipv4Layer, Ipv6Layer, TcpLayer, UdpLayer } from './packet-model.ts';
 
 /**
@@ -222,7 +223,7 @@ const IP_FIELDS: FieldDefinition[] = [
   { name: 'ip.flags.rb', type: 'bool', read: (p, out) => eachIpv4(p, (ip) => out.push(ip.packet.flags.reserved ? 1 : 0)) },
   { name: 'ip.flags.df', type: 'bool', read: (p, out) => eachIpv4(p, (ip) => out.push(ip.packet.flags.dontFragment ? 1 : 0)) },
   { name: 'ip.flags.mf', type: 'bool', read: (p, out) => eachIpv4(p, (ip) => out.push(ip.packet.flags.moreFragments ? 1 : 0)) },
-  { name: 'ip.frag_offset', type: 'uint', read: (p, out) => eachIpv4(p, (ip) => out.push(ip.packet.fragmentOffset * 8)) },
+  { name: 'ip.frag_offset', type: 'uint', read: (p, out) => eachIpv4(p, (ip) => out.push(ip.packet.fragmentOffset)) },
   { name: 'ip.ttl', type: 'uint', read: (p, out) => eachIpv4(p, (ip) => out.push(ip.packet.ttl)) },
   { name: 'ip.proto', type: 'uint', read: (p, out) => eachIpv4(p, (ip) => out.push(ip.packet.protocol)) },
   { name: 'ip.checksum', type: 'uint', hexDigits: 4, read: (p, out) => eachIpv4(p, (ip) => out.push(ip.packet.checksum)) },
@@ -361,6 +362,48 @@ const TCP_FIELDS: FieldDefinition[] = [
   },
 ];
 
+/** The segment's SEQ/ACK analysis (A's tcp-analysis.ts), when tshark would show one. */
+function eachAnalysis(p: DissectedPacket, visit: (analysis: TcpAnalysis) => void): void {
+  eachTcp(p, (tcp) => {
+    const analysis = tcp.conversation?.analysis;
+    if (analysis) visit(analysis);
+  });
+}
+
+function analysisNumber(name: string, type: 'uint' | 'float', value: (a: TcpAnalysis) => number | undefined, scale = 1): FieldDefinition {
+  return {
+    name: `tcp.analysis.${name}`,
+    type,
+    read: (p, out) =>
+      eachAnalysis(p, (a) => {
+        const v = value(a);
+        if (v !== undefined) out.push(v / scale);
+      }),
+  };
+}
+
+/** tcp.analysis.*: the flags as existence fields (tcp.analysis.retransmission), and the numbers. */
+const TCP_ANALYSIS_FIELDS: FieldDefinition[] = [
+  { name: 'tcp.analysis', type: 'bool', read: (p, out) => eachAnalysis(p, () => out.push(1)) },
+  { name: 'tcp.analysis.flags', type: 'bool', read: (p, out) => eachAnalysis(p, (a) => (a.flags !== 0 ? out.push(1) : 0)) },
+  ...TCP_ANALYSIS_FLAGS.map(
+    (info): FieldDefinition => ({
+      name: `tcp.analysis.${info.field}`,
+      type: 'bool',
+      read: (p, out) => eachAnalysis(p, (a) => (filterFieldsOf(a).includes(info.field) ? out.push(1) : 0)),
+    }),
+  ),
+  analysisNumber('acks_frame', 'uint', (a) => a.ackedFrame),
+  analysisNumber('ack_rtt', 'float', (a) => a.ackRttNs, NS_PER_SECOND),
+  analysisNumber('initial_rtt', 'float', (a) => a.initialRttNs, NS_PER_SECOND),
+  analysisNumber('bytes_in_flight', 'uint', (a) => a.bytesInFlight),
+  analysisNumber('push_bytes_sent', 'uint', (a) => a.pushBytesSent),
+  analysisNumber('duplicate_ack_num', 'uint', (a) => a.duplicateAckNumber),
+  analysisNumber('duplicate_ack_frame', 'uint', (a) => a.duplicateAckFrame),
+  analysisNumber('rto', 'float', (a) => a.rtoNs, NS_PER_SECOND),
+  analysisNumber('rto_frame', 'uint', (a) => a.rtoFrame),
+];
+
 const UDP_FIELDS: FieldDefinition[] = [
   { name: 'udp', type: 'protocol', read: (p, out) => eachUdp(p, (udp) => out.push(bytesFrom(p, udp.offset, udp.header.length))) },
   { name: 'udp.srcport', type: 'uint', read: (p, out) => eachUdp(p, (udp) => out.push(udp.header.sourcePort)) },
@@ -381,7 +424,7 @@ const ARP_FIELDS: FieldDefinition[] = [
 
 /** Every field dissect knows, by name. */
 export const FILTER_FIELDS: ReadonlyMap<string, FieldDefinition> = new Map(
-  [...FRAME_FIELDS, ...ETHERNET_FIELDS, ...IP_FIELDS, ...IPV6_FIELDS, ...ICMP_FIELDS, ...ICMPV6_FIELDS, ...TCP_FIELDS, ...UDP_FIELDS, ...ARP_FIELDS].map((field) => [field.name, field]),
+  [...FRAME_FIELDS, ...ETHERNET_FIELDS, ...IP_FIELDS, ...IPV6_FIELDS, ...ICMP_FIELDS, ...ICMPV6_FIELDS, ...TCP_FIELDS, ...TCP_ANALYSIS_FIELDS, ...UDP_FIELDS, ...ARP_FIELDS].map((field) => [field.name, field]),
 );
 
 /** The value as tshark's `-T fields` prints it. */
