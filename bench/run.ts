@@ -7,6 +7,8 @@ import { benchPing } from './ping.ts';
 import { benchSocketPath } from './socket-path.ts';
 import { benchSr1 } from './sr1.ts';
 import { benchStartup } from './startup.ts';
+import { benchTcpProbe } from './tcp-probe.ts';
+import { benchTraceroute } from './traceroute.ts';
 
 const only = process.argv.slice(2);
 const sections: Record<string, () => void | Promise<void>> = {
@@ -18,6 +20,8 @@ const sections: Record<string, () => void | Promise<void>> = {
   sr1: benchSr1,
   dissect: benchDissect,
   startup: benchStartup,
+  traceroute: benchTraceroute,
+  'tcp-probe': benchTcpProbe,
 };
 for (const [name, run] of Object.entries(sections)) {
   if (only.length === 0 || only.includes(name)) await run();
