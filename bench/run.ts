@@ -1,7 +1,7 @@
 // npm run bench: every figure beside its reference from the same run.
 import { benchBuild } from './build.ts';
 import { benchChecksum } from './checksum.ts';
-import { benchDissect } from './dissect.ts';
+import { benchDissect, benchDissectIpv6, benchDissectAnalysis } from './dissect.ts';
 import { benchPcapRead } from './pcap-read.ts';
 import { benchPing } from './ping.ts';
 import { benchSocketPath } from './socket-path.ts';
@@ -19,6 +19,8 @@ const sections: Record<string, () => void | Promise<void>> = {
   'socket-path': benchSocketPath,
   sr1: benchSr1,
   dissect: benchDissect,
+  dissect6: benchDissectIpv6,
+  'dissect-analysis': benchDissectAnalysis,
   startup: benchStartup,
   traceroute: benchTraceroute,
   'tcp-probe': benchTcpProbe,

@@ -12,7 +12,7 @@ import { basename, join } from 'node:path';
 import { checkCaptureFile, fixtureCaptureFiles, FIXTURES_DIR, scriptCaptureNames } from './helpers/fixture-packets.ts';
 import { missingRequirements, skipReason } from './helpers/ci-requirements.ts';
 
-const TOOLS = ['ip', 'tcpdump', 'tshark', 'editcap', 'capinfos', 'ping', 'hping3', 'nping', 'nft', 'ethtool', 'curl', 'python3'];
+const TOOLS = ['ip', 'tcpdump', 'tshark', 'editcap', 'capinfos', 'ping', 'hping3', 'nping', 'nft', 'ethtool', 'curl', 'traceroute', 'python3'];
 const reason = skipReason(TOOLS);
 
 describe.skipIf(reason !== undefined)(`fixtures/capture.sh re-run${reason ? ` (skipped: ${reason})` : ''}`, () => {
@@ -20,7 +20,7 @@ describe.skipIf(reason !== undefined)(`fixtures/capture.sh re-run${reason ? ` (s
     expect(missingRequirements(TOOLS)).toEqual([]);
     const out = mkdtempSync(join(tmpdir(), 'packet-lab-capture-'));
     try {
-      const run = spawnSync('bash', [join(FIXTURES_DIR, 'capture.sh'), out], { encoding: 'utf8', timeout: 240_000 });
+      const run = spawnSync('bash', [join(FIXTURES_DIR, 'capture.sh'), out], { encoding: 'utf8', timeout: 420_000 });
       expect(run.status, run.stderr.split('\n').slice(-15).join('\n')).toBe(0);
       const made = scriptCaptureNames();
       expect(made.length).toBeGreaterThanOrEqual(8);
@@ -36,5 +36,5 @@ describe.skipIf(reason !== undefined)(`fixtures/capture.sh re-run${reason ? ` (s
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
-  }, 300_000);
+  }, 480_000);
 });

@@ -1,6 +1,7 @@
-// Every ICMP and TCP packet in every capture file found in fixtures/ (found at
-// run time: drop a pcap there and it is checked with no code change) parses,
-// has correct checksums, and re-encodes byte for byte from its parsed fields.
+// Every IPv4 and IPv6 packet (ICMP, ICMPv6, TCP, UDP, extension headers) in
+// every capture file found in fixtures/ (found at run time: drop a pcap there
+// and it is checked with no code change) parses, has correct checksums, and
+// re-encodes byte for byte from its parsed fields.
 // Committed captures must all be there: discovery cannot silently check fewer.
 import { describe, expect, it } from 'vitest';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,17 +13,27 @@ import { IN_CI } from './helpers/ci-requirements.ts';
 const files = fixtureCaptureFiles();
 
 describe('fixtures/', () => {
-  it('holds capture files with ICMP and TCP packets', async () => {
+  it('holds capture files with ICMP, ICMPv6, TCP and UDP packets, over IPv4 and IPv6', async () => {
     expect(files.length).toBeGreaterThanOrEqual(8);
-    let icmp = 0;
-    let tcp = 0;
+    const count = { icmp: 0, icmpv6: 0, tcp: 0, tcp6: 0, udp: 0, udp6: 0, ipv6Extensions: 0 };
     for (const file of files) {
       const { packets } = await checkCaptureFile(file);
-      icmp += packets.filter((p) => p.icmp).length;
-      tcp += packets.filter((p) => p.tcp).length;
+      for (const p of packets) {
+        if (p.icmp) count.icmp++;
+        if (p.icmpv6) count.icmpv6++;
+        if (p.tcp) count[p.ipv6 ? 'tcp6' : 'tcp']++;
+        if (p.udp) count[p.ipv6 ? 'udp6' : 'udp']++;
+        if (p.ipv6 && p.ipv6.extensionHeaders.length > 0) count.ipv6Extensions++;
+      }
     }
-    expect(icmp).toBeGreaterThan(20);
-    expect(tcp).toBeGreaterThan(20);
+    expect(count.icmp).toBeGreaterThan(20);
+    expect(count.tcp).toBeGreaterThan(20);
+    expect(count.icmpv6).toBeGreaterThan(40);
+    expect(count.tcp6).toBeGreaterThan(20);
+    expect(count.udp).toBeGreaterThan(4);
+    expect(count.udp6).toBeGreaterThan(1);
+    // hop-by-hop (MLDv2) and fragment headers
+    expect(count.ipv6Extensions).toBeGreaterThan(4);
   });
 
   it('holds every capture committed under fixtures/ (git ls-files fixtures)', () => {
@@ -58,7 +69,7 @@ describe('fixtures/', () => {
   });
 
   for (const file of files) {
-    it(`${basename(file)}: every ICMP and TCP packet parses, checksums right, re-encodes byte for byte`, async () => {
+    it(`${basename(file)}: every IP packet and its ICMP/ICMPv6/TCP/UDP parse, checksum right, re-encode byte for byte`, async () => {
       const { packets, problems, records } = await checkCaptureFile(file);
       expect(records).toBeGreaterThan(0);
       expect(packets.length).toBeGreaterThan(0);

@@ -8,10 +8,12 @@ import { runTool } from './helpers/run-tool.ts';
 const fixture = (name: string) => `fixtures/${name}`;
 
 describe('the --json schema', () => {
-  it('holds for dissect over every kind of fixture, nanosecond and unreadable files included', () => {
+  it('holds for dissect over every kind of fixture, IPv6 and UDP ones, nanosecond and unreadable files included', () => {
     const files = [
       'iputils-ping.pcap', 'ping-nanosecond.pcap', 'icmp-errors.pcap', 'curl-http.pcapng', 'nping-tcp.pcap',
       'hping3-syn-ece-cwr.pcap', 'sll-any.pcap', 'sll2-any.pcap', 'loopback-null.pcap', 'raw-ip.pcap',
+      'iputils-ping6.pcap', 'iputils-ping6-fragmented.pcap', 'icmp6-errors.pcap', 'ndp6.pcap', 'mldv2.pcap', 'curl-http6.pcap',
+      'traceroute6-udp.pcap', 'traceroute-udp.pcap', 'udp-dns.pcap', 'sll2-any6.pcap', 'loopback-null6.pcap', 'raw-ip6.pcap',
     ].map(fixture);
     const run = runTool('dissect', ['--json', '-x', ...files, 'no-such-file.pcap']);
     const { records, problems } = checkJsonOutput(run.stdout, 'dissect');

@@ -1,6 +1,7 @@
 // Turns captured frames into DissectedPackets, one file at a time: link
-// layer, IPv4, then ICMP (with the datagram an error quotes), TCP, UDP or ARP
-// (dissect), or into the lighter SummaryView a summary line needs (summarize).
+// layer, IPv4 or IPv6 (with its extension headers), then ICMP or ICMPv6 (with
+// the datagram an error quotes), TCP, UDP or ARP (dissect), or into the
+// lighter SummaryView a summary line needs (summarize).
 // Pure: it never reads a file and never throws on packet bytes. State that
 // spans packets (the first frame's time, TCP conversations, echo requests)
 // lives in one CaptureDissector per file, as Wireshark keeps it per capture.
@@ -15,12 +16,15 @@ import { parseArp } from '../wire/arp.ts';
 import type { ChecksumVerdict } from '../wire/checksum.ts';
 import { ETHERTYPE } from '../wire/ethernet.ts';
 import { ICMP_HEADER_LENGTH, IcmpType, IcmpView, parseIcmp } from '../wire/icmp.ts';
-import { IpProtocol, type Ipv4Packet, Ipv4View, ipv4PacketFromView } from '../wire/ipv4.ts';
+import { ICMPV6_HEADER_LENGTH, Icmpv6Type, Icmpv6View, parseIcmpv6, parseNdpOptions } from '../wire/icmpv6.ts';
+import { buildIpv4, IpProtocol, type Ipv4Packet, Ipv4View, ipv4PacketFromView } from '../wire/ipv4.ts';
+import { IPV6_HEADER_LENGTH, ipv6ExtensionHeadersOf, Ipv6View, ipv6PacketFromView } from '../wire/ipv6.ts';
 import { decodeLinkLayer, LinkLayerView } from '../wire/link-type.ts';
 import type { ParseError } from '../wire/parse-result.ts';
 import { tcpHeaderFromView, TcpView, tcpSegmentFromView, type ParsedTcpSegment, type TcpOption } from '../wire/tcp.ts';
 import { UDP_HEADER_LENGTH, UdpView, udpDatagramFromView } from '../wire/udp.ts';
 import { EchoRequestMatcher } from './echo-matching.ts';
+import { Ipv6AddressNumbers } from './ipv6-address-numbers.ts';
 import type {
   ArpLayer,
   DissectedPacket,
@@ -28,15 +32,31 @@ import type {
   FrameLayer,
   IcmpLayer,
   IcmpSummaryMessage,
+  Icmpv6Layer,
+  Icmpv6SummaryMessage,
   Ipv4Layer,
+  Ipv6Layer,
+  QuotedIpv6Layers,
   LinkLayer,
   QuotedDatagramLayers,
   SummaryChecksum,
   SummaryView,
+  TcpConversationView,
   TcpLayer,
   UdpLayer,
 } from './packet-model.ts';
 import { TcpConversationTracker } from './tcp-conversations.ts';
+import { type HttpMessageStart, httpMessageStart, isHttpPort } from './http-info.ts';
+import { TcpAnalysisFlag } from './tcp-analysis.ts';
+import { FragmentReassembler } from './ip-reassembly.ts';
+
+/** How a capture is dissected; tshark's defaults when omitted. */
+export interface DissectionOptions {
+  /** TCP sequence analysis (tshark's tcp.analyze_sequence_numbers), on by default. */
+  readonly tcpAnalysis?: boolean;
+  /** IPv4 fragments reassembled and dissected in the last one (tshark's ip.defragment), on by default. */
+  readonly ipReassembly?: boolean;
+}
 
 /** The header fields the conversation tracker reads. */
 type TrackedTcpFields = Pick<ParsedTcpSegment, 'sourcePort' | 'destinationPort' | 'sequenceNumber' | 'acknowledgmentNumber' | 'flags' | 'window' | 'options'>;
@@ -57,6 +77,7 @@ const NO_PROBLEMS: readonly ParseError[] = Object.freeze([]);
 
 const CUT_BY_SNAPLEN = 'the frame was cut by the snaplen';
 const SHORT_QUOTE = 'the ICMP error quotes only part of it';
+const FIRST_FRAGMENT = 'the datagram is fragmented and not reassembled';
 
 /** Wireshark's test for a timeval at the start of echo data: within a day of the frame, µs below a million. */
 const ONE_DAY_SECONDS = 86400;
@@ -76,6 +97,8 @@ class LayerViews {
   readonly tcp = new TcpView();
   readonly udp = new UdpView();
   readonly icmp = new IcmpView();
+  readonly ip6 = new Ipv6View();
+  readonly icmp6 = new Icmpv6View();
 }
 
 // Captures repeat the same few addresses: their dotted quads are made once
@@ -100,21 +123,36 @@ interface IpContext {
  */
 interface IpLayers {
   ipv4: Ipv4Layer | undefined;
+  ipv6: Ipv6Layer | undefined;
   icmp: IcmpLayer | undefined;
+  icmpv6: Icmpv6Layer | undefined;
   tcp: TcpLayer | undefined;
   udp: UdpLayer | undefined;
 }
+
+const noLayers = (): IpLayers => ({ ipv4: undefined, ipv6: undefined, icmp: undefined, icmpv6: undefined, tcp: undefined, udp: undefined });
+
+const NO_EXTENSION_HEADERS: readonly never[] = Object.freeze([]);
 
 export class CaptureDissector {
   private frames = 0;
   private firstSeconds = 0;
   private firstFractionNs = 0;
-  private readonly tcp = new TcpConversationTracker();
-  private readonly echoes = new EchoRequestMatcher();
+  private readonly tcp: TcpConversationTracker;
+  private readonly echoes = new EchoRequestMatcher(4);
+  private readonly echoes6 = new EchoRequestMatcher(6);
+  private readonly ipv6Numbers = new Ipv6AddressNumbers();
   private readonly link = new LinkLayerView();
   private readonly views = new LayerViews();
   private readonly quotedViews = new LayerViews();
   private readonly addressText = new Map<number, string>();
+  private readonly fragments: FragmentReassembler<string> | undefined;
+  private readonly reassembledViews = new LayerViews();
+
+  constructor(options: DissectionOptions = {}) {
+    this.tcp = new TcpConversationTracker({ analyzeSequenceNumbers: options.tcpAnalysis ?? true });
+    this.fragments = options.ipReassembly ?? true ? new FragmentReassembler<string>() : undefined;
+  }
 
   /** Numbers the next frame and times it against the file's first. */
   private nextFrame(input: FrameInput): FrameLayer {
@@ -150,7 +188,9 @@ export class CaptureDissector {
     if (input.capturedLength !== input.originalLength) return this.dissect(input);
     const data = input.data;
     const link = this.link;
-    if (link.point(input.linkType, data) !== undefined || link.protocol !== ETHERTYPE.IPV4) return this.dissect(input);
+    if (link.point(input.linkType, data) !== undefined) return this.dissect(input);
+    if (link.protocol === ETHERTYPE.IPV6) return this.summarizeIpv6(input) ?? this.dissect(input);
+    if (link.protocol !== ETHERTYPE.IPV4) return this.dissect(input);
     const ip = this.views.ip;
     if (ip.point(data, link.payloadStart) !== undefined || ip.missingLength > 0 || ip.isFragment || !ip.checksumValid) {
       return this.dissect(input);
@@ -184,8 +224,9 @@ export class CaptureDissector {
     const payloadLength = length - headerLength;
     const source = ip.sourceNumber;
     const destination = ip.destinationNumber;
-    const conversation = this.trackTcp(source, destination, segment, payloadLength);
-    return { frame, problems: NO_PROBLEMS, ipv4: this.summaryIpv4(ip, source, destination), tcp: { segment, conversation, payloadLength, checksum: CORRECT } };
+    const conversation = this.trackTcp(source, destination, segment, payloadLength, frame.number, frame.relativeNs);
+    const http = httpStartOf(segment, conversation, ip.bytes, start + headerLength, start + length);
+    return { frame, problems: NO_PROBLEMS, ipv4: this.summaryIpv4(ip, source, destination), tcp: { segment, conversation, payloadLength, checksum: CORRECT, http } };
   }
 
   /** A whole ICMP message with a right checksum, or undefined to decline. */
@@ -221,9 +262,81 @@ export class CaptureDissector {
     return { frame, problems: NO_PROBLEMS, ipv4: this.summaryIpv4(ip, ip.sourceNumber, ip.destinationNumber), udp: { header, payloadLength: udp.payload.length, checksum } };
   }
 
-  /** The IPv4 fields a summary line shows, of a whole, unfragmented, correct header; the addresses as read already. */
+  /**
+   * The summary of a whole IPv6 packet carrying ICMPv6, TCP or UDP with a
+   * right checksum, or of a fragment, or undefined to decline (the full
+   * dissection then handles it: cut or wrong packets, odd lengths).
+   */
+  private summarizeIpv6(input: FrameInput): SummaryView | undefined {
+    const ip = this.views.ip6;
+    if (ip.point(input.data, this.link.payloadStart) !== undefined || ip.missingLength > 0 || ip.extensionError !== undefined) return undefined;
+    if (ip.isFragment) {
+      // A fragment's line shows its fragment header only (no reassembly here).
+      const frame = this.nextFrame(input);
+      const source = this.ipv6Numbers.entryAt(ip.bytes, ip.sourceAt).text;
+      const destination = this.ipv6Numbers.entryAt(ip.bytes, ip.destinationAt).text;
+      const packet = { source, destination, hopLimit: ip.hopLimit, protocol: ip.upperLayerProtocol, extensionHeaders: ipv6ExtensionHeadersOf(ip) };
+      return { frame, problems: NO_PROBLEMS, ipv6: { packet, isFragment: true } };
+    }
+    if (!ip.hasUpperLayerHeader) return undefined;
+    const start = ip.upperLayerStart;
+    const end = ip.payloadEnd;
+    const length = end - start;
+    switch (ip.upperLayerProtocol) {
+      case IpProtocol.TCP: {
+        const tcp = this.views.tcp;
+        if (tcp.point(ip.bytes, start, end) !== undefined) return undefined;
+        const headerLength = tcp.headerLength;
+        if (headerLength > length || !tcp.checksumValid(ip.pseudoHeaderSum(IpProtocol.TCP, length))) return undefined;
+        const frame = this.nextFrame(input);
+        const segment = tcpHeaderFromView(tcp);
+        const payloadLength = length - headerLength;
+        const source = this.ipv6Numbers.entryAt(ip.bytes, ip.sourceAt);
+        const destination = this.ipv6Numbers.entryAt(ip.bytes, ip.destinationAt);
+        const conversation = this.trackTcp(source.number, destination.number, segment, payloadLength, frame.number, frame.relativeNs);
+        return { frame, problems: NO_PROBLEMS, ipv6: this.summaryIpv6(ip, source.text, destination.text), tcp: { segment, conversation, payloadLength, checksum: CORRECT } };
+      }
+      case IpProtocol.UDP: {
+        const udp = this.views.udp;
+        if (udp.point(ip.bytes, start, end) !== undefined || !udp.lengthMatches || udp.checksum === 0) return undefined;
+        if (!udp.checksumValid(ip.pseudoHeaderSum(IpProtocol.UDP, udp.length))) return undefined;
+        const frame = this.nextFrame(input);
+        const header = { sourcePort: udp.sourcePort, destinationPort: udp.destinationPort };
+        const ipv6 = this.summaryIpv6(ip, this.ipv6Numbers.entryAt(ip.bytes, ip.sourceAt).text, this.ipv6Numbers.entryAt(ip.bytes, ip.destinationAt).text);
+        return { frame, problems: NO_PROBLEMS, ipv6, udp: { header, payloadLength: udp.payload.length, checksum: CORRECT } };
+      }
+      case IpProtocol.ICMPv6: {
+        const icmp = this.views.icmp6;
+        if (icmp.point(ip.bytes, start, end) !== undefined || !icmp.checksumValid(ip.pseudoHeaderSum(IpProtocol.ICMPv6, length))) return undefined;
+        const message = icmpv6SummaryOf(icmp);
+        if (message === undefined) return undefined;
+        const frame = this.nextFrame(input);
+        const source = this.ipv6Numbers.entryAt(ip.bytes, ip.sourceAt);
+        const destination = this.ipv6Numbers.entryAt(ip.bytes, ip.destinationAt);
+        const requestFrame = icmp.isEcho ? this.matchEcho6(source.number, destination.number, message as EchoFields, frame.number, frame.relativeNs)?.frame : undefined;
+        return { frame, problems: NO_PROBLEMS, ipv6: this.summaryIpv6(ip, source.text, destination.text), icmpv6: { message, requestFrame, checksum: CORRECT } };
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  private summaryIpv6(ip: Ipv6View, source: string, destination: string): NonNullable<SummaryView['ipv6']> {
+    const extensionHeaders = ip.extensionCount === 0 ? NO_EXTENSION_HEADERS : ipv6ExtensionHeadersOf(ip);
+    return { packet: { source, destination, hopLimit: ip.hopLimit, protocol: ip.upperLayerProtocol, extensionHeaders }, isFragment: false };
+  }
+
+  /** An ICMPv6 echo into the matcher: a request is remembered, a reply gets its request (if seen). */
+  private matchEcho6(source: number, destination: number, message: EchoFields, frame: number, timeNs: number) {
+    if (message.type === Icmpv6Type.EchoRequest) {
+      this.echoes6.request(source, destination, message.identifier, message.sequence, frame, timeNs);
+      return undefined;
+    }
+    return this.echoes6.reply(source, destination, message.identifier, message.sequence);
+  }
+
   /** One segment into the conversation tracker, from the summary path or the full dissection alike. */
-  private trackTcp(source: number, destination: number, segment: TrackedTcpFields, payloadLength: number) {
+  private trackTcp(source: number, destination: number, segment: TrackedTcpFields, payloadLength: number, frame: number, timeNs: number) {
     return this.tcp.track({
       source,
       sourcePort: segment.sourcePort,
@@ -235,6 +348,9 @@ export class CaptureDissector {
       window: segment.window,
       windowScaleOption: windowScaleOf(segment.options),
       payloadLength,
+      frame,
+      timeNs,
+      options: segment.options,
     });
   }
 
@@ -273,7 +389,7 @@ export class CaptureDissector {
         message: `captured ${input.capturedLength} of ${input.originalLength} bytes (cut by the snaplen)`,
       });
     }
-    const layers: IpLayers = { ipv4: undefined, icmp: undefined, tcp: undefined, udp: undefined };
+    const layers = noLayers();
     let link: LinkLayer | undefined;
     let arp: ArpLayer | undefined;
 
@@ -284,7 +400,7 @@ export class CaptureDissector {
       const linkFrame = linkResult.value;
       link = { frame: linkFrame, headerLength: data.length - linkFrame.payload.length };
       const offset = link.headerLength;
-      if (linkFrame.protocol === ETHERTYPE.IPV4) {
+      if (linkFrame.protocol === ETHERTYPE.IPV4 || linkFrame.protocol === ETHERTYPE.IPV6) {
         const context: IpContext = {
           quoted: false,
           views: this.views,
@@ -293,14 +409,27 @@ export class CaptureDissector {
           frameSeconds: input.timestampSeconds,
           frameFractionNs: fractionNs,
         };
-        this.dissectIpv4(data, offset, data.length, context, problems, layers);
+        if (linkFrame.protocol === ETHERTYPE.IPV4) this.dissectIpv4(data, offset, data.length, context, problems, layers);
+        else this.dissectIpv6(data, offset, data.length, context, problems, layers);
       } else if (linkFrame.protocol === ETHERTYPE.ARP) {
         const result = parseArp(linkFrame.payload);
         if (result.ok) arp = { offset, packet: result.value };
         else problems.push(result.error);
       }
     }
-    return { frame, data, link, ipv4: layers.ipv4, icmp: layers.icmp, tcp: layers.tcp, udp: layers.udp, arp, problems };
+    return {
+      frame,
+      data,
+      link,
+      ipv4: layers.ipv4,
+      ipv6: layers.ipv6,
+      icmp: layers.icmp,
+      icmpv6: layers.icmpv6,
+      tcp: layers.tcp,
+      udp: layers.udp,
+      arp,
+      problems,
+    };
   }
 
   /**
@@ -341,12 +470,16 @@ export class CaptureDissector {
         message: `total length ${packet.totalLength}, ${missingLength} bytes missing`,
       });
     }
-    // Only a first fragment holding the whole datagram is dissected further (no reassembly here).
-    if (isFragment) return;
+    // A first fragment without reassembly is dissected as far as it goes, as tshark does with ip.defragment off.
+    const partialFirst = isFragment && this.fragments === undefined && packet.fragmentOffset === 0 && !context.quoted;
+    if (isFragment && !partialFirst) {
+      if (!context.quoted && this.fragments !== undefined && missingLength === 0) this.reassemble(packet, context, problems, out);
+      return;
+    }
     const transportStart = ip.payloadStart;
     const transportEnd = ip.payloadEnd;
-    const complete = missingLength === 0;
-    const reason = context.quoted ? SHORT_QUOTE : CUT_BY_SNAPLEN;
+    const complete = missingLength === 0 && !partialFirst;
+    const reason = context.quoted ? SHORT_QUOTE : partialFirst ? FIRST_FRAGMENT : CUT_BY_SNAPLEN;
     // What the IP header says the transport layer takes, captured or not.
     const transportLength = ip.totalLength - headerLength;
 
@@ -371,10 +504,12 @@ export class CaptureDissector {
         const segment = tcpSegmentFromView(tcp);
         const payloadLength = Math.max(0, transportLength - tcp.headerLength);
         const checksum = tcp.checksumVerdict(ip.pseudoHeaderSum(IpProtocol.TCP, transportLength), { complete, reason });
-        const conversation = context.quoted
+        // Like a quote, a lone first fragment's length says nothing about the segment: tshark leaves it out of the analysis.
+        const conversation = context.quoted || partialFirst
           ? undefined
-          : this.trackTcp(ip.sourceNumber, ip.destinationNumber, segment, payloadLength);
-        out.tcp = { offset: transportStart, segment, checksum, payloadLength, conversation };
+          : this.trackTcp(ip.sourceNumber, ip.destinationNumber, segment, payloadLength, context.frameNumber, context.timeNs);
+        const http = context.quoted ? undefined : httpStartOf(segment, conversation, data, transportStart + tcp.headerLength, transportEnd);
+        out.tcp = { offset: transportStart, segment, checksum, payloadLength, conversation, http };
         return;
       }
       case IpProtocol.UDP: {
@@ -398,6 +533,201 @@ export class CaptureDissector {
       default:
         return;
     }
+  }
+
+  /**
+   * The IPv6 packet at data[start, end), its extension headers and what it
+   * carries. A fragment stops at the fragment header (no reassembly here).
+   */
+  private dissectIpv6(data: Uint8Array, start: number, end: number, context: IpContext, problems: ParseError[], out: IpLayers): void {
+    const { ip6: ip, tcp, udp } = context.views;
+    const error = ip.point(data, start, end);
+    if (error !== undefined) {
+      problems.push(error);
+      return;
+    }
+    const packet = ipv6PacketFromView(ip);
+    const extensionOffsets: number[] = [];
+    for (let i = 0; i < ip.extensionCount; i++) extensionOffsets.push(ip.extensionStarts[i]);
+    const missingLength = ip.missingLength;
+    const isFragment = ip.isFragment;
+    out.ipv6 = { offset: start, packet, headerLength: ip.upperLayerStart - start, extensionOffsets, missingLength, isFragment };
+    if (context.quoted) {
+      if (ip.extensionError !== undefined) return;
+    } else {
+      if (missingLength > 0) {
+        problems.push({ kind: 'truncated', layer: 'ipv6', message: `payload length ${packet.payloadLength}, ${missingLength} bytes missing` });
+      }
+      if (ip.extensionError !== undefined) {
+        problems.push(ip.extensionError);
+        return;
+      }
+    }
+    if (isFragment || !ip.hasUpperLayerHeader) return;
+    const transportStart = ip.upperLayerStart;
+    const transportEnd = ip.payloadEnd;
+    const complete = missingLength === 0;
+    const reason = context.quoted ? SHORT_QUOTE : CUT_BY_SNAPLEN;
+    // What the payload length says the upper layer takes, captured or not.
+    const transportLength = start + IPV6_HEADER_LENGTH + packet.payloadLength - transportStart;
+    switch (ip.upperLayerProtocol) {
+      case IpProtocol.ICMPv6:
+        out.icmpv6 = this.dissectIcmpv6(data, transportStart, transportEnd, transportLength, complete, reason, context, problems);
+        return;
+      case IpProtocol.TCP: {
+        const tcpError = tcp.point(data, transportStart, transportEnd);
+        if (tcpError !== undefined) {
+          if (!context.quoted) problems.push(tcpError);
+          return;
+        }
+        if (!tcp.headerComplete && complete) {
+          if (!context.quoted) {
+            const captured = tcp.length;
+            problems.push({ kind: 'truncated', layer: 'tcp', message: `data offset says ${tcp.headerLength} header bytes, have ${captured}`, offset: captured });
+          }
+          return;
+        }
+        const segment = tcpSegmentFromView(tcp);
+        const payloadLength = Math.max(0, transportLength - tcp.headerLength);
+        const checksum = tcp.checksumVerdict(ip.pseudoHeaderSum(IpProtocol.TCP, transportLength), { complete, reason });
+        const conversation = context.quoted
+          ? undefined
+          : this.trackTcp(this.ipv6Numbers.entryAt(ip.bytes, ip.sourceAt).number, this.ipv6Numbers.entryAt(ip.bytes, ip.destinationAt).number, segment, payloadLength, context.frameNumber, context.timeNs);
+        out.tcp = { offset: transportStart, segment, checksum, payloadLength, conversation };
+        return;
+      }
+      case IpProtocol.UDP: {
+        const udpError = udp.point(data, transportStart, transportEnd);
+        if (udpError !== undefined) {
+          if (!context.quoted) problems.push(udpError);
+          return;
+        }
+        const header = udpDatagramFromView(udp);
+        // A zero checksum is not allowed over IPv6 (RFC 8200 8.1): the view says 'incorrect' for it.
+        const checksum: ChecksumVerdict =
+          header.length !== transportLength && header.checksum !== 0
+            ? {
+                stored: header.checksum,
+                status: 'unverified',
+                reason: `the UDP length ${header.length} disagrees with the IPv6 payload length ${transportLength}`,
+              }
+            : udp.checksumVerdict(ip.pseudoHeaderSum(IpProtocol.UDP, header.length), { complete, reason, ipv6: true });
+        out.udp = { offset: transportStart, header, checksum, payloadLength: Math.max(0, header.length - UDP_HEADER_LENGTH) };
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /** The ICMPv6 message at data[start, end); reads the IPv6 view of its context for the checksum and the echo pair. */
+  private dissectIcmpv6(
+    data: Uint8Array,
+    start: number,
+    end: number,
+    fullLength: number,
+    complete: boolean,
+    incompleteReason: string,
+    context: IpContext,
+    problems: ParseError[],
+  ): Icmpv6Layer | undefined {
+    const { ip6: ip, icmp6: icmp } = context.views;
+    const error = icmp.point(data, start, end);
+    if (error !== undefined) {
+      if (!context.quoted) problems.push(error);
+      return undefined;
+    }
+    // Everything read through the views comes before the quote is dissected, which re-points the quote's views.
+    const checksum = icmp.checksumVerdict(ip.pseudoHeaderSum(IpProtocol.ICMPv6, fullLength), { complete, reason: incompleteReason });
+    const result = parseIcmpv6(icmp.slice());
+    if (!result.ok) {
+      if (!context.quoted) problems.push(result.error);
+      return undefined;
+    }
+    const message = result.value;
+    const length = icmp.length;
+    let dataLength = 0;
+    let quoted: QuotedIpv6Layers | undefined;
+    let requestFrame: number | undefined;
+    let responseTimeNs: number | undefined;
+    switch (message.kind) {
+      case 'echo': {
+        dataLength = length - ICMPV6_HEADER_LENGTH;
+        if (!context.quoted) {
+          const from = this.ipv6Numbers.entryAt(ip.bytes, ip.sourceAt).number;
+          const to = this.ipv6Numbers.entryAt(ip.bytes, ip.destinationAt).number;
+          const request = this.matchEcho6(from, to, message, context.frameNumber, context.timeNs);
+          if (request) {
+            requestFrame = request.frame;
+            responseTimeNs = context.timeNs - request.timeNs;
+          }
+        }
+        break;
+      }
+      case 'destination-unreachable':
+      case 'packet-too-big':
+      case 'time-exceeded':
+      case 'parameter-problem': {
+        // An error: dissect what it quotes, without touching the trackers.
+        if (message.original.length === 0) break;
+        const inner = noLayers();
+        const quotedContext: IpContext = { ...context, quoted: true, views: this.quotedViews };
+        this.dissectIpv6(data, icmp.bodyStart, end, quotedContext, [], inner);
+        if (inner.ipv6) {
+          quoted = {
+            ipv6: inner.ipv6,
+            icmpv6: inner.icmpv6,
+            tcp: inner.tcp,
+            udp: inner.udp,
+            transport: message.quoted.ok ? message.quoted.value.transport : undefined,
+          };
+        } else {
+          dataLength = message.original.length;
+        }
+        break;
+      }
+      case 'other':
+        dataLength = length - ICMPV6_HEADER_LENGTH;
+        break;
+      default:
+        break;
+    }
+    return { offset: start, length, message, checksum, quoted, dataOffset: ICMPV6_HEADER_LENGTH, dataLength, requestFrame, responseTimeNs };
+  }
+
+  /**
+   * Adds an IPv4 fragment to the reassembler; when it completes its datagram,
+   * dissects the rebuilt datagram's transport layer into `out` (its IPv4
+   * layer stays the fragment's) and records the fragments there.
+   */
+  private reassemble(fragment: Ipv4Packet, context: IpContext, problems: ParseError[], out: IpLayers): void {
+    const key = `${fragment.source}|${fragment.destination}|${fragment.protocol}|${fragment.identification}`;
+    const moreFragments = fragment.flags.moreFragments;
+    const whole = this.fragments!.add(key, fragment.fragmentOffset * 8, fragment.payload, moreFragments, context.frameNumber, context.timeNs);
+    if (whole === undefined) return;
+    const datagram = buildIpv4(
+      {
+        ihl: fragment.ihl,
+        dscp: fragment.dscp,
+        ecn: fragment.ecn,
+        identification: fragment.identification,
+        flags: { reserved: fragment.flags.reserved, dontFragment: fragment.flags.dontFragment, moreFragments: false },
+        fragmentOffset: 0,
+        ttl: fragment.ttl,
+        protocol: fragment.protocol,
+        source: fragment.source,
+        destination: fragment.destination,
+        options: fragment.options,
+      },
+      whole.payload,
+    );
+    const inner = noLayers();
+    this.dissectIpv4(datagram, 0, datagram.length, { ...context, views: this.reassembledViews }, problems, inner);
+    if (inner.ipv4 === undefined || out.ipv4 === undefined) return;
+    out.ipv4 = { ...out.ipv4, reassembled: { fragments: whole.fragments, datagram, ip: inner.ipv4 } };
+    out.icmp = inner.icmp;
+    out.tcp = inner.tcp;
+    out.udp = inner.udp;
   }
 
   /** The ICMP message at data[start, end); reads the IPv4 view of its context for the echo pair's addresses. */
@@ -463,7 +793,7 @@ export class CaptureDissector {
         // An error: dissect what it quotes, without touching the trackers.
         dataLength = 0;
         if (message.original.length > 0) {
-          const inner: IpLayers = { ipv4: undefined, icmp: undefined, tcp: undefined, udp: undefined };
+          const inner = noLayers();
           const quotedContext: IpContext = {
             quoted: true,
             views: this.quotedViews,
@@ -502,6 +832,61 @@ export class CaptureDissector {
     };
   }
 }
+
+interface EchoFields {
+  readonly type: number;
+  readonly identifier: number;
+  readonly sequence: number;
+}
+
+/** Where NS/NA options start (RFC 4861 4.3, 4.4): after the 16-byte target. */
+const NEIGHBOR_OPTIONS_AT = 24;
+const ROUTER_SOLICITATION_OPTIONS_AT = 8;
+const ROUTER_ADVERTISEMENT_OPTIONS_AT = 16;
+
+/**
+ * What the summary line shows of an ICMPv6 message, read through its view;
+ * undefined for what the full dissection should handle (a short NDP message).
+ */
+function icmpv6SummaryOf(icmp: Icmpv6View): Icmpv6SummaryMessage | undefined {
+  const type = icmp.type;
+  const code = icmp.code;
+  const length = icmp.length;
+  switch (type) {
+    case Icmpv6Type.EchoRequest:
+    case Icmpv6Type.EchoReply:
+      return { type, code, identifier: icmp.identifier, sequence: icmp.sequence };
+    case Icmpv6Type.RouterSolicitation:
+    case Icmpv6Type.RouterAdvertisement: {
+      const at = type === Icmpv6Type.RouterSolicitation ? ROUTER_SOLICITATION_OPTIONS_AT : ROUTER_ADVERTISEMENT_OPTIONS_AT;
+      if (length < at) return undefined;
+      return { type, code, options: parseNdpOptions(icmp.bytes, icmp.start + at, icmp.end) };
+    }
+    case Icmpv6Type.NeighborSolicitation:
+    case Icmpv6Type.NeighborAdvertisement: {
+      if (length < NEIGHBOR_OPTIONS_AT) return undefined;
+      const word = icmp.restOfHeader;
+      const options = parseNdpOptions(icmp.bytes, icmp.start + NEIGHBOR_OPTIONS_AT, icmp.end);
+      if (type === Icmpv6Type.NeighborSolicitation) return { type, code, target: icmp.target, options };
+      return { type, code, target: icmp.target, router: (word & 0x8000_0000) !== 0, solicited: (word & 0x4000_0000) !== 0, override: (word & 0x2000_0000) !== 0, options };
+    }
+    default:
+      return { type, code };
+  }
+}
+
+/**
+ * The HTTP message a segment's captured payload data[start, end) starts, on
+ * tshark's HTTP ports, unless tshark keeps the segment from HTTP (a
+ * retransmission, out-of-order segment or keep-alive).
+ */
+function httpStartOf(segment: { sourcePort: number; destinationPort: number }, conversation: TcpConversationView | undefined, data: Uint8Array, start: number, end: number): HttpMessageStart | undefined {
+  if (end <= start || !isHttpPort(segment.sourcePort, segment.destinationPort)) return undefined;
+  if (conversation?.analysis && conversation.analysis.flags & NOT_FOR_SUBDISSECTORS) return undefined;
+  return httpMessageStart(data.subarray(start, end));
+}
+
+const NOT_FOR_SUBDISSECTORS = TcpAnalysisFlag.RETRANSMISSION | TcpAnalysisFlag.OUT_OF_ORDER | TcpAnalysisFlag.KEEP_ALIVE;
 
 /** The window scale option's shift, the last one when a segment has several. */
 function windowScaleOf(options: readonly TcpOption[]): number | undefined {

@@ -6,9 +6,12 @@
 // The table is keyed by the request's key from src/wire/reply-matching.ts,
 // the one every tool uses (a request and its reply give the same number);
 // a key is a hash, so a hit is confirmed against the fields it stands for.
+// One matcher per family: ICMP echoes (IPv4 addresses as their 32-bit
+// numbers) or ICMPv6 echoes (addresses as Ipv6AddressNumbers gives them).
 
 import { IcmpType } from '../wire/icmp.ts';
-import { icmpQueryKey } from '../wire/reply-matching.ts';
+import { Icmpv6Type } from '../wire/icmpv6.ts';
+import { icmpQueryKey, icmpv6QueryKey } from '../wire/reply-matching.ts';
 
 interface PendingRequest {
   readonly frame: number;
@@ -25,23 +28,31 @@ const MAX_PENDING = 65536;
 export class EchoRequestMatcher {
   private readonly requests = new Map<number, PendingRequest>();
 
-  /** Remembers a request (addresses as 32-bit numbers); `timeNs` is the capture's relative time. */
+  constructor(private readonly family: 4 | 6 = 4) {}
+
+  private key(requester: number, target: number, identifier: number, sequence: number): number {
+    return this.family === 4
+      ? icmpQueryKey(requester, target, IcmpType.EchoRequest, identifier, sequence)
+      : icmpv6QueryKey(requester, target, Icmpv6Type.EchoRequest, identifier, sequence);
+  }
+
+  /** Remembers a request (addresses as non-negative numbers, exact); `timeNs` is the capture's relative time. */
   request(source: number, destination: number, identifier: number, sequence: number, frame: number, timeNs: number): void {
-    const key = icmpQueryKey(source, destination, IcmpType.EchoRequest, identifier, sequence);
+    const key = this.key(source, destination, identifier, sequence);
     if (this.requests.size >= MAX_PENDING && !this.requests.has(key)) {
       // Forget everything rather than track ages: the oldest requests are then lost, and memory stays bounded.
       this.requests.clear();
     }
-    this.requests.set(key, { frame, timeNs, requester: source >>> 0, target: destination >>> 0, identifier, sequence });
+    this.requests.set(key, { frame, timeNs, requester: source, target: destination, identifier, sequence });
   }
 
   /** The request a reply from `source` to `destination` answers, if one was seen. */
   reply(source: number, destination: number, identifier: number, sequence: number): PendingRequest | undefined {
-    const pending = this.requests.get(icmpQueryKey(destination, source, IcmpType.EchoRequest, identifier, sequence));
+    const pending = this.requests.get(this.key(destination, source, identifier, sequence));
     if (
       pending === undefined ||
-      pending.requester !== destination >>> 0 ||
-      pending.target !== source >>> 0 ||
+      pending.requester !== destination ||
+      pending.target !== source ||
       pending.identifier !== identifier ||
       pending.sequence !== sequence
     ) {

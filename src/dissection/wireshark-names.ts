@@ -81,10 +81,14 @@ const IP_PROTOCOLS: Record<number, string> = {
   6: 'TCP',
   17: 'UDP',
   41: 'IPv6',
+  43: 'Routing Header for IPv6',
+  44: 'Fragment Header for IPv6',
   47: 'GRE',
   50: 'ESP',
   51: 'AH',
   58: 'ICMPv6',
+  59: 'No Next Header for IPv6',
+  60: 'Destination Options for IPv6',
   89: 'OSPF IGP',
   103: 'PIM',
   112: 'VRRP',
@@ -237,4 +241,70 @@ const ENCAPSULATIONS: Record<number, readonly [string, number]> = {
 export function encapsulationName(linkType: number): string {
   const entry = ENCAPSULATIONS[linkType];
   return entry ? `${entry[0]} (${entry[1]})` : `Unknown (LINKTYPE ${linkType})`;
+}
+
+// ---------------------------------------------------------------------------
+// IPv6 and ICMPv6 (packet-ipv6.c, packet-icmpv6.c)
+
+const IPV6_OPTION_NAMES: Record<number, string> = {
+  0x00: 'Pad1',
+  0x01: 'PadN',
+  0x04: 'Tunnel Encapsulation Limit',
+  0x05: 'Router Alert',
+  0xc2: 'Jumbo Payload',
+  0xc9: 'Home Address',
+};
+
+/** tshark's name of a hop-by-hop / destination option type. */
+export function ipv6OptionName(type: number): string {
+  return IPV6_OPTION_NAMES[type] ?? 'Unknown IPv6 Option';
+}
+
+const IPV6_OPTION_ACTIONS = ['Skip and continue', 'Discard datagram', 'Discard and send ICMP Parameter Problem', 'Discard and send ICMP if not multicast'];
+
+/** What a node that does not know the option does (the option type's two high bits). */
+export function ipv6OptionActionName(action: number): string {
+  return IPV6_OPTION_ACTIONS[action] ?? 'Unknown';
+}
+
+const ROUTER_ALERT_VALUES: Record<number, string> = { 0: 'MLD', 1: 'RSVP', 2: 'Active Networks' };
+
+/** RFC 2711's router alert values as tshark names them. */
+export function routerAlertName(value: number): string {
+  return ROUTER_ALERT_VALUES[value] ?? 'Unknown';
+}
+
+const NDP_OPTION_NAMES: Record<number, string> = {
+  1: 'Source link-layer address',
+  2: 'Target link-layer address',
+  3: 'Prefix information',
+  4: 'Redirected header',
+  5: 'MTU',
+  25: 'Recursive DNS Server',
+};
+
+/** tshark's name of an NDP option type. */
+export function ndpOptionName(type: number): string {
+  return NDP_OPTION_NAMES[type] ?? 'Unknown';
+}
+
+const MLDV2_RECORD_TYPES: Record<number, string> = {
+  1: 'Include',
+  2: 'Exclude',
+  3: 'Changed to include',
+  4: 'Changed to exclude',
+  5: 'Allow new sources',
+  6: 'Block old sources',
+};
+
+/** tshark's name of an MLDv2 multicast address record type. */
+export function mldv2RecordTypeName(type: number): string {
+  return MLDV2_RECORD_TYPES[type] ?? 'Unknown';
+}
+
+const ROUTER_PREFERENCES = ['Medium', 'High', 'Reserved', 'Low'];
+
+/** Default Router Preference (RFC 4191), the RA flags' Prf bits. */
+export function routerPreferenceName(preference: number): string {
+  return ROUTER_PREFERENCES[preference & 3];
 }

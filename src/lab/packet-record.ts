@@ -50,7 +50,7 @@ type Json = Record<string, unknown>;
  * The packet object of every tool that reports packets (dissect, craft): the
  * render layer's packetJson, with its capture-time strings turned into the
  * schema's milliseconds (timeMs since the epoch, relativeTimeMs since the
- * file's first packet, icmp.responseTimeMs) at the file's resolution.
+ * file's first packet, icmp.responseTimeMs and icmpv6.responseTimeMs) at the file's resolution.
  * Returns the record and the decimals its *Ms fields deserve.
  */
 export function packetRecord(
@@ -68,10 +68,12 @@ export function packetRecord(
     timeMs: f.timestampSeconds * 1000 + f.nanoseconds / 1e6,
     relativeTimeMs: f.relativeNs / 1e6,
   };
-  const icmp = record.icmp as Json | undefined;
-  if (icmp && typeof icmp.responseTimeNs === 'number') {
-    const { responseTimeNs, ...rest } = icmp;
-    record.icmp = { ...rest, responseTimeMs: (responseTimeNs as number) / 1e6 };
+  for (const layer of ['icmp', 'icmpv6'] as const) {
+    const icmp = record[layer] as Json | undefined;
+    if (icmp && typeof icmp.responseTimeNs === 'number') {
+      const { responseTimeNs, ...rest } = icmp;
+      record[layer] = { ...rest, responseTimeMs: (responseTimeNs as number) / 1e6 };
+    }
   }
   return { record: record as JsonRecord, msDecimals };
 }

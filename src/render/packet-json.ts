@@ -3,16 +3,24 @@
 // lower-case hex, names are Wireshark's. Field names follow the lab's codecs
 // (camelCase, spelt out), not Wireshark's filter names.
 
+import { type Ipv4Option, parseIpv4Options } from '../wire/ipv4-options.ts';
+import { TCP_ANALYSIS_FLAGS, type TcpAnalysis } from '../dissection/tcp-analysis.ts';
 import type { ChecksumVerdict } from '../wire/checksum.ts';
 import type {
   DissectedPacket,
   IcmpLayer,
+  Icmpv6Layer,
   Ipv4Layer,
+  Ipv6Layer,
   QuotedDatagramLayers,
+  QuotedIpv6Layers,
   TcpLayer,
   UdpLayer,
 } from '../dissection/packet-model.ts';
-import { wiresharkIcmpCodeName, wiresharkIcmpTypeName } from '../dissection/wireshark-names.ts';
+import { ipv6OptionName, wiresharkIcmpCodeName, wiresharkIcmpTypeName } from '../dissection/wireshark-names.ts';
+import { formatLinkLayerAddress, icmpv6CodeName, icmpv6TypeName, type NdpOption } from '../wire/icmpv6.ts';
+import type { Ipv6ExtensionHeader } from '../wire/ipv6.ts';
+import { ipv6OptionsOf } from '../wire/ipv6-options.ts';
 import { linkTypeName } from '../wire/link-type.ts';
 import { formatSllAddress } from '../wire/linux-sll.ts';
 import type { TcpOption } from '../wire/tcp.ts';
@@ -29,6 +37,7 @@ function checksumJson(check: ChecksumVerdict): Json {
     status: check.status,
     ...(check.expected !== undefined ? { expected: check.expected } : {}),
     ...(check.offloadPartialSum ? { offloadPartialSum: true } : {}),
+    ...(check.zeroIllegal ? { zeroIllegal: true } : {}),
     ...(check.reason ? { reason: check.reason } : {}),
   };
 }
@@ -50,9 +59,157 @@ function ipv4Json(ip: Ipv4Layer): Json {
     source: p.source,
     destination: p.destination,
     options: hexString(p.options),
+    ...(p.options.length > 0 ? { decodedOptions: parseIpv4Options(p.options).map(ipv4OptionJson) } : {}),
+    ...(ip.missingLength > 0 ? { missingLength: ip.missingLength } : {}),
+    ...(ip.isFragment ? { fragment: true } : {}),
+    ...(ip.reassembled
+      ? { reassembled: { length: ip.reassembled.datagram.length - ip.reassembled.ip.headerLength, fragments: ip.reassembled.fragments.map((f) => ({ ...f })) } }
+      : {}),
+  };
+}
+
+function extensionHeaderJson(header: Ipv6ExtensionHeader): Json {
+  switch (header.kind) {
+    case 'hop-by-hop':
+    case 'destination-options':
+      return {
+        kind: header.kind,
+        nextHeader: header.nextHeader,
+        headerExtLength: header.headerExtLength,
+        options: ipv6OptionsOf(header.options).map((o) => ({ type: o.type, name: ipv6OptionName(o.type), length: o.length, data: hexString(o.data) })),
+      };
+    case 'routing':
+      return { ...header, data: hexString(header.data) };
+    case 'fragment':
+      return { ...header };
+    case 'authentication':
+      return { ...header, integrityCheckValue: hexString(header.integrityCheckValue) };
+    case 'raw':
+      return { ...header, bytes: hexString(header.bytes) };
+  }
+}
+
+/** The same conventions as ipv4Json: the header's fields as numbers, addresses as text, `protocol` the upper layer. */
+function ipv6Json(ip: Ipv6Layer): Json {
+  const p = ip.packet;
+  return {
+    version: p.version,
+    trafficClass: p.trafficClass,
+    dscp: p.trafficClass >>> 2,
+    ecn: p.trafficClass & 3,
+    flowLabel: p.flowLabel,
+    payloadLength: p.payloadLength,
+    nextHeader: p.nextHeader,
+    hopLimit: p.hopLimit,
+    source: p.source,
+    destination: p.destination,
+    headerLength: ip.headerLength,
+    extensionHeaders: p.extensionHeaders.map(extensionHeaderJson),
+    protocol: p.protocol,
     ...(ip.missingLength > 0 ? { missingLength: ip.missingLength } : {}),
     ...(ip.isFragment ? { fragment: true } : {}),
   };
+}
+
+function ndpOptionJson(option: NdpOption): Json {
+  switch (option.kind) {
+    case 'source-link-layer-address':
+    case 'target-link-layer-address':
+      return { kind: option.kind, address: formatLinkLayerAddress(option.address) };
+    case 'raw':
+      return { kind: 'raw', type: option.type, bytes: hexString(option.bytes) };
+    default:
+      return { ...option };
+  }
+}
+
+function icmpv6Json(icmp: Icmpv6Layer): Json {
+  const m = icmp.message;
+  const codeName = icmpv6CodeName(m.type, m.code);
+  const typeName = icmpv6TypeName(m.type);
+  const json: Json = {
+    type: m.type,
+    ...(typeName ? { typeName } : {}),
+    code: m.code,
+    ...(codeName ? { codeName } : {}),
+    checksum: checksumJson(icmp.checksum),
+  };
+  switch (m.kind) {
+    case 'echo':
+      Object.assign(json, { identifier: m.identifier, sequence: m.sequence });
+      break;
+    case 'destination-unreachable':
+    case 'time-exceeded':
+      json.unused = m.unused;
+      break;
+    case 'packet-too-big':
+      json.mtu = m.mtu;
+      break;
+    case 'parameter-problem':
+      json.pointer = m.pointer;
+      break;
+    case 'router-solicitation':
+      json.reserved = m.reserved;
+      break;
+    case 'router-advertisement':
+      Object.assign(json, {
+        currentHopLimit: m.currentHopLimit,
+        managed: m.managed,
+        other: m.other,
+        reservedFlags: m.reservedFlags,
+        routerLifetime: m.routerLifetime,
+        reachableTime: m.reachableTime,
+        retransTimer: m.retransTimer,
+      });
+      break;
+    case 'neighbor-solicitation':
+      Object.assign(json, { reserved: m.reserved, target: m.target });
+      break;
+    case 'neighbor-advertisement':
+      Object.assign(json, { router: m.router, solicited: m.solicited, override: m.override, reserved: m.reserved, target: m.target });
+      break;
+    case 'redirect':
+      Object.assign(json, { reserved: m.reserved, target: m.target, destination: m.destination });
+      break;
+    case 'mld':
+      Object.assign(json, { maximumResponseDelay: m.maximumResponseDelay, multicastAddress: m.multicastAddress });
+      break;
+    case 'mldv2-report':
+      json.records = m.records.map((r) => ({
+        recordType: r.recordType,
+        multicastAddress: r.multicastAddress,
+        sources: [...r.sources],
+        auxiliaryData: hexString(r.auxiliaryData),
+      }));
+      break;
+    case 'other':
+      json.restOfHeader = hexString(m.restOfHeader);
+      break;
+  }
+  if ('options' in m) json.options = m.options.map(ndpOptionJson);
+  json.dataLength = icmp.dataLength;
+  if (icmp.requestFrame !== undefined) Object.assign(json, { requestFrame: icmp.requestFrame, responseTimeNs: icmp.responseTimeNs });
+  if (icmp.quoted) json.quoted = quotedIpv6Json(icmp.quoted);
+  return json;
+}
+
+function quotedIpv6Json(q: QuotedIpv6Layers): Json {
+  return {
+    ipv6: ipv6Json(q.ipv6),
+    ...(q.icmpv6 ? { icmpv6: icmpv6Json(q.icmpv6) } : {}),
+    ...(q.tcp ? { tcp: tcpJson(q.tcp) } : {}),
+    ...(q.udp ? { udp: udpJson(q.udp) } : {}),
+    ...(!q.icmpv6 && !q.tcp && !q.udp && q.transport ? { transport: { ...q.transport } } : {}),
+  };
+}
+
+/** An IPv4 option with its byte fields in hex. */
+function ipv4OptionJson(option: Ipv4Option): Json {
+  if (option.kind === 'other') return { ...option, data: hexString(option.data) };
+  if (option.kind === 'malformed') return { ...option, bytes: hexString(option.bytes) };
+  if (option.kind === 'timestamp') return { ...option, entries: option.entries.map((e) => (e.address === undefined ? { timestamp: e.timestamp } : { ...e })) };
+  if (option.kind === 'route') return { ...option, addresses: [...option.addresses] };
+  return { ...option };
 }
 
 function optionJson(option: TcpOption): Json {
@@ -89,8 +246,31 @@ function tcpJson(tcp: TcpLayer): Json {
     urgentPointer: s.urgentPointer,
     options: s.options.map(optionJson),
     payloadLength: tcp.payloadLength,
+    ...(c?.analysis ? { analysis: tcpAnalysisJson(c.analysis) } : {}),
   };
 }
+
+/** tshark's tcp.analysis.* of a segment: flag names as in its fields, numbers only when it shows them. */
+function tcpAnalysisJson(a: TcpAnalysis): Json {
+  const json: Json = { flags: TCP_ANALYSIS_FLAGS.filter((info) => a.flags & info.flag).map((info) => info.field) };
+  for (const key of ANALYSIS_NUMBERS) {
+    const value = a[key];
+    if (value !== undefined) json[key] = value;
+  }
+  return json;
+}
+
+const ANALYSIS_NUMBERS = [
+  'ackedFrame',
+  'ackRttNs',
+  'initialRttNs',
+  'bytesInFlight',
+  'pushBytesSent',
+  'duplicateAckNumber',
+  'duplicateAckFrame',
+  'rtoNs',
+  'rtoFrame',
+] as const satisfies readonly (keyof TcpAnalysis)[];
 
 function udpJson(udp: UdpLayer): Json {
   const h = udp.header;
@@ -215,7 +395,9 @@ export function packetJson(packet: DissectedPacket, { file, digits, hex = false 
     ...(link ? { link } : {}),
     ...(packet.arp ? { arp: { ...packet.arp.packet } } : {}),
     ...(packet.ipv4 ? { ipv4: ipv4Json(packet.ipv4) } : {}),
+    ...(packet.ipv6 ? { ipv6: ipv6Json(packet.ipv6) } : {}),
     ...(packet.icmp ? { icmp: icmpJson(packet.icmp) } : {}),
+    ...(packet.icmpv6 ? { icmpv6: icmpv6Json(packet.icmpv6) } : {}),
     ...(packet.tcp ? { tcp: tcpJson(packet.tcp) } : {}),
     ...(packet.udp ? { udp: udpJson(packet.udp) } : {}),
     ...(hex ? { bytes: hexString(packet.data) } : {}),

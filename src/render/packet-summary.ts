@@ -11,10 +11,13 @@
 import { IcmpType, icmpQueryFieldLittleEndian, icmpQueryIdentifiers } from '../wire/icmp.ts';
 import { ipProtocolName, wiresharkIcmpCodeName, wiresharkIcmpTypeName, etherTypeName } from '../dissection/wireshark-names.ts';
 import type { SummaryChecksum, SummaryView } from '../dissection/packet-model.ts';
+import { analysisMarkers } from '../dissection/tcp-analysis.ts';
+import { httpSummary } from '../dissection/http-info.ts';
 import { TcpFlag, tcpFlagNames } from '../wire/tcp.ts';
 import { formatSecondsNs } from './capture-time.ts';
 import { PLAIN_STYLE, type TextStyle } from './terminal-style.ts';
 import { linkTypeName } from '../wire/link-type.ts';
+import { formatLinkLayerAddress, icmpv6CodeName, icmpv6TypeName, Icmpv6Type } from '../wire/icmpv6.ts';
 
 export interface PacketColumns {
   readonly source: string;
@@ -49,7 +52,8 @@ function tcpInfo(tcp: NonNullable<SummaryView['tcp']>): string {
   const s = tcp.segment;
   const c = tcp.conversation;
   const seq = c ? c.relativeSeq : s.sequenceNumber;
-  let info = `${s.sourcePort} → ${s.destinationPort} [${tcpFlagList(s.flags, s.reserved)}] Seq=${seq}`;
+  // "[TCP Retransmission] " and the like come first, as tshark prepends them.
+  let info = `${analysisMarkers(c?.analysis)}${s.sourcePort} → ${s.destinationPort} [${tcpFlagList(s.flags, s.reserved)}] Seq=${seq}`;
   if (s.flags & TcpFlag.ACK) info += ` Ack=${c ? c.relativeAck : s.acknowledgmentNumber}`;
   info += ` Win=${c ? c.calculatedWindow : s.window}`;
   if (s.flags & TcpFlag.URG) info += ` Urg=${s.urgentPointer}`;
@@ -100,6 +104,79 @@ function icmpInfo(packet: SummaryView): string {
   return info;
 }
 
+// NDP lines repeat the same few MAC addresses: each 6-byte one is formatted once (bounded).
+const MAC_TEXT_MAX = 4096;
+const macText = new Map<number, string>();
+
+function linkLayerAddressText(address: Uint8Array): string {
+  if (address.length !== 6) return formatLinkLayerAddress(address);
+  let key = 0;
+  for (let i = 0; i < 6; i++) key = key * 256 + address[i];
+  let text = macText.get(key);
+  if (text === undefined) {
+    if (macText.size >= MAC_TEXT_MAX) macText.clear();
+    text = formatLinkLayerAddress(address);
+    macText.set(key, text);
+  }
+  return text;
+}
+
+/** tshark's info column for ICMPv6 (packet-icmpv6.c): type, code, echo ids, NDP target, flags and link-layer addresses. */
+function icmpv6Info(packet: SummaryView): string {
+  const icmp = packet.icmpv6!;
+  const m = icmp.message;
+  let info = icmpv6TypeName(m.type) ?? `Unknown (${m.type})`;
+  const codeName = icmpv6CodeName(m.type, m.code);
+  if (codeName !== undefined) info += ` (${codeName})`;
+  switch (m.type) {
+    case Icmpv6Type.EchoRequest:
+    case Icmpv6Type.EchoReply:
+      info += ` id=0x${hex4(m.identifier ?? 0)}, seq=${m.sequence ?? 0}, hop limit=${packet.ipv6!.packet.hopLimit}`;
+      break;
+    case Icmpv6Type.NeighborSolicitation:
+      info += ` for ${m.target}`;
+      break;
+    case Icmpv6Type.NeighborAdvertisement: {
+      info += ` ${m.target}`;
+      const flags = [m.router ? 'rtr' : '', m.solicited ? 'sol' : '', m.override ? 'ovr' : ''].filter((f) => f !== '');
+      if (flags.length > 0) info += ` (${flags.join(', ')})`;
+      break;
+    }
+  }
+  for (const option of m.options ?? []) {
+    if (option.kind === 'source-link-layer-address') info += ` from ${linkLayerAddressText(option.address)}`;
+    else if (option.kind === 'target-link-layer-address') info += ` is at ${linkLayerAddressText(option.address)}`;
+  }
+  if (icmp.requestFrame !== undefined) info += ` (request in ${icmp.requestFrame})`;
+  return info;
+}
+
+/** Columns of an IPv6 packet: the upper layer's, or tshark's "IPv6 fragment (...)" line for a fragment. */
+function ipv6Columns(packet: SummaryView): PacketColumns {
+  const ip = packet.ipv6!;
+  const { source, destination } = ip.packet;
+  if (packet.tcp) return { source, destination, protocol: 'TCP', info: tcpInfo(packet.tcp) };
+  if (packet.icmpv6) return { source, destination, protocol: 'ICMPv6', info: icmpv6Info(packet) };
+  if (packet.udp) {
+    const u = packet.udp.header;
+    return { source, destination, protocol: 'UDP', info: `${u.sourcePort} → ${u.destinationPort} Len=${packet.udp.payloadLength}` };
+  }
+  const fragment = ip.packet.extensionHeaders.find((header) => header.kind === 'fragment');
+  if (ip.isFragment && fragment?.kind === 'fragment') {
+    const more = fragment.moreFragments ? 'y' : 'n';
+    const ident = fragment.identification.toString(16).padStart(8, '0');
+    return {
+      source,
+      destination,
+      protocol: 'IPv6',
+      info: `IPv6 fragment (off=${fragment.fragmentOffset * 8} more=${more} ident=0x${ident} nxt=${fragment.nextHeader})`,
+    };
+  }
+  const protocol = ip.packet.protocol;
+  const name = ipProtocolName(protocol);
+  return { source, destination, protocol: name === 'Unknown' ? 'IPv6' : name, info: `${name === 'Unknown' ? 'Protocol' : name} (${protocol})` };
+}
+
 const isFine = (check: SummaryChecksum | undefined): boolean => check === undefined || check.status !== 'incorrect';
 
 function checksumMarker(protocol: string, check: SummaryChecksum | undefined): string {
@@ -114,7 +191,14 @@ export function packetColumns(packet: SummaryView): PacketColumns {
   const ip = packet.ipv4;
   if (ip) {
     const { source, destination } = ip.packet;
-    if (packet.tcp) return { source, destination, protocol: 'TCP', info: tcpInfo(packet.tcp) };
+    if (packet.tcp) {
+      const http = packet.tcp.http;
+      if (http) {
+        const { protocol, info } = httpSummary(http);
+        return { source, destination, protocol, info: analysisMarkers(packet.tcp.conversation?.analysis) + info };
+      }
+      return { source, destination, protocol: 'TCP', info: tcpInfo(packet.tcp) };
+    }
     if (packet.icmp) return { source, destination, protocol: 'ICMP', info: icmpInfo(packet) };
     if (packet.udp) {
       const u = packet.udp.header;
@@ -132,6 +216,7 @@ export function packetColumns(packet: SummaryView): PacketColumns {
     }
     return { source, destination, protocol: name === 'Unknown' ? 'IPv4' : name, info: `${name === 'Unknown' ? 'Protocol' : name} (${p.protocol})` };
   }
+  if (packet.ipv6) return ipv6Columns(packet);
   if (packet.arp) {
     const a = packet.arp.packet;
     const eth = packet.link?.frame.kind === 'ethernet' ? packet.link.frame.header : undefined;
@@ -165,6 +250,7 @@ export function problemMarkers(packet: SummaryView): string {
     packet.problems.length === 0 &&
     isFine(packet.ipv4?.checksum) &&
     isFine(packet.icmp?.checksum) &&
+    isFine(packet.icmpv6?.checksum) &&
     isFine(packet.tcp?.checksum) &&
     isFine(packet.udp?.checksum)
   ) {
@@ -182,6 +268,7 @@ export function problemMarkers(packet: SummaryView): string {
   }
   markers += checksumMarker('IP', packet.ipv4?.checksum);
   markers += checksumMarker('ICMP', packet.icmp?.checksum);
+  markers += checksumMarker('ICMPv6', packet.icmpv6?.checksum);
   markers += checksumMarker('TCP', packet.tcp?.checksum);
   markers += checksumMarker('UDP', packet.udp?.checksum);
   return markers;
@@ -202,11 +289,11 @@ function padded(cache: Map<string, string>, text: string, atStart: boolean): str
   return result;
 }
 
-/** The whole summary line; `digits` is the time resolution (6 or 9). */
-export function formatSummaryLine(packet: SummaryView, digits: number, style: TextStyle = PLAIN_STYLE): string {
+/** The whole summary line; `digits` is the time resolution (6 or 9); `timeText` replaces the relative time (tshark -t). */
+export function formatSummaryLine(packet: SummaryView, digits: number, style: TextStyle = PLAIN_STYLE, timeText?: string): string {
   const c = packetColumns(packet);
   const number = String(packet.frame.number).padStart(5);
-  const time = formatSecondsNs(packet.frame.relativeNs, digits).padStart(10);
+  const time = (timeText ?? formatSecondsNs(packet.frame.relativeNs, digits)).padStart(10);
   const markers = problemMarkers(packet);
   const arrow = c.source === '' && c.destination === '' ? '' : `${padded(paddedStart, c.source, true)} → ${padded(paddedEnd, c.destination, false)} `;
   const protocol = style.enabled ? style.accent(c.protocol) : c.protocol;
