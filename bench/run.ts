@@ -7,6 +7,8 @@ import { benchPing } from './ping.ts';
 import { benchSocketPath } from './socket-path.ts';
 import { benchSr1 } from './sr1.ts';
 import { benchStartup } from './startup.ts';
+import { benchTcpProbe } from './tcp-probe.ts';
+import { benchTraceroute } from './traceroute.ts';
 
 const only = process.argv.slice(2);
 const sections: Record<string, () => void | Promise<void>> = {
@@ -20,6 +22,8 @@ const sections: Record<string, () => void | Promise<void>> = {
   dissect6: benchDissectIpv6,
   'dissect-analysis': benchDissectAnalysis,
   startup: benchStartup,
+  traceroute: benchTraceroute,
+  'tcp-probe': benchTcpProbe,
 };
 for (const [name, run] of Object.entries(sections)) {
   if (only.length === 0 || only.includes(name)) await run();

@@ -87,7 +87,9 @@ describe.each(TESTED_BINDINGS)('traceroute end to end, across two routers, over 
     const dir = mkdtempSync(join(tmpdir(), `${NAME_PREFIX}-trace-`));
     ctx.onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, 'udp.pcap');
-    const ours = await traceroute(chain.client, ['-n', '-w', '1', '--pcap', file, chain.serverAddress]);
+    // -N 1: one probe in flight at a time, so the capture's probes are exactly those of hops 1-3
+    // (with -N 16 a few past the destination may leave before its answer comes, as with traceroute(8)).
+    const ours = await traceroute(chain.client, ['-n', '-N', '1', '-w', '1', '--pcap', file, chain.serverAddress]);
     const reference = chain.client.run(['traceroute', '-n', '-w', '1', chain.serverAddress], { timeoutMs: 30_000 });
     expect(ours.status, show(ours)).toBe(0);
     expect(ours.stderr).toBe('');
@@ -124,7 +126,7 @@ describe.each(TESTED_BINDINGS)('traceroute end to end, across two routers, over 
     const dir = mkdtempSync(join(tmpdir(), `${NAME_PREFIX}-trace-`));
     ctx.onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, 'tcp.pcap');
-    const open = await traceroute(chain.client, ['-n', '-T', '-p', '8000', '-w', '1', '--pcap', file, chain.serverAddress]);
+    const open = await traceroute(chain.client, ['-n', '-T', '-N', '1', '-p', '8000', '-w', '1', '--pcap', file, chain.serverAddress]);
     expect(open.status, show(open)).toBe(0);
     const lines = open.stdout.trimEnd().split('\n');
     expect(lines, show(open)).toEqual([
@@ -206,7 +208,7 @@ describe.each(TESTED_BINDINGS)('traceroute end to end, across two routers, over 
     const dir = mkdtempSync(join(tmpdir(), `${NAME_PREFIX}-trace6-`));
     ctx.onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, 'udp6.pcap');
-    const result = await traceroute(chain.client, ['-n', '-q', '2', '-w', '1', '--pcap', file, chain.serverAddress6]);
+    const result = await traceroute(chain.client, ['-n', '-q', '2', '-N', '1', '-w', '1', '--pcap', file, chain.serverAddress6]);
     expect(result.status, show(result)).toBe(0);
     const packets = await readPackets6(file);
     const probes = packets.filter((p) => p.ip.source === chain.clientAddress6 && p.udp);

@@ -6,7 +6,7 @@ import { PrivilegeError } from '../net/privileges.ts';
 import { CaptureUnavailableError, captureWasOpened } from '../net/capture.ts';
 import { OutputFileError } from '../net/output-file.ts';
 import { writeText } from './command-io.ts';
-import { type ByteSink, streamSink } from './text-output.ts';
+import { BROKEN_PIPE_EXIT_STATUS, type ByteSink, onOutputPipeBroken, outputPipeBroken, streamSink } from './text-output.ts';
 
 /** A mistake in how the tool was called: bad option, bad value, missing operand. */
 export class UsageError extends Error {
@@ -38,7 +38,9 @@ export async function exitStatus(tool: string, stderr: ByteSink, main: () => Pro
 
 /** Runs `main` from an entry file and sets the process's exit status. */
 export function runCli(tool: string, main: () => Promise<number>): void {
-  void exitStatus(tool, streamSink(process.stderr), main).then((status) => {
+  void exitStatus(tool, streamSink(process.stderr), main).then((result) => {
+    // A reader that went away (`tool | head -1`) ends the run as SIGPIPE ends iputils ping: quietly, status 141.
+    const status = outputPipeBroken() ? BROKEN_PIPE_EXIT_STATUS : result;
     process.exitCode = status;
     // A closed cap handle collected during the isolate's teardown crashes the
     // process (captureWasOpened() says why); process.exit() skips that teardown.
@@ -127,9 +129,12 @@ export function interruption(): { readonly signal: AbortSignal; dispose(): void 
   const stop = () => controller.abort();
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  // The output's reader went away: stop as on Ctrl-C, cleaning up on the way out.
+  const stopWatchingPipe = onOutputPipeBroken(stop);
   return {
     signal: controller.signal,
     dispose() {
+      stopWatchingPipe();
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
     },

@@ -41,7 +41,8 @@ Options:
   --sport PORT          source port (default random, 32768-60999)
   --hdrincl             build the IPv4 header here (IP_HDRINCL) instead of the kernel
   --ip-id N             IPv4 identification with --hdrincl (default random; 0: the kernel picks)
-  -w, --timeout SECS    wait per attempt (default 1)
+  -w, --timeout SECS    a fixed wait per attempt (default: adapted to the RTTs as
+                        nmap does: 1 s at first, then SRTT + 4 RTTVAR, 0.1-10 s)
   --retries N           probes again to silent ports (default 1)
   --pcap FILE           record probes, replies and ICMP errors into a pcap file
   --json                one JSON object per port, then a summary
@@ -83,7 +84,7 @@ interface TcpProbeCli {
   readonly sourcePort?: number;
   readonly headerIncluded: boolean;
   readonly identification?: number;
-  readonly timeoutMs: number;
+  readonly timeoutMs?: number;
   readonly retries: number;
   readonly pcap?: string;
   readonly json: boolean;
@@ -184,7 +185,7 @@ export function parseTcpProbeArguments(args: string[]): TcpProbeCli | 'help' {
     sourcePort: text('sport') === undefined ? undefined : parsePort(text('sport')!, '--sport'),
     headerIncluded,
     identification,
-    timeoutMs: (text('timeout') === undefined ? 1 : parseNumberOption('-w', text('timeout')!, { min: 0.01, integer: false })) * 1000,
+    timeoutMs: text('timeout') === undefined ? undefined : parseNumberOption('-w', text('timeout')!, { min: 0.01, integer: false }) * 1000,
     retries: number('retries', { min: 0, max: 10 }) ?? 1,
     pcap: text('pcap'),
     json: values.json === true,

@@ -52,9 +52,51 @@ export class BufferedTextOutput {
   }
 }
 
+/**
+ * The exit status of a tool whose output pipe's reader went away: 128 +
+ * SIGPIPE, what the shell reports for iputils ping or cat killed by SIGPIPE
+ * (Node ignores the signal, so the write fails with EPIPE instead).
+ */
+export const BROKEN_PIPE_EXIT_STATUS = 141;
+
+let pipeBroken = false;
+const brokenPipeListeners = new Set<() => void>();
+const watchedStreams = new WeakSet<NodeJS.WriteStream>();
+
+/** Whether stdout or stderr lost its reader (EPIPE): the run ends quietly with BROKEN_PIPE_EXIT_STATUS. */
+export function outputPipeBroken(): boolean {
+  return pipeBroken;
+}
+
+/**
+ * Calls `listener` once a process stream's reader goes away, so a running
+ * tool can stop as on Ctrl-C (and clean up: firewall rules, captures). With
+ * no listener the process exits at once, quietly, as a tool killed by
+ * SIGPIPE does. Returns the function that removes the listener.
+ */
+export function onOutputPipeBroken(listener: () => void): () => void {
+  brokenPipeListeners.add(listener);
+  return () => brokenPipeListeners.delete(listener);
+}
+
+/** A closed pipe ends the tool without a stack trace; any other write error stays as loud as it was. */
+function watchForBrokenPipe(stream: NodeJS.WriteStream): void {
+  if (watchedStreams.has(stream)) return;
+  watchedStreams.add(stream);
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    if (pipeBroken) return;
+    pipeBroken = true;
+    if (brokenPipeListeners.size === 0) process.exit(BROKEN_PIPE_EXIT_STATUS);
+    for (const listener of brokenPipeListeners) listener();
+  });
+}
+
 export function streamSink(stream: NodeJS.WriteStream): ByteSink {
+  watchForBrokenPipe(stream);
   return {
-    write: (bytes) => stream.write(bytes),
+    // Past a broken pipe the bytes have nowhere to go: dropped, as the tool winds down.
+    write: (bytes) => (pipeBroken ? true : stream.write(bytes)),
     drain: () => waitForDrain(stream),
     isTTY: stream.isTTY,
   };

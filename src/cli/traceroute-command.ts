@@ -27,7 +27,13 @@ Options:
   -f FIRST_TTL  start at this TTL (default 1)
   -m MAX_TTL    at most this many hops (default 30)
   -q NQUERIES   probes per hop (default 3)
-  -w WAIT       seconds to wait for the probes of a hop (default 5)
+  -N SQUERIES   probes in flight at once, over several hops (default 16)
+  -w MAX[,HERE,NEAR]
+                wait at most MAX seconds for a probe's answer (default 5,3,10),
+                or HERE times the RTT of an answer from the same hop, or NEAR
+                times that of an answer from a later hop when there is one
+                (MAX alone: always MAX, as traceroute(8))
+  -z SENDWAIT   least time between two probes: seconds, or ms when above 10 (default 0)
   -n            numeric output: no reverse name lookups
   --pcap FILE   record probes and answers into a pcap file
   --json        one JSON object per hop, then a summary
@@ -44,7 +50,11 @@ interface TracerouteCli {
   readonly firstTtl: number;
   readonly maxTtl: number;
   readonly probesPerHop: number;
+  readonly simultaneousProbes: number;
   readonly waitMs: number;
+  readonly hereFactor: number;
+  readonly nearFactor: number;
+  readonly sendWaitMs: number;
   readonly numeric: boolean;
   readonly pcap?: string;
   readonly json: boolean;
@@ -61,7 +71,9 @@ export const TRACEROUTE_OPTIONS = {
   'first-ttl': { type: 'string', short: 'f' },
   'max-hops': { type: 'string', short: 'm' },
   queries: { type: 'string', short: 'q' },
+  'sim-queries': { type: 'string', short: 'N' },
   wait: { type: 'string', short: 'w' },
+  sendwait: { type: 'string', short: 'z' },
   numeric: { type: 'boolean', short: 'n' },
   pcap: { type: 'string' },
   json: { type: 'boolean' },
@@ -89,11 +101,31 @@ function parseTracerouteArguments(args: string[]): TracerouteCli | 'help' {
     firstTtl,
     maxTtl,
     probesPerHop: values.queries === undefined ? 3 : parseNumberOption('-q', values.queries, { min: 1, max: 10 }),
-    waitMs: (values.wait === undefined ? 5 : parseNumberOption('-w', values.wait, { min: 0.01, max: 60, integer: false })) * 1000,
+    simultaneousProbes: values['sim-queries'] === undefined ? 16 : parseNumberOption('-N', values['sim-queries'], { min: 1, max: 255 }),
+    ...parseWaitTimes(values.wait),
+    sendWaitMs: values.sendwait === undefined ? 0 : parseSendWait(values.sendwait),
     numeric: values.numeric ?? false,
     pcap: values.pcap,
     json: values.json ?? false,
   };
+}
+
+/** -w MAX[,HERE,NEAR] (a slash separates too), as traceroute(8) 2.1: MAX alone turns HERE and NEAR off. */
+function parseWaitTimes(text: string | undefined): { waitMs: number; hereFactor: number; nearFactor: number } {
+  if (text === undefined) return { waitMs: 5000, hereFactor: 3, nearFactor: 10 };
+  const parts = text.split(/[,/]/);
+  if (parts.length > 3) throw new UsageError(`-w takes MAX[,HERE,NEAR], got: ${text}`);
+  const max = parseNumberOption('-w', parts[0], { min: 0.01, max: 60, integer: false });
+  if (parts.length === 1) return { waitMs: max * 1000, hereFactor: 0, nearFactor: 0 };
+  const factor = (part: string | undefined, otherwise: number) =>
+    part === undefined || part === '' ? otherwise : parseNumberOption('-w', part, { min: 0, max: 1000, integer: false });
+  return { waitMs: max * 1000, hereFactor: factor(parts[1], 3), nearFactor: factor(parts[2], 10) };
+}
+
+/** -z: seconds, or milliseconds when the number is above 10 (traceroute(8)). */
+function parseSendWait(text: string): number {
+  const value = parseNumberOption('-z', text, { min: 0, max: 60_000, integer: false });
+  return value > 10 ? value : value * 1000;
 }
 
 export async function runTracerouteCommand(args: readonly string[], io: CommandIo, env: CommandEnv = processEnv()): Promise<number> {
@@ -146,7 +178,11 @@ export async function runTracerouteCommand(args: readonly string[], io: CommandI
       firstTtl: cli.firstTtl,
       maxTtl: cli.maxTtl,
       probesPerHop: cli.probesPerHop,
+      simultaneousProbes: cli.simultaneousProbes,
       waitMs: cli.waitMs,
+      hereFactor: cli.hereFactor,
+      nearFactor: cli.nearFactor,
+      sendWaitMs: cli.sendWaitMs,
       signal: interrupt.signal,
       onEvent,
       onSocketOpen: (trace: TracerouteStart) =>

@@ -7,10 +7,13 @@
 //   ACK in probe:   RST -> unfiltered, silence / ICMP -> filtered;
 //   FIN/NULL/Xmas:  RST -> closed, silence -> open|filtered, ICMP -> filtered.
 //
-// A silent port gets the probe again (`retries`), each attempt waiting
-// `timeoutMs`. All ports are probed at once, so the run takes about
-// (retries + 1) * timeout whatever their number.
+// Paced as nmap -sS paces (src/engine/probe-pacing.ts): a window of probes in
+// flight that opens with each answer and closes on drops, a timeout from the
+// measured RTTs (SRTT + 4 RTTVAR, 100 ms to 10 s), and a silent port probed
+// again (`retries`) before it is called filtered. On a LAN a run takes about
+// (retries + 1) * 100 ms past its sends, whatever the number of ports.
 import { Ipv4Sender } from '../net/ipv4-sender.ts';
+import { ProbePacing } from './probe-pacing.ts';
 import { openRawSocket, type OpenRawSocketOptions, type PacketSocket, type RttSource } from '../net/packet-socket.ts';
 import { SendError } from '../net/raw-socket.ts';
 import { addressFamilyOf, sourceAddressFor, withoutScope, type AddressFamily } from '../net/routes.ts';
@@ -61,8 +64,12 @@ export interface TcpProbeOptions {
   readonly options?: readonly TcpOption[];
   /** Send a wrong TCP checksum on purpose. */
   readonly badChecksum?: boolean;
-  /** Wait per attempt, ms (default 1000). */
+  /** A fixed wait per attempt, ms. Default: adaptive, as nmap: 1000 ms until RTTs are measured, then SRTT + 4 RTTVAR within min and max. */
   readonly timeoutMs?: number;
+  /** The adaptive timeout's floor, ms (default 100, nmap's --min-rtt-timeout). */
+  readonly minTimeoutMs?: number;
+  /** The adaptive timeout's ceiling, ms (default 10000, nmap's --max-rtt-timeout). */
+  readonly maxTimeoutMs?: number;
   /** Attempts after the first for a silent port (default 1). */
   readonly retries?: number;
   /** Gap between two probes, ms (default 0: back to back). */
@@ -126,6 +133,8 @@ interface PortProgress {
   attempts: number;
   lastSentAt: number;
   result?: PortResult;
+  /** Timed out on its last attempt: no answer counts any more. */
+  silent?: boolean;
   icmp?: { from: string; type: number; code: number };
 }
 
@@ -172,7 +181,6 @@ export async function runTcpProbe(options: TcpProbeOptions): Promise<TcpProbeSum
   const tsBase = randomSequenceNumber();
   const tcpOptions = options.options ?? defaultProbeOptions(flags, tsBase, family);
   const payload = options.payload ?? new Uint8Array(0);
-  const timeoutMs = options.timeoutMs ?? 1000;
   const retries = options.retries ?? 1;
   const intervalMs = options.intervalMs ?? 0;
   const emit = options.onEvent ?? (() => {});
@@ -266,16 +274,23 @@ export async function runTcpProbe(options: TcpProbeOptions): Promise<TcpProbeSum
   const startedAt = performance.now();
   let finished = false;
   let interrupted = false;
-  let resolveRound: (() => void) | undefined;
+  /** Ends the main loop's sleep: an answer came, or the run was interrupted. */
+  let wake: (() => void) | undefined;
+  let answersSinceWake = 0;
   let pending = ports.length;
+  const inFlight = new Set<PortProgress>();
+  const pacing = new ProbePacing({ fixedTimeoutMs: options.timeoutMs, minTimeoutMs: options.minTimeoutMs, maxTimeoutMs: options.maxTimeoutMs });
 
   const settle = (port: number, result: PortResult) => {
     const entry = progress.get(port)!;
-    if (entry.result) return;
+    if (entry.result || entry.silent) return;
     entry.result = result;
     pending--;
+    // Karn's rule, as nmap: only a port probed once gives an RTT that belongs to one probe.
+    pacing.answered(entry.attempts === 1 ? result.rttMs : undefined, entry.attempts > 1);
+    answersSinceWake++;
     emit({ type: 'result', timeMs: nowMs(), ...result });
-    if (pending === 0) resolveRound?.();
+    wake?.();
   };
 
   /** The kernel's receive stamp (Linux binding), or now in JS (raw-socket); epoch ms like lastSentAt. */
@@ -365,61 +380,107 @@ export async function runTcpProbe(options: TcpProbeOptions): Promise<TcpProbeSum
 
   const onAbort = () => {
     interrupted = true;
-    resolveRound?.();
+    wake?.();
   };
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      resolveRound = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
+  const sentEvent = (port: number, attempt: number): TcpProbeEvent => ({
+    type: 'sent',
+    port,
+    attempt,
+    timeMs: nowMs(),
+    segment: {
+      source,
+      sourcePort,
+      destination,
+      destinationPort: port,
+      flags,
+      sequenceNumber,
+      acknowledgmentNumber: options.acknowledgmentNumber ?? 0,
+      window: options.window ?? 64240,
+      options: tcpOptions,
+      payloadLength: payload.length,
+    },
+  });
 
   try {
     await options.onSocketOpen?.(start);
     if (options.signal?.aborted) interrupted = true;
     options.signal?.addEventListener('abort', onAbort, { once: true });
-    for (let attempt = 1; attempt <= retries + 1 && !interrupted && pending > 0; attempt++) {
-      for (const port of ports) {
-        if (interrupted) break;
-        const entry = progress.get(port)!;
+    // nmap -sS's rhythm: probes go out while fewer than `window` are in flight;
+    // a probe leaves the flight when answered or when the timeout (from the
+    // RTTs measured so far) is up, and a silent port goes back in the queue
+    // for its retries, ahead of ports not yet probed.
+    const fresh = [...ports];
+    let nextFresh = 0;
+    const retryQueue: PortProgress[] = [];
+    let lastSendAt = -Infinity;
+    while (pending > 0 && !interrupted) {
+      const now = nowMs();
+      const timeout = pacing.timeoutMs;
+      let wakeAt = Infinity;
+      for (const entry of inFlight) {
+        if (entry.result) {
+          inFlight.delete(entry);
+          continue;
+        }
+        const deadline = entry.lastSentAt + timeout;
+        if (now < deadline) {
+          wakeAt = Math.min(wakeAt, deadline);
+          continue;
+        }
+        inFlight.delete(entry);
+        if (entry.attempts <= retries) retryQueue.push(entry);
+        else {
+          // Silent through every attempt: its verdict is silence's (classifySilence), given at the end.
+          entry.silent = true;
+          pending--;
+        }
+      }
+      while (inFlight.size < pacing.window && !interrupted) {
+        if (intervalMs > 0 && now - lastSendAt < intervalMs) {
+          wakeAt = Math.min(wakeAt, lastSendAt + intervalMs);
+          break;
+        }
+        let entry = retryQueue.shift();
+        while (!entry && nextFresh < fresh.length) {
+          const candidate = progress.get(fresh[nextFresh++])!;
+          if (!candidate.result && candidate.attempts === 0) entry = candidate;
+        }
+        if (!entry) break;
         if (entry.result) continue;
-        const probe = probeFor(port);
-        entry.attempts = attempt;
+        const port = entry.port;
+        entry.attempts++;
         try {
-          sender.send(probe);
+          sender.send(probeFor(port));
           // Epoch ms as the socket took it: in C right before sendto(), or in JS on raw-socket.
           entry.lastSentAt = tcpSocket.lastSendTime;
         } catch (error) {
           const message = error instanceof SendError ? error.message : (error as Error).message;
           emit({ type: 'send-error', port, message, timeMs: nowMs() });
-          continue;
+          entry.lastSentAt = nowMs();
         }
-        emit({
-          type: 'sent',
-          port,
-          attempt,
-          timeMs: nowMs(),
-          segment: {
-            source,
-            sourcePort,
-            destination,
-            destinationPort: port,
-            flags,
-            sequenceNumber,
-            acknowledgmentNumber: options.acknowledgmentNumber ?? 0,
-            window: options.window ?? 64240,
-            options: tcpOptions,
-            payloadLength: payload.length,
-          },
-        });
+        lastSendAt = nowMs();
+        inFlight.add(entry);
+        wakeAt = Math.min(wakeAt, entry.lastSentAt + timeout);
+        emit(sentEvent(port, entry.attempts));
         // Replies that came during sendto() (loopback, veth) are timed now, not after a wake-up.
         tcpSocket.receivePending();
         icmpSocket.receivePending();
-        if (intervalMs > 0) await sleep(intervalMs);
+        if (intervalMs > 0) break;
       }
-      if (pending > 0 && !interrupted) await sleep(timeoutMs);
+      if (pending === 0 || interrupted) break;
+      if (answersSinceWake > 0) {
+        answersSinceWake = 0;
+        continue;
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.max(0, wakeAt - nowMs()));
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = undefined;
+      answersSinceWake = 0;
     }
   } finally {
     finished = true;

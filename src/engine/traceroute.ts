@@ -17,8 +17,11 @@
 //   the quote's first 8 bytes of TCP); the destination answers with SYN-ACK
 //   (open; we answer with a RST) or RST (closed), whose ACK is that number + 1.
 //
-// `probesPerHop` probes go out back to back for a hop; the hop ends when all
-// are answered or after `waitMs`.
+// Probes go out as traceroute(8) 2.1 sends them: up to `simultaneousProbes`
+// (-N, 16) in flight over several TTLs at once, each waited for at most
+// `waitMs` but less once an answer from its own hop or a later one gives an
+// RTT to go by (-w MAX,HERE,NEAR), so silent hops cost one wait together, not
+// one each. Hops are reported in order, each once all its probes are done.
 import { randomInt } from 'node:crypto';
 import { openRawSocket, type OpenRawSocketOptions, type PacketSocket, type RttSource } from '../net/packet-socket.ts';
 import { SendError } from '../net/raw-socket.ts';
@@ -49,8 +52,16 @@ export interface TracerouteOptions {
   readonly maxTtl?: number;
   /** -q (default 3). */
   readonly probesPerHop?: number;
-  /** -w in ms (default 5000). */
+  /** -N: probes in flight at once (default 16, as traceroute(8)). */
+  readonly simultaneousProbes?: number;
+  /** -w MAX in ms (default 5000): the longest wait for a probe's answer. */
   readonly waitMs?: number;
+  /** -w ,HERE (default 3): wait at most HERE times the RTT of an answer from the probe's own hop (0: never). */
+  readonly hereFactor?: number;
+  /** -w ,,NEAR (default 10): else NEAR times the RTT of an answer from a later hop (0: never). */
+  readonly nearFactor?: number;
+  /** -z in ms (default 0): the least time between two probes. */
+  readonly sendWaitMs?: number;
   readonly signal?: AbortSignal;
   readonly onEvent?: (event: TracerouteEvent) => void;
   /** After the sockets are open, before the first probe: open captures, drop privileges. */
@@ -109,6 +120,8 @@ export interface TracerouteSummary extends TracerouteStart {
 }
 
 interface Outstanding {
+  /** 0-based over the whole run. */
+  index: number;
   ttl: number;
   probe: number;
   /** What the probe expects back (src/wire/reply-matching.ts). */
@@ -117,6 +130,9 @@ interface Outstanding {
   result?: ProbeResult;
 }
 
+/** traceroute(8)'s DEF_WAIT_PREC: added to an RTT before it is multiplied into a timeout. */
+const WAIT_PRECISION_MS = 1;
+const nowMs = () => performance.timeOrigin + performance.now();
 const ICMP_PAYLOAD = 32; // 20 + 8 + 32 = 60 bytes, as traceroute -I
 const UDP_PAYLOAD = 32; // 20 + 8 + 32 = 60 bytes, as traceroute(8)'s default
 /** traceroute(8)'s first UDP port (-p changes it); each probe takes the next one. */
@@ -173,7 +189,11 @@ export async function runTraceroute(options: TracerouteOptions): Promise<Tracero
   const firstTtl = options.firstTtl ?? 1;
   const maxTtl = options.maxTtl ?? 30;
   const perHop = options.probesPerHop ?? 3;
+  const simultaneous = options.simultaneousProbes ?? 16;
   const waitMs = options.waitMs ?? 5000;
+  const hereFactor = options.hereFactor ?? 3;
+  const nearFactor = options.nearFactor ?? 10;
+  const sendWaitMs = options.sendWaitMs ?? 0;
   const emit = options.onEvent ?? (() => {});
   const family = addressFamilyOf(destination);
   if (family === undefined) throw new Error(`not an IPv4 or IPv6 address: ${destination}`);
@@ -242,8 +262,9 @@ export async function runTraceroute(options: TracerouteOptions): Promise<Tracero
   const arrivedTtl = (hopLimit: number): number | undefined => (ipv6 ? (hopLimit >= 0 ? hopLimit : undefined) : views.ip.ttl);
   const timeExceededType = ipv6 ? Icmpv6Type.TimeExceeded : IcmpType.TimeExceeded;
   const unreachableType = ipv6 ? Icmpv6Type.DestinationUnreachable : IcmpType.DestinationUnreachable;
-  let hopWaiting = 0;
-  let wakeHop: (() => void) | undefined;
+  /** Ends the main loop's sleep: an answer came, or the run was interrupted. */
+  let wake: (() => void) | undefined;
+  let answersSinceWake = 0;
   let finished = false;
   let interrupted = false;
 
@@ -259,13 +280,19 @@ export async function runTraceroute(options: TracerouteOptions): Promise<Tracero
     return entry;
   };
 
+  /** A probe's answer ends the trace: the destination's own, or an unreachable. */
+  const isFinal = (result: ProbeResult | undefined) =>
+    result !== undefined && result.outcome !== 'none' && (result.from === withoutScope(destination) || result.outcome === 'unreachable');
+
   /** RTT = receive stamp (the kernel's, or now in JS on raw-socket) - the socket's send stamp. */
   const record = (entry: Outstanding, receivedAt: number, fill: (entry: Outstanding, rttMs: number) => ProbeResult) => {
     const at = Number.isNaN(receivedAt) ? performance.timeOrigin + performance.now() : receivedAt;
     entry.result = fill(entry, Math.max(0, at - entry.sentAt));
     emit({ type: 'probe', result: entry.result });
-    hopWaiting--;
-    if (hopWaiting === 0) wakeHop?.();
+    answersSinceWake++;
+    // The first hop with a final answer is the last one sent to and printed, as traceroute(8).
+    if (isFinal(entry.result)) end = Math.min(end, entry.index - (entry.index % perHop) + perHop);
+    wake?.();
   };
 
   icmpSocket.onPacket((datagram, rawFrom, receivedAt, hopLimit) => {
@@ -330,75 +357,137 @@ export async function runTraceroute(options: TracerouteOptions): Promise<Tracero
 
   const onAbort = () => {
     interrupted = true;
-    wakeHop?.();
+    wake?.();
   };
   const hops: HopResult[] = [];
   let reached = false;
-  let probeNumber = 0;
+  // Probe i (0-based) is probe i % perHop + 1 of TTL firstTtl + i / perHop, as in traceroute(8).
+  const probes: Outstanding[] = [];
+  /** One past the last probe to send and print: the end of the first hop with a final answer, or of -m. */
+  let end = (maxTtl - firstTtl + 1) * perHop;
+  const ttlOf = (index: number) => firstTtl + Math.floor(index / perHop);
+  const answered = (entry: Outstanding | undefined) => entry?.result?.rttMs !== undefined;
+  /**
+   * traceroute(8)'s get_timeout(): wait `hereFactor` times the RTT of an
+   * answer from the same hop, else `nearFactor` times that of an answer from
+   * a later hop (the first one found), else `waitMs`; never more than waitMs.
+   * The RTT gets traceroute(8)'s 1 ms of precision added first.
+   */
+  const timeoutOf = (index: number): number => {
+    if (hereFactor > 0) {
+      const hopStart = index - (index % perHop);
+      for (let i = hopStart; i < hopStart + perHop; i++) {
+        const entry = probes[i];
+        if (answered(entry)) return Math.min(waitMs, (entry.result!.rttMs! + WAIT_PRECISION_MS) * hereFactor);
+      }
+    }
+    if (nearFactor > 0) {
+      for (let i = index - (index % perHop) + perHop; i < probes.length; i++) {
+        const entry = probes[i];
+        if (answered(entry)) return Math.min(waitMs, (entry.result!.rttMs! + WAIT_PRECISION_MS) * nearFactor);
+      }
+    }
+    return waitMs;
+  };
+  const sendProbe = (index: number): Outstanding => {
+    const n = index;
+    const ttl = ttlOf(index);
+    const probe = (index % perHop) + 1;
+    let key: number;
+    let bytes: Uint8Array;
+    if (mode === 'icmp') {
+      key = (n % 0xffff) + 1;
+      const payload = new Uint8Array(ICMP_PAYLOAD).fill(0x40 + (n % 32));
+      bytes = ipv6 ? buildIcmpv6Echo({ identifier, sequence: key, payload }, pseudo) : buildIcmpEcho({ identifier, sequence: key, payload });
+    } else if (mode === 'udp') {
+      // Ports past 65535 wrap to the bottom of the range, as a 16-bit port would.
+      key = (port + n) & 0xffff;
+      bytes = buildUdp({ sourcePort, destinationPort: key, payload: udpPayload }, pseudo);
+    } else {
+      key = seqAdd(isn, n);
+      bytes = buildTcp({ sourcePort, destinationPort: port, sequenceNumber: key, flags: TcpFlag.SYN, window: 64240, options: tcpOptions }, pseudo);
+    }
+    const request = describe(bytes)!;
+    const entry: Outstanding = { index, ttl, probe, request, sentAt: Number.NaN };
+    probes[index] = entry;
+    outstanding.set(mode === 'tcp' ? key : requestKey(request), entry);
+    try {
+      sender.send(bytes, { ttl });
+      // Epoch ms as the socket took it: in C right before sendto(), or in JS on raw-socket.
+      entry.sentAt = sendingSocket.lastSendTime;
+    } catch (error) {
+      const message = error instanceof SendError ? error.message : (error as Error).message;
+      entry.result = { ttl, probe, outcome: 'none' };
+      emit({ type: 'send-error', ttl, probe, message });
+      return entry;
+    }
+    icmpSocket.receivePending();
+    tcpSocket?.receivePending();
+    return entry;
+  };
   try {
     await options.onSocketOpen?.(start);
     if (options.signal?.aborted) interrupted = true;
     options.signal?.addEventListener('abort', onAbort, { once: true });
-    for (let ttl = firstTtl; ttl <= maxTtl && !interrupted; ttl++) {
-      const entries: Outstanding[] = [];
-      hopWaiting = 0;
-      const waitDone = new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, waitMs);
-        wakeHop = () => {
+    // traceroute(8)'s loop: walk the probes from the first unprinted one;
+    // expire those waited for long enough, print finished ones in order, send
+    // new ones while fewer than `simultaneous` are in flight; then sleep until
+    // an answer comes or the next probe's time (or send gap) is up.
+    let first = 0;
+    let lastSendAt = -Infinity;
+    while (first < end && !interrupted) {
+      const now = nowMs();
+      let inFlight = 0;
+      let wakeAt = Infinity;
+      for (let index = first; index < end; index++) {
+        let entry = probes[index];
+        if (entry && !entry.result) {
+          const deadline = entry.sentAt + timeoutOf(index);
+          if (now >= deadline) entry.result = { ttl: entry.ttl, probe: entry.probe, outcome: 'none' };
+          else wakeAt = Math.min(wakeAt, deadline);
+        }
+        if (entry?.result) {
+          if (index === first) {
+            first++;
+            if (first % perHop === 0) {
+              const hopProbes = probes.slice(first - perHop, first).map((p) => p.result!);
+              const hitDestination = hopProbes.some((p) => p.from === withoutScope(destination) && p.outcome !== 'none');
+              const final = hitDestination || hopProbes.some((p) => p.outcome === 'unreachable');
+              const hop: HopResult = { ttl: hopProbes[0].ttl, probes: hopProbes, final };
+              hops.push(hop);
+              emit({ type: 'hop', hop });
+              if (final) reached = hitDestination;
+            }
+          }
+          continue;
+        }
+        if (!entry) {
+          if (sendWaitMs > 0 && now - lastSendAt < sendWaitMs) {
+            wakeAt = Math.min(wakeAt, lastSendAt + sendWaitMs);
+            break;
+          }
+          entry = sendProbe(index);
+          lastSendAt = now;
+          if (entry.result) continue;
+          wakeAt = Math.min(wakeAt, entry.sentAt + timeoutOf(index));
+        }
+        if (++inFlight >= simultaneous) break;
+      }
+      if (first >= end || interrupted) break;
+      // Answers that came during the sends are already recorded: look again at once.
+      if (answersSinceWake > 0) {
+        answersSinceWake = 0;
+        continue;
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.max(0, wakeAt - nowMs()));
+        wake = () => {
           clearTimeout(timer);
           resolve();
         };
       });
-      for (let probe = 1; probe <= perHop; probe++) {
-        const n = probeNumber++;
-        let key: number;
-        let bytes: Uint8Array;
-        if (mode === 'icmp') {
-          key = (n % 0xffff) + 1;
-          const payload = new Uint8Array(ICMP_PAYLOAD).fill(0x40 + (n % 32));
-          bytes = ipv6 ? buildIcmpv6Echo({ identifier, sequence: key, payload }, pseudo) : buildIcmpEcho({ identifier, sequence: key, payload });
-        } else if (mode === 'udp') {
-          // Ports past 65535 wrap to the bottom of the range, as a 16-bit port would.
-          key = (port + n) & 0xffff;
-          bytes = buildUdp({ sourcePort, destinationPort: key, payload: udpPayload }, pseudo);
-        } else {
-          key = seqAdd(isn, n);
-          bytes = buildTcp(
-            { sourcePort, destinationPort: port, sequenceNumber: key, flags: TcpFlag.SYN, window: 64240, options: tcpOptions },
-            pseudo,
-          );
-        }
-        const request = describe(bytes)!;
-        const entry: Outstanding = { ttl, probe, request, sentAt: Number.NaN };
-        outstanding.set(mode === 'tcp' ? key : requestKey(request), entry);
-        entries.push(entry);
-        hopWaiting++;
-        try {
-          sender.send(bytes, { ttl });
-          // Epoch ms as the socket took it: in C right before sendto(), or in JS on raw-socket.
-          entry.sentAt = sendingSocket.lastSendTime;
-        } catch (error) {
-          hopWaiting--;
-          const message = error instanceof SendError ? error.message : (error as Error).message;
-          entry.result = { ttl, probe, outcome: 'none' };
-          emit({ type: 'send-error', ttl, probe, message });
-          continue;
-        }
-        icmpSocket.receivePending();
-        tcpSocket?.receivePending();
-      }
-      if (hopWaiting > 0 && !interrupted) await waitDone;
-      else wakeHop?.();
-      const probes = entries.map((entry) => entry.result ?? { ttl, probe: entry.probe, outcome: 'none' as const });
-      const hitDestination = probes.some((p) => p.from === withoutScope(destination) && p.outcome !== 'none');
-      const final = hitDestination || probes.some((p) => p.outcome === 'unreachable');
-      const hop: HopResult = { ttl, probes, final };
-      hops.push(hop);
-      emit({ type: 'hop', hop });
-      if (final) {
-        reached = hitDestination;
-        break;
-      }
+      wake = undefined;
+      answersSinceWake = 0;
     }
   } finally {
     finished = true;
