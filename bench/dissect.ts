@@ -290,7 +290,35 @@ export async function benchDissectAnalysis(packets = LOSSY_PACKETS, rounds = LOS
 
 const IPV6_ROUNDS = 7;
 
-/** dissect vs tshark -r on a 200k-packet IPv6 capture: paired, interleaved runs, median of the ratios. */
+/**
+ * tshark's wall and CPU (user + system) milliseconds with stdout to /dev/null:
+ * bash's `times` reports what its finished children used.
+ */
+function tsharkRunWithCpu(file: string, fd: number): { ms: number; cpuMs: number } | undefined {
+  const start = performance.now();
+  const script = 'tshark -r "$1" >&3 2>/dev/null || exit 1; times';
+  const run = spawnSync('bash', ['-c', script, 'bench', file], { stdio: ['ignore', 'pipe', 'ignore', fd], cwd: REPO, encoding: 'utf8' });
+  const ms = performance.now() - start;
+  // `times` prints the shell's own user/system times, then its children's: "0m1.234s 0m0.056s".
+  const children = run.stdout.trim().split('\n').at(-1)?.match(/^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/);
+  if (run.status !== 0 || !children) return undefined;
+  const cpuMs = (Number(children[1]) * 60 + Number(children[2]) + Number(children[3]) * 60 + Number(children[4])) * 1000;
+  return { ms, cpuMs };
+}
+
+/** dissect's run as dissectRun, with the CPU milliseconds (user + system) the process spent on it. */
+async function dissectRunWithCpu(path: string, fd: number): Promise<{ ms: number; cpuMs: number }> {
+  const before = process.cpuUsage();
+  const { ms } = await dissectRun(path, fd);
+  const used = process.cpuUsage(before);
+  return { ms, cpuMs: (used.user + used.system) / 1000 };
+}
+
+/**
+ * dissect vs tshark -r on a 200k-packet IPv6 capture: paired, interleaved
+ * runs, median of the ratios. On a loaded machine wall times mostly measure
+ * the scheduler, so the CPU time each side used is paired the same way.
+ */
 export async function benchDissectIpv6(): Promise<void> {
   console.log(`\n# dissect summary lines vs tshark -r on IPv6 (same ${PACKETS}-packet file, output to /dev/null)`);
   const dir = mkdtempSync(join(tmpdir(), 'packet-lab-bench-dissect6-'));
@@ -311,26 +339,34 @@ export async function benchDissectIpv6(): Promise<void> {
     const ours: number[] = [];
     const theirs: number[] = [];
     const ratios: number[] = [];
+    const oursCpu: number[] = [];
+    const theirsCpu: number[] = [];
+    const cpuRatios: number[] = [];
     for (let round = 0; round < IPV6_ROUNDS; round++) {
       // Alternate which one goes first, so neither always gets the warmer machine.
-      let dissectMs: number;
-      let tsharkMs: number | undefined;
+      let dissect: { ms: number; cpuMs: number };
+      let tshark: { ms: number; cpuMs: number } | undefined;
       if (round % 2 === 0) {
-        dissectMs = (await dissectRun(file, devNull)).ms;
-        tsharkMs = processRun('tshark', ['-r', file], devNull);
+        dissect = await dissectRunWithCpu(file, devNull);
+        tshark = tsharkRunWithCpu(file, devNull);
       } else {
-        tsharkMs = processRun('tshark', ['-r', file], devNull);
-        dissectMs = (await dissectRun(file, devNull)).ms;
+        tshark = tsharkRunWithCpu(file, devNull);
+        dissect = await dissectRunWithCpu(file, devNull);
       }
-      if (tsharkMs === undefined) throw new Error(`tshark -r ${file} failed`);
-      ours.push(dissectMs);
-      theirs.push(tsharkMs);
-      ratios.push(tsharkMs / dissectMs);
+      if (tshark === undefined) throw new Error(`tshark -r ${file} failed`);
+      ours.push(dissect.ms);
+      theirs.push(tshark.ms);
+      ratios.push(tshark.ms / dissect.ms);
+      oursCpu.push(dissect.cpuMs);
+      theirsCpu.push(tshark.cpuMs);
+      cpuRatios.push(tshark.cpuMs / dissect.cpuMs);
     }
     const ratio = median(ratios);
     console.log(`  dissect (in-process) median of ${IPV6_ROUNDS}: ${median(ours).toFixed(0)} ms, ${formatRate((PACKETS * 1000) / median(ours))}`);
     console.log(`  tshark -r median of ${IPV6_ROUNDS}: ${median(theirs).toFixed(0)} ms`);
     console.log(`  per-pair ratios: ${ratios.map((r) => r.toFixed(2)).join(' ')}`);
+    console.log(`  CPU time (user + system), median of ${IPV6_ROUNDS}: dissect ${median(oursCpu).toFixed(0)} ms, tshark -r ${median(theirsCpu).toFixed(0)} ms`);
+    console.log(`  per-pair CPU ratios: ${cpuRatios.map((r) => r.toFixed(2)).join(' ')} (median ${median(cpuRatios).toFixed(2)}x)`);
     printRow('dissect IPv6 summary vs tshark -r (median ratio)', `${median(ours).toFixed(0)} ms`, `${median(theirs).toFixed(0)} ms`, ratio, 3);
   } finally {
     closeSync(devNull);

@@ -16,7 +16,7 @@ import { parseArp } from '../wire/arp.ts';
 import type { ChecksumVerdict } from '../wire/checksum.ts';
 import { ETHERTYPE } from '../wire/ethernet.ts';
 import { ICMP_HEADER_LENGTH, IcmpType, IcmpView, parseIcmp } from '../wire/icmp.ts';
-import { ICMPV6_HEADER_LENGTH, Icmpv6Type, Icmpv6View, parseIcmpv6, parseNdpOptions } from '../wire/icmpv6.ts';
+import { ICMPV6_HEADER_LENGTH, Icmpv6Field, Icmpv6Type, Icmpv6View, parseIcmpv6, parseNdpOptions } from '../wire/icmpv6.ts';
 import { buildIpv4, IpProtocol, type Ipv4Packet, Ipv4View, ipv4PacketFromView } from '../wire/ipv4.ts';
 import { IPV6_HEADER_LENGTH, ipv6ExtensionHeadersOf, Ipv6View, ipv6PacketFromView } from '../wire/ipv6.ts';
 import { decodeLinkLayer, LinkLayerView } from '../wire/link-type.ts';
@@ -308,7 +308,7 @@ export class CaptureDissector {
       case IpProtocol.ICMPv6: {
         const icmp = this.views.icmp6;
         if (icmp.point(ip.bytes, start, end) !== undefined || !icmp.checksumValid(ip.pseudoHeaderSum(IpProtocol.ICMPv6, length))) return undefined;
-        const message = icmpv6SummaryOf(icmp);
+        const message = icmpv6SummaryOf(icmp, this.ipv6Numbers);
         if (message === undefined) return undefined;
         const frame = this.nextFrame(input);
         const source = this.ipv6Numbers.entryAt(ip.bytes, ip.sourceAt);
@@ -847,8 +847,10 @@ const ROUTER_ADVERTISEMENT_OPTIONS_AT = 16;
 /**
  * What the summary line shows of an ICMPv6 message, read through its view;
  * undefined for what the full dissection should handle (a short NDP message).
+ * An NDP target's text comes from the capture's address table, like the
+ * packet's own addresses, rather than being formatted for every message.
  */
-function icmpv6SummaryOf(icmp: Icmpv6View): Icmpv6SummaryMessage | undefined {
+function icmpv6SummaryOf(icmp: Icmpv6View, addresses: Ipv6AddressNumbers): Icmpv6SummaryMessage | undefined {
   const type = icmp.type;
   const code = icmp.code;
   const length = icmp.length;
@@ -867,8 +869,9 @@ function icmpv6SummaryOf(icmp: Icmpv6View): Icmpv6SummaryMessage | undefined {
       if (length < NEIGHBOR_OPTIONS_AT) return undefined;
       const word = icmp.restOfHeader;
       const options = parseNdpOptions(icmp.bytes, icmp.start + NEIGHBOR_OPTIONS_AT, icmp.end);
-      if (type === Icmpv6Type.NeighborSolicitation) return { type, code, target: icmp.target, options };
-      return { type, code, target: icmp.target, router: (word & 0x8000_0000) !== 0, solicited: (word & 0x4000_0000) !== 0, override: (word & 0x2000_0000) !== 0, options };
+      const target = addresses.entryAt(icmp.bytes, icmp.start + Icmpv6Field.TARGET).text;
+      if (type === Icmpv6Type.NeighborSolicitation) return { type, code, target, options };
+      return { type, code, target, router: (word & 0x8000_0000) !== 0, solicited: (word & 0x4000_0000) !== 0, override: (word & 0x2000_0000) !== 0, options };
     }
     default:
       return { type, code };

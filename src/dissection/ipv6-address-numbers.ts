@@ -5,49 +5,99 @@
 // hash of the 128 bits, two addresses never share a number. The table also
 // keeps each address's RFC 5952 text: captures repeat the same few
 // addresses, and formatting them was the largest cost of an IPv6 summary.
+//
+// Looked up twice per packet, so the table is an open-addressing hash over
+// typed arrays keyed by the address's four 32-bit words: no Map of heap
+// numbers, and a match is four integer comparisons rather than a byte loop.
 
 import { formatIpv6Address } from '../wire/ipv6-address.ts';
-import { ipv6AddressFold } from '../wire/reply-matching.ts';
 
 const FIRST_IPV6_NUMBER = 2 ** 32;
 /** Addresses remembered at most; a scan of an address space cannot grow the table without bound. */
 const MAX_ADDRESSES = 65536;
-const ADDRESS_BYTES = 16;
+const INITIAL_SLOTS = 64;
+const WORDS_PER_ADDRESS = 4;
 
 export interface Ipv6AddressEntry {
   readonly number: number;
   readonly text: string;
-  readonly bytes: Uint8Array;
+}
+
+/** The 32-bit word at bytes[at], signed (what an Int32Array holds). */
+function word(bytes: Uint8Array, at: number): number {
+  return (bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3];
+}
+
+function slotHash(w0: number, w1: number, w2: number, w3: number): number {
+  const h = Math.imul(w0 ^ ((w1 << 13) | (w1 >>> 19)), 0x9e3779b1) ^ Math.imul(w2, 0x85ebca6b) ^ Math.imul(w3 ^ (w3 >>> 16), 0xc2b2ae35);
+  return h ^ (h >>> 15);
 }
 
 export class Ipv6AddressNumbers {
-  /** By the address's 32-bit fold; a fold shared by several addresses holds them all. */
-  private readonly byFold = new Map<number, Ipv6AddressEntry[]>();
-  private size = 0;
+  /** Entry index + 1 per slot, 0 for an empty one; at most half full. */
+  private slots = new Int32Array(INITIAL_SLOTS);
+  /** Each entry's address as four words, at index * 4. */
+  private words = new Int32Array((INITIAL_SLOTS / 2) * WORDS_PER_ADDRESS);
+  private entries: Ipv6AddressEntry[] = [];
   private next = FIRST_IPV6_NUMBER;
 
   /** The entry of the 16-byte address at bytes[at]. */
   entryAt(bytes: Uint8Array, at: number): Ipv6AddressEntry {
-    const fold = ipv6AddressFold(bytes, at);
-    let entries = this.byFold.get(fold);
-    if (entries !== undefined) {
-      for (let e = 0; e < entries.length; e++) {
-        const known = entries[e].bytes;
-        let i = 0;
-        while (i < ADDRESS_BYTES && known[i] === bytes[at + i]) i++;
-        if (i === ADDRESS_BYTES) return entries[e];
-      }
+    const w0 = word(bytes, at);
+    const w1 = word(bytes, at + 4);
+    const w2 = word(bytes, at + 8);
+    const w3 = word(bytes, at + 12);
+    const slots = this.slots;
+    const words = this.words;
+    const mask = slots.length - 1;
+    let slot = slotHash(w0, w1, w2, w3) & mask;
+    for (;;) {
+      const index = slots[slot] - 1;
+      if (index < 0) break;
+      const k = index * WORDS_PER_ADDRESS;
+      if (words[k] === w0 && words[k + 1] === w1 && words[k + 2] === w2 && words[k + 3] === w3) return this.entries[index];
+      slot = (slot + 1) & mask;
     }
+    return this.add(bytes, at, w0, w1, w2, w3);
+  }
+
+  private add(bytes: Uint8Array, at: number, w0: number, w1: number, w2: number, w3: number): Ipv6AddressEntry {
     // Forget all rather than track ages: a forgotten address gets a fresh number (never a reused one).
-    if (this.size >= MAX_ADDRESSES) {
-      this.byFold.clear();
-      this.size = 0;
-      entries = undefined;
+    if (this.entries.length >= MAX_ADDRESSES) {
+      this.slots = new Int32Array(INITIAL_SLOTS);
+      this.words = new Int32Array((INITIAL_SLOTS / 2) * WORDS_PER_ADDRESS);
+      this.entries = [];
+    } else if ((this.entries.length + 1) * 2 > this.slots.length) {
+      this.grow();
     }
-    const entry = { number: this.next++, text: formatIpv6Address(bytes, at), bytes: bytes.slice(at, at + ADDRESS_BYTES) };
-    if (entries === undefined) this.byFold.set(fold, [entry]);
-    else entries.push(entry);
-    this.size++;
+    const index = this.entries.length;
+    const entry = { number: this.next++, text: formatIpv6Address(bytes, at) };
+    this.entries.push(entry);
+    const k = index * WORDS_PER_ADDRESS;
+    this.words[k] = w0;
+    this.words[k + 1] = w1;
+    this.words[k + 2] = w2;
+    this.words[k + 3] = w3;
+    this.place(index);
     return entry;
+  }
+
+  /** Puts entry `index` in the first free slot from its hash on. */
+  private place(index: number): void {
+    const words = this.words;
+    const k = index * WORDS_PER_ADDRESS;
+    const mask = this.slots.length - 1;
+    let slot = slotHash(words[k], words[k + 1], words[k + 2], words[k + 3]) & mask;
+    while (this.slots[slot] !== 0) slot = (slot + 1) & mask;
+    this.slots[slot] = index + 1;
+  }
+
+  private grow(): void {
+    const slots = this.slots.length * 2;
+    const words = new Int32Array((slots / 2) * WORDS_PER_ADDRESS);
+    words.set(this.words);
+    this.words = words;
+    this.slots = new Int32Array(slots);
+    for (let index = 0; index < this.entries.length; index++) this.place(index);
   }
 }
