@@ -18,7 +18,18 @@ import { ETHERTYPE } from '../wire/ethernet.ts';
 import { ICMP_HEADER_LENGTH, IcmpType, IcmpView, parseIcmp } from '../wire/icmp.ts';
 import { ICMPV6_HEADER_LENGTH, Icmpv6Field, Icmpv6Type, Icmpv6View, parseIcmpv6, parseNdpOptions } from '../wire/icmpv6.ts';
 import { buildIpv4, IpProtocol, type Ipv4Packet, Ipv4View, ipv4PacketFromView } from '../wire/ipv4.ts';
-import { IPV6_HEADER_LENGTH, ipv6ExtensionHeadersOf, Ipv6View, ipv6PacketFromView } from '../wire/ipv6.ts';
+import {
+  buildIpv6,
+  IPV6_HEADER_LENGTH,
+  type Ipv6ExtensionHeader,
+  type Ipv6ExtensionHeaderInit,
+  ipv6ExtensionHeadersOf,
+  ipv6HeaderLength,
+  type Ipv6HeaderInit,
+  type Ipv6Packet,
+  Ipv6View,
+  ipv6PacketFromView,
+} from '../wire/ipv6.ts';
 import { decodeLinkLayer, LinkLayerView } from '../wire/link-type.ts';
 import type { ParseError } from '../wire/parse-result.ts';
 import { tcpHeaderFromView, TcpView, tcpSegmentFromView, type ParsedTcpSegment, type TcpOption } from '../wire/tcp.ts';
@@ -56,6 +67,8 @@ export interface DissectionOptions {
   readonly tcpAnalysis?: boolean;
   /** IPv4 fragments reassembled and dissected in the last one (tshark's ip.defragment), on by default. */
   readonly ipReassembly?: boolean;
+  /** IPv6 fragments likewise (tshark's ipv6.defragment); follows ipReassembly unless given. */
+  readonly ipv6Reassembly?: boolean;
 }
 
 /** The header fields the conversation tracker reads. */
@@ -147,11 +160,14 @@ export class CaptureDissector {
   private readonly quotedViews = new LayerViews();
   private readonly addressText = new Map<number, string>();
   private readonly fragments: FragmentReassembler<string> | undefined;
+  /** IPv6 fragments; the head kept from the first fragment is the packet's unfragmentable part. */
+  private readonly fragments6: FragmentReassembler<string, Ipv6HeaderInit> | undefined;
   private readonly reassembledViews = new LayerViews();
 
   constructor(options: DissectionOptions = {}) {
     this.tcp = new TcpConversationTracker({ analyzeSequenceNumbers: options.tcpAnalysis ?? true });
     this.fragments = options.ipReassembly ?? true ? new FragmentReassembler<string>() : undefined;
+    this.fragments6 = options.ipv6Reassembly ?? options.ipReassembly ?? true ? new FragmentReassembler<string, Ipv6HeaderInit>() : undefined;
   }
 
   /** Numbers the next frame and times it against the file's first. */
@@ -271,7 +287,9 @@ export class CaptureDissector {
     const ip = this.views.ip6;
     if (ip.point(input.data, this.link.payloadStart) !== undefined || ip.missingLength > 0 || ip.extensionError !== undefined) return undefined;
     if (ip.isFragment) {
-      // A fragment's line shows its fragment header only (no reassembly here).
+      // Reassembly, and a first fragment dissected as far as it goes (reassembly off), are the full dissection's.
+      if (this.fragments6 !== undefined || ip.fragmentOffset === 0) return undefined;
+      // A later fragment's line shows its fragment header only.
       const frame = this.nextFrame(input);
       const source = this.ipv6Numbers.entryAt(ip.bytes, ip.sourceAt).text;
       const destination = this.ipv6Numbers.entryAt(ip.bytes, ip.destinationAt).text;
@@ -563,11 +581,17 @@ export class CaptureDissector {
         return;
       }
     }
-    if (isFragment || !ip.hasUpperLayerHeader) return;
+    // A first fragment without reassembly is dissected as far as it goes, as tshark does with ipv6.defragment off.
+    const partialFirst = isFragment && this.fragments6 === undefined && ip.fragmentOffset === 0 && !context.quoted;
+    if (isFragment && !partialFirst) {
+      if (!context.quoted && this.fragments6 !== undefined && missingLength === 0) this.reassembleIpv6(packet, context, problems, out);
+      return;
+    }
+    if (!ip.hasUpperLayerHeader) return;
     const transportStart = ip.upperLayerStart;
     const transportEnd = ip.payloadEnd;
-    const complete = missingLength === 0;
-    const reason = context.quoted ? SHORT_QUOTE : CUT_BY_SNAPLEN;
+    const complete = missingLength === 0 && !partialFirst;
+    const reason = context.quoted ? SHORT_QUOTE : partialFirst ? FIRST_FRAGMENT : CUT_BY_SNAPLEN;
     // What the payload length says the upper layer takes, captured or not.
     const transportLength = start + IPV6_HEADER_LENGTH + packet.payloadLength - transportStart;
     switch (ip.upperLayerProtocol) {
@@ -590,7 +614,8 @@ export class CaptureDissector {
         const segment = tcpSegmentFromView(tcp);
         const payloadLength = Math.max(0, transportLength - tcp.headerLength);
         const checksum = tcp.checksumVerdict(ip.pseudoHeaderSum(IpProtocol.TCP, transportLength), { complete, reason });
-        const conversation = context.quoted
+        // Like a quote, a lone first fragment's length says nothing about the segment: tshark leaves it out of the analysis.
+        const conversation = context.quoted || partialFirst
           ? undefined
           : this.trackTcp(this.ipv6Numbers.entryAt(ip.bytes, ip.sourceAt).number, this.ipv6Numbers.entryAt(ip.bytes, ip.destinationAt).number, segment, payloadLength, context.frameNumber, context.timeNs);
         out.tcp = { offset: transportStart, segment, checksum, payloadLength, conversation };
@@ -726,6 +751,31 @@ export class CaptureDissector {
     if (inner.ipv4 === undefined || out.ipv4 === undefined) return;
     out.ipv4 = { ...out.ipv4, reassembled: { fragments: whole.fragments, datagram, ip: inner.ipv4 } };
     out.icmp = inner.icmp;
+    out.tcp = inner.tcp;
+    out.udp = inner.udp;
+  }
+
+  /**
+   * Adds an IPv6 fragment to the reassembler; when it completes its packet,
+   * dissects the rebuilt packet's upper layer into `out` (its IPv6 layer
+   * stays the fragment's) and records the fragments there. Reads the IPv6
+   * view of `context`, still pointed at the fragment.
+   */
+  private reassembleIpv6(fragment: Ipv6Packet, context: IpContext, problems: ParseError[], out: IpLayers): void {
+    const ip = context.views.ip6;
+    const key = `${fragment.source}|${fragment.destination}|${ip.fragmentIdentification}`;
+    const offset = ip.fragmentOffset * 8;
+    const head = offset === 0 ? unfragmentablePart(fragment, ip.fragmentNextHeader) : undefined;
+    const whole = this.fragments6!.add(key, offset, ip.fragmentData, ip.moreFragments, context.frameNumber, context.timeNs, head);
+    if (whole?.head === undefined) return;
+    // The unfragmentable part and the data must fit the payload length field (no jumbograms).
+    if (ipv6HeaderLength(whole.head) - IPV6_HEADER_LENGTH + whole.payload.length > 0xffff) return;
+    const datagram = buildIpv6(whole.head, whole.payload);
+    const inner = noLayers();
+    this.dissectIpv6(datagram, 0, datagram.length, { ...context, views: this.reassembledViews }, problems, inner);
+    if (inner.ipv6 === undefined || out.ipv6 === undefined) return;
+    out.ipv6 = { ...out.ipv6, reassembled: { fragments: whole.fragments, datagram, ip: inner.ipv6 } };
+    out.icmpv6 = inner.icmpv6;
     out.tcp = inner.tcp;
     out.udp = inner.udp;
   }
@@ -935,4 +985,40 @@ function findEchoTimestamp(icmp: IcmpView, context: IpContext): EchoDataTimestam
     }
   }
   return undefined;
+}
+
+/**
+ * The header a reassembled IPv6 packet gets from its first fragment (RFC
+ * 8200 4.5): the fixed header and the extension headers before the fragment
+ * header, the chain continuing with the fragment header's next header.
+ * Copied: the frame's bytes do not outlive it.
+ */
+function unfragmentablePart(first: Ipv6Packet, nextHeader: number): Ipv6HeaderInit {
+  const fragmentIndex = first.extensionHeaders.findIndex((header) => header.kind === 'fragment');
+  return {
+    trafficClass: first.trafficClass,
+    flowLabel: first.flowLabel,
+    hopLimit: first.hopLimit,
+    source: first.source,
+    destination: first.destination,
+    extensionHeaders: first.extensionHeaders.slice(0, fragmentIndex).map(copyExtensionHeader),
+    protocol: nextHeader,
+  };
+}
+
+/** An extension header with its bytes copied and its next header left to the builder's chain. */
+function copyExtensionHeader(header: Ipv6ExtensionHeader): Ipv6ExtensionHeaderInit {
+  switch (header.kind) {
+    case 'hop-by-hop':
+    case 'destination-options':
+      return { kind: header.kind, headerExtLength: header.headerExtLength, options: header.options.slice() };
+    case 'routing':
+      return { kind: 'routing', headerExtLength: header.headerExtLength, routingType: header.routingType, segmentsLeft: header.segmentsLeft, data: header.data.slice() };
+    case 'authentication':
+      return { kind: 'authentication', payloadLength: header.payloadLength, reserved: header.reserved, spi: header.spi, sequence: header.sequence, integrityCheckValue: header.integrityCheckValue.slice() };
+    case 'raw':
+      return { kind: 'raw', type: header.type, bytes: header.bytes.slice() };
+    case 'fragment':
+      return { ...header };
+  }
 }

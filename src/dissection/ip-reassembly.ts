@@ -22,11 +22,16 @@ export interface FragmentSpan {
   readonly length: number;
 }
 
-export interface ReassembledDatagram {
+export interface ReassembledDatagram<Head = undefined> {
   /** The payload from offset 0 to the end, fragments laid in order (later bytes win an overlap). */
   readonly payload: Uint8Array;
   /** In capture order. */
   readonly fragments: readonly FragmentSpan[];
+  /**
+   * What the caller passed with the first fragment (offset 0): IPv6 takes
+   * the unfragmentable part and the next header from it (RFC 8200 4.5).
+   */
+  readonly head: Head | undefined;
 }
 
 export const MAX_PENDING = 1024;
@@ -35,7 +40,8 @@ export const MAX_PENDING_BYTES = 16 << 20;
 export const PENDING_TIMEOUT_NS = 60e9;
 const MAX_DATAGRAM_PAYLOAD = 65535;
 
-interface Pending {
+interface Pending<Head> {
+  head: Head | undefined;
   readonly fragments: { span: FragmentSpan; data: Uint8Array }[];
   /** Payload length, known once the last fragment came; -1 before. */
   totalLength: number;
@@ -43,21 +49,22 @@ interface Pending {
   lastTimeNs: number;
 }
 
-export class FragmentReassembler<Key> {
-  private readonly pending = new Map<Key, Pending>();
+export class FragmentReassembler<Key, Head = undefined> {
+  private readonly pending = new Map<Key, Pending<Head>>();
   private pendingBytes = 0;
 
   /**
    * Adds one fragment's data (copied); returns the datagram when this
    * fragment completes it, else undefined. `more`: the More Fragments flag.
+   * `head`: kept from the first fragment (offset 0) and handed back with the datagram.
    */
-  add(key: Key, offset: number, data: Uint8Array, more: boolean, frame: number, timeNs: number): ReassembledDatagram | undefined {
+  add(key: Key, offset: number, data: Uint8Array, more: boolean, frame: number, timeNs: number, head?: Head): ReassembledDatagram<Head> | undefined {
     this.expire(timeNs);
     if (offset + data.length > MAX_DATAGRAM_PAYLOAD) return undefined;
     let entry = this.pending.get(key);
     if (entry === undefined) {
       while (this.pending.size >= MAX_PENDING || (this.pending.size > 0 && this.pendingBytes + data.length > MAX_PENDING_BYTES)) this.dropOldest();
-      entry = { fragments: [], totalLength: -1, bytes: 0, lastTimeNs: timeNs };
+      entry = { head: undefined, fragments: [], totalLength: -1, bytes: 0, lastTimeNs: timeNs };
       this.pending.set(key, entry);
     } else {
       // Map order is insertion order: move the datagram to the end so that eviction takes the stalest.
@@ -68,6 +75,7 @@ export class FragmentReassembler<Key> {
     entry.bytes += data.length;
     this.pendingBytes += data.length;
     entry.lastTimeNs = timeNs;
+    if (offset === 0 && head !== undefined) entry.head = head;
     if (!more) entry.totalLength = offset + data.length;
     if (entry.totalLength < 0 || !covers(entry)) return undefined;
 
@@ -77,7 +85,7 @@ export class FragmentReassembler<Key> {
       payload.set(fragment.data.subarray(0, room), fragment.span.offset);
     }
     this.remove(key, entry);
-    return { payload, fragments: entry.fragments.map((f) => f.span) };
+    return { payload, fragments: entry.fragments.map((f) => f.span), head: entry.head };
   }
 
   private expire(nowNs: number): void {
@@ -92,14 +100,14 @@ export class FragmentReassembler<Key> {
     if (!first.done) this.remove(first.value[0], first.value[1]);
   }
 
-  private remove(key: Key, entry: Pending): void {
+  private remove(key: Key, entry: Pending<Head>): void {
     this.pending.delete(key);
     this.pendingBytes -= entry.bytes;
   }
 }
 
 /** Whether the fragments cover [0, totalLength) without a hole. */
-function covers(entry: Pending): boolean {
+function covers(entry: Pending<unknown>): boolean {
   const spans = entry.fragments.map((f) => f.span).sort((a, b) => a.offset - b.offset);
   let reached = 0;
   for (const span of spans) {
@@ -110,7 +118,7 @@ function covers(entry: Pending): boolean {
 }
 
 /** "[2 IPv4 Fragments (2008 bytes): #1(1480), #2(528)]" without the brackets, for any protocol name. */
-export function fragmentListText(protocol: string, datagram: ReassembledDatagram): string {
+export function fragmentListText(protocol: string, datagram: Pick<ReassembledDatagram<unknown>, 'payload' | 'fragments'>): string {
   const list = datagram.fragments.map((f) => `#${f.frame}(${f.length})`).join(', ');
   return `${datagram.fragments.length} ${protocol} Fragments (${datagram.payload.length} bytes): ${list}`;
 }

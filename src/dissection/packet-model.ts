@@ -78,6 +78,21 @@ export interface Ipv6Layer {
   readonly missingLength: number;
   /** A fragment of a larger packet (offset or M set): the upper layer is not (all) here. */
   readonly isFragment: boolean;
+  /**
+   * Set on the fragment that completed a packet (reassembly on): the
+   * fragments, and the whole packet rebuilt (RFC 8200 4.5: the first
+   * fragment's unfragmentable part, then the fragments' data). The packet's
+   * ICMPv6, TCP or UDP layer is then dissected from `datagram`.
+   */
+  readonly reassembled?: ReassembledIpv6;
+}
+
+export interface ReassembledIpv6 {
+  readonly fragments: readonly FragmentSpan[];
+  /** The rebuilt packet, header at offset 0. */
+  readonly datagram: Uint8Array;
+  /** Its IPv6 layer (offset 0 in `datagram`). */
+  readonly ip: Ipv6Layer;
 }
 
 /** The "Timestamp from icmp data" Wireshark finds at the start of echo data. */

@@ -7,12 +7,12 @@
 //         [Reassembled IPv4 data: 0800b576…]
 
 import { fragmentListText } from '../dissection/ip-reassembly.ts';
-import type { ReassembledIpv4 } from '../dissection/packet-model.ts';
+import type { ReassembledIpv4, ReassembledIpv6 } from '../dissection/packet-model.ts';
 
 /** tshark shows the first 36 bytes of the data, then an ellipsis. */
 const DATA_PREVIEW = 36;
 
-export function fragmentTreeLines(protocol: string, reassembled: ReassembledIpv4): { depth: number; text: string }[] {
+export function fragmentTreeLines(protocol: string, reassembled: ReassembledIpv4 | ReassembledIpv6): { depth: number; text: string }[] {
   const payload = reassembled.datagram.subarray(reassembled.ip.headerLength);
   const datagram = { payload, fragments: reassembled.fragments };
   const lines = [{ depth: 0, text: `[${fragmentListText(protocol, datagram)}]` }];

@@ -159,7 +159,7 @@ function protocolsInFrame(packet: DissectedPacket): string {
   if (packet.ipv6) {
     parts.push('ipv6');
     for (const header of packet.ipv6.packet.extensionHeaders) parts.push(EXTENSION_PROTOCOL[header.kind]);
-    if (packet.ipv6.isFragment) parts.push('data');
+    if (packet.ipv6.isFragment && !packet.ipv6.reassembled && !packet.icmpv6 && !packet.tcp && !packet.udp) parts.push('data');
   }
   if (packet.icmpv6) {
     parts.push('icmpv6');
@@ -424,7 +424,8 @@ function addIpv6(tree: TreeWriter, depth: number, ip: Ipv6Layer): void {
   tree.add(d, `Source Address: ${p.source}`);
   tree.add(d, `Destination Address: ${p.destination}`);
   for (const header of p.extensionHeaders) addIpv6Extension(tree, d, header);
-  if (ip.isFragment) tree.add(d, '[Fragment: not reassembled]');
+  if (ip.reassembled) for (const line of fragmentTreeLines('IPv6', ip.reassembled)) tree.add(d + line.depth, line.text);
+  else if (ip.isFragment) tree.add(d, '[Fragment: not reassembled]');
   if (ip.missingLength > 0) tree.add(d, `[${ip.missingLength} of the ${p.payloadLength} payload bytes are not here]`);
 }
 
@@ -873,7 +874,7 @@ export function packetTreeLines(packet: DissectedPacket, style: TextStyle = PLAI
   if (packet.ipv6) {
     addIpv6(tree, 0, packet.ipv6);
     // A fragment's bytes after its headers, as tshark shows an unreassembled fragment: "Data (1448 bytes)".
-    if (packet.ipv6.isFragment) addData(tree, 0, packet.ipv6.packet.payload);
+    if (packet.ipv6.isFragment && !packet.ipv6.reassembled && !packet.icmpv6 && !packet.tcp && !packet.udp) addData(tree, 0, packet.ipv6.packet.payload);
   }
   if (packet.icmp) addIcmp(tree, 0, packet.icmp);
   if (packet.icmpv6) addIcmpv6(tree, 0, packet.icmpv6);

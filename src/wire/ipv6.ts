@@ -267,6 +267,15 @@ export class Ipv6View extends HeaderView {
   get fragmentIdentification(): number {
     return this.fragmentAt < 0 ? 0 : read32(this.bytes, this.fragmentAt + Ipv6FragmentField.IDENTIFICATION);
   }
+  /** The fragment header's next header (the first fragmentable header's type); 0 without one. */
+  get fragmentNextHeader(): number {
+    return this.fragmentAt < 0 ? 0 : this.bytes[this.fragmentAt + Ipv6FragmentField.NEXT_HEADER];
+  }
+  /** The fragmentable part a fragment carries: the bytes after its fragment header, to the payload end. */
+  get fragmentData(): Uint8Array {
+    const end = this.payloadEnd;
+    return this.bytes.subarray(Math.min(this.fragmentAt + IPV6_FRAGMENT_HEADER_LENGTH, end), end);
+  }
   /** True for a fragment of a larger packet (an atomic fragment, offset 0 without M, is not). */
   get isFragment(): boolean {
     return this.fragmentAt >= 0 && (read16(this.bytes, this.fragmentAt + Ipv6FragmentField.OFFSET_FLAGS) & 0xfff9) !== 0;
