@@ -64,8 +64,9 @@ Options:
                    no TCP sequence analysis (retransmissions, duplicate ACKs...; on by
                    default, as in tshark); -o tcp.analyze_sequence_numbers:FALSE is the same
   --no-ip-reassembly
-                   leave IPv4 fragments apart (by default the fragment completing a
-                   datagram shows its ICMP/TCP/UDP); -o ip.defragment:FALSE is the same
+                   leave IPv4 and IPv6 fragments apart (by default the fragment completing
+                   a datagram shows its ICMP/ICMPv6/TCP/UDP); -o ip.defragment:FALSE and
+                   -o ipv6.defragment:FALSE turn off each alone
   -h, --help       this help
 
 FILTER (after the files): the tcpdump-style shorthand, icmp, icmp6, tcp, udp,
@@ -111,6 +112,8 @@ export interface DissectOptions {
   readonly tcpAnalysis: boolean;
   /** IPv4 reassembly (tshark's ip.defragment). */
   readonly ipReassembly: boolean;
+  /** IPv6 reassembly (tshark's ipv6.defragment). */
+  readonly ipv6Reassembly: boolean;
 }
 
 /** dissect's options: what the parser reads and shell completion offers. */
@@ -132,19 +135,19 @@ export const DISSECT_OPTIONS = {
   json: { type: 'boolean' },
   'no-tcp-analysis': { type: 'boolean' },
   'no-ip-reassembly': { type: 'boolean' },
-  /** tshark's preference switch; only tcp.analyze_sequence_numbers is known. */
+  /** tshark's preference switch; the names PREFERENCES lists are known. */
   option: { type: 'string', short: 'o', multiple: true },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 /** The tshark preferences -o accepts, and the option each sets. */
-const PREFERENCES = { 'tcp.analyze_sequence_numbers': 'tcpAnalysis', 'ip.defragment': 'ipReassembly' } as const;
+const PREFERENCES = { 'tcp.analyze_sequence_numbers': 'tcpAnalysis', 'ip.defragment': 'ipReassembly', 'ipv6.defragment': 'ipv6Reassembly' } as const;
 
 /** tshark's `-o NAME:TRUE|FALSE` for the preferences above: the settings they give, or a usage error. */
-function preferenceSettings(preferences: readonly string[], initial: { tcpAnalysis: boolean; ipReassembly: boolean }) {
+function preferenceSettings(preferences: readonly string[], initial: { tcpAnalysis: boolean; ipReassembly: boolean; ipv6Reassembly: boolean }) {
   const settings = { ...initial };
   for (const preference of preferences) {
-    const match = /^([a-z_.]+):(true|false)$/i.exec(preference);
+    const match = /^([a-z0-9_.]+):(true|false)$/i.exec(preference);
     const key = match ? PREFERENCES[match[1] as keyof typeof PREFERENCES] : undefined;
     if (!match || !key) throw new UsageError(`unknown preference '${preference}' for -o (known: ${Object.keys(PREFERENCES).map((p) => `${p}:TRUE|FALSE`).join(', ')})`);
     settings[key] = match[2].toLowerCase() === 'true';
@@ -284,7 +287,11 @@ export function parseDissectArguments(args: readonly string[]): DissectOptions {
     time: time as TimeFormat,
     statistics: (values.statistic ?? []).map(parseStatistic),
     help: values.help ?? false,
-    ...preferenceSettings(values.option ?? [], { tcpAnalysis: !(values['no-tcp-analysis'] ?? false), ipReassembly: !(values['no-ip-reassembly'] ?? false) }),
+    ...preferenceSettings(values.option ?? [], {
+      tcpAnalysis: !(values['no-tcp-analysis'] ?? false),
+      ipReassembly: !(values['no-ip-reassembly'] ?? false),
+      ipv6Reassembly: !(values['no-ip-reassembly'] ?? false),
+    }),
   };
   if (base.help) return { ...base, files: [], tsharkInput: false };
   const fieldsLayout = output === 'fields' ? parseFieldsLayout(values.field ?? [], values['field-option'] ?? []) : undefined;

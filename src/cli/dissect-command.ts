@@ -174,7 +174,7 @@ export async function runDissectCommand(
   };
 
   // Summary lines alone take the fast path: what a line needs, not the whole model.
-  const dissection = { tcpAnalysis: options.tcpAnalysis, ipReassembly: options.ipReassembly };
+  const dissection = { tcpAnalysis: options.tcpAnalysis, ipReassembly: options.ipReassembly, ipv6Reassembly: options.ipv6Reassembly };
   const full = needsFullDissection(options, detailed);
   const reading = full
     ? dissectCaptureFiles(options.files, { ...common, packet: handle }, FULL_DISSECTION, dissection)

@@ -14,6 +14,8 @@ import type {
   Ipv6Layer,
   QuotedDatagramLayers,
   QuotedIpv6Layers,
+  ReassembledIpv4,
+  ReassembledIpv6,
   TcpLayer,
   UdpLayer,
 } from '../dissection/packet-model.ts';
@@ -62,10 +64,13 @@ function ipv4Json(ip: Ipv4Layer): Json {
     ...(p.options.length > 0 ? { decodedOptions: parseIpv4Options(p.options).map(ipv4OptionJson) } : {}),
     ...(ip.missingLength > 0 ? { missingLength: ip.missingLength } : {}),
     ...(ip.isFragment ? { fragment: true } : {}),
-    ...(ip.reassembled
-      ? { reassembled: { length: ip.reassembled.datagram.length - ip.reassembled.ip.headerLength, fragments: ip.reassembled.fragments.map((f) => ({ ...f })) } }
-      : {}),
+    ...(ip.reassembled ? { reassembled: reassembledJson(ip.reassembled) } : {}),
   };
+}
+
+/** The fragments of a reassembled datagram and its payload length (after the IPv6 unfragmentable part). */
+function reassembledJson(reassembled: ReassembledIpv4 | ReassembledIpv6): Json {
+  return { length: reassembled.datagram.length - reassembled.ip.headerLength, fragments: reassembled.fragments.map((f) => ({ ...f })) };
 }
 
 function extensionHeaderJson(header: Ipv6ExtensionHeader): Json {
@@ -108,6 +113,7 @@ function ipv6Json(ip: Ipv6Layer): Json {
     protocol: p.protocol,
     ...(ip.missingLength > 0 ? { missingLength: ip.missingLength } : {}),
     ...(ip.isFragment ? { fragment: true } : {}),
+    ...(ip.reassembled ? { reassembled: reassembledJson(ip.reassembled) } : {}),
   };
 }
 
