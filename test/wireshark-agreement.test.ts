@@ -328,6 +328,7 @@ function ourValues(packet: Json): Values {
   if (packet.udp && packet.udp.payloadLength > 0) add(values, 'data.len', packet.udp.payloadLength);
   // A fragment that does not complete its datagram: Wireshark shows its payload as "Data".
   if (packet.ipv4?.fragment && !packet.ipv4.reassembled) add(values, 'data.len', packet.ipv4.totalLength - packet.ipv4.headerLength);
+  if (packet.ipv6?.fragment && !packet.ipv6.reassembled) add(values, 'data.len', packet.ipv6.payloadLength - (packet.ipv6.headerLength - 40));
   return values;
 }
 
@@ -339,12 +340,6 @@ function comparable(ours: Values, theirs: Values, packet: Json): { ours: Values;
   // TCP payload goes to Wireshark's protocol dissectors (HTTP, ...), not to "data"; so does UDP to port 53 (DNS).
   if (packet.tcp) drop.add('data.len');
   if (packet.udp && (packet.udp.sourcePort === 53 || packet.udp.destinationPort === 53)) drop.add('data.len');
-  // IPv6 fragments are not reassembled here; Wireshark reassembles them and shows the whole
-  // message in the last fragment (its lengths, checksum and data), so only the headers are compared.
-  if (packet.ipv6?.fragment) {
-    for (const field of FIELDS) if (!field.startsWith('ipv6.') && !field.startsWith('frame.')) drop.add(field);
-    drop.add('ipv6.plen');
-  }
   const keep = (values: Values) => Object.fromEntries(Object.entries(values).filter(([field]) => !drop.has(field as Field))) as Values;
   return { ours: keep(ours), theirs: keep(theirs) };
 }
