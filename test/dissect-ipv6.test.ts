@@ -126,7 +126,7 @@ describe('the IPv6 summary fast path', () => {
     flags: fc.constantFrom(0x02, 0x12, 0x10, 0x18, 0x04),
     seq: fc.nat(0xffffffff),
     payload: fc.uint8Array({ maxLength: 40 }),
-    extension: fc.constantFrom('none', 'none', 'hop-by-hop', 'destination', 'first-fragment', 'later-fragment'),
+    extension: fc.constantFrom('none', 'none', 'hop-by-hop', 'destination', 'first-fragment', 'later-fragment', 'split'),
     mutation: fc.constantFrom('none', 'none', 'none', 'checksum', 'cut', 'payload-length', 'udp-zero'),
     link: fc.constantFrom(LINKTYPE.RAW, LINKTYPE.ETHERNET, LINKTYPE.LINUX_SLL2),
   });
@@ -180,18 +180,26 @@ describe('the IPv6 summary fast path', () => {
                   : p.extension === 'later-fragment'
                     ? [{ kind: 'fragment', identification: index, fragmentOffset: 2 }]
                     : [];
-          const packet = buildIpv6({ protocol, source, destination, hopLimit: 64 - index, extensionHeaders }, transport);
-          if (p.mutation === 'payload-length') packet[5] ^= 0x04;
-          const frame =
-            p.link === LINKTYPE.ETHERNET
-              ? Uint8Array.from([...new Uint8Array(12), 0x86, 0xdd, ...packet])
-              : p.link === LINKTYPE.LINUX_SLL2
-                ? Uint8Array.from([0x86, 0xdd, 0, 0, 0, 0, 0, 2, 0, 1, 4, 6, 2, 0, 0, 0, 0, 1, 0, 0, ...packet])
-                : packet;
-          const captured = p.mutation === 'cut' ? Math.max(1, frame.length - 3) : frame.length;
-          const view = summarizer.summarize(record(frame, p.link, index, captured));
-          if (tookFastPath(view)) fast++;
-          expect(formatSummaryLine(view, 6)).toBe(formatSummaryLine(dissector.dissect(record(frame, p.link, index, captured)), 6));
+          // 'split': the packet in two fragments, reassembled in the second.
+          const fragmentOf = (offset: number, data: Uint8Array, more: boolean) =>
+            buildIpv6({ protocol, source, destination, hopLimit: 64 - index, extensionHeaders: [{ kind: 'fragment', fragmentOffset: offset / 8, moreFragments: more, identification: 1000 + index }] }, data);
+          const packets =
+            p.extension === 'split'
+              ? [fragmentOf(0, transport.subarray(0, 8), true), fragmentOf(8, transport.subarray(8), false)]
+              : [buildIpv6({ protocol, source, destination, hopLimit: 64 - index, extensionHeaders }, transport)];
+          for (const packet of packets) {
+            if (p.mutation === 'payload-length') packet[5] ^= 0x04;
+            const frame =
+              p.link === LINKTYPE.ETHERNET
+                ? Uint8Array.from([...new Uint8Array(12), 0x86, 0xdd, ...packet])
+                : p.link === LINKTYPE.LINUX_SLL2
+                  ? Uint8Array.from([0x86, 0xdd, 0, 0, 0, 0, 0, 2, 0, 1, 4, 6, 2, 0, 0, 0, 0, 1, 0, 0, ...packet])
+                  : packet;
+            const captured = p.mutation === 'cut' ? Math.max(1, frame.length - 3) : frame.length;
+            const view = summarizer.summarize(record(frame, p.link, index, captured));
+            if (tookFastPath(view)) fast++;
+            expect(formatSummaryLine(view, 6)).toBe(formatSummaryLine(dissector.dissect(record(frame, p.link, index, captured)), 6));
+          }
         });
       }),
       { numRuns: 300 },
