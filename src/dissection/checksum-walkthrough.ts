@@ -350,6 +350,9 @@ function transportWalk(
  */
 export function packetChecksumExplanations(packet: DissectedPacket): ChecksumExplanation[] {
   const ip = packet.ipv4;
+  if (packet.ipv6?.reassembled) return ipv6ChecksumExplanations(packet.ipv6.reassembled.datagram);
+  // A fragment that completes nothing holds part of a checksummed message: nothing to explain.
+  if (packet.ipv6?.isFragment) return [];
   if (packet.ipv6) return ipv6ChecksumExplanations(packet.data, packet.ipv6.offset);
   // An IPv6 header cut short has no layer: read what the link layer carries.
   const link = packet.link?.frame;

@@ -309,6 +309,8 @@ export function ipv6PacketLayouts(bytes: Uint8Array, start = 0, end = bytes.leng
 /** The diagrams of a packet, outermost first; an ICMP error's quoted datagram follows its ICMP header. */
 export function packetLayouts(packet: DissectedPacket): HeaderLayout[] {
   const out: HeaderLayout[] = [];
+  // A reassembled packet: the fragment's own headers, then the upper layer of the rebuilt packet.
+  if (packet.ipv6?.reassembled) return [...ipv6PacketLayouts(packet.data, packet.ipv6.offset).slice(0, 1), ...ipv6PacketLayouts(packet.ipv6.reassembled.datagram).slice(1)];
   if (packet.ipv6) return ipv6PacketLayouts(packet.data, packet.ipv6.offset);
   const link = packet.link?.frame;
   if (!packet.ipv4 && link?.protocol === ETHERTYPE.IPV6) return ipv6PacketLayouts(link.payload);
