@@ -511,6 +511,41 @@ describe('congestion control and loss recovery', () => {
   });
 });
 
+describe('path MTU (RFC 8201 5.2, RFC 1191 6.4)', () => {
+  it('a smaller path MTU shrinks the segments and sends what is in flight again at once; a larger one changes nothing', () => {
+    const h = established();
+    const seqs = inFlight(h, 4);
+    expect(h.conn.pathMtuReduced(30, 1500, 20), 'segments of 1000 already fit 1500').toBe(false);
+    expect(h.conn.pathMtuReduced(30, 600, 20)).toBe(true);
+    expect(h.conn.effectiveMss).toBe(560);
+    const resent = h.conn.dispatch(30);
+    expect(resent.length).toBeGreaterThanOrEqual(2);
+    expect(resent[0].segment.sequenceNumber).toBe(seqs[0]);
+    expect(resent[0].retransmission).toBe(true);
+    expect(resent.every((o) => (o.segment.payload?.length ?? 0) <= 560)).toBe(true);
+    expect(resent.map((o) => o.segment.sequenceNumber)).toEqual(resent.map((_, i) => seqs[0] + 560 * i));
+    // Not a congestion signal: no timeout counted, the same bytes may stay in flight.
+    expect(h.conn.stats.pathMtuReductions).toBe(1);
+    expect(h.conn.stats.timeouts).toBe(0);
+    // An IPv6 report: 40-byte header.
+    expect(h.conn.pathMtuReduced(40, 580, 40)).toBe(true);
+    expect(h.conn.effectiveMss).toBe(520);
+  });
+
+  it('a piece sent again up to SACKed data goes out though shorter than an MSS (no silly-window wait)', () => {
+    const h = established({}, { options: [{ kind: 'mss', value: 1000 }, { kind: 'sack-permitted' }] });
+    const seqs = inFlight(h, 3);
+    // The peer has the second and third segments; the first was too big for the path.
+    h.conn.process(25, fromPeer({ seq: IRS + 1, ack: seqs[0], flags: ACK, options: sack({ left: seqs[1], right: seqs[2] + 1000 }) }));
+    h.conn.pathMtuReduced(30, 640, 20);
+    const resent = h.conn.dispatch(30).map((o) => [o.segment.sequenceNumber, o.segment.payload?.length]);
+    expect(resent).toEqual([
+      [seqs[0], 600],
+      [seqs[0] + 600, 400],
+    ]);
+  });
+});
+
 describe('windows', () => {
   it('window scaling: the peer\'s window is shifted by its scale (not in the SYN), ours by ours', () => {
     const h = established({ windowScale: 7, receiveBuffer: 1 << 20 }, {
@@ -748,7 +783,7 @@ describe("the driver's segment filter (segmentForConnection)", () => {
   it('takes the peer\'s segments to our port and nothing else', () => {
     const ours = segmentForConnection(datagram('10.0.0.2', '10.0.0.1', REMOTE_PORT, LOCAL_PORT), endpoints, views);
     expect(ours?.tcp.payload.length).toBe(3);
-    expect(ours?.ip.ttl).toBe(64);
+    expect(ours?.ttl).toBe(64);
     expect(segmentForConnection(datagram('10.0.0.2', '10.0.0.1', REMOTE_PORT, LOCAL_PORT + 1), endpoints, views)).toBeUndefined();
     expect(segmentForConnection(datagram('10.0.0.2', '10.0.0.1', REMOTE_PORT + 1, LOCAL_PORT), endpoints, views)).toBeUndefined();
     expect(segmentForConnection(datagram('10.0.0.3', '10.0.0.1', REMOTE_PORT, LOCAL_PORT), endpoints, views)).toBeUndefined();

@@ -25,7 +25,8 @@ import {
   tsxCommand,
 } from './helpers/netns.ts';
 import { chunkedBody } from './helpers/tcp-test-data.ts';
-import { firewallState, nft, readPackets, startHttpServer, startTestServer, needTcpLab } from './helpers/tcp-lab.ts';
+import { firewallState, nft, readPackets, readPackets6, startHttpServer, startTestServer, needTcpLab } from './helpers/tcp-lab.ts';
+import { TESTED_BINDINGS, useSocketBinding } from './helpers/socket-bindings.ts';
 import { checkJsonOutput } from './helpers/output-schema.ts';
 
 const need = needTcpLab;
@@ -632,4 +633,152 @@ describe('tcp-session engine end to end', () => {
     expect(report.stats.fastRetransmits + report.stats.timeouts, 'recovered by fast retransmit or RTO').toBeGreaterThanOrEqual(1);
     expectNoFirewallLeft(client);
   });
+
+  it('path MTU: a router\'s "fragmentation needed" makes the segments smaller and the data goes again at once', async (ctx) => {
+    need(ctx, ['nft', 'python3', 'cap']);
+    const chain = createChain();
+    lowerServerLinkMtu(chain, 1280, 4);
+    // tcp-get with a request line longer than the path MTU, against a real server.
+    const dir = tempDir(ctx);
+    const file = randomBytes(50_000);
+    writeFileSync(join(dir, 'file.bin'), file);
+    await startHttpServer(chain.server, chain.serverAddress, PORT, dir);
+    const pcap = join(dir, 'pmtu.pcap');
+    const url = `http://${chain.serverAddress}:${PORT}/file.bin?${'q'.repeat(3000)}`;
+    const { result: get, body } = await tcpGetToFile(ctx, chain.client, ['-v', '--block-kernel-rst', '--pcap', pcap, url]);
+    expect(get.status, show(get)).toBe(0);
+    expect(sha256(body), 'the body equals the file').toBe(sha256(file));
+    const packets = await readPackets(pcap);
+    const tooBig = packets.filter((p) => p.icmp?.type === 3 && p.icmp.code === 4);
+    expect(tooBig.length, 'the router said the request did not fit').toBeGreaterThanOrEqual(1);
+    // Segments we sent before the ICMP message was read may leave fragmented
+    // by the kernel (it learned the MTU too); once it was read, ours fit.
+    const ours = packets.filter((p) => p.ip.source === chain.clientAddress && p.ip.protocol === 6);
+    const resent = ours.findIndex((p) => p.index > tooBig.at(-1)!.index && p.tcp !== undefined && p.tcp.payload.length > 0 && !p.ip.flags.moreFragments && p.ip.totalLength <= 1280);
+    expect(resent, 'the data went again, in segments that fit').toBeGreaterThanOrEqual(0);
+    const settled = ours.slice(resent);
+    expect(settled.map((p) => p.ip.totalLength).filter((length) => length > 1280), 'every later segment fits the path').toEqual([]);
+    expect(settled.filter((p) => p.ip.flags.moreFragments || p.ip.fragmentOffset > 0), 'segments, not fragments').toEqual([]);
+
+    // The engine under it, sending 100 kB: the kernel knows the path MTU by now, so
+    // forget it first (the router must say it again).
+    chain.client.check(['ip', 'route', 'flush', 'cache']);
+    await startTestServer(chain.server, 'echo', chain.serverAddress, 9000);
+    const result = await chain.client.runAsync(tsxCommand('test/helpers/tcp-echo-client.ts', [chain.serverAddress, '9000', '100000']), { timeoutMs: 30_000 });
+    expect(result.status, show(result)).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report.peerMss, 'the server offers more than the path takes').toBe(1460);
+    expect(report.receivedSha256).toBe(report.sentSha256);
+    expect(report.reason).toBe('closed');
+    expect(report.stats.pathMtuReductions, JSON.stringify(report.stats)).toBe(1);
+
+    expectNoFirewallLeft(chain.client);
+  });
 });
+
+describe.each(TESTED_BINDINGS)('tcp-get over IPv6, over the %s binding', (binding) => {
+  useSocketBinding(binding);
+
+  it('fetches byte for byte what curl -6 fetches from a real server, with an ip6 rule for the kernel RSTs, removed after', async (ctx) => {
+    need(ctx, ['nft', 'python3', 'cap', 'curl']);
+    const pair = createPair({ ipv6: true });
+    const dir = tempDir(ctx);
+    const file = randomBytes(1_000_000);
+    writeFileSync(join(dir, 'file.bin'), file);
+    await startHttpServer(pair.b, pair.address6B, 8080, dir);
+    const url = `http://[${pair.address6B}]:8080/file.bin`;
+    const pcap = join(dir, 'get6.pcap');
+    const { result, body } = await tcpGetToFile(ctx, pair.a, ['-v', '--block-kernel-rst', '--pcap', pcap, url]);
+    expect(result.status, show(result)).toBe(0);
+    const curl = await pair.a.runAsync(['sh', '-c', 'exec curl -6 -s -o "$0" "$1"', join(dir, 'curl.out'), url], { timeoutMs: 30_000 });
+    expect(curl.status, curl.stderr).toBe(0);
+    const reference = readFileSync(join(dir, 'curl.out'));
+    expect(body.length).toBe(file.length);
+    expect(sha256(body), 'tcp-get -6 = curl -6').toBe(sha256(reference));
+    expect(sha256(body), 'and = the file').toBe(sha256(file));
+    expect(result.stderr).toContain(`table ip6 packet_lab_rst_`);
+    expect(result.stderr).toMatch(/\* firewall rule removed; it dropped [1-9]\d* kernel RSTs?/);
+    expect(result.stderr).toContain(`${pair.address6A}:`);
+    expectNoFirewallLeft(pair.a);
+
+    const packets = await readPackets6(pcap);
+    const ours = packets.filter((p) => p.ip.source === pair.address6A && p.tcp);
+    const syn = ours.find((p) => p.tcp!.flags === TcpFlag.SYN)!;
+    expect(syn.tcp!.options[0], 'MSS: the veth MTU 1500 less 60').toEqual({ kind: 'mss', value: 1440 });
+    expect(ours.every((p) => p.tcp!.checksumValid), 'TCP checksums over the IPv6 pseudo-header').toBe(true);
+    const request = ours.find((p) => p.tcp!.payload.length > 0)!;
+    expect(new TextDecoder().decode(request.tcp!.payload)).toContain(`\r\nHost: [${pair.address6B}]:8080\r\n`);
+
+    // The iptables fallback writes the rule with ip6tables.
+    const viaIptables = await tcpGet(pair.a, ['-v', '--firewall', 'iptables', '--block-kernel-rst', url]);
+    expect(viaIptables.status, show(viaIptables)).toBe(0);
+    expect(viaIptables.stderr).toContain('ip6tables -w 5 -A PLAB-RST-');
+    expectNoFirewallLeft(pair.a);
+  });
+});
+
+describe('tcp-get over IPv6: path MTU and bad input', () => {
+  it('a router\'s Packet Too Big makes the segments smaller and the data goes again at once', async (ctx) => {
+    need(ctx, ['nft', 'python3', 'cap']);
+    const chain = createChain({ ipv6: true });
+    lowerServerLinkMtu(chain, 1280, 6);
+    const dir = tempDir(ctx);
+    const file = randomBytes(50_000);
+    writeFileSync(join(dir, 'file.bin'), file);
+    await startHttpServer(chain.server, chain.serverAddress6, PORT, dir);
+    const pcap = join(dir, 'ptb.pcap');
+    const url = `http://[${chain.serverAddress6}]:${PORT}/file.bin?${'q'.repeat(3000)}`;
+    const { result, body } = await tcpGetToFile(ctx, chain.client, ['-v', '--block-kernel-rst', '--pcap', pcap, url]);
+    expect(result.status, show(result)).toBe(0);
+    expect(sha256(body), 'the body equals the file').toBe(sha256(file));
+    expect(result.stderr).toMatch(/path MTU 1280: segments of at most 1208 bytes/);
+    const packets = await readPackets6(pcap);
+    const tooBig = packets.filter((p) => p.icmp6?.kind === 'packet-too-big');
+    expect(tooBig.length, 'the router said the request did not fit').toBeGreaterThanOrEqual(1);
+    expect(tooBig.every((p) => p.icmp6!.kind === 'packet-too-big' && p.icmp6!.mtu === 1280)).toBe(true);
+    const ours = packets.filter((p) => p.ip.source === chain.clientAddress6 && (p.tcp || p.ip.extensionHeaders.length > 0));
+    const resent = ours.findIndex((p) => p.index > tooBig.at(-1)!.index && p.tcp !== undefined && p.tcp.payload.length > 0 && 40 + p.ip.payloadLength <= 1280);
+    expect(resent, 'the data went again, in segments that fit').toBeGreaterThanOrEqual(0);
+    const settled = ours.slice(resent);
+    expect(settled.map((p) => 40 + p.ip.payloadLength).filter((length) => length > 1280), 'every later segment fits the path').toEqual([]);
+    expect(settled.filter((p) => p.ip.extensionHeaders.some((h) => h.kind === 'fragment')), 'segments, not fragments').toEqual([]);
+    expectNoFirewallLeft(chain.client);
+  });
+
+  it('rejects IPv6 mistakes with one line and exit status 2', async (ctx) => {
+    need(ctx);
+    const { ns } = createIsolated();
+    ns.isolateResolver();
+    const cases: Array<[string[], RegExp]> = [
+      [['-4', 'http://[::1]:8080/'], /::1: Address family for hostname not supported/],
+      [['-6', 'http://127.0.0.1:8080/'], /127\.0\.0\.1: Address family for hostname not supported/],
+      [['-4', '-6', 'http://[::1]/'], /exclusive/],
+      [['http://[fd00::zz]/'], /bad URL/],
+      [['--hdrincl', 'http://[::1]:8080/'], /--hdrincl is for IPv4/],
+    ];
+    const results = await Promise.all(cases.map(([args]) => tcpGet(ns, args, { timeoutMs: 15_000 })));
+    results.forEach((result, i) => {
+      expect(result.status, show(result)).toBe(2);
+      expect(result.stdout).toBe('');
+      const lines = result.stderr.trimEnd().split('\n');
+      expect(lines, show(result)).toHaveLength(1);
+      expect(lines[0]).toMatch(/^tcp-get: /);
+      expect(lines[0], show(result)).toMatch(cases[i][1]);
+    });
+  });
+});
+
+/**
+ * The router—server link takes `mtu` bytes (both ends), while the server
+ * still offers the MSS of a 1500-byte link (advmss on its routes): the
+ * client's segments sized for that MSS must shrink when the router says so.
+ */
+function lowerServerLinkMtu(chain: { router: Namespace; server: Namespace }, mtu: number, family: 4 | 6): void {
+  chain.router.check(['ip', 'link', 'set', 'dev', 'vethRS', 'mtu', String(mtu)]);
+  chain.server.check(['ip', 'link', 'set', 'dev', 'vethS', 'mtu', String(mtu)]);
+  const advmss = family === 4 ? '1460' : '1440';
+  const routes = chain.server.check(['ip', `-${family}`, 'route', 'show']).stdout.trim().split('\n').filter((line) => line && !line.startsWith('fe80') && !line.startsWith('multicast'));
+  for (const route of routes) {
+    chain.server.check(['ip', `-${family}`, 'route', 'change', ...route.replace(/\s+(advmss|mtu) \d+/g, '').trim().split(/\s+/), 'advmss', advmss]);
+  }
+}

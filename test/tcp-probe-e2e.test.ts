@@ -21,7 +21,7 @@ import {
   teardownAll,
   tsxCommand,
 } from './helpers/netns.ts';
-import { nft, readPackets, startHttpServer, needTcpLab } from './helpers/tcp-lab.ts';
+import { nft, readPackets, readPackets6, startHttpServer, needTcpLab } from './helpers/tcp-lab.ts';
 import { TESTED_BINDINGS, useSocketBinding } from './helpers/socket-bindings.ts';
 import { chooseSocketBinding } from '../src/net/packet-socket.ts';
 import { checkJsonOutput } from './helpers/output-schema.ts';
@@ -237,6 +237,57 @@ describe.each(TESTED_BINDINGS)('tcp-probe end to end, in network namespaces, ove
     expect(atomic).toMatchObject({ answered: true, written: { identification: '0x0000', flags: 'DF' }, wire: { identification: '0x0000', flags: 'DF' } });
   });
 
+  it('over IPv6: open, closed and filtered as nmap -6 -sS says; SYNs with the IPv6 pseudo-header checksum and MSS 1440', async (ctx) => {
+    need(ctx, ['nft', 'python3', 'cap', 'nmap']);
+    const pair = createPair({ ipv6: true });
+    await startHttpServer(pair.b, pair.address6B, OPEN, tempDir(ctx));
+    nft(
+      pair.b,
+      `table inet plt {
+        chain input {
+          type filter hook input priority 0; policy accept;
+          tcp dport ${FILTERED} drop
+        }
+      }`,
+    );
+    const file = join(tempDir(ctx), 'probe6.pcap');
+    const result = await probe(pair.a, ['-p', `${OPEN}-${CLOSED}`, '-w', '0.5', '--json', '--pcap', file, pair.address6B]);
+    expect(result.status, show(result)).toBe(0);
+    expect(checkJsonOutput(result.stdout, 'tcp-probe').problems, show(result)).toEqual([]);
+    const events = jsonLines(result.stdout);
+    const ports = Object.fromEntries(events.filter((e) => e.type === 'port').map((e) => [e.port, e]));
+    expect(ports[OPEN], show(result)).toMatchObject({ state: 'open', reason: 'syn-ack', resetSent: true });
+    expect(ports[CLOSED]).toMatchObject({ state: 'closed', reason: 'rst' });
+    expect(ports[FILTERED]).toMatchObject({ state: 'filtered', reason: 'no-response', probes: 2 });
+    for (const port of [OPEN, CLOSED]) {
+      expect(ports[port].reply.checksum).toBe('valid');
+      expect(ports[port].reply.source).toBe(pair.address6B);
+      // The hop limit comes from ancillary data on the Linux binding; raw-socket cannot tell.
+      expect(ports[port].reply.ttl).toBe(binding === 'linux' ? 64 : undefined);
+    }
+    expect(events[0]).toMatchObject({ type: 'start', family: 6, source: pair.address6A, probeBytes: 80 });
+
+    // nmap -6 -sS on the same ports: the same verdicts.
+    const nmap = pair.a.run(['nmap', '-6', '-sS', '-n', '-Pn', '--max-retries', '1', '--host-timeout', '20s', '-p', `${OPEN}-${CLOSED}`, '-oG', '-', pair.address6B], { timeoutMs: 60_000 });
+    expect(nmap.status, nmap.stderr).toBe(0);
+    const grepable = /Ports: (.*?)(\t|$)/m.exec(nmap.stdout)?.[1] ?? '';
+    const nmapStates = Object.fromEntries(grepable.split(', ').map((entry) => entry.split('/')).map(([port, state]) => [Number(port), state]));
+    expect(Object.fromEntries([OPEN, FILTERED, CLOSED].map((port) => [port, ports[port].state])), nmap.stdout).toEqual(nmapStates);
+
+    const packets = await readPackets6(file);
+    const syns = packets.filter((p) => p.ip.source === pair.address6A && p.tcp?.flags === TcpFlag.SYN);
+    expect(syns.map((p) => p.tcp!.destinationPort).sort()).toEqual([OPEN, FILTERED, FILTERED, CLOSED].sort());
+    for (const syn of syns) {
+      expect(syn.tcp!.checksumValid, 'TCP checksum over the IPv6 pseudo-header').toBe(true);
+      expect(syn.tcp!.options[0]).toEqual({ kind: 'mss', value: 1440 });
+      expect(syn.ip.payloadLength).toBe(40);
+    }
+    const synAck = packets.find((p) => p.tcp?.sourcePort === OPEN && p.tcp.flags === (TcpFlag.SYN | TcpFlag.ACK))!;
+    const rsts = packets.filter((p) => p.ip.source === pair.address6A && p.tcp?.destinationPort === OPEN && p.tcp.flags & TcpFlag.RST);
+    expect(rsts.length, 'ours, plus the kernel one').toBeGreaterThanOrEqual(1);
+    expect(rsts.every((p) => p.tcp!.sequenceNumber === synAck.tcp!.acknowledgmentNumber && p.tcp!.checksumValid)).toBe(true);
+  });
+
   it('rejects bad input with one line on stderr and exit status 2', async (ctx) => {
     need(ctx);
     const { ns } = createIsolated();
@@ -254,6 +305,10 @@ describe.each(TESTED_BINDINGS)('tcp-probe end to end, in network namespaces, ove
       [['-p', '80', '-w', 'x', '127.0.0.1'], /-w/],
       [['-p', '80', '--bogus', '127.0.0.1'], /bogus/],
       [['-p', '80'], /destination/],
+      [['-p', '80', '-4', '::1'], /::1: Address family for hostname not supported/],
+      [['-p', '80', '-6', '127.0.0.1'], /127\.0\.0\.1: Address family for hostname not supported/],
+      [['-p', '80', '--hdrincl', '::1'], /--hdrincl is for IPv4/],
+      [['-p', '80', '--source', '127.0.0.1', '::1'], /--source is for IPv4/],
     ];
     const results = await Promise.all(cases.map(([args]) => probe(ns, args, 15_000)));
     results.forEach((result, i) => {

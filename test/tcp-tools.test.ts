@@ -9,7 +9,7 @@ import { receivedChecksum } from '../src/wire/checksum.ts';
 import { seqAdd, seqDiff, seqLt } from '../src/wire/tcp-sequence.ts';
 import { classifyReply, classifySilence, defaultProbeOptions } from '../src/engine/tcp-probe.ts';
 import { Reassembler } from '../src/engine/tcp/reassembler.ts';
-import { unreachableAnnotation } from '../src/engine/traceroute.ts';
+import { unreachableAnnotation, unreachableAnnotation6 } from '../src/engine/traceroute.ts';
 import { ipv4HeaderFor, wrapInIpv4 } from '../src/net/ipv4-sender.ts';
 import { nftRuleset, iptablesRule, RAW_SOCKET_MARK } from '../src/net/firewall.ts';
 import { formatHopLine } from '../src/render/traceroute-text.ts';
@@ -181,7 +181,13 @@ describe('parseHttpUrl', () => {
     expect(() => parseHttpUrl('x/y')).toThrow(HttpUrlError);
     expect(() => parseHttpUrl('http://x:0/')).toThrow(/port/);
     expect(() => parseHttpUrl('http://x:99999/')).toThrow(HttpUrlError);
-    expect(() => parseHttpUrl('http://[::1]/')).toThrow(/IPv6/);
+    expect(() => parseHttpUrl('http://[fd00::zz]/')).toThrow(/bad URL/);
+    expect(() => parseHttpUrl('http://fd00::2/')).toThrow(HttpUrlError);
+  });
+
+  it('takes an IPv6 literal in brackets: the address without them, the Host header with them (as curl sends it)', () => {
+    expect(parseHttpUrl('http://[fd00::2]:8080/file')).toEqual({ host: 'fd00::2', port: 8080, path: '/file', hostHeader: '[fd00::2]:8080' });
+    expect(parseHttpUrl('http://[FD00:0::2]/')).toEqual({ host: 'fd00::2', port: 80, path: '/', hostHeader: '[fd00::2]' });
   });
 
   it('builds the request with Host and Connection: close', () => {
@@ -280,6 +286,18 @@ describe('firewall rule text', () => {
   });
 });
 
+describe('firewall rule text for IPv6', () => {
+  const spec = { source: 'fd00::1', destination: 'fd00::2', sourcePort: 40000, destinationPort: 8080 };
+  it('an ip6 table and /128 ip6tables matches; mixed or non-address values refused', () => {
+    const script = nftRuleset('t', spec);
+    expect(script).toMatch(/^table ip6 t \{/);
+    expect(script).toContain('ip6 saddr fd00::1 ip6 daddr fd00::2 tcp sport 40000 tcp dport 8080 tcp flags & rst == rst');
+    expect(iptablesRule(spec).slice(0, 5)).toEqual(['-p', 'tcp', '-s', 'fd00::1/128', '-d']);
+    expect(() => nftRuleset('t', { ...spec, destination: '10.0.0.2' })).toThrow(/both IPv4 or both IPv6/);
+    expect(() => nftRuleset('t', { ...spec, source: 'fd00::1; flush ruleset' })).toThrow(/addresses/);
+  });
+});
+
 describe('traceroute lines', () => {
   it('prints like traceroute(8): address once per run of probes, * for silence, annotations', () => {
     const line = formatHopLine(
@@ -297,5 +315,7 @@ describe('traceroute lines', () => {
     expect(line).toBe(' 2  10.0.0.1  0.123 ms * 10.0.0.9  1.500 ms !H');
     expect(unreachableAnnotation(13)).toBe('!X');
     expect(unreachableAnnotation(3)).toBe('');
+    // ICMPv6 codes (RFC 4443 3.1) as traceroute(8) marks them; 4, port unreachable, is the destination answering.
+    expect([0, 1, 2, 3, 4, 7].map(unreachableAnnotation6)).toEqual(['!N', '!X', '!S', '!H', '', '!<7>']);
   });
 });

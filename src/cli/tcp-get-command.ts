@@ -9,11 +9,11 @@ import { type CommandEnv, type CommandIo, processEnv, writeText } from './comman
 import { type JsonRecord, recordPrinter } from './json-output.ts';
 import { PrivilegedStart } from './privileged-start.ts';
 import { headerValue, httpGet, HttpUrlError, parseHttpUrl, type HttpGetResult, type HttpUrl } from '../engine/http-get.ts';
-import { randomEphemeralPort } from '../engine/tcp-common.ts';
+import { defaultMss, randomEphemeralPort } from '../engine/tcp-common.ts';
 import { TcpConnectError, type TcpEndpoints, type TcpSessionEvent, type TcpSessionResult } from '../engine/tcp-session.ts';
 import { LiveCapture, loadCapModule } from '../net/capture.ts';
 import { findStaleKernelRstBlocks, KernelRstBlock, RAW_SOCKET_MARK, removeStaleKernelRstBlocks, type FirewallBackend, type StaleKernelRstBlock } from '../net/firewall.ts';
-import { interfaceForAddress, interfaceMtu, resolveIpv4, sourceAddressFor } from '../net/routes.ts';
+import { interfaceForAddress, interfaceMtu, resolveHost, sourceAddressFor, withoutScope, type AddressFamily } from '../net/routes.ts';
 import { TcpTrace } from '../render/tcp-trace.ts';
 
 /** cap takes 64 KiB per frame in immediate mode: 64 MiB holds ~1000 segments. */
@@ -39,11 +39,12 @@ Options:
   --remove-stale-rules   remove the rules of runs that were killed (kill -9) before they could,
                          then exit; every run says when there are such rules
   --pcap FILE            record the exchange on the egress interface into a pcap file
-  --source ADDR          source address (default: the route's; another one means IP_HDRINCL)
+  -4, -6                 IPv4 or IPv6 only, for a host name (an address literal names its family)
+  --source ADDR          IPv4 source address (default: the route's; another one means IP_HDRINCL)
   --sport PORT           source port (default: random, 32768-60999)
   --hdrincl              build the IPv4 header ourselves (IP_HDRINCL)
   --ttl TTL              IP time to live
-  --mss BYTES            MSS to advertise (default: egress MTU - 40)
+  --mss BYTES            MSS to advertise (default: egress MTU - 40, IPv6 - 60)
   --window BYTES         receive window (default 1048576)
   --wscale SHIFT         window scale to offer, 0-14 (default 7)
   --no-wscale            offer no window scaling (window <= 65535)
@@ -71,6 +72,7 @@ interface TcpGetCli {
   readonly source?: string;
   readonly sourcePort?: number;
   readonly headerIncluded: boolean;
+  readonly family?: AddressFamily;
   readonly ttl?: number;
   readonly mss?: number;
   readonly receiveWindow?: number;
@@ -96,6 +98,8 @@ export const TCP_GET_OPTIONS = {
   sport: { type: 'string' },
   hdrincl: { type: 'boolean' },
   ttl: { type: 'string' },
+  ipv4: { type: 'boolean', short: '4' },
+  ipv6: { type: 'boolean', short: '6' },
   mss: { type: 'string' },
   window: { type: 'string' },
   wscale: { type: 'string' },
@@ -133,6 +137,7 @@ function parseTcpGetArguments(args: string[]): TcpGetCli | 'help' | 'remove-stal
   if (firewall !== 'auto' && firewall !== 'nft' && firewall !== 'iptables') {
     throw new UsageError(`invalid argument for --firewall: '${firewall}' (auto, nft or iptables)`);
   }
+  if (values.ipv4 && values.ipv6) throw new UsageError('-4 and -6 are exclusive');
   if (values.source !== undefined && !isIPv4(values.source)) throw new UsageError(`invalid argument for --source: '${values.source}' (an IPv4 address)`);
   const number = (name: string, text: string | undefined, range: { min?: number; max?: number }) =>
     text === undefined ? undefined : parseNumberOption(name, text, range);
@@ -147,6 +152,7 @@ function parseTcpGetArguments(args: string[]): TcpGetCli | 'help' | 'remove-stal
     source: values.source,
     sourcePort: number('--sport', values.sport, { min: 1, max: 65535 }),
     headerIncluded: values.hdrincl ?? false,
+    family: values.ipv4 ? 4 : values.ipv6 ? 6 : undefined,
     ttl: number('--ttl', values.ttl, { min: 1, max: 255 }),
     mss: number('--mss', values.mss, { min: 64, max: 65495 }),
     receiveWindow: number('--window', values.window, { min: 1, max: 0x3fffffff }),
@@ -161,11 +167,12 @@ function parseTcpGetArguments(args: string[]): TcpGetCli | 'help' | 'remove-stal
   };
 }
 
-/** MSS from the egress interface's MTU (IPv4 + TCP headers are 40 bytes). */
-function mssFor(source: string): number {
+/** MSS from the egress interface's MTU, less the IP and TCP headers (40 bytes over IPv4, 60 over IPv6). */
+function mssFor(source: string, family: AddressFamily): number {
+  const fallback = defaultMss(family);
   const device = interfaceForAddress(source);
   const mtu = device ? interfaceMtu(device) : undefined;
-  return mtu !== undefined && mtu > 100 ? Math.min(mtu - 40, 65495) : 1460;
+  return mtu !== undefined && mtu > 100 ? Math.min(defaultMss(family, mtu), 65495) : fallback;
 }
 
 /**
@@ -183,9 +190,11 @@ class KernelRstWatch {
   static open(device: string, local: TcpEndpoints): KernelRstWatch | undefined {
     try {
       loadCapModule();
+      // libpcap cannot index the TCP header of IPv6 packets (tcp[...]); without extension headers the flags are at ip6[40 + 13].
+      const rst = local.family === 6 ? 'ip6[53] & 4 != 0' : 'tcp[tcpflags] & tcp-rst != 0';
       const filter =
-        `tcp and src host ${local.source} and src port ${local.sourcePort} and dst host ${local.destination} ` +
-        `and dst port ${local.destinationPort} and tcp[tcpflags] & tcp-rst != 0`;
+        `tcp and src host ${withoutScope(local.source)} and src port ${local.sourcePort} and dst host ${withoutScope(local.destination)} ` +
+        `and dst port ${local.destinationPort} and ${rst}`;
       return new KernelRstWatch(LiveCapture.open({ device, filter }));
     } catch {
       return undefined;
@@ -287,7 +296,12 @@ export async function runTcpGetCommand(args: readonly string[], io: CommandIo, e
       writeText(io.stderr, `tcp-get: ${describeStale(stale.map((rule) => rule.name))} (remove with: tcp-get --remove-stale-rules)\n`);
     }
   }
-  const destination = await resolveIpv4(cli.url.host);
+  const resolved = await resolveHost(cli.url.host, { family: cli.family });
+  const destination = resolved.address;
+  // IPv6 raw TCP sockets have no IP_HDRINCL: the kernel writes the header, source included.
+  if (resolved.family === 6 && (cli.source !== undefined || cli.headerIncluded)) {
+    throw new UsageError(`${cli.source !== undefined ? '--source' : '--hdrincl'} is for IPv4: over IPv6 the kernel writes the header`);
+  }
   const start = new PrivilegedStart(cli.pcap, env);
 
   const controller = new AbortController();
@@ -335,7 +349,7 @@ export async function runTcpGetCommand(args: readonly string[], io: CommandIo, e
         sourcePort,
         headerIncluded: cli.headerIncluded ? true : undefined,
         ttl: cli.ttl,
-        mss: cli.mss ?? mssFor(cli.source ?? (await sourceAddressFor(destination))),
+        mss: cli.mss ?? mssFor(cli.source ?? (await sourceAddressFor(destination)), resolved.family),
         receiveWindow: cli.receiveWindow,
         windowScale: cli.windowScale,
         windowScaling: cli.windowScaling,
@@ -350,7 +364,9 @@ export async function runTcpGetCommand(args: readonly string[], io: CommandIo, e
           local = endpoints;
           const device = interfaceForAddress(endpoints.routeSource) ?? 'any';
           if (cli.verbose) {
-            const header = endpoints.headerIncluded ? 'IPv4 header built here (IP_HDRINCL)' : 'IPv4 header built by the kernel';
+            const header = endpoints.headerIncluded
+              ? 'IPv4 header built here (IP_HDRINCL)'
+              : `${endpoints.family === 6 ? 'IPv6' : 'IPv4'} header built by the kernel`;
             trace(`* ${endpoints.source}:${endpoints.sourcePort} -> ${endpoints.destination}:${endpoints.destinationPort} via ${device}, ${header}`);
           }
           start.begin({
@@ -368,8 +384,10 @@ export async function runTcpGetCommand(args: readonly string[], io: CommandIo, e
             capture: {
               device,
               filter:
-                `(tcp and host ${endpoints.destination} and port ${endpoints.sourcePort}) or ` +
-                '(icmp and icmp[icmptype] != icmp-echo and icmp[icmptype] != icmp-echoreply)',
+                `(tcp and host ${withoutScope(endpoints.destination)} and port ${endpoints.sourcePort}) or ` +
+                (endpoints.family === 6
+                  ? '(icmp6 and ip6[40] < 128)'
+                  : '(icmp and icmp[icmptype] != icmp-echo and icmp[icmptype] != icmp-echoreply)'),
               // Room for a window of segments arriving while this process is busy with them.
               bufferSize: PCAP_BUFFER_BYTES,
             },

@@ -11,9 +11,9 @@ import { recordPrinter } from './json-output.ts';
 import { PrivilegedStart } from './privileged-start.ts';
 import { runTcpProbe, type TcpProbeEvent, type TcpProbeStart, type TcpProbeSummary } from '../engine/tcp-probe.ts';
 import { tcpHeaderLength, tcpSynOptions, TcpFlag, type TcpOption } from '../wire/tcp.ts';
-import { interfaceForAddress, resolveIpv4 } from '../net/routes.ts';
+import { interfaceForAddress, resolveHost, withoutScope, type AddressFamily } from '../net/routes.ts';
 import { formatPortLine, formatProbeHeader, formatProbeSummary, PROBE_TABLE_HEADER } from '../render/tcp-probe-text.ts';
-import { randomSequenceNumber } from '../engine/tcp-common.ts';
+import { defaultMss, randomSequenceNumber } from '../engine/tcp-common.ts';
 
 export const TCP_PROBE_USAGE = `Usage: tcp-probe [options] HOST -p PORTS
 
@@ -23,6 +23,7 @@ does), closed (RST) or filtered (silence, or ICMP unreachable).
 
 Options:
   -p, --ports PORTS     ports and ranges, e.g. 22,80,8000-8010 (required)
+  -4, -6                IPv4 or IPv6 only (default: the address's family, or the name's first address)
   -S -A -F -R -P -U -E -C
                         flags SYN ACK FIN RST PSH URG ECE CWR (default: -S alone)
   --seq N               sequence number (default random)
@@ -36,7 +37,7 @@ Options:
   --no-sack             leave SACK-permitted out
   --no-timestamps       leave the timestamps option out
   --badsum              send a wrong TCP checksum
-  --source ADDR         source address (default: the route's; another one means IP_HDRINCL)
+  --source ADDR         IPv4 source address (default: the route's; another one means IP_HDRINCL)
   --sport PORT          source port (default random, 32768-60999)
   --hdrincl             build the IPv4 header here (IP_HDRINCL) instead of the kernel
   --ip-id N             IPv4 identification with --hdrincl (default random; 0: the kernel picks)
@@ -66,6 +67,7 @@ const IPV4_HEADER_LENGTH = 20;
 
 interface TcpProbeCli {
   readonly host: string;
+  readonly family?: AddressFamily;
   readonly ports: number[];
   readonly flags: number;
   readonly sequenceNumber?: number;
@@ -74,6 +76,8 @@ interface TcpProbeCli {
   readonly ttl?: number;
   readonly payload?: Uint8Array;
   readonly options?: TcpOption[];
+  /** The MSS option holds the IPv4 default (no --mss): over IPv6 it becomes IPv6's. */
+  readonly defaultMssOption: boolean;
   readonly badChecksum: boolean;
   readonly source?: string;
   readonly sourcePort?: number;
@@ -102,6 +106,8 @@ export const TCP_PROBE_OPTIONS = {
   'no-sack': { type: 'boolean' },
   'no-timestamps': { type: 'boolean' },
   badsum: { type: 'boolean' },
+  ipv4: { type: 'boolean', short: '4' },
+  ipv6: { type: 'boolean', short: '6' },
   source: { type: 'string' },
   sport: { type: 'string' },
   hdrincl: { type: 'boolean' },
@@ -131,6 +137,7 @@ export function parseTcpProbeArguments(args: string[]): TcpProbeCli | 'help' {
     const value = text(name);
     return value === undefined ? undefined : parseNumberOption(`--${name}`, value, range);
   };
+  if (values.ipv4 && values.ipv6) throw new UsageError('-4 and -6 are exclusive');
   const source = text('source');
   if (source !== undefined && !isIPv4(source)) throw new UsageError(`invalid argument for --source: '${source}' (an IPv4 address)`);
   const headerIncluded = values.hdrincl === true;
@@ -162,6 +169,7 @@ export function parseTcpProbeArguments(args: string[]): TcpProbeCli | 'help' {
   }
   return {
     host: positionals[0],
+    family: values.ipv4 ? 4 : values.ipv6 ? 6 : undefined,
     ports,
     flags,
     sequenceNumber: number('seq', { min: 0, max: 0xffffffff }),
@@ -170,6 +178,7 @@ export function parseTcpProbeArguments(args: string[]): TcpProbeCli | 'help' {
     ttl: number('ttl', { min: 1, max: 255 }),
     payload,
     options,
+    defaultMssOption: mss === undefined,
     badChecksum: values.badsum === true,
     source,
     sourcePort: text('sport') === undefined ? undefined : parsePort(text('sport')!, '--sport'),
@@ -188,7 +197,12 @@ export async function runTcpProbeCommand(args: readonly string[], io: CommandIo,
     writeText(io.stdout, TCP_PROBE_USAGE);
     return 0;
   }
-  const address = await resolveIpv4(cli.host);
+  const resolved = await resolveHost(cli.host, { family: cli.family });
+  const address = resolved.address;
+  // IPv6 raw TCP sockets have no IP_HDRINCL: the kernel writes the header, source included.
+  if (resolved.family === 6 && (cli.source !== undefined || cli.headerIncluded)) {
+    throw new UsageError(`${cli.source !== undefined ? '--source' : '--hdrincl'} is for IPv4: over IPv6 the kernel writes the header`);
+  }
   const start = new PrivilegedStart(cli.pcap, env);
   const out = linePrinter(io.stdout);
   const record = recordPrinter(io.stdout);
@@ -207,7 +221,10 @@ export async function runTcpProbeCommand(args: readonly string[], io: CommandIo,
       window: cli.window,
       ttl: cli.ttl,
       payload: cli.payload,
-      options: cli.options,
+      options:
+        resolved.family === 6 && cli.defaultMssOption
+          ? cli.options?.map((option) => (option.kind === 'mss' ? { kind: 'mss' as const, value: defaultMss(6) } : option))
+          : cli.options,
       badChecksum: cli.badChecksum,
       source: cli.source,
       sourcePort: cli.sourcePort,
@@ -221,7 +238,10 @@ export async function runTcpProbeCommand(args: readonly string[], io: CommandIo,
         start.begin({
           capture: {
             device: interfaceForAddress(probe.routeSource) ?? 'any',
-            filter: `(tcp and host ${address} and port ${probe.sourcePort}) or (icmp and icmp[icmptype] == icmp-unreach)`,
+            filter:
+              probe.family === 6
+                ? `(ip6 and tcp and host ${withoutScope(address)} and port ${probe.sourcePort}) or (icmp6 and ip6[40] == 1)`
+                : `(tcp and host ${address} and port ${probe.sourcePort}) or (icmp and icmp[icmptype] == icmp-unreach)`,
           },
           header: () => {
             if (cli.json) record({ type: 'start', tool: 'tcp-probe', host: cli.host, ...probe });

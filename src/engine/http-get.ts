@@ -14,12 +14,12 @@ import { TcpConnectError, TcpSession, type TcpSessionEvent, type TcpSessionOptio
 // URLs
 
 export interface HttpUrl {
-  /** Host as written in the URL (name or dotted quad, no brackets). */
+  /** Host as written in the URL: a name, a dotted quad, or an IPv6 address without its brackets. */
   readonly host: string;
   readonly port: number;
   /** Path and query, at least '/'. */
   readonly path: string;
-  /** The Host header: host, plus ':port' unless it is 80. */
+  /** The Host header: host (an IPv6 address in brackets, as curl sends it), plus ':port' unless it is 80. */
   readonly hostHeader: string;
 }
 
@@ -44,16 +44,17 @@ export function parseHttpUrl(text: string): HttpUrl {
     throw new HttpUrlError(`bad URL '${text}': expected http://host[:port]/path`);
   }
   if (url.username || url.password) throw new HttpUrlError(`bad URL '${text}': user:password@ is not supported`);
-  const host = url.hostname;
-  if (host === '') throw new HttpUrlError(`bad URL '${text}': no host`);
-  if (host.startsWith('[')) throw new HttpUrlError(`bad URL '${text}': IPv6 is not supported`);
+  const authorityHost = url.hostname;
+  if (authorityHost === '') throw new HttpUrlError(`bad URL '${text}': no host`);
+  // WHATWG URL keeps an IPv6 literal in brackets (and has already checked it is one); the address is inside them.
+  const host = authorityHost.startsWith('[') ? authorityHost.slice(1, -1) : authorityHost;
   // URL accepts ':0'; a TCP port must be 1..65535. (It rejects > 65535 itself.)
   const explicitPort = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?#]*:(\d*)(?:[/?#]|$)/.exec(text)?.[1];
   const port = url.port === '' ? 80 : Number(url.port);
   if (explicitPort !== undefined && (explicitPort === '' || port < 1)) throw new HttpUrlError(`bad URL '${text}': bad port`);
   if (port < 1 || port > 65535) throw new HttpUrlError(`bad URL '${text}': bad port`);
   const path = `${url.pathname || '/'}${url.search}`;
-  return { host, port, path, hostHeader: port === 80 ? host : `${host}:${port}` };
+  return { host, port, path, hostHeader: port === 80 ? authorityHost : `${authorityHost}:${port}` };
 }
 
 /** The request bytes: GET with Host, User-Agent, Accept and Connection: close. */

@@ -12,15 +12,20 @@
 // (retries + 1) * timeout whatever their number.
 import { Ipv4Sender } from '../net/ipv4-sender.ts';
 import { openRawSocket, type OpenRawSocketOptions, type PacketSocket, type RttSource } from '../net/packet-socket.ts';
-import { IPPROTO_ICMP, IPPROTO_TCP, SendError } from '../net/raw-socket.ts';
-import { sourceAddressFor } from '../net/routes.ts';
+import { SendError } from '../net/raw-socket.ts';
+import { addressFamilyOf, sourceAddressFor, withoutScope, type AddressFamily } from '../net/routes.ts';
 import { IcmpType } from '../wire/icmp.ts';
+import { Icmpv6Type } from '../wire/icmpv6.ts';
 import { ipv4AddressBytes, ipv4AddressNumber } from '../wire/ipv4-address.ts';
+import { ipv6AddressBytes } from '../wire/ipv6-address.ts';
 import { IpProtocol } from '../wire/ipv4.ts';
-import { answerOf, describeTransport, ReplyViews, requestKey, type SentRequest } from '../wire/reply-matching.ts';
+import { answerOf, describeTransport, describeTransport6, ReplyViews, requestKey, type SentRequest } from '../wire/reply-matching.ts';
 import { receivedChecksum, type ReceivedChecksum } from '../wire/checksum.ts';
-import { buildTcp, tcpChecksumVerdict, TcpFlag, tcpSynOptions, TcpView, type TcpOption } from '../wire/tcp.ts';
+import { buildTcp, tcpChecksumVerdict, TcpFlag, tcpPseudoHeaderSum, tcpSynOptions, TcpView, type TcpOption } from '../wire/tcp.ts';
 import {
+  defaultMss,
+  kernelHeaderSender,
+  type TransportSender,
   copyTcpOption,
   randomEphemeralPort,
   randomSequenceNumber,
@@ -31,7 +36,7 @@ export type PortState = 'open' | 'closed' | 'filtered' | 'unfiltered' | 'open|fi
 export type PortReason = 'syn-ack' | 'rst' | 'tcp-reply' | 'no-response' | 'icmp-unreachable';
 
 export interface TcpProbeOptions {
-  /** IPv4 address (resolve names first). */
+  /** IPv4 or IPv6 address (resolve names first). IPv6: the kernel always writes the header (no source, IP_HDRINCL or identification of our own). */
   readonly destination: string;
   readonly ports: readonly number[];
   /** Default: the route's source. Another one makes the engine build the IPv4 header (IP_HDRINCL). */
@@ -74,6 +79,7 @@ export interface TcpProbeOptions {
 
 export interface TcpProbeStart {
   readonly destination: string;
+  readonly family: AddressFamily;
   readonly source: string;
   readonly routeSource: string;
   readonly sourcePort: number;
@@ -81,7 +87,7 @@ export interface TcpProbeStart {
   readonly flags: number;
   readonly options: readonly TcpOption[];
   readonly ports: readonly number[];
-  /** Bytes of one probe, IPv4 header included. */
+  /** Bytes of one probe, IP header included (40 bytes of it over IPv6). */
   readonly probeBytes: number;
   /** Where RTTs come from: 'kernel' (C send stamp, SO_TIMESTAMPNS receive stamp) or 'javascript' (raw-socket). */
   readonly rttSource: RttSource;
@@ -126,9 +132,9 @@ interface PortProgress {
 const nowMs = () => performance.timeOrigin + performance.now();
 
 /** The probe's options when none are given: Linux's SYN options, or nothing for other probes. */
-export function defaultProbeOptions(flags: number, timestampValue: number): TcpOption[] {
+export function defaultProbeOptions(flags: number, timestampValue: number, family: AddressFamily = 4): TcpOption[] {
   if (!(flags & TcpFlag.SYN)) return [];
-  return tcpSynOptions({ mss: 1460, sackPermitted: true, timestampValue, windowScale: 7 });
+  return tcpSynOptions({ mss: defaultMss(family), sackPermitted: true, timestampValue, windowScale: 7 });
 }
 
 /** What a TCP reply means for the port, given the probe's flags. */
@@ -151,14 +157,20 @@ export function classifySilence(probeFlags: number): PortState {
 
 export async function runTcpProbe(options: TcpProbeOptions): Promise<TcpProbeSummary> {
   const destination = options.destination;
+  const family = addressFamilyOf(destination);
+  if (family === undefined) throw new Error(`not an IPv4 or IPv6 address: ${destination}`);
+  const ipv6 = family === 6;
   const routeSource = await sourceAddressFor(destination);
   const source = options.source ?? routeSource;
   const headerIncluded = options.headerIncluded ?? source !== routeSource;
+  if (ipv6 && (headerIncluded || options.identification !== undefined)) {
+    throw new Error('over IPv6 the kernel writes the IP header: no other source address, IP_HDRINCL or identification');
+  }
   const sourcePort = options.sourcePort ?? randomEphemeralPort();
   const flags = options.flags ?? TcpFlag.SYN;
   const sequenceNumber = (options.sequenceNumber ?? randomSequenceNumber()) >>> 0;
   const tsBase = randomSequenceNumber();
-  const tcpOptions = options.options ?? defaultProbeOptions(flags, tsBase);
+  const tcpOptions = options.options ?? defaultProbeOptions(flags, tsBase, family);
   const payload = options.payload ?? new Uint8Array(0);
   const timeoutMs = options.timeoutMs ?? 1000;
   const retries = options.retries ?? 1;
@@ -166,7 +178,10 @@ export async function runTcpProbe(options: TcpProbeOptions): Promise<TcpProbeSum
   const emit = options.onEvent ?? (() => {});
   const ports = [...options.ports];
   const progress = new Map<number, PortProgress>(ports.map((port) => [port, { port, attempts: 0, lastSentAt: 0 }]));
-  const pseudo = { source: ipv4AddressBytes(source), destination: ipv4AddressBytes(destination) };
+  // Pseudo-headers take the bare addresses (a link-local scope is not on the wire).
+  const pseudo = ipv6
+    ? { source: ipv6AddressBytes(withoutScope(source)), destination: ipv6AddressBytes(withoutScope(destination)) }
+    : { source: ipv4AddressBytes(source), destination: ipv4AddressBytes(destination) };
   const identification = options.identification ?? 1 + Math.floor(Math.random() * 0xfffe);
 
   const probeFor = (port: number): Uint8Array => {
@@ -188,26 +203,30 @@ export async function runTcpProbe(options: TcpProbeOptions): Promise<TcpProbeSum
   };
 
   // One binding for both sockets, so the TCP send stamp and an ICMP error's receive stamp share a clock.
-  const tcpSocket = openRawSocket({ protocol: IPPROTO_TCP, socketReceiveBuffer: 1 << 20, binding: options.binding });
+  const icmpProtocol = ipv6 ? IpProtocol.ICMPv6 : IpProtocol.ICMP;
+  const tcpSocket = openRawSocket({ family, protocol: IpProtocol.TCP, socketReceiveBuffer: 1 << 20, binding: options.binding });
   let icmpSocket: PacketSocket | undefined;
   try {
     if (options.socketMark !== undefined) tcpSocket.setMark(options.socketMark);
-    icmpSocket = openRawSocket({ protocol: IPPROTO_ICMP, socketReceiveBuffer: 1 << 20, binding: tcpSocket.binding });
+    icmpSocket = openRawSocket({ family, protocol: icmpProtocol, socketReceiveBuffer: 1 << 20, binding: tcpSocket.binding });
   } catch (error) {
     tcpSocket.close();
     throw error;
   }
-  const sender = new Ipv4Sender(tcpSocket, {
-    headerIncluded,
-    protocol: IpProtocol.TCP,
-    source,
-    destination,
-    ttl: options.ttl,
-    identification,
-    dontFragment: true,
-  });
+  const sender: TransportSender = ipv6
+    ? kernelHeaderSender(tcpSocket, IpProtocol.TCP, destination, options.ttl)
+    : new Ipv4Sender(tcpSocket, {
+        headerIncluded,
+        protocol: IpProtocol.TCP,
+        source,
+        destination,
+        ttl: options.ttl,
+        identification,
+        dontFragment: true,
+      });
   const start: TcpProbeStart = {
     destination,
+    family,
     source,
     routeSource,
     sourcePort,
@@ -215,21 +234,27 @@ export async function runTcpProbe(options: TcpProbeOptions): Promise<TcpProbeSum
     flags,
     options: tcpOptions,
     ports,
-    probeBytes: 20 + probeFor(ports[0] ?? 1).length,
+    probeBytes: (ipv6 ? 40 : 20) + probeFor(ports[0] ?? 1).length,
     rttSource: tcpSocket.rttSource,
   };
 
   // Each port's probe, described once; replies and ICMP errors find it by key.
-  const sourceNumber = ipv4AddressNumber(source);
-  const destinationNumber = ipv4AddressNumber(destination);
+  const sourceNumber = ipv6 ? 0 : ipv4AddressNumber(source);
+  const destinationNumber = ipv6 ? 0 : ipv4AddressNumber(destination);
   const byKey = new Map<number, PortProgress>();
   for (const entry of progress.values()) {
-    const request = describeTransport(IpProtocol.TCP, sourceNumber, destinationNumber, probeFor(entry.port));
+    const probe = probeFor(entry.port);
+    const request = ipv6
+      ? describeTransport6(IpProtocol.TCP, pseudo.source, pseudo.destination, probe)
+      : describeTransport(IpProtocol.TCP, sourceNumber, destinationNumber, probe);
     if (!request) continue;
     entry.request = request;
     byKey.set(requestKey(request), entry);
   }
   const views = new ReplyViews();
+  /** Over IPv4 the whole packet; over IPv6 the transport bytes alone, the sender's address from recvfrom(). */
+  const read = (socketProtocol: number, datagram: Uint8Array, from: string) =>
+    ipv6 ? views.readTransport(6, socketProtocol, datagram, ipv6AddressBytes(withoutScope(from)), pseudo.source) : views.read(datagram);
   /** The port whose outstanding probe the packet just read answers, or undefined. */
   const answeredPort = (kind: 'reply' | 'icmp-error'): PortProgress | undefined => {
     if (views.kind !== kind) return undefined;
@@ -256,18 +281,22 @@ export async function runTcpProbe(options: TcpProbeOptions): Promise<TcpProbeSum
   /** The kernel's receive stamp (Linux binding), or now in JS (raw-socket); epoch ms like lastSentAt. */
   const receiveTime = (kernelTime: number) => (Number.isNaN(kernelTime) ? nowMs() : kernelTime);
 
-  tcpSocket.onPacket((datagram, _source, kernelTime) => {
+  tcpSocket.onPacket((datagram, rawFrom, kernelTime, hopLimit) => {
     if (finished) return;
     const receivedAt = receiveTime(kernelTime);
     // The raw TCP socket sees every segment entering the host, our own probes too on loopback.
-    views.read(datagram);
+    read(IpProtocol.TCP, datagram, rawFrom);
     const entry = answeredPort('reply');
     if (!entry) return;
     const port = entry.port;
     const ip = views.ip;
     const tcp = views.tcp;
-    const segmentBytes = ip.payload;
-    const checksum = receivedChecksum(tcpChecksumVerdict(segmentBytes, ip.pseudoHeaderSum(IpProtocol.TCP, segmentBytes.length)));
+    const from = ipv6 ? withoutScope(rawFrom) : ip.source;
+    const segmentBytes = ipv6 ? datagram : ip.payload;
+    const pseudoSum = ipv6
+      ? tcpPseudoHeaderSum({ source: ipv6AddressBytes(from), destination: pseudo.source }, segmentBytes.length)
+      : ip.pseudoHeaderSum(IpProtocol.TCP, segmentBytes.length);
+    const checksum = receivedChecksum(tcpChecksumVerdict(segmentBytes, pseudoSum));
     const replyFlags = tcp.flags;
     const { state, reason } = classifyReply(flags, replyFlags);
     let resetSent = false;
@@ -292,9 +321,9 @@ export async function runTcpProbe(options: TcpProbeOptions): Promise<TcpProbeSum
       probes: entry.attempts,
       resetSent,
       reply: {
-        source: ip.source,
+        source: from,
         sourcePort: tcp.sourcePort,
-        destination: ip.destination,
+        destination: ipv6 ? withoutScope(source) : ip.destination,
         destinationPort: tcp.destinationPort,
         flags: replyFlags,
         sequenceNumber: tcp.sequenceNumber,
@@ -303,19 +332,23 @@ export async function runTcpProbe(options: TcpProbeOptions): Promise<TcpProbeSum
         // The options are views into the socket's receive buffer: copied.
         options: tcp.options().map(copyTcpOption),
         payloadLength: tcp.payloadLength,
-        ttl: ip.ttl,
+        // IPv6: the hop limit from ancillary data (unknown on raw-socket).
+        ttl: ipv6 ? (hopLimit >= 0 ? hopLimit : undefined) : ip.ttl,
         checksum,
       },
     });
   });
   tcpSocket.onError(() => {});
 
-  icmpSocket.onPacket((datagram, from, kernelTime) => {
+  const unreachableType = ipv6 ? Icmpv6Type.DestinationUnreachable : IcmpType.DestinationUnreachable;
+  icmpSocket.onPacket((datagram, rawFrom, kernelTime) => {
     if (finished) return;
     const receivedAt = receiveTime(kernelTime);
-    views.read(datagram);
+    read(icmpProtocol, datagram, rawFrom);
+    const from = withoutScope(rawFrom);
+    const type = ipv6 ? views.icmp6.type : views.icmp.type;
     // Only an unreachable marks a port filtered (nmap); other errors leave it waiting.
-    if (views.kind !== 'icmp-error' || views.icmp.type !== IcmpType.DestinationUnreachable) return;
+    if (views.kind !== 'icmp-error' || type !== unreachableType) return;
     const entry = answeredPort('icmp-error');
     if (!entry) return;
     settle(entry.port, {
@@ -325,7 +358,7 @@ export async function runTcpProbe(options: TcpProbeOptions): Promise<TcpProbeSum
       rttMs: Math.max(0, receivedAt - entry.lastSentAt),
       probes: entry.attempts,
       resetSent: false,
-      icmp: { from, type: views.icmp.type, code: views.icmp.code },
+      icmp: { from, type, code: ipv6 ? views.icmp6.code : views.icmp.code },
     });
   });
   icmpSocket.onError(() => {});

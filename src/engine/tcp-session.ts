@@ -20,15 +20,20 @@
 // `socketMark` lets that rule tell our segments from the kernel's.
 import { Ipv4Sender } from '../net/ipv4-sender.ts';
 import { openRawSocket, type PacketSocket } from '../net/packet-socket.ts';
-import { IPPROTO_ICMP, IPPROTO_TCP, SendError } from '../net/raw-socket.ts';
-import { sourceAddressFor } from '../net/routes.ts';
+import { SendError } from '../net/raw-socket.ts';
+import { addressFamilyOf, sourceAddressFor, withoutScope, type AddressFamily } from '../net/routes.ts';
 import { ipv4AddressBytes, ipv4AddressNumber } from '../wire/ipv4-address.ts';
+import { formatIpv6Address, ipv6AddressBytes } from '../wire/ipv6-address.ts';
 import { IcmpType } from '../wire/icmp.ts';
-import { IpProtocol, type Ipv4View } from '../wire/ipv4.ts';
-import { answersConnection, ReplyViews, type TcpConnectionEndpoints } from '../wire/reply-matching.ts';
+import { Icmpv6Type } from '../wire/icmpv6.ts';
+import { IpProtocol } from '../wire/ipv4.ts';
+import { connectionAnswerOf, ipv6AddressFold, ReplyViews, type TcpConnectionEndpoints } from '../wire/reply-matching.ts';
 import { receivedChecksum, type ReceivedChecksum } from '../wire/checksum.ts';
-import { emitTcpInto, tcpChecksumVerdict, tcpSegmentFromView, type ParsedTcpSegment } from '../wire/tcp.ts';
+import { emitTcpInto, tcpChecksumVerdict, tcpPseudoHeaderSum, tcpSegmentFromView, type ParsedTcpSegment } from '../wire/tcp.ts';
 import {
+  defaultMss,
+  kernelHeaderSender,
+  type TransportSender,
   copyTcpOption,
   randomEphemeralPort,
   randomSequenceNumber,
@@ -49,7 +54,7 @@ export type { ReceiveVerdict, TcpCloseReason, TcpState };
 export { Reassembler, type PushKind, type PushResult } from './tcp/reassembler.ts';
 
 export interface TcpSessionOptions {
-  /** IPv4 address of the peer (resolve names first). */
+  /** IPv4 or IPv6 address of the peer (resolve names first). IPv6: the kernel writes the header (no other source, no IP_HDRINCL). */
   readonly destination: string;
   readonly destinationPort: number;
   /**
@@ -64,7 +69,7 @@ export interface TcpSessionOptions {
   /** Build the IPv4 header ourselves (IP_HDRINCL). */
   readonly headerIncluded?: boolean;
   readonly ttl?: number;
-  /** MSS we advertise (default 1460); also caps the segments we send. */
+  /** MSS we advertise (default 1460 over IPv4, 1440 over IPv6: a 1500-byte MTU less the headers); also caps the segments we send. */
   readonly mss?: number;
   /** Our window-scale shift (default 7); undefined with windowScaling false. */
   readonly windowScale?: number;
@@ -105,6 +110,7 @@ export interface TcpSessionOptions {
 }
 
 export interface TcpEndpoints {
+  readonly family: AddressFamily;
   readonly source: string;
   readonly sourcePort: number;
   readonly destination: string;
@@ -152,7 +158,6 @@ export class TcpConnectError extends Error {
 }
 
 const DEFAULTS = {
-  mss: 1460,
   windowScale: 7,
   receiveWindow: 1 << 20,
   initialRtoMs: 1000,
@@ -165,17 +170,36 @@ const DEFAULTS = {
 };
 
 const SEGMENT_BUFFER = 65535;
-/** ICMP destination-unreachable codes that end a connection attempt (RFC 1122 4.2.3.9 calls 2-4 hard). */
-const HARD_UNREACHABLE = new Set([0, 1, 2, 3, 4, 9, 10, 13]);
+/** ICMP destination-unreachable codes that end a connection attempt (RFC 1122 4.2.3.9 calls 2-4 hard; 4 is path MTU discovery since RFC 1191). */
+const HARD_UNREACHABLE = new Set([0, 1, 2, 3, 9, 10, 13]);
+const FRAGMENTATION_NEEDED = 4;
+/** ICMPv6 destination-unreachable codes that end a connection attempt (RFC 4443 3.1: no route, prohibited, beyond scope, address, port, policy, reject route). */
+const HARD_UNREACHABLE6 = new Set([0, 1, 2, 3, 4, 5, 6]);
 /** Rounds of deliver-and-dispatch one flush may run when callbacks keep asking for more. */
 const MAX_FLUSH_ROUNDS = 8;
 
 const nowMs = () => performance.timeOrigin + performance.now();
 
-/** The connection as the shared reply matcher (wire/reply-matching) describes it: addresses as numbers. */
+/**
+ * The connection as the shared reply matcher (wire/reply-matching) describes
+ * it: IPv4 addresses as numbers; IPv6 ones as their 16 bytes and folds.
+ */
 export function connectionEndpoints(
   endpoints: Pick<TcpEndpoints, 'source' | 'sourcePort' | 'destination' | 'destinationPort'>,
 ): TcpConnectionEndpoints {
+  if (addressFamilyOf(endpoints.destination) === 6) {
+    const sourceAddress = ipv6AddressBytes(withoutScope(endpoints.source));
+    const destinationAddress = ipv6AddressBytes(withoutScope(endpoints.destination));
+    return {
+      family: 6,
+      source: ipv6AddressFold(sourceAddress),
+      sourceAddress,
+      sourcePort: endpoints.sourcePort,
+      destination: ipv6AddressFold(destinationAddress),
+      destinationAddress,
+      destinationPort: endpoints.destinationPort,
+    };
+  }
   return {
     source: ipv4AddressNumber(endpoints.source),
     sourcePort: endpoints.sourcePort,
@@ -184,18 +208,69 @@ export function connectionEndpoints(
   };
 }
 
+/** A segment of the connection as the driver takes it: fields, addresses, and its checksum's pseudo-header sum. */
+export interface ConnectionSegment {
+  readonly tcp: ParsedTcpSegment;
+  readonly source: string;
+  readonly destination: string;
+  /** IPv4 TTL, or the IPv6 hop limit from ancillary data (undefined when the socket cannot tell). */
+  readonly ttl?: number;
+  readonly pseudoHeaderSum: number;
+}
+
 /**
- * The segment in an IPv4 datagram if it belongs to this connection (from the
- * peer's address and port to ours), else undefined. The shared matcher
- * decides; the views it read give the fields, with no copy of the header.
+ * Reads what a raw TCP socket delivered into `views` and says whether it
+ * belongs to `connection`: over IPv4 the whole datagram; over IPv6 the
+ * segment alone (the kernel strips the header), `from` being recvfrom()'s
+ * address and `hopLimit` the ancillary data's.
+ */
+function readForConnection(
+  datagram: Uint8Array,
+  connection: TcpConnectionEndpoints,
+  views: ReplyViews,
+  protocol: number,
+  from?: string,
+  fromAddress?: Uint8Array,
+) {
+  if (connection.family === 6) {
+    if (from === undefined) return undefined;
+    // The binding's 16 bytes when it gives them (no parse per segment), else the text.
+    const sender = fromAddress?.length === 16 ? fromAddress : ipv6AddressBytes(withoutScope(from));
+    views.readTransport(6, protocol, datagram, sender, connection.sourceAddress);
+  } else {
+    views.read(datagram);
+  }
+  return connectionAnswerOf(connection, views);
+}
+
+/**
+ * The segment if it belongs to this connection (from the peer's address and
+ * port to ours), else undefined. The shared matcher decides; the views it
+ * read give the fields, with no copy of the header.
  */
 export function segmentForConnection(
   datagram: Uint8Array,
   connection: TcpConnectionEndpoints,
   views: ReplyViews,
-): { ip: Ipv4View; tcp: ParsedTcpSegment } | undefined {
-  if (answersConnection(connection, datagram, views) !== 'reply' || !views.tcp.headerComplete) return undefined;
-  return { ip: views.ip, tcp: tcpSegmentFromView(views.tcp) };
+  from?: string,
+  hopLimit = -1,
+  fromAddress?: Uint8Array,
+): ConnectionSegment | undefined {
+  if (readForConnection(datagram, connection, views, IpProtocol.TCP, from, fromAddress) !== 'reply' || !views.tcp.headerComplete) return undefined;
+  const tcp = tcpSegmentFromView(views.tcp);
+  const length = views.tcp.end - views.tcp.start;
+  if (connection.family === 6) {
+    const source = withoutScope(from!);
+    return {
+      tcp,
+      source,
+      destination: formatIpv6Address(connection.sourceAddress!),
+      ttl: hopLimit >= 0 ? hopLimit : undefined,
+      pseudoHeaderSum: tcpPseudoHeaderSum({ source: connection.destinationAddress!, destination: connection.sourceAddress! }, length),
+    };
+  }
+  const ip = views.ip;
+  return { tcp, source: ip.source, destination: ip.destination, ttl: ip.ttl, pseudoHeaderSum: ip.pseudoHeaderSum(IpProtocol.TCP, length) };
 }
 
 export class TcpSession {
@@ -211,7 +286,7 @@ export class TcpSession {
   private readonly connection: TcpConnection;
   private readonly tcpSocket: PacketSocket;
   private readonly icmpSocket: PacketSocket | undefined;
-  private readonly sender: Ipv4Sender;
+  private readonly sender: TransportSender;
   private readonly pseudoSource: Uint8Array;
   private readonly pseudoDestination: Uint8Array;
   private readonly segmentBuffer = new Uint8Array(SEGMENT_BUFFER);
@@ -247,7 +322,7 @@ export class TcpSession {
       localPort: endpoints.sourcePort,
       remotePort: endpoints.destinationPort,
       iss: (options.initialSequenceNumber ?? randomSequenceNumber()) >>> 0,
-      mss: options.mss ?? DEFAULTS.mss,
+      mss: options.mss ?? defaultMss(endpoints.family),
       windowScale: windowScaling ? (options.windowScale ?? DEFAULTS.windowScale) : undefined,
       timestamps: options.timestamps ?? true,
       sack: options.sack ?? true,
@@ -262,20 +337,23 @@ export class TcpSession {
       timestampOffset: randomSequenceNumber(),
       onEvent: (event) => this.onConnectionEvent(event),
     });
-    this.pseudoSource = ipv4AddressBytes(endpoints.source);
-    this.pseudoDestination = ipv4AddressBytes(endpoints.destination);
-    this.sender = new Ipv4Sender(tcpSocket, {
-      headerIncluded: endpoints.headerIncluded,
-      protocol: IpProtocol.TCP,
-      source: endpoints.source,
-      destination: endpoints.destination,
-      ttl: options.ttl,
-      dontFragment: true,
-    });
+    const ipv6 = endpoints.family === 6;
+    this.pseudoSource = ipv6 ? ipv6AddressBytes(withoutScope(endpoints.source)) : ipv4AddressBytes(endpoints.source);
+    this.pseudoDestination = ipv6 ? ipv6AddressBytes(withoutScope(endpoints.destination)) : ipv4AddressBytes(endpoints.destination);
+    this.sender = ipv6
+      ? kernelHeaderSender(tcpSocket, IpProtocol.TCP, endpoints.destination, options.ttl)
+      : new Ipv4Sender(tcpSocket, {
+          headerIncluded: endpoints.headerIncluded,
+          protocol: IpProtocol.TCP,
+          source: endpoints.source,
+          destination: endpoints.destination,
+          ttl: options.ttl,
+          dontFragment: true,
+        });
     this.closed = new Promise((resolve) => {
       this.resolveClosed = resolve;
     });
-    tcpSocket.onPacket((datagram) => this.onTcpDatagram(datagram));
+    tcpSocket.onPacket((datagram, from, _receivedAt, hopLimit, fromAddress) => this.onTcpDatagram(datagram, from, hopLimit, fromAddress));
     tcpSocket.onError((error) => this.fail('error', `raw socket: ${error.message}`));
     icmpSocket?.onPacket((datagram, from) => this.onIcmpDatagram(datagram, from));
     icmpSocket?.onError(() => {});
@@ -287,9 +365,15 @@ export class TcpSession {
    * (refused, unreachable, timeout, aborted), PrivilegeError or SendError.
    */
   static async connect(options: TcpSessionOptions): Promise<TcpSession> {
+    const family = addressFamilyOf(options.destination);
+    if (family === undefined) throw new Error(`not an IPv4 or IPv6 address: ${options.destination}`);
     const routeSource = await sourceAddressFor(options.destination);
     const source = options.source ?? routeSource;
+    if (family === 6 && (source !== routeSource || options.headerIncluded)) {
+      throw new Error('over IPv6 the kernel writes the IP header: no other source address or IP_HDRINCL');
+    }
     const endpoints: TcpEndpoints = {
+      family,
       source,
       sourcePort: options.sourcePort ?? randomEphemeralPort(),
       destination: options.destination,
@@ -303,7 +387,7 @@ export class TcpSession {
     // receive stamp would be on a different clock. (The SIGSEGV after a reset
     // message that had pinned this to raw-socket was cap's handle collected at
     // isolate teardown, not this binding: see captureWasOpened() in net/capture.ts.)
-    const tcpSocket = openRawSocket({ protocol: IPPROTO_TCP });
+    const tcpSocket = openRawSocket({ family, protocol: IpProtocol.TCP });
     let icmpSocket: PacketSocket | undefined;
     try {
       // Room for a window's worth of segments (they come in bursts); past
@@ -311,7 +395,7 @@ export class TcpSession {
       const want = Math.max(4 << 20, 4 * (options.receiveWindow ?? DEFAULTS.receiveWindow));
       tcpSocket.forceSocketReceiveBuffer(want);
       if (options.socketMark !== undefined) tcpSocket.setMark(options.socketMark);
-      icmpSocket = openRawSocket({ protocol: IPPROTO_ICMP, binding: tcpSocket.binding });
+      icmpSocket = openRawSocket({ family, protocol: family === 6 ? IpProtocol.ICMPv6 : IpProtocol.ICMP, binding: tcpSocket.binding });
     } catch (error) {
       tcpSocket.close();
       throw error;
@@ -435,14 +519,14 @@ export class TcpSession {
   // -------------------------------------------------------------------------
   // Receiving
 
-  private onTcpDatagram(datagram: Buffer): void {
+  private onTcpDatagram(datagram: Buffer, from: string, hopLimit: number, fromAddress: Uint8Array): void {
     if (this.finished) return;
-    const found = segmentForConnection(datagram, this.matchEndpoints, this.views);
+    const found = segmentForConnection(datagram, this.matchEndpoints, this.views, from, hopLimit, fromAddress);
     if (!found) return;
-    const { ip, tcp } = found;
+    const { tcp } = found;
     const bytes = this.views.tcp.slice();
     const timeMs = nowMs();
-    const checksum = receivedChecksum(tcpChecksumVerdict(bytes, ip.pseudoHeaderSum(IpProtocol.TCP, bytes.length)));
+    const checksum = receivedChecksum(tcpChecksumVerdict(bytes, found.pseudoHeaderSum));
     let verdict: ReceiveVerdict;
     const deferred: TcpConnectionEvent[] = [];
     if (checksum === 'bad') {
@@ -462,9 +546,9 @@ export class TcpSession {
       verdict,
       checksum,
       segment: {
-        source: ip.source,
+        source: found.source,
         sourcePort: tcp.sourcePort,
-        destination: ip.destination,
+        destination: found.destination,
         destinationPort: tcp.destinationPort,
         flags: tcp.flags,
         sequenceNumber: tcp.sequenceNumber,
@@ -472,7 +556,7 @@ export class TcpSession {
         window: tcp.window,
         options: tcp.options.map(copyTcpOption),
         payloadLength: tcp.payload.length,
-        ttl: ip.ttl,
+        ttl: found.ttl,
       },
     });
     for (const event of deferred) this.emitEvent?.(event);
@@ -487,16 +571,36 @@ export class TcpSession {
     const match = this.matchEndpoints;
     match.sendUnacknowledged = this.connection.sendUnacknowledged;
     match.sendNext = this.connection.sendNext;
-    const kind = answersConnection(match, datagram, this.views);
+    const ipv6 = this.endpoints.family === 6;
+    const kind = readForConnection(datagram, match, this.views, ipv6 ? IpProtocol.ICMPv6 : IpProtocol.ICMP, from);
     match.sendUnacknowledged = match.sendNext = undefined;
     if (kind !== 'icmp-error') return;
-    const message = { type: this.views.icmp.type, code: this.views.icmp.code };
+    const icmp = ipv6 ? this.views.icmp6 : this.views.icmp;
+    const message = { type: icmp.type, code: icmp.code };
     const now = nowMs();
+    if (ipv6) from = withoutScope(from);
     this.icmpSeen = { from, type: message.type, code: message.code };
     this.emitEvent?.({ type: 'icmp', timeMs: now, from, icmpType: message.type, icmpCode: message.code });
+    // Path MTU discovery (RFC 8201, RFC 1191): not an error, a smaller segment size.
+    if (ipv6 && message.type === Icmpv6Type.PacketTooBig) {
+      // The IPv6 minimum MTU is 1280 (RFC 8200 5): a smaller report is not believed.
+      const quoted = this.views.quotedIp6;
+      this.connection.pathMtuReduced(now, Math.max(1280, this.views.icmp6.mtu), quoted.upperLayerStart - quoted.start);
+      this.afterChange();
+      return;
+    }
+    if (!ipv6 && message.type === IcmpType.DestinationUnreachable && message.code === FRAGMENTATION_NEEDED) {
+      // No MTU given (a pre-1191 router): nothing to go by.
+      const mtu = this.views.icmp.nextHopMtu;
+      if (mtu >= 68) this.connection.pathMtuReduced(now, mtu, this.views.quotedIp.headerLength);
+      this.afterChange();
+      return;
+    }
     // A hard error while connecting ends the attempt (RFC 1122 4.2.3.9); later ones are soft.
-    const hard = message.type === IcmpType.DestinationUnreachable && HARD_UNREACHABLE.has(message.code);
-    this.connection.icmpError(now, from, message.type, message.code, hard, describeUnreachable(message.code));
+    const hard = ipv6
+      ? message.type === Icmpv6Type.DestinationUnreachable && HARD_UNREACHABLE6.has(message.code)
+      : message.type === IcmpType.DestinationUnreachable && HARD_UNREACHABLE.has(message.code);
+    this.connection.icmpError(now, from, message.type, message.code, hard, ipv6 ? describeUnreachable6(message.code) : describeUnreachable(message.code));
     this.afterChange();
   }
 
@@ -663,6 +767,27 @@ export class TcpSession {
     this.connectWaiter = undefined;
     waiter?.reject(new TcpConnectError(result));
     this.resolveClosed(result);
+  }
+}
+
+function describeUnreachable6(code: number): string {
+  switch (code) {
+    case 0:
+      return 'no route to destination';
+    case 1:
+      return 'administratively prohibited';
+    case 2:
+      return 'beyond the scope of the source address';
+    case 3:
+      return 'address unreachable';
+    case 4:
+      return 'port unreachable';
+    case 5:
+      return 'source address failed ingress/egress policy';
+    case 6:
+      return 'reject route to destination';
+    default:
+      return `destination unreachable (code ${code})`;
   }
 }
 

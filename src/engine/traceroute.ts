@@ -3,7 +3,15 @@
 // whose TTL ran out sends ICMP Time Exceeded quoting the probe's first bytes,
 // which say which probe it was:
 //
-// - ICMP mode (default): echo requests; the quote holds identifier and
+// - UDP mode (default, as traceroute(8)): datagrams to port 33434, 33435, ...
+//   one port per probe, so the quote's destination port says which probe it
+//   was; the destination answers with ICMP port unreachable. The datagrams go
+//   out through a raw UDP socket (the kernel writes the IP header, we write
+//   the UDP header and its checksum) rather than a datagram socket reading
+//   IP_RECVERR as traceroute(8) does: the same raw-socket binding then sends
+//   every mode and both families, and stamps the send time in C like the
+//   ICMP socket stamps the answer, so the RTTs of all modes are measured alike.
+// - ICMP mode (-I): echo requests; the quote holds identifier and
 //   sequence; the destination answers with an echo reply.
 // - TCP mode: SYNs to one port, each probe with its own sequence number (in
 //   the quote's first 8 bytes of TCP); the destination answers with SYN-ACK
@@ -12,27 +20,29 @@
 // `probesPerHop` probes go out back to back for a hop; the hop ends when all
 // are answered or after `waitMs`.
 import { randomInt } from 'node:crypto';
-import { Ipv4Sender } from '../net/ipv4-sender.ts';
 import { openRawSocket, type OpenRawSocketOptions, type PacketSocket, type RttSource } from '../net/packet-socket.ts';
-import { IPPROTO_ICMP, IPPROTO_TCP, SendError } from '../net/raw-socket.ts';
-import { sourceAddressFor } from '../net/routes.ts';
+import { SendError } from '../net/raw-socket.ts';
+import { addressFamilyOf, sourceAddressFor, withoutScope, type AddressFamily } from '../net/routes.ts';
 import { buildIcmpEcho, IcmpType } from '../wire/icmp.ts';
+import { buildIcmpv6Echo, Icmpv6Type } from '../wire/icmpv6.ts';
 import { ipv4AddressBytes, ipv4AddressNumber } from '../wire/ipv4-address.ts';
+import { ipv6AddressBytes } from '../wire/ipv6-address.ts';
 import { IpProtocol } from '../wire/ipv4.ts';
-import { answerOf, describeTransport, ReplyViews, requestKey, type AnswerKind, type SentRequest } from '../wire/reply-matching.ts';
+import { answerOf, describeTransport, describeTransport6, ReplyViews, requestKey, type AnswerKind, type SentRequest } from '../wire/reply-matching.ts';
 import { buildTcp, TcpFlag, tcpSynOptions } from '../wire/tcp.ts';
-import { randomEphemeralPort, randomSequenceNumber } from './tcp-common.ts';
+import { buildUdp } from '../wire/udp.ts';
+import { defaultMss, kernelHeaderSender, randomEphemeralPort, randomSequenceNumber } from './tcp-common.ts';
 import { seqAdd } from '../wire/tcp-sequence.ts';
 
-export type TracerouteMode = 'icmp' | 'tcp';
+export type TracerouteMode = 'udp' | 'icmp' | 'tcp';
 
 export interface TracerouteOptions {
-  /** IPv4 address (resolve names first). */
+  /** IPv4 or IPv6 address (resolve names first); the probes' family is the address's. */
   readonly destination: string;
   readonly mode?: TracerouteMode;
-  /** TCP mode: destination port (default 80). */
+  /** TCP mode: destination port (default 80). UDP mode: the first probe's port (default 33434), one more for each probe. */
   readonly port?: number;
-  /** TCP mode: source port (default random). */
+  /** TCP and UDP modes: source port (default random). */
   readonly sourcePort?: number;
   readonly firstTtl?: number;
   /** -m (default 30). */
@@ -51,12 +61,13 @@ export interface TracerouteOptions {
 
 export interface TracerouteStart {
   readonly destination: string;
+  readonly family: AddressFamily;
   readonly source: string;
   readonly mode: TracerouteMode;
   readonly port?: number;
   readonly sourcePort?: number;
   readonly maxTtl: number;
-  /** Bytes of one probe, IPv4 header included (traceroute's "60 byte packets"). */
+  /** Bytes of one probe, IP header included (traceroute's "60 byte packets", 80 over IPv6). */
   readonly packetLength: number;
   /** Where RTTs come from: 'kernel' (C send stamp, SO_TIMESTAMPNS receive stamp) or 'javascript' (raw-socket). */
   readonly rttSource: RttSource;
@@ -75,7 +86,7 @@ export interface ProbeResult {
   readonly annotation?: string;
   /** TCP mode replies: the flags of the destination's answer. */
   readonly tcpFlags?: number;
-  /** The TTL the reply arrived with. */
+  /** The TTL (IPv6: hop limit) the reply arrived with; absent when the socket cannot tell (raw-socket over IPv6). */
   readonly replyTtl?: number;
 }
 
@@ -107,6 +118,27 @@ interface Outstanding {
 }
 
 const ICMP_PAYLOAD = 32; // 20 + 8 + 32 = 60 bytes, as traceroute -I
+const UDP_PAYLOAD = 32; // 20 + 8 + 32 = 60 bytes, as traceroute(8)'s default
+/** traceroute(8)'s first UDP port (-p changes it); each probe takes the next one. */
+export const TRACEROUTE_UDP_BASE_PORT = 33434;
+
+/** traceroute(8)'s annotation for an ICMPv6 destination unreachable code (RFC 4443 3.1). */
+export function unreachableAnnotation6(code: number): string {
+  switch (code) {
+    case 0:
+      return '!N'; // no route
+    case 1:
+      return '!X'; // administratively prohibited
+    case 2:
+      return '!S'; // beyond the scope of the source address
+    case 3:
+      return '!H'; // address unreachable
+    case 4:
+      return ''; // port unreachable: the destination answered
+    default:
+      return `!<${code}>`;
+  }
+}
 
 /** traceroute(8)'s annotation for an ICMP destination unreachable code. */
 export function unreachableAnnotation(code: number, nextHopMtu?: number): string {
@@ -136,57 +168,80 @@ export function unreachableAnnotation(code: number, nextHopMtu?: number): string
 
 export async function runTraceroute(options: TracerouteOptions): Promise<TracerouteSummary> {
   const destination = options.destination;
-  const mode = options.mode ?? 'icmp';
-  const port = options.port ?? 80;
+  const mode = options.mode ?? 'udp';
+  const port = options.port ?? (mode === 'udp' ? TRACEROUTE_UDP_BASE_PORT : 80);
   const firstTtl = options.firstTtl ?? 1;
   const maxTtl = options.maxTtl ?? 30;
   const perHop = options.probesPerHop ?? 3;
   const waitMs = options.waitMs ?? 5000;
   const emit = options.onEvent ?? (() => {});
+  const family = addressFamilyOf(destination);
+  if (family === undefined) throw new Error(`not an IPv4 or IPv6 address: ${destination}`);
+  const ipv6 = family === 6;
   const source = await sourceAddressFor(destination);
-  const pseudo = { source: ipv4AddressBytes(source), destination: ipv4AddressBytes(destination) };
+  // Pseudo-headers take the bare addresses (a link-local scope is not on the wire).
+  const pseudo = ipv6
+    ? { source: ipv6AddressBytes(withoutScope(source)), destination: ipv6AddressBytes(withoutScope(destination)) }
+    : { source: ipv4AddressBytes(source), destination: ipv4AddressBytes(destination) };
   const identifier = randomInt(1, 0x10000);
   const sourcePort = options.sourcePort ?? randomEphemeralPort();
   const isn = randomSequenceNumber();
-  const tcpOptions = tcpSynOptions({ mss: 1460, sackPermitted: true, timestampValue: randomSequenceNumber(), windowScale: 7 });
+  // traceroute(8)'s UDP payload: 0x40, 0x41, ... ("@ABC...").
+  const udpPayload = Uint8Array.from({ length: UDP_PAYLOAD }, (_, i) => 0x40 + i);
+  const tcpOptions = tcpSynOptions({ mss: defaultMss(family), sackPermitted: true, timestampValue: randomSequenceNumber(), windowScale: 7 });
 
   // Both sockets come from the same binding, so their clocks compare: a TCP
   // probe's send stamp and the ICMP error's receive stamp are on one clock.
-  const icmpSocket = openRawSocket({ protocol: IPPROTO_ICMP, socketReceiveBuffer: 1 << 20, binding: options.binding });
+  const icmpProtocol = ipv6 ? IpProtocol.ICMPv6 : IpProtocol.ICMP;
+  const icmpSocket = openRawSocket({ family, protocol: icmpProtocol, socketReceiveBuffer: 1 << 20, binding: options.binding });
   let tcpSocket: PacketSocket | undefined;
+  let udpSocket: PacketSocket | undefined;
   try {
-    if (mode === 'tcp') tcpSocket = openRawSocket({ protocol: IPPROTO_TCP, socketReceiveBuffer: 1 << 20, binding: icmpSocket.binding });
+    if (mode === 'tcp') tcpSocket = openRawSocket({ family, protocol: IpProtocol.TCP, socketReceiveBuffer: 1 << 20, binding: icmpSocket.binding });
+    // Sends only: what it would receive (every UDP datagram to this host) is never read.
+    if (mode === 'udp') udpSocket = openRawSocket({ family, protocol: IpProtocol.UDP, binding: icmpSocket.binding });
   } catch (error) {
     icmpSocket.close();
     throw error;
   }
-  const sendingSocket = tcpSocket ?? icmpSocket;
-  const sender = new Ipv4Sender(sendingSocket, {
-    headerIncluded: false,
-    protocol: mode === 'tcp' ? IpProtocol.TCP : IpProtocol.ICMP,
-    destination,
-    ttl: firstTtl,
-  });
-  const packetLength = 20 + (mode === 'tcp' ? 20 + 20 : 8 + ICMP_PAYLOAD);
+  const sendingSocket = tcpSocket ?? udpSocket ?? icmpSocket;
+  const protocol = mode === 'tcp' ? IpProtocol.TCP : mode === 'udp' ? IpProtocol.UDP : icmpProtocol;
+  const sender = kernelHeaderSender(sendingSocket, protocol, destination, firstTtl);
+  const packetLength = (ipv6 ? 40 : 20) + (mode === 'tcp' ? 20 + 20 : mode === 'udp' ? 8 + UDP_PAYLOAD : 8 + ICMP_PAYLOAD);
   const start: TracerouteStart = {
     destination,
+    family,
     source,
     mode,
-    port: mode === 'tcp' ? port : undefined,
-    sourcePort: mode === 'tcp' ? sourcePort : undefined,
+    port: mode === 'icmp' ? undefined : port,
+    sourcePort: mode === 'icmp' ? undefined : sourcePort,
     maxTtl,
     packetLength,
     rttSource: icmpSocket.rttSource,
   };
 
-  // Probe number n (0-based, over the whole run) is ICMP sequence n + 1, or TCP sequence isn + n.
-  // ICMP probes are found by the matcher's key (it covers the sequence); TCP
+  // Probe number n (0-based, over the whole run) is ICMP sequence n + 1, UDP
+  // port `port` + n, or TCP sequence isn + n.
+  // ICMP and UDP probes are found by the matcher's key (it covers the
+  // sequence, or the ports); TCP
   // probes share theirs (same ports), so they are found by sequence number:
   // the one an error quotes, or the one a reply's ACK follows.
   const outstanding = new Map<number, Outstanding>();
-  const sourceNumber = ipv4AddressNumber(source);
-  const destinationNumber = ipv4AddressNumber(destination);
+  const sourceNumber = ipv6 ? 0 : ipv4AddressNumber(source);
+  const destinationNumber = ipv6 ? 0 : ipv4AddressNumber(destination);
+  const describe = (bytes: Uint8Array) =>
+    ipv6 ? describeTransport6(protocol, pseudo.source, pseudo.destination, bytes) : describeTransport(protocol, sourceNumber, destinationNumber, bytes);
   const views = new ReplyViews();
+  /**
+   * Reads a datagram from one of our sockets: over IPv4 the whole packet;
+   * over IPv6 the transport bytes alone, the sender's address from recvfrom().
+   */
+  const read = (socketProtocol: number, datagram: Uint8Array, from: string): AnswerKind | undefined =>
+    ipv6 ? views.readTransport(6, socketProtocol, datagram, ipv6AddressBytes(withoutScope(from)), pseudo.source) : views.read(datagram);
+  /** The TTL / hop limit an answer arrived with: the IPv4 header's, or the IPv6 socket's ancillary data (-1: unknown). */
+  const arrivedTtl = (hopLimit: number): number | undefined => (ipv6 ? (hopLimit >= 0 ? hopLimit : undefined) : views.ip.ttl);
+  const timeExceededType = ipv6 ? Icmpv6Type.TimeExceeded : IcmpType.TimeExceeded;
+  const unreachableType = ipv6 ? Icmpv6Type.DestinationUnreachable : IcmpType.DestinationUnreachable;
   let hopWaiting = 0;
   let wakeHop: (() => void) | undefined;
   let finished = false;
@@ -196,7 +251,7 @@ export async function runTraceroute(options: TracerouteOptions): Promise<Tracero
   const answeredProbe = (kind: AnswerKind): Outstanding | undefined => {
     if (views.kind !== kind) return undefined;
     let entry: Outstanding | undefined;
-    if (mode === 'icmp') entry = outstanding.get(views.key);
+    if (mode !== 'tcp') entry = outstanding.get(views.key);
     else if (views.protocol !== IpProtocol.TCP) return undefined; // e.g. an echo reply on the ICMP socket
     else if (kind === 'icmp-error') entry = views.hasSequenceNumber ? outstanding.get(views.sequenceNumber) : undefined;
     else entry = views.tcp.has(TcpFlag.ACK) ? outstanding.get(seqAdd(views.tcp.acknowledgmentNumber, -1)) : undefined;
@@ -213,25 +268,30 @@ export async function runTraceroute(options: TracerouteOptions): Promise<Tracero
     if (hopWaiting === 0) wakeHop?.();
   };
 
-  icmpSocket.onPacket((datagram, from, receivedAt) => {
+  icmpSocket.onPacket((datagram, rawFrom, receivedAt, hopLimit) => {
     if (finished) return;
-    const kind = views.read(datagram);
+    const kind = read(icmpProtocol, datagram, rawFrom);
     if (kind === undefined) return;
-    const icmp = views.icmp;
-    const type = icmp.type;
+    const from = ipv6 ? withoutScope(rawFrom) : rawFrom;
+    const type = ipv6 ? views.icmp6.type : views.icmp.type;
     if (kind === 'reply') {
       const entry = answeredProbe('reply');
       if (!entry) return;
-      const replyTtl = views.ip.ttl;
+      const replyTtl = arrivedTtl(hopLimit);
       record(entry, receivedAt, (probe, rttMs) => ({ ttl: probe.ttl, probe: probe.probe, outcome: 'reply', from, rttMs, replyTtl }));
       return;
     }
-    if (type !== IcmpType.TimeExceeded && type !== IcmpType.DestinationUnreachable) return;
+    const tooBig = ipv6 && type === Icmpv6Type.PacketTooBig;
+    if (type !== timeExceededType && type !== unreachableType && !tooBig) return;
     const entry = answeredProbe('icmp-error');
     if (!entry) return;
-    const unreachable = type === IcmpType.DestinationUnreachable;
-    const annotation = unreachable ? unreachableAnnotation(icmp.code, icmp.nextHopMtu) || undefined : undefined;
-    const replyTtl = views.ip.ttl;
+    const unreachable = type === unreachableType || tooBig;
+    const annotation = !unreachable
+      ? undefined
+      : tooBig
+        ? `!F-${views.icmp6.mtu}`
+        : (ipv6 ? unreachableAnnotation6(views.icmp6.code) : unreachableAnnotation(views.icmp.code, views.icmp.nextHopMtu)) || undefined;
+    const replyTtl = arrivedTtl(hopLimit);
     record(entry, receivedAt, (probe, rttMs) => ({
       ttl: probe.ttl,
       probe: probe.probe,
@@ -244,9 +304,9 @@ export async function runTraceroute(options: TracerouteOptions): Promise<Tracero
   });
   icmpSocket.onError(() => {});
 
-  tcpSocket?.onPacket((datagram, _source, receivedAt) => {
+  tcpSocket?.onPacket((datagram, rawFrom, receivedAt, hopLimit) => {
     if (finished) return;
-    views.read(datagram);
+    read(IpProtocol.TCP, datagram, rawFrom);
     const entry = answeredProbe('reply');
     if (!entry) return;
     const tcp = views.tcp;
@@ -262,8 +322,8 @@ export async function runTraceroute(options: TracerouteOptions): Promise<Tracero
         // the kernel's own RST does it too
       }
     }
-    const from = views.ip.source;
-    const replyTtl = views.ip.ttl;
+    const from = ipv6 ? withoutScope(rawFrom) : views.ip.source;
+    const replyTtl = arrivedTtl(hopLimit);
     record(entry, receivedAt, (probe, rttMs) => ({ ttl: probe.ttl, probe: probe.probe, outcome: 'reply', from, rttMs, tcpFlags, replyTtl }));
   });
   tcpSocket?.onError(() => {});
@@ -295,7 +355,12 @@ export async function runTraceroute(options: TracerouteOptions): Promise<Tracero
         let bytes: Uint8Array;
         if (mode === 'icmp') {
           key = (n % 0xffff) + 1;
-          bytes = buildIcmpEcho({ identifier, sequence: key, payload: new Uint8Array(ICMP_PAYLOAD).fill(0x40 + (n % 32)) });
+          const payload = new Uint8Array(ICMP_PAYLOAD).fill(0x40 + (n % 32));
+          bytes = ipv6 ? buildIcmpv6Echo({ identifier, sequence: key, payload }, pseudo) : buildIcmpEcho({ identifier, sequence: key, payload });
+        } else if (mode === 'udp') {
+          // Ports past 65535 wrap to the bottom of the range, as a 16-bit port would.
+          key = (port + n) & 0xffff;
+          bytes = buildUdp({ sourcePort, destinationPort: key, payload: udpPayload }, pseudo);
         } else {
           key = seqAdd(isn, n);
           bytes = buildTcp(
@@ -303,9 +368,9 @@ export async function runTraceroute(options: TracerouteOptions): Promise<Tracero
             pseudo,
           );
         }
-        const request = describeTransport(mode === 'tcp' ? IpProtocol.TCP : IpProtocol.ICMP, sourceNumber, destinationNumber, bytes)!;
+        const request = describe(bytes)!;
         const entry: Outstanding = { ttl, probe, request, sentAt: Number.NaN };
-        outstanding.set(mode === 'icmp' ? requestKey(request) : key, entry);
+        outstanding.set(mode === 'tcp' ? key : requestKey(request), entry);
         entries.push(entry);
         hopWaiting++;
         try {
@@ -325,7 +390,7 @@ export async function runTraceroute(options: TracerouteOptions): Promise<Tracero
       if (hopWaiting > 0 && !interrupted) await waitDone;
       else wakeHop?.();
       const probes = entries.map((entry) => entry.result ?? { ttl, probe: entry.probe, outcome: 'none' as const });
-      const hitDestination = probes.some((p) => p.from === destination && p.outcome !== 'none');
+      const hitDestination = probes.some((p) => p.from === withoutScope(destination) && p.outcome !== 'none');
       const final = hitDestination || probes.some((p) => p.outcome === 'unreachable');
       const hop: HopResult = { ttl, probes, final };
       hops.push(hop);
@@ -340,6 +405,7 @@ export async function runTraceroute(options: TracerouteOptions): Promise<Tracero
     options.signal?.removeEventListener('abort', onAbort);
     icmpSocket.close();
     tcpSocket?.close();
+    udpSocket?.close();
   }
   return { ...start, hops, reached, interrupted };
 }

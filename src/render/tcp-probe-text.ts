@@ -10,6 +10,7 @@ import type { PortResult, TcpProbeStart, TcpProbeSummary } from '../engine/tcp-p
 import { formatTcpOptions } from './tcp-options-text.ts';
 import { tcpdumpFlagLetters } from '../wire/tcp.ts';
 import { icmpCodeName } from '../wire/icmp.ts';
+import { icmpv6CodeName } from '../wire/icmpv6.ts';
 
 export function formatProbeHeader(host: string, start: TcpProbeStart): string {
   const options = start.options.length > 0 ? `, options [${formatTcpOptions(start.options)}]` : '';
@@ -37,14 +38,17 @@ export function formatPortLine(result: PortResult): string {
   let reply = '';
   if (result.reply) {
     const r = result.reply;
-    reply = `[${tcpdumpFlagLetters(r.flags)}] win ${r.window} ttl ${r.ttl}`;
+    // tcpdump's words: "ttl" for IPv4, "hlim" for IPv6's hop limit (unknown on raw-socket over IPv6).
+    const ipv6 = r.source.includes(':');
+    reply = `[${tcpdumpFlagLetters(r.flags)}] win ${r.window}${r.ttl === undefined ? '' : ` ${ipv6 ? 'hlim' : 'ttl'} ${r.ttl}`}`;
     if (r.options.length > 0) reply += ` options [${formatTcpOptions(r.options)}]`;
     if (r.payloadLength > 0) reply += ` length ${r.payloadLength}`;
     if (r.checksum === 'bad') reply += ' (bad checksum)';
     if (result.resetSent) reply += ', RST sent';
   } else if (result.icmp) {
-    const name = icmpCodeName(result.icmp.type, result.icmp.code) ?? `type ${result.icmp.type} code ${result.icmp.code}`;
-    reply = `ICMP ${name} from ${result.icmp.from}`;
+    const ipv6 = result.icmp.from.includes(':');
+    const name = (ipv6 ? icmpv6CodeName : icmpCodeName)(result.icmp.type, result.icmp.code) ?? `type ${result.icmp.type} code ${result.icmp.code}`;
+    reply = `${ipv6 ? 'ICMPv6' : 'ICMP'} ${name} from ${result.icmp.from}`;
   } else {
     reply = `${result.probes} probe${result.probes === 1 ? '' : 's'}, no reply`;
   }

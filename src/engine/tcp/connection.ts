@@ -73,6 +73,8 @@ export interface TcpConnectionStats {
   windowProbes: number;
   /** Window updates sent because the application read data. */
   windowUpdates: number;
+  /** Path MTU reports (Packet Too Big, fragmentation needed) that made the segments smaller. */
+  pathMtuReductions: number;
   /** The most data held unread at once (the receive buffer's high-water mark). */
   peakUnreadBytes: number;
   /** The smallest window we advertised after the handshake. */
@@ -140,6 +142,9 @@ export interface PeerOptions {
 
 /** Bytes the timestamps option takes in every segment once agreed (10, padded to 12). */
 const TIMESTAMP_OPTION_SPACE = 12;
+const TCP_HEADER_BYTES = 20;
+/** The smallest MSS a path MTU report can bring us to (Linux's tcp_min_snd_mss default). */
+const MIN_PATH_MSS = 48;
 /** Duplicate ACKs that mean a segment was lost (RFC 5681 DupThresh). */
 const DUP_THRESHOLD = 3;
 /** More duplicate ACKs than this in one dispatch are not useful to the peer. */
@@ -183,6 +188,7 @@ export class TcpConnection {
     badChecksums: 0,
     windowProbes: 0,
     windowUpdates: 0,
+    pathMtuReductions: 0,
     peakUnreadBytes: 0,
   };
 
@@ -405,6 +411,32 @@ export class TcpConnection {
   icmpError(now: number, from: string, type: number, code: number, hard: boolean, description: string): void {
     this.lastIcmp = { from, type, code };
     if (this.currentState === 'SYN-SENT' && hard) this.finish(now, 'unreachable', `${description} (ICMP from ${from})`);
+  }
+
+  /**
+   * The path takes at most `mtu` bytes per packet (ICMPv6 Packet Too Big,
+   * ICMP fragmentation needed), with `ipHeaderLength` bytes of IP header in
+   * each. As Linux (tcp_mtu_reduced, tcp_simple_retransmit) and RFC 8201 5.2 /
+   * RFC 1191 6.4: the segments shrink to fit, and what is in flight goes again
+   * at once at the new size; the loss was no congestion, so the window keeps
+   * its size in bytes. Returns false when the segments already fit.
+   */
+  pathMtuReduced(now: number, mtu: number, ipHeaderLength: number): boolean {
+    const optionSpace = this.useTimestamps ? TIMESTAMP_OPTION_SPACE : 0;
+    const mss = Math.max(MIN_PATH_MSS, mtu - ipHeaderLength - TCP_HEADER_BYTES - optionSpace);
+    if (mss >= this.sendMss || !SENDING_STATES.has(this.currentState)) return false;
+    const cwnd = this.congestion.cwnd;
+    this.sendMss = mss;
+    this.congestion = new RenoCongestion(mss, Math.max(2, Math.ceil(cwnd / mss)));
+    this.stat.pathMtuReductions++;
+    this.note(now, `path MTU ${mtu}: segments of at most ${mss} bytes from now on`);
+    if (this.sndUna !== this.sndMax) {
+      this.recovery = undefined;
+      this.dupAcks = 0;
+      this.sndNxt = this.sndUna;
+      this.retransmitAt = now + this.rtt.rtoMs;
+    }
+    return true;
   }
 
   // -------------------------------------------------------------------------
@@ -1008,10 +1040,11 @@ export class TcpConnection {
           if (sackedAt !== undefined) length = Math.min(length, seqDiff(sackedAt, this.sndNxt));
         }
         if (length <= 0) return;
-        // Sender silly-window avoidance (RFC 9293 3.8.6.2.1), unless nothing is in flight.
-        const inFlight = this.sndUna !== this.sndMax;
-        if (length < this.sendMss && length < unsent && inFlight && length < this.maxSndWnd / 2) return;
         const retransmission = seqLt(this.sndNxt, this.sndMax);
+        // Sender silly-window avoidance (RFC 9293 3.8.6.2.1) for new data, unless nothing is in flight.
+        // Not for data sent again: a short piece up to SACKed data (after a path MTU drop or a timeout) must go.
+        const inFlight = this.sndUna !== this.sndMax;
+        if (!retransmission && length < this.sendMss && length < unsent && inFlight && length < this.maxSndWnd / 2) return;
         out.push(this.dataSegment(now, this.sndNxt, length, retransmission));
         this.sndNxt = seqAdd(this.sndNxt, length);
         if (seqGt(this.sndNxt, this.sndMax)) this.sndMax = this.sndNxt;
