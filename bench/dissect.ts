@@ -1,12 +1,9 @@
 // dissect's summary output beside `tshark -r` on the same generated capture,
 // both writing to /dev/null, interleaved run by run so machine noise hits
 // both alike; the best run of each counts. The capture repeats every
-// Ethernet IPv4 packet of fixtures/ (ICMP echo and errors, TCP with options,
-// UDP, jumbo pings) with increasing timestamps. Memory: RSS growth for the
-// file and for one four times as large must stay flat. A second capture
-// repeats every Ethernet IPv6 packet of fixtures/ (ICMPv6 echo, errors, NDP,
-// MLDv2, fragments, TCP, UDP): there each dissect run is paired with a tshark
-// run and the median of the pairs' ratios counts.
+// Ethernet packet of fixtures/ (ICMP echo and errors, TCP with options, UDP,
+// jumbo pings) with increasing timestamps. Memory: RSS growth for the file
+// and for one four times as large must stay flat.
 import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,8 +11,11 @@ import { join } from 'node:path';
 import { runDissectCommand } from '../src/cli/dissect-command.ts';
 import type { ByteSink } from '../src/cli/text-output.ts';
 import { readCaptureFile } from '../src/io/pcap-file.ts';
+import { updateChecksum } from '../src/wire/checksum.ts';
 import { ETHERTYPE } from '../src/wire/ethernet.ts';
+import { Ipv4View } from '../src/wire/ipv4.ts';
 import { LINKTYPE, LinkLayerView } from '../src/wire/link-type.ts';
+import { TcpField, TcpView } from '../src/wire/tcp.ts';
 import { encodePcapHeader, PCAP_RECORD_HEADER_LENGTH, writePcapRecordHeader } from '../src/wire/pcap.ts';
 import { formatRate, printRow, printTarget } from './harness.ts';
 
@@ -136,13 +136,159 @@ export async function benchDissect(): Promise<void> {
   }
 }
 
-const IPV6_ROUNDS = 7;
+// ---------------------------------------------------------------------------
+// TCP analysis on a long capture of many lossy streams: fixtures/tcp-lossy.pcap
+// (a real 1.5 MB download through a router dropping and duplicating segments)
+// replicated with a new client port per copy, 8 copies interleaved at a time
+// with their own timing, copy groups one after the other in time. dissect's
+// summary lines with the analysis on against `tshark -r` (its analysis on by
+// default), and both with it off (`-o tcp.analyze_sequence_numbers:FALSE`).
+// Both as whole processes (node + tsx start-up included), output to /dev/null,
+// run pairs interleaved, median of the per-pair ratios.
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+const LOSSY_PACKETS = 1_000_000;
+const LOSSY_ROUNDS = 5;
+const STREAMS_AT_ONCE = 8;
+
+interface LossyFrame {
+  readonly data: Uint8Array;
+  readonly seconds: number;
+  readonly micros: number;
+  /** Where the client port and the TCP checksum are, or -1 (not TCP). */
+  readonly clientPortAt: number;
+  readonly checksumAt: number;
 }
+
+async function lossyFrames(): Promise<LossyFrame[]> {
+  const frames: LossyFrame[] = [];
+  const ip = new Ipv4View();
+  const tcp = new TcpView();
+  for await (const record of readCaptureFile(join(FIXTURES, 'tcp-lossy.pcap'))) {
+    const data = record.data.slice();
+    let clientPortAt = -1;
+    let checksumAt = -1;
+    // Ethernet II header: 14 bytes.
+    if (ip.point(data, 14) === undefined && tcp.point(data, ip.payloadStart, ip.payloadEnd) === undefined) {
+      const fromServer = tcp.sourcePort === 80;
+      clientPortAt = ip.payloadStart + (fromServer ? TcpField.DESTINATION_PORT : TcpField.SOURCE_PORT);
+      checksumAt = ip.payloadStart + TcpField.CHECKSUM;
+    }
+    frames.push({ data, seconds: record.timestampSeconds, micros: Math.floor(record.timestampFraction / (record.fractionsPerSecond / 1e6)), clientPortAt, checksumAt });
+  }
+  return frames;
+}
+
+/** Writes `count` packets of lossy streams (see above); returns the bytes written. */
+function writeLossyCapture(path: string, frames: readonly LossyFrame[], count: number): number {
+  const fd = openSync(path, 'w');
+  const header = encodePcapHeader({ linkType: LINKTYPE.ETHERNET });
+  writeSync(fd, header);
+  let bytes = header.length;
+  const chunk = new Uint8Array(4 << 20);
+  let used = 0;
+  const first = frames[0];
+  const last = frames[frames.length - 1];
+  const spanMicros = (last.seconds - first.seconds) * 1e6 + (last.micros - first.micros) + 1000;
+  const scratch = new Uint8Array(65536);
+  let written = 0;
+  for (let group = 0; written < count; group++) {
+    for (let f = 0; f < frames.length && written < count; f++) {
+      const frame = frames[f];
+      for (let copy = 0; copy < STREAMS_AT_ONCE && written < count; copy++) {
+        const stream = group * STREAMS_AT_ONCE + copy;
+        const data = scratch.subarray(0, frame.data.length);
+        data.set(frame.data);
+        if (frame.clientPortAt >= 0) {
+          const view = new DataView(data.buffer, data.byteOffset, data.length);
+          const oldPort = view.getUint16(frame.clientPortAt);
+          const newPort = 1024 + (stream % 60000);
+          view.setUint16(frame.clientPortAt, newPort);
+          view.setUint16(frame.checksumAt, updateChecksum(view.getUint16(frame.checksumAt), oldPort, newPort));
+        }
+        const micros = (frame.seconds - first.seconds) * 1e6 + (frame.micros - first.micros) + group * spanMicros;
+        if (used + PCAP_RECORD_HEADER_LENGTH + data.length > chunk.length) {
+          writeSync(fd, chunk, 0, used);
+          used = 0;
+        }
+        const timestamp = { timestampSeconds: first.seconds + Math.floor(micros / 1e6), timestampFraction: micros % 1e6 };
+        writePcapRecordHeader(chunk, used, { ...timestamp, capturedLength: data.length, originalLength: data.length }, true);
+        chunk.set(data, used + PCAP_RECORD_HEADER_LENGTH);
+        used += PCAP_RECORD_HEADER_LENGTH + data.length;
+        bytes += PCAP_RECORD_HEADER_LENGTH + data.length;
+        written++;
+      }
+    }
+  }
+  writeSync(fd, chunk, 0, used);
+  closeSync(fd);
+  return bytes;
+}
+
+/** Wall time and peak RSS (MiB, from GNU time) of a command with stdout to /dev/null. */
+function timedProcess(command: string, args: string[], fd: number): { ms: number; maxRssMiB: number } | undefined {
+  const start = performance.now();
+  const run = spawnSync('/usr/bin/time', ['-f', '%M', command, ...args], { stdio: ['ignore', fd, 'pipe'], cwd: REPO, encoding: 'utf8' });
+  const ms = performance.now() - start;
+  if (run.status !== 0) return undefined;
+  const kib = Number(run.stderr.trim().split('\n').pop());
+  return { ms, maxRssMiB: kib / 1024 };
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+export async function benchDissectAnalysis(packets = LOSSY_PACKETS, rounds = LOSSY_ROUNDS): Promise<void> {
+  console.log(`\n# dissect summaries with TCP analysis vs tshark -r (${packets} packets of lossy streams, output to /dev/null)`);
+  const dir = mkdtempSync(join(tmpdir(), 'packet-lab-bench-analysis-'));
+  const devNull = openSync('/dev/null', 'w');
+  try {
+    const frames = await lossyFrames();
+    const file = join(dir, 'lossy.pcap');
+    const large = join(dir, 'lossy-x2.pcap');
+    const bytes = writeLossyCapture(file, frames, packets);
+    writeLossyCapture(large, frames, packets * 2);
+    console.log(`  ${packets} packets: ${Math.ceil(packets / frames.length)} copies of the ${frames.length}-frame lossy transfer, ${STREAMS_AT_ONCE} streams at a time, ${(bytes / 2 ** 20).toFixed(0)} MiB`);
+    const dissect = (extra: string[], path: string) => timedProcess(process.execPath, ['--import', 'tsx', 'src/dissect.ts', ...extra, path], devNull);
+    const tshark = (extra: string[], path: string) => timedProcess('tshark', ['-n', ...extra, '-r', path], devNull);
+    const haveTshark = spawnSync('tshark', ['-v'], { stdio: 'ignore' }).status === 0;
+    const cases = [
+      { name: 'analysis on', ours: [] as string[], theirs: [] as string[] },
+      { name: 'analysis off', ours: ['--no-tcp-analysis'], theirs: ['-o', 'tcp.analyze_sequence_numbers:FALSE'] },
+    ];
+    for (const c of cases) {
+      const ratios: number[] = [];
+      const ourTimes: number[] = [];
+      const theirTimes: number[] = [];
+      let ourRss = 0;
+      let theirRss = 0;
+      for (let round = 0; round < rounds; round++) {
+        const ours = dissect(c.ours, file);
+        if (!ours) throw new Error(`dissect failed on ${file}`);
+        ourTimes.push(ours.ms);
+        ourRss = Math.max(ourRss, ours.maxRssMiB);
+        if (!haveTshark) continue;
+        const theirs = tshark(c.theirs, file);
+        if (!theirs) throw new Error(`tshark failed on ${file}`);
+        theirTimes.push(theirs.ms);
+        theirRss = Math.max(theirRss, theirs.maxRssMiB);
+        ratios.push(theirs.ms / ours.ms);
+      }
+      console.log(`  ${c.name}: dissect median ${median(ourTimes).toFixed(0)} ms (max RSS ${ourRss.toFixed(0)} MiB)` + (haveTshark ? `, tshark median ${median(theirTimes).toFixed(0)} ms (max RSS ${theirRss.toFixed(0)} MiB)` : ''));
+      if (haveTshark) printRow(`dissect vs tshark, ${c.name} (median of ${rounds} pairs)`, `${median(ourTimes).toFixed(0)} ms`, `${median(theirTimes).toFixed(0)} ms`, median(ratios), 3);
+    }
+    const twice = dissect([], large);
+    const once = dissect([], file);
+    if (twice && once) {
+      const flat = twice.maxRssMiB < once.maxRssMiB * 1.25 + 16;
+      console.log(`  dissect max RSS with analysis: ${once.maxRssMiB.toFixed(0)} MiB for ${packets} packets, ${twice.maxRssMiB.toFixed(0)} MiB for ${packets * 2}: ${flat ? 'flat' : 'NOT flat'}`);
+    }
+    if (!haveTshark) console.log('tshark: not available (apt-get install tshark), no reference this run');
+  } finally {
+    closeSync(devNull);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const IPV6_ROUNDS = 7;
 
 /** dissect vs tshark -r on a 200k-packet IPv6 capture: paired, interleaved runs, median of the ratios. */
 export async function benchDissectIpv6(): Promise<void> {
@@ -192,8 +338,12 @@ export async function benchDissectIpv6(): Promise<void> {
   }
 }
 
-// `npx tsx bench/dissect.ts` runs this section alone.
+// `npx tsx bench/dissect.ts [analysis [PACKETS [ROUNDS]]]` runs this file's sections alone.
 if (import.meta.url === `file://${process.argv[1]}`) {
-  await benchDissect();
-  await benchDissectIpv6();
+  if (process.argv[2] === 'analysis') await benchDissectAnalysis(Number(process.argv[3] ?? LOSSY_PACKETS), Number(process.argv[4] ?? LOSSY_ROUNDS));
+  else {
+    await benchDissect();
+    await benchDissectIpv6();
+    await benchDissectAnalysis();
+  }
 }

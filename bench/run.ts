@@ -1,7 +1,7 @@
 // npm run bench: every figure beside its reference from the same run.
 import { benchBuild } from './build.ts';
 import { benchChecksum } from './checksum.ts';
-import { benchDissect, benchDissectIpv6 } from './dissect.ts';
+import { benchDissect, benchDissectIpv6, benchDissectAnalysis } from './dissect.ts';
 import { benchPcapRead } from './pcap-read.ts';
 import { benchPing } from './ping.ts';
 import { benchSocketPath } from './socket-path.ts';
@@ -18,6 +18,7 @@ const sections: Record<string, () => void | Promise<void>> = {
   sr1: benchSr1,
   dissect: benchDissect,
   dissect6: benchDissectIpv6,
+  'dissect-analysis': benchDissectAnalysis,
   startup: benchStartup,
 };
 for (const [name, run] of Object.entries(sections)) {

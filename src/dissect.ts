@@ -11,4 +11,21 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
-runCli('dissect', () => runDissectCommand(process.argv.slice(2), streamSink(process.stdout)));
+// Ctrl-C ends the reading (a FIFO with no writer waits for one until then):
+// what was read is summed up (-z statistics, the --json summary) and the
+// process ends by the signal, status 130, as tshark's.
+const interrupt = new AbortController();
+process.once('SIGINT', () => interrupt.abort());
+
+runCli('dissect', async () => {
+  const status = await runDissectCommand(process.argv.slice(2), streamSink(process.stdout), process.env, {
+    stderr: streamSink(process.stderr),
+    interrupt: interrupt.signal,
+  });
+  // What was read is written (stdout is synchronous for files and pipes). A
+  // FIFO's open() still waiting for a writer holds a libuv worker that
+  // process.exit() would wait for: end by SIGINT itself, the handler gone,
+  // as a shell expects of an interrupted command (status 130).
+  if (interrupt.signal.aborted) setImmediate(() => process.kill(process.pid, 'SIGINT'));
+  return status;
+});

@@ -11,9 +11,11 @@ import { internetChecksum } from '../src/wire/checksum.ts';
 import { pack } from '../src/wire/struct.ts';
 import { buildTcp } from '../src/wire/tcp.ts';
 import { readCaptureFile } from '../src/io/pcap-file.ts';
+import { decodeLinkLayer } from '../src/wire/link-type.ts';
 import { skipReason } from './helpers/ci-requirements.ts';
 import { toHex } from './helpers/hex.ts';
 import { runTool, runTshark } from './helpers/run-tool.ts';
+import { checkJsonOutput } from './helpers/output-schema.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'packet-lab-craft-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -133,6 +135,141 @@ describe('TCP', () => {
   });
 });
 
+describe('UDP', () => {
+  const args = ['udp', '--src', '10.0.0.1', '--dst', '10.0.0.2', '--sport', '40000', '--dport', '53', '--data', 'hello'];
+
+  it('fills length and checksum over the RFC 768 pseudo-header, as computed here from the RFC and as tshark checks it', () => {
+    const [packet] = craftJson(args);
+    const data = new TextEncoder().encode('hello');
+    const header = (checksum: number) => pack('!HHHH', 40000, 53, 13, checksum);
+    // Pseudo-header: source, destination, zero, protocol 17, UDP length.
+    const pseudo = pack('!BBBBBBBBBBH', 10, 0, 0, 1, 10, 0, 0, 2, 0, 17, 13);
+    const checksum = internetChecksum(pseudo, header(0), data);
+    expect(transportHex(packet)).toBe(toHex(header(checksum)) + toHex(data));
+    expect(packet.udp).toMatchObject({ sourcePort: 40000, destinationPort: 53, length: 13, checksum: { value: checksum, status: 'correct' } });
+    expect(packet.ipv4).toMatchObject({ protocol: 17, totalLength: 33 });
+  });
+
+  it('keeps any checksum: 0 is "none", a wrong one stays wrong; and a wrong length', () => {
+    expect(craftJson([...args, '--checksum', '0'])[0].udp.checksum).toMatchObject({ value: 0, status: 'not-present' });
+    expect(craftJson([...args, '--checksum', '0xdead'])[0].udp.checksum).toMatchObject({ value: 0xdead, status: 'incorrect' });
+    const [long] = craftJson([...args, '--length', '99']);
+    expect(long.udp.length).toBe(99);
+    expect(transportHex(long).slice(8, 12)).toBe('0063');
+  });
+
+  it('shows the RFC 768 diagram and the checksum walkthrough with its pseudo-header', () => {
+    const views = runTool('craft', [...args, '--diagram', '--checksum']).stdout;
+    expect(views).toContain(
+      [
+        '|          Source Port          |       Destination Port        |',
+        '|             40000             |              53               |',
+        '+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+',
+        '|            Length             |           Checksum            |',
+      ].join('\n'),
+    );
+    expect(views).toContain('UDP header (RFC 768), 8 bytes');
+    expect(views).toContain('|                        Data (5 bytes)                         |');
+    expect(views).toContain('  pseudo-header (not sent; rebuilt by both ends from the IP header):');
+    expect(views).toMatch(/ {7}- {2}00 11 {2}0x0011 +0x[0-9a-f]{5} {2}zero \| protocol \(17\)/);
+    expect(views).toMatch(/ {7}- {2}00 0d {2}0x000d +0x[0-9a-f]{5} {2}UDP length \(13\)/);
+    expect(views).toMatch(/UDP checksum \(RFC 1071\)[\s\S]*stored (0x[0-9a-f]{4}) = computed \1: correct/);
+    const none = runTool('craft', [...args, '--checksum', '0', '--checksum']).stdout;
+    expect(none).toContain('the sender sent none (0x0000 means "no checksum" in UDP over IPv4)');
+  });
+
+  it('writes datagrams tshark reads with the same checksum verdicts', () => {
+    const skip = skipReason(['tshark'], { root: false });
+    if (skip !== undefined) return;
+    const verdicts: string[] = [];
+    for (const [name, extra] of [['good', []], ['bad', ['--checksum', '0xdead']], ['none', ['--checksum', '0']]] as const) {
+      const file = join(dir, `udp-${name}.pcap`);
+      expect(runTool('craft', [...args, ...extra, '-w', file]).status).toBe(0);
+      const run = runTshark(['-r', file, '-o', 'udp.check_checksum:TRUE', '-T', 'fields', '-e', 'udp.checksum', '-e', 'udp.checksum.status', '-e', 'udp.length']);
+      expect(run.status).toBe(0);
+      verdicts.push(run.stdout.trim());
+    }
+    const ours = craftJson(args)[0].udp.checksum.value.toString(16).padStart(4, '0');
+    // tshark's status: 1 good, 0 bad, 3 not present.
+    expect(verdicts).toEqual([`0x${ours}\t1\t13`, '0xdead\t0\t13', '0x0000\t3\t13']);
+  });
+});
+
+describe('IPv6: icmp6, and tcp/udp over IPv6', () => {
+  const addresses = ['--src', 'fd00::1', '--dst', 'fd00::2'];
+  /** fd00::1 and fd00::2 as the 16-byte words of the pseudo-header. */
+  const pseudo = (nextHeader: number, length: number) =>
+    pack('!HHHHHHHHHHHHHHHHIxxxB', 0xfd00, 0, 0, 0, 0, 0, 0, 1, 0xfd00, 0, 0, 0, 0, 0, 0, 2, length, nextHeader);
+  const raw = (args: string[]) => {
+    const file = join(dir, `v6-${args.join('_').replace(/[^a-z0-9]/gi, '')}.pcap`);
+    expect(runTool('craft', [...args, '-w', file]).status).toBe(0);
+    return file;
+  };
+  /** The bytes after the 40-byte IPv6 header of a crafted packet, read back from its -w file. */
+  async function upperLayer(args: string[]): Promise<string> {
+    const records = [];
+    for await (const record of readCaptureFile(raw(args))) records.push(record);
+    expect(records[0].data[0] >> 4).toBe(6);
+    return toHex(records[0].data.subarray(40));
+  }
+
+  it('icmp6 fills the checksum over the RFC 8200 pseudo-header, as computed here and as tshark checks it', async () => {
+    const message = (checksum: number) => pack('!BBHHH', 128, 0, checksum, 0x1234, 1);
+    const expected = internetChecksum(pseudo(58, 8), message(0));
+    expect(await upperLayer(['icmp6', ...addresses, '--id', '0x1234', '--seq', '1'])).toBe(toHex(message(expected)));
+    const text = runTool('craft', ['icmp6', ...addresses, '--id', '0x1234', '--seq', '1', '--diagram', '--checksum']).stdout;
+    expect(text).toContain('Crafted ICMPv6 packet (48 bytes with its IPv6 header)');
+    expect(text).toContain('|Version| Traffic Class |              Flow Label               |');
+    expect(text).toContain('|        Payload Length         |  Next Header  |   Hop Limit   |');
+    expect(text).toContain('|               8               |  58 (ICMPv6)  |      64       |');
+    expect(text).toContain(`|     Type      |     Code      |           Checksum            |`);
+    expect(text).toContain(`0x${expected.toString(16).padStart(4, '0')} (correct)`);
+    expect(text).toContain('       -  fd 00  0xfd00      0x0fd00  source address, word 1 of 8');
+    expect(text).toContain('       -  00 3a  0x003a');
+    expect(text).toMatch(/zero \| next header \(58\)/);
+    const skip = skipReason(['tshark'], { root: false });
+    if (skip === undefined) {
+      const fields = (file: string) => runTshark(['-r', file, '-T', 'fields', '-e', 'icmpv6.checksum', '-e', 'icmpv6.checksum.status']).stdout.trim();
+      expect(fields(raw(['icmp6', ...addresses, '--id', '0x1234', '--seq', '1']))).toBe(`0x${expected.toString(16).padStart(4, '0')}\t1`);
+      expect(fields(raw(['icmp6', ...addresses, '--checksum', '0xdead']))).toBe('0xdead\t0');
+      expect(runTshark(['-r', raw(['icmp6', ...addresses, '--id', '0x1234', '--seq', '1'])]).stdout).toContain('ICMPv6 48 Echo (ping) request id=0x1234, seq=1, hop limit=64');
+    }
+  });
+
+  it('names ICMPv6 types, and sets any type, code and IPv6 header field', async () => {
+    const hex = await upperLayer(['icmp6', ...addresses, '--type', 'packet-too-big', '--code', '0', '--id', '0', '--seq', '1280']);
+    expect(hex.slice(0, 4)).toBe('0200');
+    expect(hex.slice(8, 16)).toBe('00000500'); // bytes 4-7: the MTU 1280
+    const records = [];
+    for await (const record of readCaptureFile(raw(['icmp6', ...addresses, '--hop-limit', '1', '--traffic-class', '0xb8', '--flow-label', '0x12345', '--payload-length', '99']))) records.push(record);
+    expect(toHex(records[0].data.subarray(0, 8))).toBe('6b812345006' + '33a01');
+  });
+
+  it('tcp and udp take IPv6 from the addresses (or -6), with checksums over the IPv6 pseudo-header; tshark agrees', () => {
+    const tcpFile = raw(['tcp', ...addresses]);
+    const udpFile = raw(['udp', '-6', '--src', 'fd00::1', '--dst', 'fd00::2', '--data', 'hi']);
+    const zeroFile = raw(['udp', ...addresses, '--data', 'hi', '--checksum', '0']);
+    const views = runTool('craft', ['udp', ...addresses, '--data', 'hi', '--checksum', '0', '--checksum']).stdout;
+    expect(views).toMatch(/stored 0x0000 != computed 0x[0-9a-f]{4}: incorrect/); // over IPv6 a zero UDP checksum is no exemption (RFC 8200 8.1)
+    const skip = skipReason(['tshark'], { root: false });
+    if (skip !== undefined) return;
+    expect(runTshark(['-r', tcpFile, '-o', 'tcp.check_checksum:TRUE', '-T', 'fields', '-e', 'ipv6.dst', '-e', 'tcp.checksum.status']).stdout.trim()).toBe('fd00::2\t1');
+    expect(runTshark(['-r', udpFile, '-o', 'udp.check_checksum:TRUE', '-T', 'fields', '-e', 'udp.length', '-e', 'udp.checksum.status']).stdout.trim()).toBe('10\t1');
+    // tshark's status 4: "Illegal", a zero checksum over IPv6.
+    expect(runTshark(['-r', zeroFile, '-o', 'udp.check_checksum:TRUE', '-T', 'fields', '-e', 'udp.checksum.status']).stdout.trim()).toBe('4');
+  });
+});
+
+describe('--json for the new kinds', () => {
+  it('keeps to the published schema for udp, icmp6 and tcp over IPv6', () => {
+    for (const args of [['udp', '--data', 'x', '--checksum', '0'], ['icmp6', '--type', 'neighbor-solicitation'], ['tcp', '-6', '--mss', '1440']]) {
+      const { records, problems } = checkJsonOutput(runTool('craft', [...args, '--json']).stdout, 'craft');
+      expect(problems, args.join(' ')).toEqual([]);
+      expect(records.map((r) => r.type)).toEqual(['packet', 'summary']);
+    }
+  });
+});
+
 describe('views and output', () => {
   it('shows the same views as dissect: tree by default, --diagram, --checksum walkthrough, -x', () => {
     const tree = runTool('craft', ['icmp', '--id', '1', '--seq', '2']).stdout;
@@ -176,8 +313,22 @@ describe('views and output', () => {
 
   it('says what is wrong with bad arguments in one line, status 2', () => {
     for (const [args, message] of [
-      [['udp'], "craft: unknown packet kind 'udp': icmp or tcp"],
-      [['icmp', '--sport', '1'], 'craft: --sport is for tcp packets'],
+      [['sctp'], "craft: unknown packet kind 'sctp': icmp, icmp6, tcp or udp"],
+      [['icmp', '--sport', '1'], 'craft: --sport is for tcp and udp packets'],
+      [['udp', '--flags', 'S'], 'craft: --flags is for tcp packets'],
+      [['udp', '--seq', '1'], 'craft: --seq is for icmp, icmp6 and tcp packets'],
+      [['tcp', '--length', '9'], 'craft: --length is for udp packets'],
+      [['udp', '--length', '70000'], 'craft: --length: 70000 does not fit in 16 bits (0..65535)'],
+      [['udp', '--data', 'x', '--data-hex', '00'], 'craft: give --data or --data-hex, not both'],
+      [['udp', '--data-hex', 'zz'], "craft: --data-hex: 'zz' is not hex bytes (two digits a byte, e.g. 48656c6c6f)"],
+      [['udp', '--show-wire'], 'craft: --show-wire goes with --send'],
+      [['icmp6', '-4'], 'craft: icmp6 is ICMPv6, for IPv6 only: use icmp for IPv4'],
+      [['icmp', '--dst', 'fd00::2'], "craft: --dst: 'fd00::2' is not an IPv4 address"],
+      [['tcp', '-4', '--dst', 'fd00::2'], "craft: --dst: 'fd00::2' is not an IPv4 address"],
+      [['udp', '--dst', 'fd00::2', '--df'], 'craft: --df is an IPv4 header field (this packet is IPv6)'],
+      [['tcp', '--flow-label', '1'], 'craft: --flow-label is an IPv6 header field (this packet is IPv4)'],
+      [['icmp6', '--flow-label', '0x100000'], 'craft: --flow-label: 0x100000 does not fit in 20 bits (0..1048575)'],
+      [['udp', '-4', '-6'], 'craft: give -4 or -6, not both'],
       [['tcp', '--id', '0x1ffff'], 'craft: --id: 0x1ffff does not fit in 16 bits (0..65535)'],
       [['icmp', '--struct', '!QQ', '1'], "craft: --struct: struct format '!QQ' takes 2 values, got 1"],
       [['icmp', '--struct', '!B', '300'], "craft: --struct: struct.pack('!B', ...): ubyte format requires 0 <= number <= 255"],
@@ -215,15 +366,24 @@ describe.skipIf(rootSkip !== undefined)(`--send over loopback${rootSkip ? ` (ski
     expect(reply).toMatchObject({ role: 'answer', icmp: { type: 0, identifier: Number(id), sequence: 4, checksum: { status: 'correct' } } });
   });
 
-  it('sends the whole datagram with --hdrincl, and writes packet and answer to the pcap', async () => {
+  it('sends the whole datagram with --hdrincl, and writes packet and answer to the pcap as captured on lo', async () => {
     const file = join(dir, 'sent.pcap');
     const run = runTool('craft', ['icmp', '--id', '0x4242', '--seq', '7', '--send', '127.0.0.1', '--hdrincl', '--ttl', '9', '-w', file]);
     expect(run.status).toBe(0);
     expect(run.stdout).toContain('sent 28 bytes to 127.0.0.1 (whole datagram, IP_HDRINCL)');
+    // The kernel filled the zero IP id and the header checksum (raw(7)); the TTL is ours.
+    expect(run.stdout).toMatch(/IPv4 Identification +0x0000 \(0\) -> 0x[0-9a-f]{4} \(\d+\) +the kernel fills an IP ID left 0/);
     const records = [];
     for await (const record of readCaptureFile(file)) records.push(record);
     expect(records).toHaveLength(2);
-    expect(records[1].data[20]).toBe(0); // an echo reply
+    const datagrams = records.map((record) => {
+      expect(record.linkType).toBe(1); // libpcap calls lo Ethernet
+      const link = decodeLinkLayer(record.linkType, record.data);
+      return link.ok ? link.value.payload : new Uint8Array(0);
+    });
+    expect(datagrams[0][8]).toBe(9); // our TTL, as sent
+    expect(datagrams[0][20]).toBe(8); // the echo request
+    expect(datagrams[1][20]).toBe(0); // its echo reply
   });
 
   it('gets the kernel\'s RST for a TCP SYN to a closed loopback port', () => {

@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { packStructArguments, StructArgumentError } from '../src/crafting/struct-values.ts';
 import { CaptureDissector } from '../src/dissection/capture-dissector.ts';
 import { icmpWalkthrough, isWalkthrough, packetChecksumExplanations, tcpWalkthrough } from '../src/dissection/checksum-walkthrough.ts';
-import { FilterSyntaxError, parseDisplayFilter } from '../src/dissection/display-filter.ts';
+import { FilterSyntaxError } from '../src/dissection/display-filter.ts';
+import { parseShorthandFilter } from '../src/dissection/shorthand-filter.ts';
 import { packetLayouts } from '../src/dissection/header-layout.ts';
 import type { DissectedPacket } from '../src/dissection/packet-model.ts';
 import { TcpConversationTracker } from '../src/dissection/tcp-conversations.ts';
@@ -147,18 +148,20 @@ describe('filter language', () => {
     ['host 10.0.0.1', true, true],
     ['src host 10.0.0.1', true, false],
     ['tcp and port 80', true, false],
-    ['icmp or tcp and port 81', false, true],
+    // tcpdump's precedence: and / or equal, left to right: (icmp or tcp) and port 81.
+    ['icmp or tcp and port 81', false, false],
+    ['icmp or tcp and port 80', true, false],
     ['(icmp or tcp) and port 80', true, false],
     ['not tcp', false, true],
     ['! icmp && host 10.0.0.2', true, false],
     ['udp || arp', false, false],
   ] as [string, boolean, boolean][])('%s', (text, onTcp, onIcmp) => {
-    const filter = parseDisplayFilter(text);
+    const filter = parseShorthandFilter(text);
     expect([filter(tcp), filter(icmp)]).toEqual([onTcp, onIcmp]);
   });
 
   it.each(['', 'tcp and', 'port', 'port 70000', 'host 1.2.3', 'frobnicate', '(tcp', 'tcp)'])('rejects %j', (text) => {
-    expect(() => parseDisplayFilter(text)).toThrow(FilterSyntaxError);
+    expect(() => parseShorthandFilter(text)).toThrow(FilterSyntaxError);
   });
 });
 
@@ -177,6 +180,9 @@ describe('TCP conversations', () => {
         window,
         windowScaleOption,
         payloadLength: 0,
+        frame: 0,
+        timeNs: 0,
+        options: [],
       });
     const syn = seg(true, 1000, 0, TcpFlag.SYN, 64240, 7);
     expect(syn).toMatchObject({ stream: 0, relativeSeq: 0, nextRelativeSeq: 1, calculatedWindow: 64240 });
@@ -192,7 +198,7 @@ describe('TCP conversations', () => {
     // Same ports, a new ISN in a SYN: a new conversation.
     expect(seg(true, 5, 0, TcpFlag.SYN, 1).stream).toBe(1);
 
-    const midStream = new TcpConversationTracker().track({ source: 3, sourcePort: 1, destination: 4, destinationPort: 2, sequenceNumber: 500, acknowledgmentNumber: 9, flags: TcpFlag.PSH, window: 10, windowScaleOption: undefined, payloadLength: 5 });
+    const midStream = new TcpConversationTracker().track({ source: 3, sourcePort: 1, destination: 4, destinationPort: 2, sequenceNumber: 500, acknowledgmentNumber: 9, flags: TcpFlag.PSH, window: 10, windowScaleOption: undefined, payloadLength: 5, frame: 1, timeNs: 0, options: [] });
     expect(midStream).toMatchObject({ relativeSeq: 1, relativeAck: 9, ackIsRelative: false, windowScale: -1, calculatedWindow: 10, nextRelativeSeq: 6 });
   });
 });

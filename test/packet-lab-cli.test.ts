@@ -83,9 +83,10 @@ describe('completion', () => {
     const ping = COMMANDS.find((c) => c.name === 'ping')!;
     expect((await bashCompletes(['packet-lab', 'ping', '-'])).sort()).toEqual(optionWords((await ping.load()).options).sort());
     expect(await bashCompletes(['packet-lab', 'probe', '--no-s'])).toEqual(['--no-sack']);
-    expect(await bashCompletes(['packet-lab', 'craft', ''])).toEqual(['icmp', 'tcp']);
+    expect(await bashCompletes(['packet-lab', 'craft', ''])).toEqual(['icmp', 'icmp6', 'tcp', 'udp']);
     expect(await bashCompletes(['packet-lab', 'completion', ''])).toEqual(['bash', 'zsh']);
-    expect(await bashCompletes(['packet-lab', 'craft', 'icmp', '--show'])).toEqual([]);
+    // --show-checksum is the parser's name for a bare --checksum: never offered.
+    expect(await bashCompletes(['packet-lab', 'craft', 'icmp', '--show'])).toEqual(['--show-wire']);
   });
 
   // In CI a missing zsh fails this test rather than skipping it.
@@ -106,7 +107,7 @@ describe('completion', () => {
     const ping = COMMANDS.find((c) => c.name === 'ping')!;
     expect(complete(['packet-lab', 'ping', '-'], '-')).toEqual(optionWords((await ping.load()).options));
     expect(complete(['packet-lab', 'ping', ''], '')).toEqual(['HOSTS']);
-    expect(complete(['packet-lab', 'craft', ''], '')).toEqual(['icmp', 'tcp']);
+    expect(complete(['packet-lab', 'craft', ''], '')).toEqual(['icmp', 'icmp6', 'tcp', 'udp']);
     expect(complete(['packet-lab', 'dissect', ''], '')).toEqual(['FILES']);
     expect(complete(['packet-lab', ''], '')).toEqual(expect.arrayContaining(['ping:ICMP echo, iputils style (root or CAP_NET_RAW)', 'shell:an interactive packet shell (the packet-lab/lab API in a Node REPL)']));
   });

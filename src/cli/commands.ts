@@ -70,8 +70,8 @@ export const COMMANDS: readonly CommandDefinition[] = [
   {
     name: 'craft',
     tool: 'craft',
-    summary: 'one ICMP or TCP packet from its fields: shown, written to a pcap, or sent',
-    operands: ['icmp', 'tcp'],
+    summary: 'one ICMP, ICMPv6, TCP or UDP packet from its fields: shown, written to a pcap, or sent',
+    operands: ['icmp', 'icmp6', 'tcp', 'udp'],
     load: async () => {
       const [command, args] = await Promise.all([import('./craft-command.ts'), import('./craft-arguments.ts')]);
       // --show-checksum is how the parser sees --checksum without a number: the user never types it.
@@ -86,7 +86,7 @@ export const COMMANDS: readonly CommandDefinition[] = [
     operands: 'file',
     load: async () => {
       const [command, args] = await Promise.all([import('./dissect-command.ts'), import('./dissect-arguments.ts')]);
-      return { usage: args.DISSECT_USAGE, options: args.DISSECT_OPTIONS, run: (argv, io, env) => command.runDissectCommand(argv, io.stdout, env.vars) };
+      return { usage: args.DISSECT_USAGE, options: args.DISSECT_OPTIONS, run: (argv, io, env) => command.runDissectCommand(argv, io.stdout, env.vars, { stderr: io.stderr }) };
     },
   },
   {

@@ -4,22 +4,30 @@
 // the header in the order they appear on the command line.
 
 import { parseArgs } from 'node:util';
-import { type CraftLinkType, type CraftRequest, type CraftedIpv4Fields } from '../crafting/craft-request.ts';
+import { type CraftLinkType, type CraftProtocol, type CraftRequest, type CraftedIpFields } from '../crafting/craft-request.ts';
 import { packStructArguments, StructArgumentError, type PackedStruct } from '../crafting/struct-values.ts';
 import { IcmpType, patternFill } from '../wire/icmp.ts';
+import { Icmpv6Type } from '../wire/icmpv6.ts';
 import { parseIpv4Address } from '../wire/ipv4-address.ts';
+import { parseIpv6Address } from '../wire/ipv6-address.ts';
 import { TCP_FLAG_NAMES, TcpFlag, type TcpOption } from '../wire/tcp.ts';
 import { parseNumberOption, UsageError } from './run-cli.ts';
 
-export const CRAFT_USAGE = `Usage: craft icmp|tcp [fields] [views] [-w FILE] [--send HOST [--hdrincl] [--wait S]]
+export const CRAFT_USAGE = `Usage: craft icmp|icmp6|tcp|udp [-4|-6] [fields] [views] [-w FILE] [--send HOST [--hdrincl] [--show-wire] [--wait S]]
 
 Builds one packet from its fields and shows it (the field tree by default).
 Numbers: decimal, 0x.. hex, 0o.., 0b... A field you give is kept as given,
 even a wrong checksum or length; the rest are computed.
 
+Family: icmp is IPv4 and icmp6 IPv6; tcp and udp take -4|--ipv4 or -6|--ipv6, else the family
+        of an address given (--dst fd00::2 is IPv6), else IPv4
 IPv4:   --src ADDR  --dst ADDR (default: the --send host, else 127.0.0.1)
         --ttl N (64)  --ip-id N (0)  --tos N (0)  --df  --ip-flags N  --frag-offset N
         --ip-checksum N  --ip-length N
+IPv6:   --src ADDR  --dst ADDR (default: the --send host, else ::1)  --hop-limit N (or --ttl; 64)
+        --traffic-class N (or --tos; 0)  --flow-label N (0)  --payload-length N
+ICMPv6: as ICMP (icmp6), with --type echo-request|echo-reply|unreachable|packet-too-big|
+        time-exceeded|parameter-problem|neighbor-solicitation|router-solicitation|... (echo-request)
 ICMP:   --type N|echo-request|echo-reply|timestamp|... (echo-request)  --code N (0)
         --id N (0)  --seq N (0)  --checksum N
         data: --payload TEXT | --payload-hex HEX | --pattern HEX [--size N] | --size N
@@ -28,13 +36,20 @@ TCP:    --sport N (40000)  --dport N (80)  --seq N (0)  --ack N (0)  --flags SA|
         --window N (64240)  --urg N (0)  --data-offset N  --reserved N  --checksum N
         options, in the order given: --mss N  --wscale N  --sackok  --ts VAL[:ECR]  --nop  --eol
         data: --data TEXT | --data-hex HEX
+UDP:    --sport N (40000)  --dport N (33434)  --length N (8 + data)  --checksum N (0: none)
+        data: --data TEXT | --data-hex HEX
+        (TCP and UDP take --id as the IP identification)
 Views:  -V (tree; the default when no other view is asked for)  -x  --diagram  --json
         --checksum (not followed by a number: the RFC 1071 walkthrough, as in dissect)
-Output: -w FILE [--link raw|ethernet]   write the packet (and with --send the answer) to a pcap
+Output: -w FILE [--link raw|ethernet]   write the packet to a pcap; with --send, the packet as
+                                        captured leaving and its answer (the capture's link type)
 Send:   --send HOST   through a raw socket (root or CAP_NET_RAW); the kernel builds the IPv4 header
         --hdrincl     build the IPv4 header here and send it with IP_HDRINCL
+        --show-wire   capture the packet as it leaves and show built vs sent: every field the
+                      kernel filled or changed (also shown with -w)
         --wait S      seconds to wait for the answer (2): an echo reply with the same id/seq, a TCP
-                      segment from HOST:dport to our sport, or an ICMP error quoting the packet
+                      segment or UDP datagram from HOST:dport to our sport, or an ICMP error
+                      quoting the packet (a port unreachable)
 `;
 
 export interface CraftOptions {
@@ -48,6 +63,8 @@ export interface CraftOptions {
   readonly link: CraftLinkType;
   readonly send?: string;
   readonly headerIncluded: boolean;
+  /** Capture the packet as it leaves and show built vs sent (also done by -w with --send). */
+  readonly showWire: boolean;
   readonly waitMs: number;
 }
 
@@ -91,6 +108,13 @@ export const CRAFT_OPTIONS = {
   eol: { type: 'boolean' },
   data: { type: 'string' },
   'data-hex': { type: 'string' },
+  length: { type: 'string' },
+  ipv4: { type: 'boolean', short: '4' },
+  ipv6: { type: 'boolean', short: '6' },
+  'hop-limit': { type: 'string' },
+  'traffic-class': { type: 'string' },
+  'flow-label': { type: 'string' },
+  'payload-length': { type: 'string' },
   verbose: { type: 'boolean', short: 'V' },
   hex: { type: 'boolean', short: 'x' },
   diagram: { type: 'boolean' },
@@ -100,12 +124,49 @@ export const CRAFT_OPTIONS = {
   link: { type: 'string' },
   send: { type: 'string' },
   hdrincl: { type: 'boolean' },
+  'show-wire': { type: 'boolean' },
   wait: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-const ICMP_ONLY = ['type', 'code', 'payload', 'payload-hex', 'pattern', 'size', 'struct'] as const;
-const TCP_ONLY = ['sport', 'dport', 'ack', 'flags', 'window', 'urg', 'data-offset', 'reserved', 'mss', 'wscale', 'sackok', 'ts', 'nop', 'eol', 'data', 'data-hex'] as const;
+const PROTOCOLS: readonly CraftProtocol[] = ['icmp', 'icmp6', 'tcp', 'udp'];
+
+/** Options that belong to some packet kinds only; any other option fits every kind. */
+const FIELDS_OF: Record<CraftProtocol, readonly (keyof typeof CRAFT_OPTIONS)[]> = {
+  icmp: ['type', 'code', 'payload', 'payload-hex', 'pattern', 'size', 'struct', 'seq'],
+  icmp6: ['type', 'code', 'payload', 'payload-hex', 'pattern', 'size', 'struct', 'seq'],
+  tcp: ['sport', 'dport', 'seq', 'ack', 'flags', 'window', 'urg', 'data-offset', 'reserved', 'mss', 'wscale', 'sackok', 'ts', 'nop', 'eol', 'data', 'data-hex'],
+  udp: ['sport', 'dport', 'length', 'data', 'data-hex'],
+};
+const KIND_SPECIFIC = new Set(Object.values(FIELDS_OF).flat());
+
+/** The packet kinds an option belongs to, e.g. "tcp and udp". */
+function kindsOf(name: keyof typeof CRAFT_OPTIONS): string {
+  const kinds = PROTOCOLS.filter((p) => FIELDS_OF[p].includes(name));
+  return kinds.length === 1 ? kinds[0] : `${kinds.slice(0, -1).join(', ')} and ${kinds[kinds.length - 1]}`;
+}
+
+/** Header fields of one IP version only. */
+const IPV4_ONLY = ['ip-id', 'df', 'ip-flags', 'frag-offset', 'ip-checksum', 'ip-length'] as const;
+const IPV6_ONLY = ['flow-label', 'payload-length'] as const;
+
+const ICMPV6_TYPE_NAMES: Record<string, number> = {
+  'echo-request': Icmpv6Type.EchoRequest,
+  echo: Icmpv6Type.EchoRequest,
+  request: Icmpv6Type.EchoRequest,
+  'echo-reply': Icmpv6Type.EchoReply,
+  reply: Icmpv6Type.EchoReply,
+  unreachable: Icmpv6Type.DestinationUnreachable,
+  'destination-unreachable': Icmpv6Type.DestinationUnreachable,
+  'packet-too-big': Icmpv6Type.PacketTooBig,
+  'time-exceeded': Icmpv6Type.TimeExceeded,
+  'parameter-problem': Icmpv6Type.ParameterProblem,
+  'router-solicitation': Icmpv6Type.RouterSolicitation,
+  'router-advertisement': Icmpv6Type.RouterAdvertisement,
+  'neighbor-solicitation': Icmpv6Type.NeighborSolicitation,
+  'neighbor-advertisement': Icmpv6Type.NeighborAdvertisement,
+  redirect: Icmpv6Type.Redirect,
+};
 
 const ICMP_TYPE_NAMES: Record<string, number> = {
   'echo-reply': IcmpType.EchoReply,
@@ -176,13 +237,34 @@ export function parseTcpFlags(text: string): number {
   return flags;
 }
 
-function checkAddress(name: string, text: string): string {
+function checkAddress(name: string, text: string, version: 4 | 6): string {
   try {
-    parseIpv4Address(text);
+    if (version === 4) parseIpv4Address(text);
+    else parseIpv6Address(text);
   } catch {
-    throw new UsageError(`--${name}: '${text}' is not an IPv4 address`);
+    throw new UsageError(`--${name}: '${text}' is not an IPv${version} address`);
   }
   return text;
+}
+
+const looksIpv6 = (text: string | undefined): boolean => text !== undefined && text.includes(':');
+
+/**
+ * The IP version: icmp is IPv4 and icmp6 IPv6; otherwise -4/-6, else the
+ * family of an address literal given (--dst, --src, --send), else IPv4.
+ */
+function ipVersion(protocol: CraftProtocol, values: { ipv4?: boolean; ipv6?: boolean; dst?: string; src?: string; send?: string }): 4 | 6 {
+  if (values.ipv4 && values.ipv6) throw new UsageError('give -4 or -6, not both');
+  if (protocol === 'icmp' || protocol === 'icmp6') {
+    const version = protocol === 'icmp' ? 4 : 6;
+    if ((version === 4 && values.ipv6) || (version === 6 && values.ipv4)) {
+      throw new UsageError(`${protocol} is ${version === 4 ? 'ICMP for IPv4: use icmp6 for IPv6' : 'ICMPv6, for IPv6 only: use icmp for IPv4'}`);
+    }
+    return version;
+  }
+  if (values.ipv4) return 4;
+  if (values.ipv6) return 6;
+  return looksIpv6(values.dst) || looksIpv6(values.src) || looksIpv6(values.send) ? 6 : 4;
 }
 
 /**
@@ -203,13 +285,15 @@ export function parseCraftArguments(args: readonly string[]): CraftArguments {
   const { values, positionals, tokens } = parsed;
   if (values.help) return { help: true };
   const protocol = positionals[0];
-  if (protocol !== 'icmp' && protocol !== 'tcp') {
-    throw new UsageError(protocol === undefined ? 'say which packet: craft icmp ... or craft tcp ... (see craft -h)' : `unknown packet kind '${protocol}': icmp or tcp`);
+  if (!PROTOCOLS.includes(protocol as CraftProtocol)) {
+    throw new UsageError(
+      protocol === undefined ? 'say which packet: craft icmp|icmp6|tcp|udp ... (see craft -h)' : `unknown packet kind '${protocol}': icmp, icmp6, tcp or udp`,
+    );
   }
   const extra = positionals.slice(1);
   const given = (name: keyof typeof CRAFT_OPTIONS) => values[name] !== undefined;
-  for (const name of protocol === 'icmp' ? TCP_ONLY : ICMP_ONLY) {
-    if (given(name)) throw new UsageError(`--${name} is for ${protocol === 'icmp' ? 'tcp' : 'icmp'} packets`);
+  for (const name of KIND_SPECIFIC) {
+    if (given(name) && !FIELDS_OF[protocol as CraftProtocol].includes(name)) throw new UsageError(`--${name} is for ${kindsOf(name)} packets`);
   }
   if (extra.length > 0 && !given('struct')) throw new UsageError(`unexpected argument '${extra[0]}' (values follow --struct FORMAT)`);
 
@@ -222,23 +306,50 @@ export function parseCraftArguments(args: readonly string[]): CraftArguments {
     return typeof text === 'string' ? parseFieldValue(name, text, bits) : undefined;
   };
 
-  const ipIdName = protocol === 'tcp' && given('id') && !given('ip-id') ? 'id' : 'ip-id';
+  const version = ipVersion(protocol as CraftProtocol, values);
+  for (const name of version === 4 ? IPV6_ONLY : IPV4_ONLY) {
+    if (given(name)) throw new UsageError(`--${name} is an IPv${version === 4 ? 6 : 4} header field (this packet is IPv${version})`);
+  }
+  if (given('ttl') && given('hop-limit')) throw new UsageError('give --ttl or --hop-limit, not both');
+  if (given('tos') && given('traffic-class')) throw new UsageError('give --tos or --traffic-class, not both');
+  const hops = num(given('hop-limit') ? 'hop-limit' : 'ttl', 8, 64);
+  const tos = num(given('traffic-class') ? 'traffic-class' : 'tos', 8, 0);
+  const loopback = version === 4 ? '127.0.0.1' : '::1';
+  const source = values.src !== undefined ? checkAddress('src', values.src, version) : loopback;
+  const destination = values.dst !== undefined ? checkAddress('dst', values.dst, version) : loopback;
+  // --id is the echo identifier in ICMP; in TCP and UDP, which have none, it is the IP id.
+  const ipIdName = (protocol === 'tcp' || protocol === 'udp') && version === 4 && given('id') && !given('ip-id') ? 'id' : 'ip-id';
+  if (version === 6 && (protocol === 'tcp' || protocol === 'udp') && given('id')) throw new UsageError('--id: an IPv6 header has no identification');
   let ipFlags = num('ip-flags', 3, 0);
   if (values.df) ipFlags |= 2;
-  const ip: CraftedIpv4Fields = {
-    source: values.src !== undefined ? checkAddress('src', values.src) : '127.0.0.1',
-    destination: values.dst !== undefined ? checkAddress('dst', values.dst) : '127.0.0.1',
-    ttl: num('ttl', 8, 64),
-    identification: num(ipIdName, 16, 0),
-    tos: num('tos', 8, 0),
-    flags: ipFlags,
-    fragmentOffset: num('frag-offset', 13, 0),
-    checksum: optionalNum('ip-checksum', 16),
-    totalLength: optionalNum('ip-length', 16),
+  const ip: CraftedIpFields =
+    version === 4
+      ? {
+          version,
+          source,
+          destination,
+          ttl: hops,
+          identification: num(ipIdName, 16, 0),
+          tos,
+          flags: ipFlags,
+          fragmentOffset: num('frag-offset', 13, 0),
+          checksum: optionalNum('ip-checksum', 16),
+          totalLength: optionalNum('ip-length', 16),
+        }
+      : { version, source, destination, hopLimit: hops, trafficClass: tos, flowLabel: num('flow-label', 20, 0), payloadLength: optionalNum('payload-length', 16) };
+  // What fits in one datagram: 65535 - 20 - 8 over IPv4; over IPv6 the payload length excludes the 40-byte header.
+  const maxPayload = version === 4 ? 65507 : 65527;
+  const family = `an IPv${version} datagram (at most ${maxPayload})`;
+
+  /** TCP's and UDP's data: --data TEXT or --data-hex HEX. */
+  const dataPayload = (): Uint8Array => {
+    if (given('data') && given('data-hex')) throw new UsageError('give --data or --data-hex, not both');
+    if (values.data !== undefined) return new TextEncoder().encode(values.data);
+    return values['data-hex'] !== undefined ? parseHexBytes('data-hex', values['data-hex']) : new Uint8Array(0);
   };
 
   let request: CraftRequest;
-  if (protocol === 'icmp') {
+  if (protocol === 'icmp' || protocol === 'icmp6') {
     const sources = ['payload', 'payload-hex', 'pattern', 'struct'].filter((n) => given(n as keyof typeof CRAFT_OPTIONS));
     if (sources.length > 1) throw new UsageError(`give one of --payload, --payload-hex, --pattern, --struct (got ${sources.map((s) => `--${s}`).join(', ')})`);
     let payload: Uint8Array = new Uint8Array(0);
@@ -262,31 +373,45 @@ export function parseCraftArguments(args: readonly string[]): CraftArguments {
     } else if (values.pattern !== undefined) {
       payload = parseHexBytes('pattern', values.pattern);
     }
-    // 65535 - 20 (IPv4 header) - 8 (ICMP header): checked here so a big --struct or --payload is one usage line.
-    if (payload.length > 65507) {
+    // Checked here so a big --struct or --payload is one usage line.
+    if (payload.length > maxPayload) {
       const from = sources.length > 0 ? `--${sources[0]}` : '--size';
-      throw new UsageError(`${from}: an ICMP payload of ${payload.length} bytes does not fit in an IPv4 datagram (at most 65507)`);
+      throw new UsageError(`${from}: an ${protocol === 'icmp' ? 'ICMP' : 'ICMPv6'} payload of ${payload.length} bytes does not fit in ${family}`);
     }
-    let type: number = IcmpType.EchoRequest;
+    const names = protocol === 'icmp' ? ICMP_TYPE_NAMES : ICMPV6_TYPE_NAMES;
+    let type: number = protocol === 'icmp' ? IcmpType.EchoRequest : Icmpv6Type.EchoRequest;
     if (values.type !== undefined) {
-      const named = ICMP_TYPE_NAMES[values.type.toLowerCase()];
+      const named = names[values.type.toLowerCase()];
       type = named ?? parseFieldValue('type', values.type, 8);
     }
-    request = {
-      protocol: 'icmp',
-      ip,
+    const common = {
       type,
       code: num('code', 8, 0),
       identifier: num('id', 16, 0),
       sequence: num('seq', 16, 0),
       checksum: optionalNum('checksum', 16),
       payload,
-      ...(struct ? { struct } : {}),
+    };
+    request =
+      protocol === 'icmp6'
+        ? { protocol, ip: ip as Extract<CraftedIpFields, { version: 6 }>, ...common, ...(struct ? { struct } : {}) }
+        : { protocol: 'icmp', ip: ip as Extract<CraftedIpFields, { version: 4 }>, ...common, ...(struct ? { struct } : {}) };
+  } else if (protocol === 'udp') {
+    const payload = dataPayload();
+    if (payload.length > maxPayload) {
+      throw new UsageError(`--${given('data') ? 'data' : 'data-hex'}: a UDP payload of ${payload.length} bytes does not fit in ${family}`);
+    }
+    request = {
+      protocol: 'udp',
+      ip,
+      sourcePort: num('sport', 16, 40000),
+      destinationPort: num('dport', 16, 33434),
+      length: optionalNum('length', 16),
+      checksum: optionalNum('checksum', 16),
+      payload,
     };
   } else {
-    if (given('data') && given('data-hex')) throw new UsageError('give --data or --data-hex, not both');
-    const payload =
-      values.data !== undefined ? new TextEncoder().encode(values.data) : values['data-hex'] !== undefined ? parseHexBytes('data-hex', values['data-hex']) : new Uint8Array(0);
+    const payload = dataPayload();
     const options: TcpOption[] = [];
     for (const token of tokens) {
       if (token.kind !== 'option') continue;
@@ -335,6 +460,7 @@ export function parseCraftArguments(args: readonly string[]): CraftArguments {
   const link = values.link ?? 'raw';
   if (link !== 'raw' && link !== 'ethernet') throw new UsageError(`--link: '${link}' is not raw or ethernet`);
   if (values.hdrincl && values.send === undefined) throw new UsageError('--hdrincl goes with --send');
+  if (values['show-wire'] && values.send === undefined) throw new UsageError('--show-wire goes with --send');
   const tree = values.verbose ?? false;
   const views = {
     hex: values.hex ?? false,
@@ -352,6 +478,7 @@ export function parseCraftArguments(args: readonly string[]): CraftArguments {
     link,
     ...(values.send !== undefined ? { send: values.send } : {}),
     headerIncluded: values.hdrincl ?? false,
+    showWire: values['show-wire'] ?? false,
     waitMs: values.wait === undefined ? 2000 : parseNumberOption('--wait', values.wait, { min: 0, max: 3600, integer: false }) * 1000,
   };
 }

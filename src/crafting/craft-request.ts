@@ -5,12 +5,16 @@
 
 import { buildEthernet, ETHERTYPE } from '../wire/ethernet.ts';
 import { buildIcmp } from '../wire/icmp.ts';
+import { buildIcmpv6 } from '../wire/icmpv6.ts';
+import { buildIpv6 } from '../wire/ipv6.ts';
 import { buildIpv4, IpProtocol } from '../wire/ipv4.ts';
 import { LINKTYPE } from '../wire/link-type.ts';
 import { buildTcp, type TcpOption } from '../wire/tcp.ts';
+import { buildUdp } from '../wire/udp.ts';
 import type { PackedStruct } from './struct-values.ts';
 
 export interface CraftedIpv4Fields {
+  readonly version: 4;
   readonly source: string;
   readonly destination: string;
   readonly ttl: number;
@@ -23,6 +27,19 @@ export interface CraftedIpv4Fields {
   readonly checksum?: number;
   readonly totalLength?: number;
 }
+
+export interface CraftedIpv6Fields {
+  readonly version: 6;
+  readonly source: string;
+  readonly destination: string;
+  readonly hopLimit: number;
+  readonly trafficClass: number;
+  readonly flowLabel: number;
+  /** Left out: computed. */
+  readonly payloadLength?: number;
+}
+
+export type CraftedIpFields = CraftedIpv4Fields | CraftedIpv6Fields;
 
 export interface CraftedIcmp {
   readonly protocol: 'icmp';
@@ -39,9 +56,24 @@ export interface CraftedIcmp {
   readonly struct?: PackedStruct;
 }
 
+/** ICMPv6 (RFC 4443): any type and code, bytes 4-7 as identifier and sequence (the echo layout). */
+export interface CraftedIcmp6 {
+  readonly protocol: 'icmp6';
+  readonly ip: CraftedIpv6Fields;
+  readonly type: number;
+  readonly code: number;
+  readonly identifier: number;
+  readonly sequence: number;
+  /** Left out: computed over the IPv6 pseudo-header. */
+  readonly checksum?: number;
+  readonly payload: Uint8Array;
+  /** Set when the payload came from --struct, to explain its bytes. */
+  readonly struct?: PackedStruct;
+}
+
 export interface CraftedTcp {
   readonly protocol: 'tcp';
-  readonly ip: CraftedIpv4Fields;
+  readonly ip: CraftedIpFields;
   readonly sourcePort: number;
   readonly destinationPort: number;
   readonly sequenceNumber: number;
@@ -57,27 +89,64 @@ export interface CraftedTcp {
   readonly payload: Uint8Array;
 }
 
-export type CraftRequest = CraftedIcmp | CraftedTcp;
+export interface CraftedUdp {
+  readonly protocol: 'udp';
+  readonly ip: CraftedIpFields;
+  readonly sourcePort: number;
+  readonly destinationPort: number;
+  /** Left out: 8 + payload. */
+  readonly length?: number;
+  /** Left out: computed over the pseudo-header; 0 is "no checksum" over IPv4. */
+  readonly checksum?: number;
+  readonly payload: Uint8Array;
+}
+
+export type CraftRequest = CraftedIcmp | CraftedIcmp6 | CraftedTcp | CraftedUdp;
+
+export type CraftProtocol = CraftRequest['protocol'];
+
+const IP_PROTOCOLS: Record<CraftProtocol, number> = { icmp: IpProtocol.ICMP, icmp6: IpProtocol.ICMPv6, tcp: IpProtocol.TCP, udp: IpProtocol.UDP };
+
+/** The IP protocol number of a transport craft builds. */
+export function craftedIpProtocol(protocol: CraftProtocol): number {
+  return IP_PROTOCOLS[protocol];
+}
 
 export interface CraftedPacket {
-  /** The IPv4 datagram as crafted, header included. */
+  /** The IPv4 or IPv6 datagram as crafted, header included. */
   readonly datagram: Uint8Array;
-  /** The ICMP message or TCP segment alone: what a raw socket sends when the kernel builds the IP header. */
+  /** The ICMP message, TCP segment or UDP datagram alone: what a raw socket sends when the kernel builds the IP header. */
   readonly transport: Uint8Array;
 }
 
-/** The ICMP message: any type, the 4 bytes after the checksum as identifier and sequence (the echo layout). */
+/**
+ * The transport bytes. ICMP: any type, the 4 bytes after the checksum as
+ * identifier and sequence (the echo layout). TCP and UDP: the checksum over
+ * the pseudo-header of `source` (the kernel's source when it writes the header).
+ */
 export function buildCraftedTransport(request: CraftRequest, source: string = request.ip.source): Uint8Array {
+  const rest = (r: { identifier: number; sequence: number }) => new Uint8Array([r.identifier >>> 8, r.identifier & 0xff, r.sequence >>> 8, r.sequence & 0xff]);
+  if (request.protocol === 'icmp6') {
+    return buildIcmpv6(
+      { kind: 'other', type: request.type, code: request.code, checksum: request.checksum, restOfHeader: rest(request), payload: request.payload },
+      { source, destination: request.ip.destination },
+    );
+  }
   if (request.protocol === 'icmp') {
-    const rest = new Uint8Array([request.identifier >>> 8, request.identifier & 0xff, request.sequence >>> 8, request.sequence & 0xff]);
     return buildIcmp({
       kind: 'other',
       type: request.type,
       code: request.code,
       checksum: request.checksum,
-      restOfHeader: rest,
+      restOfHeader: rest(request),
       payload: request.payload,
     });
+  }
+  if (request.protocol === 'udp') {
+    return buildUdp(
+      { sourcePort: request.sourcePort, destinationPort: request.destinationPort, length: request.length, checksum: request.checksum, payload: request.payload },
+      { source, destination: request.ip.destination },
+    );
   }
   return buildTcp(
     {
@@ -101,9 +170,24 @@ export function buildCraftedTransport(request: CraftRequest, source: string = re
 export function buildCraftedPacket(request: CraftRequest): CraftedPacket {
   const transport = buildCraftedTransport(request);
   const ip = request.ip;
+  if (ip.version === 6) {
+    const datagram = buildIpv6(
+      {
+        protocol: craftedIpProtocol(request.protocol),
+        source: ip.source,
+        destination: ip.destination,
+        hopLimit: ip.hopLimit,
+        trafficClass: ip.trafficClass,
+        flowLabel: ip.flowLabel,
+        payloadLength: ip.payloadLength,
+      },
+      transport,
+    );
+    return { datagram, transport };
+  }
   const datagram = buildIpv4(
     {
-      protocol: request.protocol === 'icmp' ? IpProtocol.ICMP : IpProtocol.TCP,
+      protocol: craftedIpProtocol(request.protocol),
       source: ip.source,
       destination: ip.destination,
       ttl: ip.ttl,
@@ -122,8 +206,14 @@ export function buildCraftedPacket(request: CraftRequest): CraftedPacket {
 export type CraftLinkType = 'raw' | 'ethernet';
 
 /** The datagram framed for a capture file: as is (LINKTYPE_RAW) or in an Ethernet II frame with zero MACs. */
-export function frameForLink(datagram: Uint8Array, link: CraftLinkType): { linkType: number; frame: Uint8Array } {
+export function frameForLink(datagram: Uint8Array, link: CraftLinkType, version: 4 | 6 = 4): { linkType: number; frame: Uint8Array } {
   if (link === 'raw') return { linkType: LINKTYPE.RAW, frame: datagram };
   const zero = new Uint8Array(6);
-  return { linkType: LINKTYPE.ETHERNET, frame: buildEthernet({ destination: zero, source: zero, etherType: ETHERTYPE.IPV4 }, datagram) };
+  const etherType = version === 6 ? ETHERTYPE.IPV6 : ETHERTYPE.IPV4;
+  return { linkType: LINKTYPE.ETHERNET, frame: buildEthernet({ destination: zero, source: zero, etherType }, datagram) };
+}
+
+/** The request with its IP source and destination replaced (with --send: the host and the route's source). */
+export function withAddresses<R extends CraftRequest>(request: R, source: string, destination: string): R {
+  return { ...request, ip: { ...request.ip, source, destination } } as R;
 }

@@ -17,7 +17,7 @@ import type { ChecksumVerdict } from '../wire/checksum.ts';
 import { ETHERTYPE } from '../wire/ethernet.ts';
 import { ICMP_HEADER_LENGTH, IcmpType, IcmpView, parseIcmp } from '../wire/icmp.ts';
 import { ICMPV6_HEADER_LENGTH, Icmpv6Type, Icmpv6View, parseIcmpv6, parseNdpOptions } from '../wire/icmpv6.ts';
-import { IpProtocol, type Ipv4Packet, Ipv4View, ipv4PacketFromView } from '../wire/ipv4.ts';
+import { buildIpv4, IpProtocol, type Ipv4Packet, Ipv4View, ipv4PacketFromView } from '../wire/ipv4.ts';
 import { IPV6_HEADER_LENGTH, ipv6ExtensionHeadersOf, Ipv6View, ipv6PacketFromView } from '../wire/ipv6.ts';
 import { decodeLinkLayer, LinkLayerView } from '../wire/link-type.ts';
 import type { ParseError } from '../wire/parse-result.ts';
@@ -41,10 +41,22 @@ import type {
   QuotedDatagramLayers,
   SummaryChecksum,
   SummaryView,
+  TcpConversationView,
   TcpLayer,
   UdpLayer,
 } from './packet-model.ts';
 import { TcpConversationTracker } from './tcp-conversations.ts';
+import { type HttpMessageStart, httpMessageStart, isHttpPort } from './http-info.ts';
+import { TcpAnalysisFlag } from './tcp-analysis.ts';
+import { FragmentReassembler } from './ip-reassembly.ts';
+
+/** How a capture is dissected; tshark's defaults when omitted. */
+export interface DissectionOptions {
+  /** TCP sequence analysis (tshark's tcp.analyze_sequence_numbers), on by default. */
+  readonly tcpAnalysis?: boolean;
+  /** IPv4 fragments reassembled and dissected in the last one (tshark's ip.defragment), on by default. */
+  readonly ipReassembly?: boolean;
+}
 
 /** The header fields the conversation tracker reads. */
 type TrackedTcpFields = Pick<ParsedTcpSegment, 'sourcePort' | 'destinationPort' | 'sequenceNumber' | 'acknowledgmentNumber' | 'flags' | 'window' | 'options'>;
@@ -65,6 +77,7 @@ const NO_PROBLEMS: readonly ParseError[] = Object.freeze([]);
 
 const CUT_BY_SNAPLEN = 'the frame was cut by the snaplen';
 const SHORT_QUOTE = 'the ICMP error quotes only part of it';
+const FIRST_FRAGMENT = 'the datagram is fragmented and not reassembled';
 
 /** Wireshark's test for a timeval at the start of echo data: within a day of the frame, µs below a million. */
 const ONE_DAY_SECONDS = 86400;
@@ -125,7 +138,7 @@ export class CaptureDissector {
   private frames = 0;
   private firstSeconds = 0;
   private firstFractionNs = 0;
-  private readonly tcp = new TcpConversationTracker();
+  private readonly tcp: TcpConversationTracker;
   private readonly echoes = new EchoRequestMatcher(4);
   private readonly echoes6 = new EchoRequestMatcher(6);
   private readonly ipv6Numbers = new Ipv6AddressNumbers();
@@ -133,6 +146,13 @@ export class CaptureDissector {
   private readonly views = new LayerViews();
   private readonly quotedViews = new LayerViews();
   private readonly addressText = new Map<number, string>();
+  private readonly fragments: FragmentReassembler<string> | undefined;
+  private readonly reassembledViews = new LayerViews();
+
+  constructor(options: DissectionOptions = {}) {
+    this.tcp = new TcpConversationTracker({ analyzeSequenceNumbers: options.tcpAnalysis ?? true });
+    this.fragments = options.ipReassembly ?? true ? new FragmentReassembler<string>() : undefined;
+  }
 
   /** Numbers the next frame and times it against the file's first. */
   private nextFrame(input: FrameInput): FrameLayer {
@@ -204,8 +224,9 @@ export class CaptureDissector {
     const payloadLength = length - headerLength;
     const source = ip.sourceNumber;
     const destination = ip.destinationNumber;
-    const conversation = this.trackTcp(source, destination, segment, payloadLength);
-    return { frame, problems: NO_PROBLEMS, ipv4: this.summaryIpv4(ip, source, destination), tcp: { segment, conversation, payloadLength, checksum: CORRECT } };
+    const conversation = this.trackTcp(source, destination, segment, payloadLength, frame.number, frame.relativeNs);
+    const http = httpStartOf(segment, conversation, ip.bytes, start + headerLength, start + length);
+    return { frame, problems: NO_PROBLEMS, ipv4: this.summaryIpv4(ip, source, destination), tcp: { segment, conversation, payloadLength, checksum: CORRECT, http } };
   }
 
   /** A whole ICMP message with a right checksum, or undefined to decline. */
@@ -272,7 +293,7 @@ export class CaptureDissector {
         const payloadLength = length - headerLength;
         const source = this.ipv6Numbers.entryAt(ip.bytes, ip.sourceAt);
         const destination = this.ipv6Numbers.entryAt(ip.bytes, ip.destinationAt);
-        const conversation = this.trackTcp(source.number, destination.number, segment, payloadLength);
+        const conversation = this.trackTcp(source.number, destination.number, segment, payloadLength, frame.number, frame.relativeNs);
         return { frame, problems: NO_PROBLEMS, ipv6: this.summaryIpv6(ip, source.text, destination.text), tcp: { segment, conversation, payloadLength, checksum: CORRECT } };
       }
       case IpProtocol.UDP: {
@@ -315,7 +336,7 @@ export class CaptureDissector {
   }
 
   /** One segment into the conversation tracker, from the summary path or the full dissection alike. */
-  private trackTcp(source: number, destination: number, segment: TrackedTcpFields, payloadLength: number) {
+  private trackTcp(source: number, destination: number, segment: TrackedTcpFields, payloadLength: number, frame: number, timeNs: number) {
     return this.tcp.track({
       source,
       sourcePort: segment.sourcePort,
@@ -327,6 +348,9 @@ export class CaptureDissector {
       window: segment.window,
       windowScaleOption: windowScaleOf(segment.options),
       payloadLength,
+      frame,
+      timeNs,
+      options: segment.options,
     });
   }
 
@@ -446,12 +470,16 @@ export class CaptureDissector {
         message: `total length ${packet.totalLength}, ${missingLength} bytes missing`,
       });
     }
-    // Only a first fragment holding the whole datagram is dissected further (no reassembly here).
-    if (isFragment) return;
+    // A first fragment without reassembly is dissected as far as it goes, as tshark does with ip.defragment off.
+    const partialFirst = isFragment && this.fragments === undefined && packet.fragmentOffset === 0 && !context.quoted;
+    if (isFragment && !partialFirst) {
+      if (!context.quoted && this.fragments !== undefined && missingLength === 0) this.reassemble(packet, context, problems, out);
+      return;
+    }
     const transportStart = ip.payloadStart;
     const transportEnd = ip.payloadEnd;
-    const complete = missingLength === 0;
-    const reason = context.quoted ? SHORT_QUOTE : CUT_BY_SNAPLEN;
+    const complete = missingLength === 0 && !partialFirst;
+    const reason = context.quoted ? SHORT_QUOTE : partialFirst ? FIRST_FRAGMENT : CUT_BY_SNAPLEN;
     // What the IP header says the transport layer takes, captured or not.
     const transportLength = ip.totalLength - headerLength;
 
@@ -476,10 +504,12 @@ export class CaptureDissector {
         const segment = tcpSegmentFromView(tcp);
         const payloadLength = Math.max(0, transportLength - tcp.headerLength);
         const checksum = tcp.checksumVerdict(ip.pseudoHeaderSum(IpProtocol.TCP, transportLength), { complete, reason });
-        const conversation = context.quoted
+        // Like a quote, a lone first fragment's length says nothing about the segment: tshark leaves it out of the analysis.
+        const conversation = context.quoted || partialFirst
           ? undefined
-          : this.trackTcp(ip.sourceNumber, ip.destinationNumber, segment, payloadLength);
-        out.tcp = { offset: transportStart, segment, checksum, payloadLength, conversation };
+          : this.trackTcp(ip.sourceNumber, ip.destinationNumber, segment, payloadLength, context.frameNumber, context.timeNs);
+        const http = context.quoted ? undefined : httpStartOf(segment, conversation, data, transportStart + tcp.headerLength, transportEnd);
+        out.tcp = { offset: transportStart, segment, checksum, payloadLength, conversation, http };
         return;
       }
       case IpProtocol.UDP: {
@@ -562,7 +592,7 @@ export class CaptureDissector {
         const checksum = tcp.checksumVerdict(ip.pseudoHeaderSum(IpProtocol.TCP, transportLength), { complete, reason });
         const conversation = context.quoted
           ? undefined
-          : this.trackTcp(this.ipv6Numbers.entryAt(ip.bytes, ip.sourceAt).number, this.ipv6Numbers.entryAt(ip.bytes, ip.destinationAt).number, segment, payloadLength);
+          : this.trackTcp(this.ipv6Numbers.entryAt(ip.bytes, ip.sourceAt).number, this.ipv6Numbers.entryAt(ip.bytes, ip.destinationAt).number, segment, payloadLength, context.frameNumber, context.timeNs);
         out.tcp = { offset: transportStart, segment, checksum, payloadLength, conversation };
         return;
       }
@@ -663,6 +693,41 @@ export class CaptureDissector {
         break;
     }
     return { offset: start, length, message, checksum, quoted, dataOffset: ICMPV6_HEADER_LENGTH, dataLength, requestFrame, responseTimeNs };
+  }
+
+  /**
+   * Adds an IPv4 fragment to the reassembler; when it completes its datagram,
+   * dissects the rebuilt datagram's transport layer into `out` (its IPv4
+   * layer stays the fragment's) and records the fragments there.
+   */
+  private reassemble(fragment: Ipv4Packet, context: IpContext, problems: ParseError[], out: IpLayers): void {
+    const key = `${fragment.source}|${fragment.destination}|${fragment.protocol}|${fragment.identification}`;
+    const moreFragments = fragment.flags.moreFragments;
+    const whole = this.fragments!.add(key, fragment.fragmentOffset * 8, fragment.payload, moreFragments, context.frameNumber, context.timeNs);
+    if (whole === undefined) return;
+    const datagram = buildIpv4(
+      {
+        ihl: fragment.ihl,
+        dscp: fragment.dscp,
+        ecn: fragment.ecn,
+        identification: fragment.identification,
+        flags: { reserved: fragment.flags.reserved, dontFragment: fragment.flags.dontFragment, moreFragments: false },
+        fragmentOffset: 0,
+        ttl: fragment.ttl,
+        protocol: fragment.protocol,
+        source: fragment.source,
+        destination: fragment.destination,
+        options: fragment.options,
+      },
+      whole.payload,
+    );
+    const inner = noLayers();
+    this.dissectIpv4(datagram, 0, datagram.length, { ...context, views: this.reassembledViews }, problems, inner);
+    if (inner.ipv4 === undefined || out.ipv4 === undefined) return;
+    out.ipv4 = { ...out.ipv4, reassembled: { fragments: whole.fragments, datagram, ip: inner.ipv4 } };
+    out.icmp = inner.icmp;
+    out.tcp = inner.tcp;
+    out.udp = inner.udp;
   }
 
   /** The ICMP message at data[start, end); reads the IPv4 view of its context for the echo pair's addresses. */
@@ -809,6 +874,19 @@ function icmpv6SummaryOf(icmp: Icmpv6View): Icmpv6SummaryMessage | undefined {
       return { type, code };
   }
 }
+
+/**
+ * The HTTP message a segment's captured payload data[start, end) starts, on
+ * tshark's HTTP ports, unless tshark keeps the segment from HTTP (a
+ * retransmission, out-of-order segment or keep-alive).
+ */
+function httpStartOf(segment: { sourcePort: number; destinationPort: number }, conversation: TcpConversationView | undefined, data: Uint8Array, start: number, end: number): HttpMessageStart | undefined {
+  if (end <= start || !isHttpPort(segment.sourcePort, segment.destinationPort)) return undefined;
+  if (conversation?.analysis && conversation.analysis.flags & NOT_FOR_SUBDISSECTORS) return undefined;
+  return httpMessageStart(data.subarray(start, end));
+}
+
+const NOT_FOR_SUBDISSECTORS = TcpAnalysisFlag.RETRANSMISSION | TcpAnalysisFlag.OUT_OF_ORDER | TcpAnalysisFlag.KEEP_ALIVE;
 
 /** The window scale option's shift, the last one when a segment has several. */
 function windowScaleOf(options: readonly TcpOption[]): number | undefined {

@@ -6,7 +6,7 @@
 // fileError, and reading goes on with the next file.
 
 import { CaptureFileError, type CaptureFileInfo, openCaptureFile } from '../io/pcap-file.ts';
-import { CaptureDissector } from './capture-dissector.ts';
+import { CaptureDissector, type DissectionOptions } from './capture-dissector.ts';
 import type { DissectedPacket, SummaryView } from './packet-model.ts';
 import type { CaptureRecord } from '../wire/pcap.ts';
 
@@ -71,6 +71,7 @@ export async function dissectCaptureFiles<T>(
   paths: readonly string[],
   handlers: CaptureFileHandlers<T>,
   step: FrameStep<T>,
+  options: DissectionOptions = {},
 ): Promise<CaptureFilesOutcome> {
   let packets = 0;
   let failedFiles = 0;
@@ -82,7 +83,7 @@ export async function dissectCaptureFiles<T>(
     try {
       const file = await openCaptureFile(path, { copyData: false });
       handlers.fileStart?.(path, file.info);
-      const dissector = new CaptureDissector();
+      const dissector = new CaptureDissector(options);
       for await (const batch of file.batches()) {
         for (let i = 0; i < batch.length; i++) {
           const packet = step(dissector, batch[i]);

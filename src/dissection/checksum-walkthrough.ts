@@ -11,6 +11,10 @@ import { IcmpField } from '../wire/icmp.ts';
 import { IpProtocol, Ipv4Field, Ipv4View } from '../wire/ipv4.ts';
 import { TcpField } from '../wire/tcp.ts';
 import { UdpField } from '../wire/udp.ts';
+import { ETHERTYPE } from '../wire/ethernet.ts';
+import { Icmpv6Field } from '../wire/icmpv6.ts';
+import { Ipv6Field } from '../wire/ipv6.ts';
+import { type Ipv6Datagram, readIpv6Datagram } from './ipv6-datagram.ts';
 import type { DissectedPacket, IcmpLayer, Ipv4Layer, TcpLayer, UdpLayer } from './packet-model.ts';
 
 export interface ChecksumWord {
@@ -259,13 +263,103 @@ export function udpWalkthrough(udp: UdpLayer, ipHeader: Uint8Array, datagram: Ui
 }
 
 /**
+ * The IPv6 pseudo-header's twenty words (RFC 8200 section 8.1): source and
+ * destination address, eight words each, read where they lie in the
+ * datagram; the upper-layer length as 32 bits; 24 zero bits and the next header.
+ */
+function ipv6PseudoHeaderWords(datagram: Uint8Array, nextHeader: number, length: number, lengthLabel: string): WordSource[] {
+  const words: WordSource[] = [];
+  for (const [name, at] of [
+    ['source', Ipv6Field.SOURCE],
+    ['destination', Ipv6Field.DESTINATION],
+  ] as const) {
+    for (let i = 0; i < 8; i++) words.push({ label: `${name} address, word ${i + 1} of 8`, part: 'pseudo-header', value: checksumWord(datagram, at + 2 * i) });
+  }
+  words.push(
+    { label: `${lengthLabel} (${length}), high 16 bits`, part: 'pseudo-header', value: Math.floor(length / 0x10000) & 0xffff },
+    { label: `${lengthLabel}, low 16 bits`, part: 'pseudo-header', value: length & 0xffff },
+    { label: 'zero', part: 'pseudo-header', value: 0 },
+    { label: `zero | next header (${nextHeader})`, part: 'pseudo-header', value: nextHeader & 0xff },
+  );
+  return words;
+}
+
+const ICMPV6_WORD_LABELS: Record<number, string> = {
+  [Icmpv6Field.TYPE]: 'type | code',
+  [Icmpv6Field.CHECKSUM]: 'checksum, taken as 0',
+  4: 'bytes 4-5 (identifier for echo)',
+  6: 'bytes 6-7 (sequence number for echo)',
+};
+
+/**
+ * The checksums of the IPv6 datagram at bytes[start, end): ICMPv6, TCP or UDP
+ * over the IPv6 pseudo-header (IPv6 itself has no header checksum). Input is
+ * bytes and offsets, so dissect can call it whatever its IPv6 model.
+ */
+export function ipv6ChecksumExplanations(bytes: Uint8Array, start = 0, end = bytes.length): ChecksumExplanation[] {
+  const d = readIpv6Datagram(bytes, start, end);
+  if (!d) return [];
+  const covers = (what: string, n: number, name: string) =>
+    `a 40-byte IPv6 pseudo-header (addresses, ${name} length, next header) and the whole ${what}, ${n} bytes`;
+  if (d.icmpv6) {
+    const title = 'ICMPv6 checksum';
+    if (d.icmpv6.checksum.status === 'unverified') return [{ title, unavailable: `cannot be computed: ${d.icmpv6.checksum.reason}` }];
+    return [transportWalk(d, title, covers('ICMPv6 message', d.upperLayer.length, 'ICMPv6'), 'ICMPv6 length', d.upperLayer.length, (o) => ICMPV6_WORD_LABELS[o] ?? 'data', Icmpv6Field.CHECKSUM, 8, d.icmpv6.checksum.stored, false)];
+  }
+  if (d.tcp) {
+    const title = 'TCP checksum';
+    if (d.tcp.checksum.status === 'unverified') return [{ title, unavailable: `cannot be computed: ${d.tcp.checksum.reason}` }];
+    const headerLength = d.tcp.segment.headerLength;
+    const label = (o: number) => TCP_WORD_LABELS[o] ?? (o < headerLength ? 'options' : 'data');
+    return [transportWalk(d, title, covers('segment', d.upperLayer.length, 'TCP'), 'TCP length', d.upperLayer.length, label, TcpField.CHECKSUM, headerLength, d.tcp.checksum.stored, false)];
+  }
+  if (d.udp) {
+    const title = 'UDP checksum';
+    const udp = d.udp;
+    if (udp.checksum.status === 'unverified') return [{ title, unavailable: `cannot be computed: ${udp.checksum.reason}` }];
+    const length = udp.header.length;
+    const walkthrough = transportWalk(d, title, covers('datagram', length, 'UDP'), 'UDP length', length, (o) => UDP_WORD_LABELS[o] ?? 'data', UdpField.CHECKSUM, UdpField.PAYLOAD, udp.checksum.stored, true);
+    return [walkthrough];
+  }
+  return [];
+}
+
+function transportWalk(
+  d: Ipv6Datagram,
+  title: string,
+  covers: string,
+  lengthLabel: string,
+  length: number,
+  label: (offset: number) => string,
+  checksumOffset: number,
+  dataFrom: number,
+  stored: number,
+  udp: boolean,
+): ChecksumWalkthrough {
+  const pseudo = ipv6PseudoHeaderWords(d.bytes, d.upperLayerProtocol, length, lengthLabel);
+  const body = wordsOf(d.upperLayer.subarray(0, Math.min(length, d.upperLayer.length)), 'header', label, checksumOffset).map((w) =>
+    w.offset! >= dataFrom ? { ...w, part: 'data' as const } : w,
+  );
+  return walk(title, covers, [...pseudo, ...body], stored, { udp, pseudoHeaderWords: pseudo.length });
+}
+
+/**
  * Every checksum in a packet, outermost first: the IPv4 header, then ICMP,
  * TCP or UDP; for an ICMP error also the quoted datagram's IPv4 header and,
- * when quoted whole, its transport checksum.
+ * when quoted whole, its transport checksum. For IPv6, the transport's.
  */
 export function packetChecksumExplanations(packet: DissectedPacket): ChecksumExplanation[] {
   const ip = packet.ipv4;
+  if (packet.ipv6) return ipv6ChecksumExplanations(packet.data, packet.ipv6.offset);
+  // An IPv6 header cut short has no layer: read what the link layer carries.
+  const link = packet.link?.frame;
+  if (!ip && link?.protocol === ETHERTYPE.IPV6) return ipv6ChecksumExplanations(link.payload);
   if (!ip) return [];
+  if (ip.reassembled) {
+    // The fragment's own header, then the transport checksum over the reassembled datagram.
+    const header = ipv4HeaderWalkthrough(ip, packet.data.subarray(ip.offset, ip.offset + ip.headerLength), 'IPv4 header checksum');
+    return [header, ...datagramExplanations(ip.reassembled.datagram, ip.reassembled.ip, packet, 'Reassembled ').slice(1)];
+  }
   return datagramExplanations(packet.data, ip, packet, '');
 }
 

@@ -1,11 +1,14 @@
 // The fields of a header in wire order with their widths in bits and this
 // packet's values: what an RFC box diagram draws (RFC 791 for IPv4, 792 for
-// ICMP, 9293 for TCP, 768 for UDP). Laying the fields out in 32-bit rows is
+// ICMP, 9293 for TCP, 768 for UDP, 8200 for IPv6, 4443 for ICMPv6). Laying the fields out in 32-bit rows is
 // the renderer's job; this module only says what the header holds.
 
 import type { ChecksumVerdict } from '../wire/checksum.ts';
 import { TCP_FLAG_NAMES, TCP_MIN_HEADER_LENGTH, TcpFlag, type TcpOption } from '../wire/tcp.ts';
 import type { DissectedPacket, IcmpLayer, Ipv4Layer, TcpLayer, UdpLayer } from './packet-model.ts';
+import { Icmpv6Type, Icmpv6View, icmpv6TypeName } from '../wire/icmpv6.ts';
+import { ETHERTYPE } from '../wire/ethernet.ts';
+import { type Icmpv6Layer, type Ipv6Datagram, readIpv6Datagram } from './ipv6-datagram.ts';
 import { ipProtocolName } from './wireshark-names.ts';
 
 export interface LayoutField {
@@ -228,12 +231,87 @@ export function udpLayout(udp: UdpLayer, title = 'UDP header (RFC 768)'): Header
     { name: 'Checksum', bits: 16, value: checksumValue(udp.checksum), shortValue: `0x${udp.checksum.stored.toString(16).padStart(4, '0')}` },
   ];
   const trailing = h.payload.length > 0 ? { label: `Data (${h.payload.length} bytes)`, bytes: h.payload } : undefined;
+  return { title: `${title}, 8 bytes`, fields, ...(trailing ? { trailing } : {}) };
+}
+
+/** The IPv6 header (RFC 8200 section 3): the fixed 40 bytes, then each extension header as its bytes. */
+export function ipv6Layout(datagram: Ipv6Datagram, title = 'IPv6 header (RFC 8200)'): HeaderLayout {
+  const h = datagram.header;
+  const fields: LayoutField[] = [
+    { name: 'Version', shortName: 'Ver', bits: 4, value: `${h.version}` },
+    { name: 'Traffic Class', bits: 8, value: `${hex(h.trafficClass, 2)} (DSCP ${h.trafficClass >>> 2}, ECN ${h.trafficClass & 3})`, shortValue: hex(h.trafficClass, 2) },
+    { name: 'Flow Label', bits: 20, value: hex(h.flowLabel, 5) },
+    { name: 'Payload Length', bits: 16, value: `${h.payloadLength}` },
+    { name: 'Next Header', bits: 8, value: `${h.nextHeader} (${ipProtocolName(h.nextHeader)})`, shortValue: `${h.nextHeader}` },
+    { name: 'Hop Limit', bits: 8, value: `${h.hopLimit}` },
+    { name: 'Source Address', bits: 128, value: h.source },
+    { name: 'Destination Address', bits: 128, value: h.destination },
+  ];
+  const extensions = datagram.bytes.subarray(40, datagram.upperLayerOffset);
+  if (extensions.length > 0) fields.push(bytesField(`Extension headers (${h.extensionHeaders.length})`, extensions));
+  return { title: `${title}, ${datagram.upperLayerOffset} bytes`, fields };
+}
+
+const ICMPV6_SHORT_TYPES: Record<number, string> = {
+  1: 'unreachable',
+  2: 'too big',
+  3: 'time exceeded',
+  4: 'param problem',
+  128: 'echo request',
+  129: 'echo reply',
+  133: 'RS',
+  134: 'RA',
+  135: 'NS',
+  136: 'NA',
+  137: 'redirect',
+};
+
+/** The ICMPv6 header (RFC 4443 section 2.1) and what bytes 4-7 mean for this type; `message` is the ICMPv6 bytes. */
+export function icmpv6Layout(icmp: Icmpv6Layer, message: Uint8Array, title = 'ICMPv6 header (RFC 4443)'): HeaderLayout {
+  const view = new Icmpv6View();
+  view.pointUnchecked(message);
+  const type = view.type;
+  const short = ICMPV6_SHORT_TYPES[type];
+  const fields: LayoutField[] = [
+    { name: 'Type', bits: 8, value: short ? `${type} ${short}` : `${type}`, shortValue: `${type}` },
+    { name: 'Code', bits: 8, value: `${view.code}` },
+    { name: 'Checksum', bits: 16, value: checksumValue(icmp.checksum), shortValue: hex(icmp.checksum.stored, 4) },
+  ];
+  if (type === Icmpv6Type.EchoRequest || type === Icmpv6Type.EchoReply) {
+    fields.push(
+      { name: 'Identifier', bits: 16, value: `${hex(view.identifier, 4)} (${view.identifier})` },
+      { name: 'Sequence Number', bits: 16, value: `${view.sequence}` },
+    );
+  } else if (type === Icmpv6Type.PacketTooBig) {
+    fields.push({ name: 'MTU', bits: 32, value: `${view.mtu}` });
+  } else if (type === Icmpv6Type.ParameterProblem) {
+    fields.push({ name: 'Pointer', bits: 32, value: `${view.pointer}` });
+  } else {
+    fields.push(bytesField(type < 128 ? 'Unused' : 'Message Body (first 4 bytes)', view.restOfHeaderBytes));
+  }
+  const body = message.subarray(8);
+  const what = type < 128 ? 'Quoted datagram' : type === Icmpv6Type.EchoRequest || type === Icmpv6Type.EchoReply ? 'Data' : `${icmpv6TypeName(type)}, rest`;
+  const trailing = body.length > 0 ? { label: `${what} (${body.length} bytes)`, bytes: body } : undefined;
   return { title, fields, ...(trailing ? { trailing } : {}) };
+}
+
+/** The diagrams of the IPv6 datagram at bytes[start, end): IPv6, then ICMPv6, TCP or UDP. */
+export function ipv6PacketLayouts(bytes: Uint8Array, start = 0, end = bytes.length): HeaderLayout[] {
+  const datagram = readIpv6Datagram(bytes, start, end);
+  if (!datagram) return [];
+  const out = [ipv6Layout(datagram)];
+  if (datagram.icmpv6) out.push(icmpv6Layout(datagram.icmpv6, datagram.upperLayer));
+  if (datagram.tcp) out.push(tcpLayout(datagram.tcp));
+  if (datagram.udp) out.push(udpLayout(datagram.udp));
+  return out;
 }
 
 /** The diagrams of a packet, outermost first; an ICMP error's quoted datagram follows its ICMP header. */
 export function packetLayouts(packet: DissectedPacket): HeaderLayout[] {
   const out: HeaderLayout[] = [];
+  if (packet.ipv6) return ipv6PacketLayouts(packet.data, packet.ipv6.offset);
+  const link = packet.link?.frame;
+  if (!packet.ipv4 && link?.protocol === ETHERTYPE.IPV6) return ipv6PacketLayouts(link.payload);
   if (packet.ipv4) out.push(ipv4Layout(packet.ipv4));
   if (packet.icmp) {
     out.push(icmpLayout(packet.icmp));

@@ -13,6 +13,9 @@ import type { ParsedTcpSegment } from '../wire/tcp.ts';
 import type { ArpPacket } from '../wire/arp.ts';
 import type { ChecksumVerdict } from '../wire/checksum.ts';
 import type { UdpDatagram } from '../wire/udp.ts';
+import type { HttpMessageStart } from './http-info.ts';
+import type { FragmentSpan } from './ip-reassembly.ts';
+import type { TcpAnalysis } from './tcp-analysis.ts';
 
 export interface FrameLayer {
   /** 1-based, per file. */
@@ -45,6 +48,22 @@ export interface Ipv4Layer {
   readonly missingLength: number;
   /** MF set or a non-zero fragment offset: the transport header is not (all) here. */
   readonly isFragment: boolean;
+  /**
+   * Set on the fragment that completed a datagram (reassembly on): the
+   * fragments, and the whole datagram rebuilt (this header's fields, MF and
+   * offset cleared, the payload of all fragments). The packet's ICMP, TCP or
+   * UDP layer is then dissected from `datagram`: its offsets point into it,
+   * not into the frame.
+   */
+  readonly reassembled?: ReassembledIpv4;
+}
+
+export interface ReassembledIpv4 {
+  readonly fragments: readonly FragmentSpan[];
+  /** The rebuilt datagram, header at offset 0. */
+  readonly datagram: Uint8Array;
+  /** Its IPv4 layer (offset 0 in `datagram`). */
+  readonly ip: Ipv4Layer;
 }
 
 export interface Ipv6Layer {
@@ -134,6 +153,11 @@ export interface TcpConversationView {
   readonly windowScale: number;
   /** The window in bytes after scaling (SYNs are never scaled). */
   readonly calculatedWindow: number;
+  /**
+   * tshark's "[SEQ/ACK analysis]" of this segment (tcp.analysis.*, see
+   * tcp-analysis.ts): undefined when tshark shows none or analysis is off.
+   */
+  readonly analysis: TcpAnalysis | undefined;
 }
 
 export interface TcpLayer {
@@ -144,6 +168,8 @@ export interface TcpLayer {
   readonly payloadLength: number;
   /** Absent for a quoted segment: quotes are not part of a conversation. */
   readonly conversation?: TcpConversationView;
+  /** The HTTP/1.x message the payload starts, where tshark's HTTP dissector would see it. */
+  readonly http?: HttpMessageStart;
 }
 
 export interface UdpLayer {
@@ -215,6 +241,7 @@ export interface SummaryView {
     readonly conversation?: TcpConversationView;
     readonly payloadLength: number;
     readonly checksum: SummaryChecksum;
+    readonly http?: HttpMessageStart;
   };
   readonly udp?: {
     readonly header: Pick<UdpDatagram, 'sourcePort' | 'destinationPort'>;

@@ -15,14 +15,26 @@
 // - window scaling applies only when both SYNs carry the option: a SYN or
 //   SYN-ACK without it turns scaling off for both sides (-2); before any SYN
 //   is seen the scale is unknown (-1) and windows are shown raw.
+//
+// With analysis on (the default, as in tshark) each conversation also carries
+// the sequence analysis of tcp-analysis.ts, and the view of a segment gets its
+// per-segment TcpAnalysis.
+//
+// Memory: at most MAX_CONVERSATIONS conversations are tracked; past that the
+// oldest-created one is forgotten (a later segment of it starts a new stream
+// index, where tshark would keep the old one), so a capture of any length with
+// any number of connections keeps a bounded table.
 
-import { TcpFlag } from '../wire/tcp.ts';
+import { TcpFlag, type TcpOption } from '../wire/tcp.ts';
 import type { TcpConversationView } from './packet-model.ts';
+import { analyzeSegment, TcpConversationAnalysis } from './tcp-analysis.ts';
 
 const UNKNOWN_SCALE = -1;
 const NO_SCALING = -2;
 /** RFC 7323: shift counts above 14 are treated as 14. */
 const MAX_SHIFT = 14;
+/** Conversations tracked at once (see the memory note above). */
+export const MAX_CONVERSATIONS = 100_000;
 
 interface Flow {
   base: number;
@@ -36,6 +48,8 @@ interface Conversation {
   readonly firstEndpoint: number;
   readonly first: Flow;
   readonly second: Flow;
+  /** Sequence analysis state; undefined with analysis off. */
+  readonly analysis: TcpConversationAnalysis | undefined;
 }
 
 export interface TrackedSegment {
@@ -51,6 +65,15 @@ export interface TrackedSegment {
   /** The window scale option's shift, when the segment carries one. */
   readonly windowScaleOption: number | undefined;
   readonly payloadLength: number;
+  /** For the sequence analysis: frame number, capture time (ns, any fixed origin), options (SACK blocks). */
+  readonly frame: number;
+  readonly timeNs: number;
+  readonly options: readonly TcpOption[];
+}
+
+export interface TcpTrackingOptions {
+  /** tshark's tcp.analyze_sequence_numbers; on by default. */
+  readonly analyzeSequenceNumbers?: boolean;
 }
 
 const newFlow = (): Flow => ({ base: 0, baseSet: false, windowScale: UNKNOWN_SCALE });
@@ -63,6 +86,31 @@ export class TcpConversationTracker {
   // faster than "a:p-b:q" strings, which showed in profiles.
   private readonly conversations = new Map<number, Map<number, Conversation>>();
   private nextStream = 0;
+  private readonly analyze: boolean;
+  /** Conversations in creation order, for eviction: [low, high, conversation] per entry, as a ring. */
+  private readonly created: { low: number; high: number; conversation: Conversation }[] = [];
+  private createdStart = 0;
+  private count = 0;
+
+  constructor(options: TcpTrackingOptions = {}) {
+    this.analyze = options.analyzeSequenceNumbers ?? true;
+  }
+
+  private remember(low: number, high: number, conversation: Conversation): void {
+    if (this.count === MAX_CONVERSATIONS) {
+      const oldest = this.created[this.createdStart];
+      this.createdStart = (this.createdStart + 1) % MAX_CONVERSATIONS;
+      const byHigh = this.conversations.get(oldest.low);
+      if (byHigh?.get(oldest.high) === oldest.conversation) {
+        byHigh.delete(oldest.high);
+        if (byHigh.size === 0) this.conversations.delete(oldest.low);
+      }
+      this.count--;
+    }
+    const slot = (this.createdStart + this.count) % MAX_CONVERSATIONS;
+    this.created[slot] = { low, high, conversation };
+    this.count++;
+  }
 
   /** Feeds one segment, in capture order; returns what Wireshark would show for it. */
   track(s: TrackedSegment): TcpConversationView {
@@ -80,18 +128,36 @@ export class TcpConversationTracker {
     const seq = s.sequenceNumber;
 
     let conversation = byHigh.get(high);
+    let reusedPorts = false;
+    let synRetransmitted = false;
     if (conversation !== undefined && syn && !ack) {
       const flow = conversation.firstEndpoint === from ? conversation.first : conversation.second;
-      if (flow.baseSet && flow.base !== seq) conversation = undefined; // ports reused: a new conversation
+      if (flow.baseSet && flow.base !== seq) {
+        conversation = undefined; // ports reused: a new conversation
+        reusedPorts = true;
+      } else if (flow.baseSet) {
+        synRetransmitted = true;
+      }
     }
     if (conversation === undefined) {
-      conversation = { stream: this.nextStream++, firstEndpoint: from, first: newFlow(), second: newFlow() };
+      conversation = {
+        stream: this.nextStream++,
+        firstEndpoint: from,
+        first: newFlow(),
+        second: newFlow(),
+        analysis: this.analyze ? new TcpConversationAnalysis() : undefined,
+      };
       byHigh.set(high, conversation);
+      this.remember(low, high, conversation);
     }
-    const forward = conversation.firstEndpoint === from ? conversation.first : conversation.second;
-    const reverse = forward === conversation.first ? conversation.second : conversation.first;
+    const isFirst = conversation.firstEndpoint === from;
+    const forward = isFirst ? conversation.first : conversation.second;
+    const reverse = isFirst ? conversation.second : conversation.first;
 
-    if (syn && ack && forward.baseSet && forward.base !== seq) forward.base = seq;
+    if (syn && ack && forward.baseSet && forward.base !== seq) {
+      forward.base = seq;
+      reusedPorts = true;
+    }
     if (!forward.baseSet) {
       forward.base = syn ? seq : (seq - 1) >>> 0;
       forward.baseSet = true;
@@ -113,12 +179,36 @@ export class TcpConversationTracker {
       }
     }
 
-    const relativeSeq = (seq - forward.base) >>> 0;
+    // Wireshark makes numbers relative only with the analysis on: off, it shows them raw.
+    const relativeSeq = this.analyze ? (seq - forward.base) >>> 0 : seq;
     // Without the ACK flag the field means nothing and Wireshark shows it raw.
-    const ackIsRelative = ack && reverse.baseSet;
+    const ackIsRelative = this.analyze && ack && reverse.baseSet;
     const relativeAck = ackIsRelative ? (s.acknowledgmentNumber - reverse.base) >>> 0 : s.acknowledgmentNumber;
     const consumed = s.payloadLength + (syn ? 1 : 0) + (s.flags & TcpFlag.FIN ? 1 : 0);
     const scale = forward.windowScale;
+    const state = conversation.analysis;
+    const analysis =
+      state === undefined
+        ? undefined
+        : analyzeSegment(
+            state,
+            isFirst ? state.first : state.second,
+            isFirst ? state.second : state.first,
+            {
+              frame: s.frame,
+              timeNs: s.timeNs,
+              seq,
+              ack: s.acknowledgmentNumber,
+              flags: s.flags,
+              window: s.window,
+              payloadLength: s.payloadLength,
+              options: s.options,
+            },
+            forward.base,
+            reverse.windowScale,
+            reusedPorts,
+            synRetransmitted,
+          );
     return {
       stream: conversation.stream,
       relativeSeq,
@@ -127,6 +217,7 @@ export class TcpConversationTracker {
       nextRelativeSeq: (relativeSeq + consumed) >>> 0,
       windowScale: scale,
       calculatedWindow: !syn && scale >= 0 ? s.window * 2 ** scale : s.window,
+      analysis,
     };
   }
 }

@@ -9,8 +9,9 @@
 //   console.log(capture.info.linkType);
 //   for await (const record of capture) { ... }
 //
-// The file is read with one FileHandle.read into a reused buffer (1 MiB by
-// default), so memory stays flat however large the file is (a 2 GB file of
+// The file is read front to back (never by position) into a reused buffer
+// (1 MiB by default), so a pipe, a FIFO or standard input (the path "-")
+// reads like a file, and memory stays flat however large the input is (a 2 GB file of
 // 27 M records reads in under 200 MiB RSS). Record data are copied out of that
 // buffer by default (copyData: true): a record stays valid for as long as you
 // keep it. (Copies of records up to 4 KiB share 64 KiB slabs, like Node's
@@ -51,6 +52,7 @@
 
 import * as fs from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 
 import type { ParseError } from '../wire/parse-result.ts';
@@ -100,6 +102,60 @@ export interface ReadCaptureOptions {
   readonly copyData?: boolean;
   /** Captured length above which a record is corrupt; default max(262144, snaplen), at most 256 MiB. */
   readonly maxCapturedLength?: number;
+  /** What the path "-" reads: standard input unless given. */
+  readonly input?: Readable;
+}
+
+/** The path that names standard input, as in tshark -r - and tcpdump -r -. */
+export const STANDARD_INPUT = '-';
+
+/**
+ * Where capture bytes come from, read front to back and never by position,
+ * so a pipe, a FIFO or standard input reads like a file.
+ */
+interface ByteSource {
+  /** Fills buffer[offset, offset + length) as far as the next read goes; 0 at the end. */
+  read(buffer: Uint8Array, offset: number, length: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** A file or a FIFO, read sequentially (a FIFO's open already waited for its writer). */
+function fileSource(handle: FileHandle): ByteSource {
+  return {
+    read: async (buffer, offset, length) => (await handle.read(buffer, offset, length, null)).bytesRead,
+    close: () => handle.close(),
+  };
+}
+
+/** A readable stream (standard input): its chunks copied into the reader's buffer, pulled one at a time. */
+function streamSource(stream: Readable): ByteSource {
+  const chunks = stream[Symbol.asyncIterator]();
+  let pending: Uint8Array = new Uint8Array(0);
+  let ended = false;
+  return {
+    async read(buffer, offset, length) {
+      if (pending.length === 0) {
+        if (ended) return 0;
+        const next = await chunks.next();
+        if (next.done) {
+          ended = true;
+          return 0;
+        }
+        pending = typeof next.value === 'string' ? Buffer.from(next.value, 'latin1') : (next.value as Uint8Array);
+      }
+      const n = Math.min(length, pending.length);
+      buffer.set(n === pending.length ? pending : pending.subarray(0, n), offset);
+      pending = pending.subarray(n);
+      return n;
+    },
+    async close() {
+      ended = true;
+      pending = new Uint8Array(0);
+      // Standard input stays open for the process; a stream of our own is released.
+      if (stream !== process.stdin) stream.destroy();
+      else stream.pause();
+    },
+  };
 }
 
 export interface PcapFileInfo {
@@ -146,10 +202,9 @@ export class CaptureFile implements AsyncIterable<CaptureRecord> {
   private constructor(
     readonly path: string,
     readonly info: CaptureFileInfo,
-    private readonly handle: FileHandle,
+    private readonly source: ByteSource,
     private readonly decoder: Decoder,
     private readonly buffer: Uint8Array,
-    private position: number,
     /** Records (and maybe an error) decoded while reading the header. */
     private first: CaptureDecodeStep,
     private eof: boolean,
@@ -158,7 +213,7 @@ export class CaptureFile implements AsyncIterable<CaptureRecord> {
   static async open(path: string, options: ReadCaptureOptions = {}): Promise<CaptureFile> {
     const bufferSize = options.bufferSize ?? DEFAULT_READ_BUFFER_SIZE;
     if (!Number.isInteger(bufferSize) || bufferSize < 64) throw new RangeError(`bufferSize must be an integer >= 64, not ${bufferSize}`);
-    const handle = await open(path, 'r');
+    const source = path === STANDARD_INPUT ? streamSource(options.input ?? process.stdin) : fileSource(await open(path, 'r'));
     try {
       const buffer = new Uint8Array(bufferSize);
       let position = 0;
@@ -166,27 +221,24 @@ export class CaptureFile implements AsyncIterable<CaptureRecord> {
       let decoder: Decoder | null = null;
       const records: CaptureRecord[] = [];
       let error: ParseError | null = null;
-      // Read until the header is decoded, the input is found bad, or the file ends.
+      // Read until the header is decoded, the input is found bad, or it ends.
       while (!error && !(decoder && headerKnown(decoder))) {
-        const { bytesRead } = await handle.read(buffer, 0, bufferSize, position);
+        let bytesRead = await source.read(buffer, 0, bufferSize);
+        // A pipe may deliver fewer bytes than asked: the magic needs 4.
+        while (!decoder && bytesRead > 0 && bytesRead < 4) {
+          const more = await source.read(buffer, bytesRead, bufferSize - bytesRead);
+          if (more === 0) break;
+          bytesRead += more;
+        }
         position += bytesRead;
         if (bytesRead === 0) eof = true;
         const chunk = buffer.subarray(0, bytesRead);
         if (!decoder) {
-          if (eof) {
+          if (eof || bytesRead < 4) {
             throw new CaptureFileError(path, {
               kind: 'truncated',
               layer: 'capture',
               message: position === 0 ? 'empty file: no pcap or pcapng header' : `file of ${position} bytes is too short for a capture header`,
-              offset: 0,
-            });
-          }
-          if (bytesRead < 4) {
-            // Regular files give full reads: fewer than 4 bytes is the whole file.
-            throw new CaptureFileError(path, {
-              kind: 'truncated',
-              layer: 'capture',
-              message: `file of ${bytesRead} bytes is too short for a capture header`,
               offset: 0,
             });
           }
@@ -211,9 +263,9 @@ export class CaptureFile implements AsyncIterable<CaptureRecord> {
         // The header itself is bad or cut: nothing to iterate.
         throw new CaptureFileError(path, error ?? { kind: 'truncated', layer: 'capture', message: 'no header', offset: 0 });
       }
-      return new CaptureFile(path, describe(decoder), handle, decoder, buffer, position, { records, error }, eof);
+      return new CaptureFile(path, describe(decoder), source, decoder, buffer, { records, error }, eof);
     } catch (e) {
-      await handle.close();
+      await source.close();
       throw e;
     }
   }
@@ -233,8 +285,7 @@ export class CaptureFile implements AsyncIterable<CaptureRecord> {
       if (first.error) throw new CaptureFileError(this.path, first.error);
       if (this.eof) return;
       for (;;) {
-        const { bytesRead } = await this.handle.read(this.buffer, 0, this.buffer.length, this.position);
-        this.position += bytesRead;
+        const bytesRead = await this.source.read(this.buffer, 0, this.buffer.length);
         const step = bytesRead === 0 ? this.decoder.end() : this.decoder.push(this.buffer.subarray(0, bytesRead));
         if (step.records.length > 0) yield step.records;
         if (step.error) throw new CaptureFileError(this.path, step.error);
@@ -254,7 +305,7 @@ export class CaptureFile implements AsyncIterable<CaptureRecord> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.handle.close();
+    await this.source.close();
   }
 }
 

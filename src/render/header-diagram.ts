@@ -96,3 +96,11 @@ export function headerDiagramLines(layout: HeaderLayout): string[] {
   }
   return lines;
 }
+
+/** The layout as an indented field listing (title, then "Name: value" lines), for packets the field tree cannot show yet. */
+export function headerFieldLines(layout: HeaderLayout): string[] {
+  const lines = [layout.title];
+  for (const field of layout.fields) lines.push(`    ${field.name}: ${field.value}`);
+  if (layout.trailing) lines.push(`    ${layout.trailing.label}: ${spacedHex(layout.trailing.bytes)}`);
+  return lines;
+}

@@ -3,6 +3,8 @@
 // lower-case hex, names are Wireshark's. Field names follow the lab's codecs
 // (camelCase, spelt out), not Wireshark's filter names.
 
+import { type Ipv4Option, parseIpv4Options } from '../wire/ipv4-options.ts';
+import { TCP_ANALYSIS_FLAGS, type TcpAnalysis } from '../dissection/tcp-analysis.ts';
 import type { ChecksumVerdict } from '../wire/checksum.ts';
 import type {
   DissectedPacket,
@@ -57,8 +59,12 @@ function ipv4Json(ip: Ipv4Layer): Json {
     source: p.source,
     destination: p.destination,
     options: hexString(p.options),
+    ...(p.options.length > 0 ? { decodedOptions: parseIpv4Options(p.options).map(ipv4OptionJson) } : {}),
     ...(ip.missingLength > 0 ? { missingLength: ip.missingLength } : {}),
     ...(ip.isFragment ? { fragment: true } : {}),
+    ...(ip.reassembled
+      ? { reassembled: { length: ip.reassembled.datagram.length - ip.reassembled.ip.headerLength, fragments: ip.reassembled.fragments.map((f) => ({ ...f })) } }
+      : {}),
   };
 }
 
@@ -197,6 +203,15 @@ function quotedIpv6Json(q: QuotedIpv6Layers): Json {
   };
 }
 
+/** An IPv4 option with its byte fields in hex. */
+function ipv4OptionJson(option: Ipv4Option): Json {
+  if (option.kind === 'other') return { ...option, data: hexString(option.data) };
+  if (option.kind === 'malformed') return { ...option, bytes: hexString(option.bytes) };
+  if (option.kind === 'timestamp') return { ...option, entries: option.entries.map((e) => (e.address === undefined ? { timestamp: e.timestamp } : { ...e })) };
+  if (option.kind === 'route') return { ...option, addresses: [...option.addresses] };
+  return { ...option };
+}
+
 function optionJson(option: TcpOption): Json {
   switch (option.kind) {
     case 'unknown':
@@ -231,8 +246,31 @@ function tcpJson(tcp: TcpLayer): Json {
     urgentPointer: s.urgentPointer,
     options: s.options.map(optionJson),
     payloadLength: tcp.payloadLength,
+    ...(c?.analysis ? { analysis: tcpAnalysisJson(c.analysis) } : {}),
   };
 }
+
+/** tshark's tcp.analysis.* of a segment: flag names as in its fields, numbers only when it shows them. */
+function tcpAnalysisJson(a: TcpAnalysis): Json {
+  const json: Json = { flags: TCP_ANALYSIS_FLAGS.filter((info) => a.flags & info.flag).map((info) => info.field) };
+  for (const key of ANALYSIS_NUMBERS) {
+    const value = a[key];
+    if (value !== undefined) json[key] = value;
+  }
+  return json;
+}
+
+const ANALYSIS_NUMBERS = [
+  'ackedFrame',
+  'ackRttNs',
+  'initialRttNs',
+  'bytesInFlight',
+  'pushBytesSent',
+  'duplicateAckNumber',
+  'duplicateAckFrame',
+  'rtoNs',
+  'rtoFrame',
+] as const satisfies readonly (keyof TcpAnalysis)[];
 
 function udpJson(udp: UdpLayer): Json {
   const h = udp.header;

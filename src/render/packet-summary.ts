@@ -11,6 +11,8 @@
 import { IcmpType, icmpQueryFieldLittleEndian, icmpQueryIdentifiers } from '../wire/icmp.ts';
 import { ipProtocolName, wiresharkIcmpCodeName, wiresharkIcmpTypeName, etherTypeName } from '../dissection/wireshark-names.ts';
 import type { SummaryChecksum, SummaryView } from '../dissection/packet-model.ts';
+import { analysisMarkers } from '../dissection/tcp-analysis.ts';
+import { httpSummary } from '../dissection/http-info.ts';
 import { TcpFlag, tcpFlagNames } from '../wire/tcp.ts';
 import { formatSecondsNs } from './capture-time.ts';
 import { PLAIN_STYLE, type TextStyle } from './terminal-style.ts';
@@ -50,7 +52,8 @@ function tcpInfo(tcp: NonNullable<SummaryView['tcp']>): string {
   const s = tcp.segment;
   const c = tcp.conversation;
   const seq = c ? c.relativeSeq : s.sequenceNumber;
-  let info = `${s.sourcePort} → ${s.destinationPort} [${tcpFlagList(s.flags, s.reserved)}] Seq=${seq}`;
+  // "[TCP Retransmission] " and the like come first, as tshark prepends them.
+  let info = `${analysisMarkers(c?.analysis)}${s.sourcePort} → ${s.destinationPort} [${tcpFlagList(s.flags, s.reserved)}] Seq=${seq}`;
   if (s.flags & TcpFlag.ACK) info += ` Ack=${c ? c.relativeAck : s.acknowledgmentNumber}`;
   info += ` Win=${c ? c.calculatedWindow : s.window}`;
   if (s.flags & TcpFlag.URG) info += ` Urg=${s.urgentPointer}`;
@@ -188,7 +191,14 @@ export function packetColumns(packet: SummaryView): PacketColumns {
   const ip = packet.ipv4;
   if (ip) {
     const { source, destination } = ip.packet;
-    if (packet.tcp) return { source, destination, protocol: 'TCP', info: tcpInfo(packet.tcp) };
+    if (packet.tcp) {
+      const http = packet.tcp.http;
+      if (http) {
+        const { protocol, info } = httpSummary(http);
+        return { source, destination, protocol, info: analysisMarkers(packet.tcp.conversation?.analysis) + info };
+      }
+      return { source, destination, protocol: 'TCP', info: tcpInfo(packet.tcp) };
+    }
     if (packet.icmp) return { source, destination, protocol: 'ICMP', info: icmpInfo(packet) };
     if (packet.udp) {
       const u = packet.udp.header;
@@ -279,11 +289,11 @@ function padded(cache: Map<string, string>, text: string, atStart: boolean): str
   return result;
 }
 
-/** The whole summary line; `digits` is the time resolution (6 or 9). */
-export function formatSummaryLine(packet: SummaryView, digits: number, style: TextStyle = PLAIN_STYLE): string {
+/** The whole summary line; `digits` is the time resolution (6 or 9); `timeText` replaces the relative time (tshark -t). */
+export function formatSummaryLine(packet: SummaryView, digits: number, style: TextStyle = PLAIN_STYLE, timeText?: string): string {
   const c = packetColumns(packet);
   const number = String(packet.frame.number).padStart(5);
-  const time = formatSecondsNs(packet.frame.relativeNs, digits).padStart(10);
+  const time = (timeText ?? formatSecondsNs(packet.frame.relativeNs, digits)).padStart(10);
   const markers = problemMarkers(packet);
   const arrow = c.source === '' && c.destination === '' ? '' : `${padded(paddedStart, c.source, true)} → ${padded(paddedEnd, c.destination, false)} `;
   const protocol = style.enabled ? style.accent(c.protocol) : c.protocol;

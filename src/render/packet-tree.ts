@@ -50,6 +50,10 @@ import { formatLinkLayerAddress, icmpv6CodeName, icmpv6TypeName, type NdpOption 
 import type { Ipv6ExtensionHeader } from '../wire/ipv6.ts';
 import { ipv6OptionAction, ipv6OptionMayChange, ipv6OptionsOf, Ipv6OptionType } from '../wire/ipv6-options.ts';
 import { tcpFlagList } from './packet-summary.ts';
+import { tcpAnalysisTreeLines } from './tcp-analysis-tree.ts';
+import { ipv4OptionTreeLines } from './ipv4-options-tree.ts';
+import { fragmentTreeLines } from './fragment-tree.ts';
+import { parseIpv4Options } from '../wire/ipv4-options.ts';
 import { PLAIN_STYLE, type TextStyle } from './terminal-style.ts';
 
 const INDENT = '    ';
@@ -303,8 +307,9 @@ function addIpv4(tree: TreeWriter, depth: number, ip: Ipv4Layer): void {
   addChecksum(tree, d, 'Header Checksum', 'Header checksum status', ip.checksum);
   tree.add(d, `Source Address: ${p.source}`);
   tree.add(d, `Destination Address: ${p.destination}`);
-  if (p.options.length > 0) tree.add(d, `Options: (${p.options.length} bytes) ${hexString(p.options)}`);
-  if (ip.isFragment) tree.add(d, `[Fragment: offset ${p.fragmentOffset * 8}${p.flags.moreFragments ? ', more follow' : ', last'}; not reassembled]`);
+  if (p.options.length > 0) for (const line of ipv4OptionTreeLines(p.options.length, parseIpv4Options(p.options))) tree.add(d + line.depth, line.text);
+  if (ip.reassembled) for (const line of fragmentTreeLines('IPv4', ip.reassembled)) tree.add(d + line.depth, line.text);
+  else if (ip.isFragment) tree.add(d, `[Fragment: offset ${p.fragmentOffset * 8}${p.flags.moreFragments ? ', more follow' : ', last'}; not reassembled yet]`);
   if (ip.missingLength > 0) tree.add(d, `[${ip.missingLength} of the ${p.totalLength} bytes are not here]`);
 }
 
@@ -830,6 +835,7 @@ function addTcp(tree: TreeWriter, depth: number, tcp: TcpLayer): void {
     tree.add(d, `Options: (${optionsLength} bytes), ${s.options.map(optionHeadline).join(', ')}`);
     for (const option of s.options) addTcpOption(tree, d + 1, option);
   }
+  if (c?.analysis) for (const line of tcpAnalysisTreeLines(c.analysis)) tree.add(d + line.depth, line.text);
   if (tcp.payloadLength > 0) tree.add(d, `TCP payload (${tcp.payloadLength} bytes)`);
 }
 
