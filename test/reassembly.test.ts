@@ -158,6 +158,7 @@ describe('IPv6 reassembly (RFC 8200 4.5)', () => {
       { frame: 3, offset: 0, length: 32 },
     ]);
     expect(last.ipv6?.reassembled?.datagram).toEqual(buildIpv6({ protocol: IpProtocol.UDP, source, destination, hopLimit: 9, extensionHeaders: [hopByHop] }, udp));
+    expect(last.ipv6?.reassembled?.payloadOffset).toBe(48);
     expect(last.udp?.header.destinationPort).toBe(53);
     expect(last.udp?.checksum.status).toBe('correct');
     expect(formatSummaryLine(last, 6)).toContain('UDP');

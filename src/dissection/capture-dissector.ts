@@ -769,12 +769,13 @@ export class CaptureDissector {
     const whole = this.fragments6!.add(key, offset, ip.fragmentData, ip.moreFragments, context.frameNumber, context.timeNs, head);
     if (whole?.head === undefined) return;
     // The unfragmentable part and the data must fit the payload length field (no jumbograms).
-    if (ipv6HeaderLength(whole.head) - IPV6_HEADER_LENGTH + whole.payload.length > 0xffff) return;
+    const payloadOffset = ipv6HeaderLength(whole.head);
+    if (payloadOffset - IPV6_HEADER_LENGTH + whole.payload.length > 0xffff) return;
     const datagram = buildIpv6(whole.head, whole.payload);
     const inner = noLayers();
     this.dissectIpv6(datagram, 0, datagram.length, { ...context, views: this.reassembledViews }, problems, inner);
     if (inner.ipv6 === undefined || out.ipv6 === undefined) return;
-    out.ipv6 = { ...out.ipv6, reassembled: { fragments: whole.fragments, datagram, ip: inner.ipv6 } };
+    out.ipv6 = { ...out.ipv6, reassembled: { fragments: whole.fragments, datagram, ip: inner.ipv6, payloadOffset } };
     out.icmpv6 = inner.icmpv6;
     out.tcp = inner.tcp;
     out.udp = inner.udp;

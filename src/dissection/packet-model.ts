@@ -93,6 +93,8 @@ export interface ReassembledIpv6 {
   readonly datagram: Uint8Array;
   /** Its IPv6 layer (offset 0 in `datagram`). */
   readonly ip: Ipv6Layer;
+  /** Where the fragments' data starts in `datagram`: after the unfragmentable part (extension headers after the fragment header are data). */
+  readonly payloadOffset: number;
 }
 
 /** The "Timestamp from icmp data" Wireshark finds at the start of echo data. */

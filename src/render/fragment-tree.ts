@@ -13,7 +13,7 @@ import type { ReassembledIpv4, ReassembledIpv6 } from '../dissection/packet-mode
 const DATA_PREVIEW = 36;
 
 export function fragmentTreeLines(protocol: string, reassembled: ReassembledIpv4 | ReassembledIpv6): { depth: number; text: string }[] {
-  const payload = reassembled.datagram.subarray(reassembled.ip.headerLength);
+  const payload = reassembled.datagram.subarray(reassembledPayloadOffset(reassembled));
   const datagram = { payload, fragments: reassembled.fragments };
   const lines = [{ depth: 0, text: `[${fragmentListText(protocol, datagram)}]` }];
   for (const f of reassembled.fragments) {
@@ -24,4 +24,9 @@ export function fragmentTreeLines(protocol: string, reassembled: ReassembledIpv4
   const preview = Array.from(payload.subarray(0, DATA_PREVIEW), (b) => b.toString(16).padStart(2, '0')).join('');
   lines.push({ depth: 1, text: `[Reassembled ${protocol} data: ${preview}${payload.length > DATA_PREVIEW ? '…' : ''}]` });
   return lines;
+}
+
+/** Where the fragments' data starts in the rebuilt datagram: after the IPv4 header, or the IPv6 unfragmentable part. */
+export function reassembledPayloadOffset(reassembled: ReassembledIpv4 | ReassembledIpv6): number {
+  return 'payloadOffset' in reassembled ? reassembled.payloadOffset : reassembled.ip.headerLength;
 }

@@ -27,6 +27,7 @@ import { linkTypeName } from '../wire/link-type.ts';
 import { formatSllAddress } from '../wire/linux-sll.ts';
 import type { TcpOption } from '../wire/tcp.ts';
 import { formatEpoch, formatSecondsNs } from './capture-time.ts';
+import { reassembledPayloadOffset } from './fragment-tree.ts';
 import { hexString } from './hex-dump.ts';
 import { icmpQueryFieldLittleEndian } from '../wire/icmp.ts';
 import { packetColumns, tcpFlagList } from './packet-summary.ts';
@@ -70,7 +71,7 @@ function ipv4Json(ip: Ipv4Layer): Json {
 
 /** The fragments of a reassembled datagram and its payload length (after the IPv6 unfragmentable part). */
 function reassembledJson(reassembled: ReassembledIpv4 | ReassembledIpv6): Json {
-  return { length: reassembled.datagram.length - reassembled.ip.headerLength, fragments: reassembled.fragments.map((f) => ({ ...f })) };
+  return { length: reassembled.datagram.length - reassembledPayloadOffset(reassembled), fragments: reassembled.fragments.map((f) => ({ ...f })) };
 }
 
 function extensionHeaderJson(header: Ipv6ExtensionHeader): Json {
