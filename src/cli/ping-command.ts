@@ -21,13 +21,12 @@ import {
 } from '../render/ping-text.ts';
 import { PLAIN_STYLE } from '../render/terminal-style.ts';
 import { iputilsIcmpv6Text } from '../wire/icmpv6.ts';
-import { buildIpv4, IpProtocol } from '../wire/ipv4.ts';
-import { buildIpv6 } from '../wire/ipv6.ts';
+import { IpProtocol } from '../wire/ipv4.ts';
 import { type CommandEnv, type CommandIo, linePrinter, processEnv, writeText } from './command-io.ts';
 import { recordPrinter } from './json-output.ts';
 import { packageVersion } from './package-version.ts';
 import { PrivilegedStart } from './privileged-start.ts';
-import { echoKey, ShowWire } from './show-wire.ts';
+import { builtDatagram, echoKey, ShowWire } from './show-wire.ts';
 import { interruption, parseCommandLine, parseNumberOption, UsageError } from './run-cli.ts';
 import type { ByteSink } from './text-output.ts';
 
@@ -404,12 +403,9 @@ export async function runPingCommand(args: readonly string[], io: CommandIo, env
       onRequest: cli.showWire
         ? (sequence, message) => {
             if (sequence !== 1 || !showWire || showWire.noted > 0) return;
-            const source = withoutScope(routeSource ?? cli.sourceAddress ?? (family === 6 ? '::' : '0.0.0.0'));
-            // The datagram as the lab would write it: the header's defaults around the message it built.
-            const datagram =
-              family === 6
-                ? buildIpv6({ protocol: IpProtocol.ICMPv6, source, destination: withoutScope(address), hopLimit: cli.ttl ?? 64 }, message)
-                : buildIpv4({ protocol: IpProtocol.ICMP, source, destination: address, ttl: cli.ttl ?? 64, tos: cli.tos ?? 0 }, message);
+            const source = routeSource ?? cli.sourceAddress ?? (family === 6 ? '::' : '0.0.0.0');
+            const protocol = family === 6 ? IpProtocol.ICMPv6 : IpProtocol.ICMP;
+            const datagram = builtDatagram({ family, protocol, source, destination: address, ttl: cli.ttl, tos: cli.tos }, message);
             const replyType = family === 6 ? 129 : 0;
             showWire.noteBuilt('the first echo request', datagram, (packet, built) => echoKey(packet) !== undefined && echoKey(packet) === echoKey(built, replyType));
           }

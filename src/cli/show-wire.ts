@@ -9,11 +9,13 @@ import { type RecordedFrame, WireRecording } from '../crafting/wire-recording.ts
 import { compareBuiltAndSent, datagramOf, type HeaderWriter, ipv6DatagramOf, isSentCopyOf } from '../dissection/built-vs-sent.ts';
 import { CaptureDissector } from '../dissection/capture-dissector.ts';
 import type { DissectedPacket } from '../dissection/packet-model.ts';
-import { interfaceForAddress } from '../net/routes.ts';
 import { builtVsSentLines } from '../render/built-vs-sent.ts';
 import { hexDumpLines, hexString } from '../render/hex-dump.ts';
 import type { TextStyle } from '../render/terminal-style.ts';
+import { buildIpv4 } from '../wire/ipv4.ts';
+import { buildIpv6 } from '../wire/ipv6.ts';
 import { LINKTYPE } from '../wire/link-type.ts';
+import { interfaceForAddress, withoutScope } from '../net/routes.ts';
 import type { JsonRecord } from './json-output.ts';
 
 /** libpcap hands frames over a little after the kernel sent them. */
@@ -32,6 +34,26 @@ interface BuiltPacket {
   readonly built: DissectedPacket;
   /** Whether a captured frame is the answer to show after it (ping's reply), if any. */
   readonly isAnswer?: (packet: DissectedPacket, built: DissectedPacket) => boolean;
+}
+
+/** The header a tool would write around its transport bytes: the lab's defaults (id 0, no DF, TTL 64) unless given. */
+export interface BuiltHeader {
+  readonly family: 4 | 6;
+  readonly protocol: number;
+  readonly source: string;
+  readonly destination: string;
+  readonly ttl?: number;
+  readonly tos?: number;
+  readonly dontFragment?: boolean;
+}
+
+/** The datagram as the lab would have built it: what the kernel's copy is compared with. */
+export function builtDatagram(header: BuiltHeader, transport: Uint8Array): Uint8Array {
+  const source = withoutScope(header.source);
+  const destination = withoutScope(header.destination);
+  return header.family === 6
+    ? buildIpv6({ protocol: header.protocol, source, destination, hopLimit: header.ttl ?? 64, trafficClass: header.tos ?? 0 }, transport)
+    : buildIpv4({ protocol: header.protocol, source, destination, ttl: header.ttl ?? 64, tos: header.tos ?? 0, flags: { dontFragment: header.dontFragment ?? false } }, transport);
 }
 
 export class ShowWire {
