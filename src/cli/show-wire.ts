@@ -134,6 +134,7 @@ export class ShowWire {
       }
       lines.push('');
     });
+    if (lines.at(-1) === '') lines.pop();
     return { lines, records };
   }
 
