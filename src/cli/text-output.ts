@@ -81,6 +81,8 @@ export function onOutputPipeBroken(listener: () => void): () => void {
 
 /** A closed pipe ends the tool without a stack trace; any other write error stays as loud as it was. */
 function watchForBrokenPipe(stream: NodeJS.WriteStream): void {
+  // Only the process's own output ends the process; a sink over any other stream reports through drain().
+  if (stream !== process.stdout && stream !== process.stderr) return;
   if (watchedStreams.has(stream)) return;
   watchedStreams.add(stream);
   stream.on('error', (error: NodeJS.ErrnoException) => {
