@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runDissectCommand } from '../src/cli/dissect-command.ts';
 import { formatRecord, packetRecord } from '../src/cli/json-output.ts';
-import { closeSockets, icmp, ip, LabPacket, ls, readPcap, send, sniff, sr, sr1, tcp, udp, writePcap } from '../src/lab.ts';
+import { closeSockets, icmp, icmp6, ip, ipv6, LabPacket, ls, readPcap, send, sniff, sr, sr1, tcp, udp, writePcap } from '../src/lab.ts';
 import { LayerFieldError } from '../src/wire/layers.ts';
 import { skipReason } from './helpers/ci-requirements.ts';
 import { REPOSITORY, runInProcess } from './helpers/run-tool.ts';
@@ -48,6 +48,7 @@ describe('lab packets print what dissect prints', () => {
     expect(packet.summary()).toMatch(/^ +1 +0\.000000 +127\.0\.0\.1 → 127\.0\.0\.1 +ICMP 30 Echo \(ping\) request +id=0x1234, seq=1\/256, ttl=64/);
     expect(packet.show()).toContain('Internet Control Message Protocol\n    Type: 8 (Echo (ping) request)');
     expect(packet.show()).toContain('Header Checksum: 0x7cdc [correct]');
+    // The checksum is scapy's: bytes(IPv6(dst='::1',hlim=9)/ICMPv6EchoRequest(id=0x1234,seq=1,data=b'hi')) has 0x051b.
     expect(packet.hexdump()).toBe('0000  45 00 00 1e 00 01 00 00 40 01 7c dc 7f 00 00 01   E.......@.|.....\n0010  7f 00 00 01 08 00 7d 61 12 34 00 01 68 69         ......}a.4..hi');
   });
 
@@ -65,6 +66,28 @@ describe('lab packets print what dissect prints', () => {
     expect(ls(udp)).toContain('  sport  : short = 53');
     expect(ls(ip({ ttl: 3 }).icmp())).toContain('  ttl     : byte                 = 3  (default 64)');
     expect(() => ls(42)).toThrow('ls() takes a layer (ip, icmp, tcp, udp, ipv6, icmp6) or a packet');
+  });
+});
+
+describe('IPv6 packets print through the same dissector', () => {
+  it('a built IPv6 packet is a raw IP frame: summary, show and hexdump are what dissect prints for it written to a file', async () => {
+    const packet = ipv6({ dst: '::1', hlim: 9 }).icmp6({ id: 0x1234, seq: 1 }).payload('hi');
+    expect(packet.toJSON()).toMatchObject({ link: { type: 'raw', ipVersion: 6 }, bytes: Buffer.from(packet.build()).toString('hex') });
+    const file = path.join(scratch, 'built6.pcap');
+    writePcap(file, packet);
+    expect(`${packet.summary()}\n`).toBe(await dissect([file]));
+    // The times are the packet's own (stamped when first shown) and the file's (when written): the rest is the same tree.
+    const timeless = (text: string) => text.replace(/^ +(Arrival|Epoch) Time: .*$/gm, '');
+    expect(timeless(`${packet.show()}\n\n`)).toBe(timeless(await dissect(['-V', file])));
+    // The checksum is scapy's: bytes(IPv6(dst='::1',hlim=9)/ICMPv6EchoRequest(id=0x1234,seq=1,data=b'hi')) has 0x051b.
+    expect(packet.hexdump()).toBe(
+      [
+        '0000  60 00 00 00 00 0a 3a 09 00 00 00 00 00 00 00 00   `.....:.........',
+        '0010  00 00 00 00 00 00 00 01 00 00 00 00 00 00 00 00   ................',
+        '0020  00 00 00 00 00 00 00 01 80 00 05 1b 12 34 00 01   .............4..',
+        '0030  68 69                                             hi',
+      ].join('\n'),
+    );
   });
 });
 
@@ -96,7 +119,8 @@ describe('bounded by the caller: sniff needs a count or a timeout', () => {
     await expect(sniff({ iface: 'lo' })).rejects.toThrow(LayerFieldError);
   });
   it('refuses to send a packet without an IP layer', async () => {
-    await expect(sr1(icmp())).rejects.toThrow('only IPv4 packets can be sent: start with ip({ dst }), not icmp');
+    await expect(sr1(icmp())).rejects.toThrow('only IP packets can be sent: start with ip({ dst }) or ipv6({ dst }), not icmp');
+    await expect(sr1(icmp6({ chksum: 0 }))).rejects.toThrow('only IP packets can be sent: start with ip({ dst }) or ipv6({ dst }), not icmp6');
   });
 });
 
@@ -166,15 +190,50 @@ describe.skipIf(needsRoot !== undefined)(`sr1 / sr / send / sniff on loopback${n
     expect((await readPcap(file)).map((p) => p.summary())).toEqual(packets.map((p) => p.summary()));
   });
 
+  it('sr1 over IPv6: an ICMPv6 echo to ::1 gets its reply, the header rebuilt from what the socket tells', async () => {
+    const reply = await sr1(ipv6({ dst: '::1' }).icmp6({ id: 0x6464, seq: 5 }).payload('hi'));
+    expect(reply?.layer('ipv6')).toMatchObject({ src: '::1', dst: '::1', nh: 58, plen: 10 });
+    expect(reply?.layer('icmp6')).toMatchObject({ type: 129, code: 0, id: 0x6464, seq: 5 });
+    expect(Buffer.from(reply!.load).toString()).toBe('hi');
+    expect(reply!.rttMs).toBeGreaterThan(0);
+  });
+
+  it('sr over IPv6: a SYN to a closed port gets a RST, UDP to it an ICMPv6 port unreachable, an echo reply nothing', async () => {
+    const port = await closedPort('::1');
+    const result = await sr(
+      [
+        ipv6({ dst: '::1' }).tcp({ sport: 40125, dport: port, flags: 'S', seq: 2000 }),
+        ipv6({ dst: '::1' }).udp({ sport: 40126, dport: port }).payload('x'),
+        ipv6({ dst: '::1' }).icmp6({ type: 129, id: 0x6465, seq: 1 }),
+      ],
+      { timeout: 300 },
+    );
+    expect(result.answered.map(([, answer]) => answer.layer('tcp') ?? answer.layer('icmp6'))).toMatchObject([
+      { sport: port, dport: 40125, flags: 'RA', ack: 2001 },
+      { type: 1, code: 4 },
+    ]);
+    expect(result.unanswered.map((p) => p.layer('icmp6')?.type)).toEqual([129]);
+  });
+
+  it('send over IPv6 sends a wrong ICMPv6 checksum as set (the kernel would fill it on an ICMPv6 socket), seen on lo', async () => {
+    const captured = sniff({ iface: 'lo', filter: 'icmp6 and ip6[40] == 128 and ip6[44:2] == 0x6466', count: 1, timeout: 5000 });
+    expect(await send(ipv6({ dst: '::1', hlim: 7 }).icmp6({ id: 0x6466, seq: 1, chksum: 0xdead }).payload('bad'))).toBe(1);
+    const [seen] = await captured;
+    expect(seen?.layer('icmp6')).toMatchObject({ type: 128, id: 0x6466, chksum: 0xdead });
+    expect(seen?.layer('ipv6')).toMatchObject({ hlim: 7, src: '::1', dst: '::1' });
+    // Not answered: the kernel drops an echo request whose checksum is wrong.
+    expect(await sr1(ipv6({ dst: '::1' }).icmp6({ id: 0x6467, seq: 1, chksum: 0xdead }), { timeout: 200 })).toBeUndefined();
+  });
+
   it('sniff ends at its timeout with what it has', async () => {
     expect(await sniff({ iface: 'lo', filter: 'icmp and icmp[4:2] == 0x5252', timeout: 100 })).toEqual([]);
   });
 });
 
 /** A loopback port nothing listens on: bound by the kernel, then closed. */
-async function closedPort(): Promise<number> {
+async function closedPort(host = '127.0.0.1'): Promise<number> {
   const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const { port } = server.address() as { port: number };
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;

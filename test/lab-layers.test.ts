@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildIcmpEcho } from '../src/wire/icmp.ts';
 import { buildIpv4, IpProtocol } from '../src/wire/ipv4.ts';
-import { icmp, ip, LayerFieldError, parsePacket, tcp } from '../src/wire/layers.ts';
+import { icmp, ip, ipv6, LAYER_FIELDS, LayerFieldError, Packet, parsePacket, tcp } from '../src/wire/layers.ts';
 import { buildTcp, TcpFlag } from '../src/wire/tcp.ts';
 import { buildUdp } from '../src/wire/udp.ts';
 import { IN_CI } from './helpers/ci-requirements.ts';
@@ -68,13 +68,70 @@ describe('layers: mistakes are one clear line', () => {
     [() => ip({ ttl: 1, foo: 2 } as never), "ip has no field 'foo'; its fields: version, ihl, tos, len, id, flags, frag, ttl, proto, chksum, src, dst, options"],
     [() => ip().tcp({ flags: 'SX' }), "tcp flags: 'X' is not one of F S R P A U E C N (e.g. 'S', 'SA', 'FA')"],
     [() => ip({ flags: 'XF' }), "ip flags: 'XF' is not DF, MF or evil"],
-    [() => ip().icmp({ seq: -1 }), 'icmp.seq must be a non-negative integer, not -1'],
+    [() => ip().icmp({ seq: -1 }), 'icmp.seq must be an integer 0-65535 (short), not -1'],
+    // Was RangeError "offset is out of bounds": the number reached the ICMP builder as a payload of undefined length.
+    [() => ip().icmp().payload(5 as never).build(), 'payload must be text or a Uint8Array, not 5 (for N zero bytes: payload(new Uint8Array(N)))'],
+    [() => ip({ ttl: 256 }), 'ip.ttl must be an integer 0-255 (byte), not 256'],
+    [() => ip().tcp({ flags: 512 }), "tcp.flags must be letters ('S', 'SA') or an integer 0-511, not 512"],
+    [() => ip({ dst: 42 as never }), 'ip.dst must be an IPv4 address as text, not 42'],
+    [() => ipv6({ fl: 0x100000 }), 'ipv6.fl must be an integer 0-1048575 (20 bits), not 1048576'],
+    [() => ip({ dst: 'localhost' }).icmp().build(), 'cannot build ip(dst=localhost) / icmp(): not an IPv4 address: "localhost"'],
+    [() => ip({ options: 'x' as never }), 'ip.options must be a Uint8Array (the option bytes), not "x"'],
     [() => ip().payload('x').icmp(), 'nothing goes above the payload: put .icmp() before .payload()'],
     [() => ip().icmp().tcp(), 'tcp goes above ip or ipv6, not above icmp'],
     [() => tcp().build(), 'tcp needs an ip layer below it for its checksum (or set chksum)'],
   ])('%#', (make, message) => {
     expect(make).toThrow(LayerFieldError);
     expect(make).toThrow(message);
+  });
+});
+
+describe('layers: any field value builds or is a LayerFieldError', () => {
+  // Values of every kind a user can type (or a script can compute): in range,
+  // out of range, fractions, text, bytes, arrays, objects, null.
+  const anyValue = fc.oneof(
+    fc.integer({ min: -5, max: 70_000 }),
+    fc.constantFrom(0, 15, 16, 255, 256, 511, 512, 65_535, 65_536, 2 ** 20, 2 ** 32 - 1, 2 ** 32, 2 ** 53, -1, 1.5, Number.NaN, Infinity),
+    fc.string({ maxLength: 6 }),
+    fc.constantFrom('S', 'SA', 'DF', 'MF+DF', '::1', 'fd00::2', '127.0.0.1', '10.0.0.300', 'localhost', ''),
+    fc.uint8Array({ maxLength: 60 }),
+    fc.constantFrom(undefined, null, true, {}, [], [1, 2]),
+    fc.constantFrom(
+      [{ kind: 'mss', value: 1460 }],
+      [{ kind: 'mss', value: 1e9 }],
+      [{ kind: 'bogus' }],
+      [{ kind: 'fragment', identification: 7, moreFragments: true }],
+      [{ kind: 'hop-by-hop', options: new Uint8Array([1, 0]) }],
+      [{ kind: 'routing', routingType: 300 }],
+      [{ kind: 'raw', type: 60, bytes: new Uint8Array(3) }],
+    ),
+  );
+  const fieldsOf = (layer: keyof typeof LAYER_FIELDS) =>
+    fc.dictionary(fc.constantFrom(...LAYER_FIELDS[layer].map((f) => f.name)), anyValue, { maxKeys: 4 });
+  const stacks = [
+    ['ip', 'icmp'], ['ip', 'tcp'], ['ip', 'udp'], ['ip'], ['ipv6', 'icmp6'], ['ipv6', 'tcp'], ['ipv6', 'udp'], ['ipv6'], ['icmp'], ['icmp6'], ['tcp'], ['udp'],
+  ] as const;
+  const packetSpec = fc.constantFrom(...stacks).chain((stack) =>
+    fc.tuple(fc.constant(stack), fc.tuple(...stack.map((layer) => fieldsOf(layer))), fc.option(anyValue, { nil: undefined })),
+  );
+
+  it('building never throws anything but LayerFieldError', () => {
+    fc.assert(
+      fc.property(packetSpec, ([stack, fieldSets, payload]) => {
+        try {
+          let packet = new Packet([]);
+          stack.forEach((layer, i) => {
+            packet = (packet[layer] as (fields: object) => Packet).call(packet, fieldSets[i]);
+          });
+          if (payload !== undefined) packet = packet.payload(payload as never);
+          expect(packet.build()).toBeInstanceOf(Uint8Array);
+        } catch (error) {
+          if (!(error instanceof LayerFieldError)) throw error;
+          expect((error as Error).message).not.toContain('\n');
+        }
+      }),
+      { numRuns: 5000 },
+    );
   });
 });
 

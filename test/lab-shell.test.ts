@@ -85,7 +85,25 @@ describe('packet-lab shell', () => {
     );
     // A failed system call is the environment's doing: one line too.
     expect(await shell.type("await readPcap('/nonexistent/x.pcap')")).toBe("Uncaught Error: ENOENT: no such file or directory, open '/nonexistent/x.pcap'\n");
-    expect(await shell.type('await sr1(icmp())')).toBe('Uncaught LayerFieldError: only IPv4 packets can be sent: start with ip({ dst }), not icmp\n');
+    expect(await shell.type('await sr1(icmp())')).toBe(
+      'Uncaught LayerFieldError: only IP packets can be sent: start with ip({ dst }) or ipv6({ dst }), not icmp\n',
+    );
+    // IPv6 layers are loaded too, and ls() lists their fields with scapy's defaults.
+    expect(await shell.type('ls(ipv6)')).toBe(
+      [
+        '  version : 4 bits                    = 6',
+        '  tc      : byte                      = 0',
+        '  fl      : 20 bits                   = 0',
+        '  plen    : short                     = (computed)',
+        '  nh      : byte                      = (from the header above)',
+        '  hlim    : byte                      = 64',
+        "  src     : IPv6 address              = '::1' to ::1, else '::' (send() asks the route)",
+        "  dst     : IPv6 address              = '::1'",
+        '  ext     : Ipv6ExtensionHeaderInit[] = []',
+        '',
+      ].join('\n'),
+    );
+    expect(await shell.type('ls(icmp6)')).toContain('  type   : byte  = 128 (echo-request)\n');
     expect(await shell.end()).toBe(0);
   });
 
@@ -162,6 +180,8 @@ describe('shell completion of layer fields', () => {
     expect(completeLayerField("ip({ dst: '127.0.0.1', t")).toEqual([['tos: ', 'ttl: '], 't']);
     expect(completeLayerField('x = ip().tcp({ sp')).toEqual([['sport: '], 'sp']);
     expect(completeLayerField('ip().icmp({ ')?.[0]).toEqual(['type: ', 'code: ', 'chksum: ', 'id: ', 'seq: ']);
+    expect(completeLayerField('ipv6({ h')).toEqual([['hlim: '], 'h']);
+    expect(completeLayerField("ipv6({ dst: '::1' }).icmp6({ s")).toEqual([['seq: '], 's']);
   });
 
   it('is the REPL\'s completer: Tab on a field, and Node\'s own completion elsewhere', async () => {

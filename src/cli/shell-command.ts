@@ -12,7 +12,7 @@ import type { ParseArgsConfig } from 'node:util';
 import { inspect, parseArgs } from 'node:util';
 import { readPcap, sniff, writePcap } from '../lab/captures.ts';
 import { ls } from '../lab/field-listing.ts';
-import { icmp, ip, tcp, udp } from '../lab/lab-packet.ts';
+import { icmp, icmp6, ip, ipv6, tcp, udp } from '../lab/lab-packet.ts';
 import { send, sr, sr1 } from '../lab/send-receive.ts';
 import { closeSockets } from '../lab/socket-pool.ts';
 import { OutputFileError, openOutputFile } from '../net/output-file.ts';
@@ -26,7 +26,7 @@ import type { CommandEnv } from './command-io.ts';
 import { UsageError } from './run-cli.ts';
 
 /** What the REPL's global scope gets: packet-lab/lab's functions. */
-const SHELL_GLOBALS: Record<string, unknown> = { ip, icmp, tcp, udp, send, sr1, sr, sniff, readPcap, writePcap, ls, closeSockets };
+const SHELL_GLOBALS: Record<string, unknown> = { ip, ipv6, icmp, icmp6, tcp, udp, send, sr1, sr, sniff, readPcap, writePcap, ls, closeSockets };
 
 function shellNames(): string[] {
   return Object.keys(SHELL_GLOBALS);
@@ -41,9 +41,11 @@ Build packets layer by layer, send them, and read the answers:
   packet-lab> reply = await sr1(p)
   packet-lab> reply.show()
   packet-lab> ls(tcp)
+  packet-lab> await sr1(ipv6({ dst: '::1' }).icmp6({ id: 1, seq: 1 }).payload('hi'))
 
 Loaded: ${shellNames().join(', ')}.
-Tab completes field names inside ip({ ... }), icmp({ ... }), tcp({ ... }), udp({ ... }).
+Tab completes field names inside ip({ ... }), ipv6({ ... }), icmp({ ... }), icmp6({ ... }),
+tcp({ ... }) and udp({ ... }).
 Sending and sniffing need root (or CAP_NET_RAW); building and showing do not.
 History is kept in ~/.packet_lab_history (PACKET_LAB_HISTORY names another file;
 an empty value keeps none).
@@ -58,7 +60,7 @@ export const SHELL_OPTIONS = {
 
 
 const HISTORY_LINES = 1000;
-const LAYER_CALL = /\b(ip|icmp|tcp|udp)\(\{([^}]*)$/;
+const LAYER_CALL = /\b(ipv6|ip|icmp6|icmp|tcp|udp)\(\{([^}]*)$/;
 
 /** Field names to complete when the cursor is inside `layer({ ...`, else undefined. */
 export function completeLayerField(line: string): [string[], string] | undefined {

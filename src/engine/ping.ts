@@ -67,6 +67,11 @@ export interface PingOptions {
   readonly userLatency?: boolean;
   /** Aborting ends the run at once; the summary still comes back. */
   readonly signal?: AbortSignal;
+  /**
+   * Called for every event. A flood makes two per packet, so the 'sent' and
+   * 'reply' objects are reused for the next event of their type: copy what
+   * you keep past the call (the CLI's --json does).
+   */
   readonly onEvent?: (event: PingEvent) => void;
   /** Which socket binding to use ('auto' by default: the Linux binding when built); see openRawSocket(). */
   readonly binding?: OpenRawSocketOptions['binding'];
@@ -155,14 +160,18 @@ export interface PingSummary {
   readonly rttSource: RttSource;
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 const SEQUENCE_SPACE = 0x10000;
 /** iputils' lingertime: how long to wait after the last request when no reply came at all. */
 const DEFAULT_TIMEOUT_MS = 10_000;
 /** Flood sends at least this often even when replies stop (iputils: 100 per second). */
 const FLOOD_FALLBACK_MS = 10;
 
+/** performance.timeOrigin is a getter that is not free: read once (a flood reads the clock per packet). */
+const TIME_ORIGIN = performance.timeOrigin;
 /** ms since the epoch with sub-ms precision, from the monotonic clock. */
-const wallClockMs = () => performance.timeOrigin + performance.now();
+const wallClockMs = () => TIME_ORIGIN + performance.now();
 
 /** Thrown when the first request cannot even be routed: iputils' connect() probe fails the same way ("ping: connect: ..."). */
 export class PingConnectError extends Error {
@@ -342,17 +351,40 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
     if (outstanding <= 0x7fff && outstanding + 1 > pipeSize) pipeSize = outstanding + 1;
   };
 
+  // The per-packet events, reused (see onEvent).
+  const sentEvent: Mutable<Extract<PingEvent, { type: 'sent' }>> = { type: 'sent', sequence: 0, timeMs: 0 };
+  const emitSent = (sequence: number, timeMs: number) => {
+    sentEvent.sequence = sequence;
+    sentEvent.timeMs = timeMs;
+    emit(sentEvent);
+  };
+  const replyEvent: Mutable<Extract<PingEvent, { type: 'reply' }>> = {
+    type: 'reply',
+    sequence: 0,
+    timeMs: 0,
+    from: '',
+    bytes: 0,
+    ttl: -1,
+    rttMs: undefined,
+    duplicate: false,
+    truncated: undefined,
+    badChecksum: undefined,
+    wrongByte: undefined,
+    receivedData: undefined,
+  };
+
   /** Sends the next request; `readNow` reads replies that came during sendto() at once (not within a -l burst). */
   const sendOne = (readNow = true): boolean => {
     const sequence = (transmitted + 1) % SEQUENCE_SPACE;
-    const wallMs = wallClockMs();
+    // One clock read per request: the timeval it carries and the pacing's send time.
+    const now = performance.now();
+    const wallMs = TIME_ORIGIN + now;
     if (timed) {
       const micros = Math.floor(wallMs * 1000);
       writeIputilsTimestamp(payload, Math.floor(micros / 1e6), micros % 1e6);
     }
     emitRequest(packet, sequence);
     answered[sequence] = 0;
-    const now = performance.now();
     try {
       sendMessage(packet);
     } catch (error) {
@@ -378,7 +410,7 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
     sentAt[sequence] = timingSocket.lastSendTime;
     transmitted++;
     lastSendAt = now;
-    emit({ type: 'sent', sequence, timeMs: wallMs });
+    emitSent(sequence, wallMs);
     // Loopback and veth peers often answer within sendto() itself: read the
     // reply now rather than after an event-loop wake-up, which would add to the RTT.
     if (readNow) socket.receivePending();
@@ -425,7 +457,7 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
         sentAt[sequence] = socket.batchSendTime!(i);
         transmitted++;
         lastSendAt = now;
-        emit({ type: 'sent', sequence, timeMs: wallMs });
+        emitSent(sequence, wallMs);
       }
       left -= sent;
       if (sent < n && left > 0) {
@@ -532,21 +564,19 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
         received++;
       }
       const wrong = truncated ? undefined : firstWrongByte(icmp.bytes, icmp.bodyStart, payload);
-      emit({
-        type: 'reply',
-        sequence,
-        timeMs,
-        from: source,
-        bytes,
-        ttl,
-        rttMs,
-        duplicate,
-        // One object shape for every reply (undefined fields are left out of --json), so a flood allocates no more.
-        truncated: truncated || undefined,
-        badChecksum: badChecksum || undefined,
-        wrongByte: wrong,
-        receivedData: wrong ? Array.from(icmp.bytes.subarray(icmp.bodyStart + IPUTILS_TIMEVAL_LENGTH, icmp.bodyStart + payloadSize)) : undefined,
-      });
+      // One reused object of one shape for every reply (undefined fields are left out of --json): a flood allocates none.
+      replyEvent.sequence = sequence;
+      replyEvent.timeMs = timeMs;
+      replyEvent.from = source;
+      replyEvent.bytes = bytes;
+      replyEvent.ttl = ttl;
+      replyEvent.rttMs = rttMs;
+      replyEvent.duplicate = duplicate;
+      replyEvent.truncated = truncated || undefined;
+      replyEvent.badChecksum = badChecksum || undefined;
+      replyEvent.wrongByte = wrong;
+      replyEvent.receivedData = wrong ? Array.from(icmp.bytes.subarray(icmp.bodyStart + IPUTILS_TIMEVAL_LENGTH, icmp.bodyStart + payloadSize)) : undefined;
+      emit(replyEvent);
       // A flood sends the next request as soon as a reply is in.
       if (!duplicate && replyDriven && maySend()) sendOne();
       checkComplete();

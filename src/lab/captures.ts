@@ -104,7 +104,7 @@ export async function readPcap(path: string): Promise<LabPacket[]> {
 /**
  * Writes packets to a classic pcap file. Captured packets keep their frames
  * and times when they all share a link type; otherwise (or for built ones)
- * each is written as raw IPv4 (LINKTYPE_RAW). Under sudo the file is the
+ * each is written as raw IP (LINKTYPE_RAW, IPv4 or IPv6). Under sudo the file is the
  * invoking user's and never written through a symlink (net/output-file.ts).
  */
 export function writePcap(path: string, packets: LabPacket | readonly LabPacket[]): number {

@@ -2,8 +2,9 @@
 // dissect prints. show() is dissect -V's tree, summary() dissect's summary
 // line, hexdump() its -x dump and toJSON() its --json packet object, all from
 // the same dissector and renderers, so the API and the tools cannot disagree.
-// A built packet is dissected as a raw IPv4 frame numbered 1; a packet from a
-// capture (sniff, readPcap) keeps the frame, number and time it had there.
+// A built packet is dissected as a raw IP frame (LINKTYPE_RAW, IPv4 or IPv6)
+// numbered 1; a packet from a capture (sniff, readPcap) keeps the frame,
+// number and time it had there.
 
 import { CaptureDissector, type FrameInput } from '../dissection/capture-dissector.ts';
 import type { DissectedPacket } from '../dissection/packet-model.ts';
@@ -12,8 +13,10 @@ import { hexDumpLines } from '../render/hex-dump.ts';
 import { formatSummaryLine } from '../render/packet-summary.ts';
 import { packetViewText } from '../render/packet-views.ts';
 import {
+  type Icmp6Fields,
   type IcmpFields,
   type IpFields,
+  type Ipv6Fields,
   type Layer,
   Packet,
   parseLayers,
@@ -43,6 +46,7 @@ export interface PacketOrigin {
 }
 
 const ETHERTYPE_IPV4 = 0x0800;
+const ETHERTYPE_IPV6 = 0x86dd;
 
 function frameOfTime(data: Uint8Array, linkType: number, timeMs: number): CapturedFrame {
   const seconds = Math.floor(timeMs / 1000);
@@ -60,12 +64,12 @@ function frameInput(frame: CapturedFrame): FrameInput {
   return { ...frame, capturedLength: frame.data.length };
 }
 
-/** The IPv4 datagram inside a frame, or undefined when the frame carries none. */
-export function ipv4OfFrame(data: Uint8Array, linkType: number): Uint8Array | undefined {
+/** The IPv4 or IPv6 datagram inside a frame, or undefined when the frame carries neither. */
+export function ipDatagramOfFrame(data: Uint8Array, linkType: number): Uint8Array | undefined {
   const link = decodeLinkLayer(linkType, data);
   if (!link.ok) return undefined;
-  if (link.value.kind === 'raw') return link.value.ipVersion === 4 ? link.value.payload : undefined;
-  return link.value.protocol === ETHERTYPE_IPV4 ? link.value.payload : undefined;
+  if (link.value.kind === 'raw') return link.value.ipVersion === 4 || link.value.ipVersion === 6 ? link.value.payload : undefined;
+  return link.value.protocol === ETHERTYPE_IPV4 || link.value.protocol === ETHERTYPE_IPV6 ? link.value.payload : undefined;
 }
 
 export class LabPacket extends Packet {
@@ -78,7 +82,7 @@ export class LabPacket extends Packet {
     this.origin = origin;
   }
 
-  /** A received IPv4 datagram (sr1's answer): parsed layers, bytes kept as they came. */
+  /** A received IPv4 or IPv6 datagram (sr1's answer): parsed layers, bytes kept as they came. */
   static fromDatagram(datagram: Uint8Array, timeMs: number, rttMs?: number): LabPacket {
     const frame = frameOfTime(datagram, LINKTYPE.RAW, timeMs);
     return new LabPacket(parseLayers(datagram), datagram, { frame, dissected: new CaptureDissector().dissect(frameInput(frame)), rttMs });
@@ -87,7 +91,7 @@ export class LabPacket extends Packet {
   /** A captured frame dissected by `dissector`, which has seen the frames before it. */
   static fromFrame(frame: CapturedFrame, dissector: CaptureDissector): LabPacket {
     const dissected = dissector.dissect(frameInput(frame));
-    const datagram = ipv4OfFrame(frame.data, frame.linkType);
+    const datagram = ipDatagramOfFrame(frame.data, frame.linkType);
     const layers: Layer[] = datagram ? parseLayers(datagram) : [{ name: 'raw', fields: { load: frame.data } }];
     return new LabPacket(layers, datagram ?? frame.data, { frame, dissected });
   }
@@ -103,7 +107,7 @@ export class LabPacket extends Packet {
     return this.origin?.rttMs;
   }
 
-  /** The dissection the views print: the capture's, or this packet's bytes as raw IPv4 frame 1. */
+  /** The dissection the views print: the capture's, or this packet's bytes as raw IP frame 1. */
   dissection(): DissectedPacket {
     if (this.origin) return this.origin.dissected;
     // Stamped when first shown, as craft stamps the packet it builds.
@@ -146,6 +150,16 @@ export class LabPacket extends Packet {
 /** An IPv4 packet; add the layers above with .icmp(), .tcp(), .udp() and .payload(). */
 export function ip(fields: IpFields = {}): LabPacket {
   return new LabPacket([]).ip(fields);
+}
+
+/** An IPv6 packet; add the layers above with .icmp6(), .tcp(), .udp() and .payload(). */
+export function ipv6(fields: Ipv6Fields = {}): LabPacket {
+  return new LabPacket([]).ipv6(fields);
+}
+
+/** An ICMPv6 message alone (no IPv6 layer): set chksum, or put it on ipv6() to get it computed. */
+export function icmp6(fields: Icmp6Fields = {}): LabPacket {
+  return new LabPacket([]).icmp6(fields);
 }
 
 /** An ICMP message alone (no IP layer). */

@@ -1,17 +1,29 @@
 // send, sr1 and sr: the API's packets on raw sockets (kept between calls,
-// see socket-pool.ts), answers matched with
-// the wire layer's shared reply matcher (describeRequest/answerOf), the same
-// one ping, traceroute and craft use. Packets go out whole (IP_HDRINCL), so
-// what build() gives is what leaves, wrong fields included; the kernel still
-// fills a zero IP id, a zero source and the total length (raw(7)).
+// see socket-pool.ts), answers matched with the wire layer's shared reply
+// matcher (describeRequest/answerOf), the same one ping, traceroute and craft
+// use. Packets go out whole, so what build() gives is what leaves, wrong
+// fields and checksums included:
+// - IPv4 through IP_HDRINCL; the kernel still fills a zero IP id, a zero
+//   source and the total length (raw(7)).
+// - IPv6 through an IPPROTO_RAW socket (IPV6_HDRINCL), which fills in nothing
+//   at all; a protocol socket (58 ICMPv6 in particular) would have the kernel
+//   write the ICMPv6 checksum over ours. Answers arrive on the ICMPv6, TCP and
+//   UDP raw sockets WITHOUT their IPv6 header (raw(7) for AF_INET6), so an
+//   answer's header is rebuilt from what the kernel tells: the sender's
+//   address (recvfrom), the hop limit (IPV6_HOPLIMIT, Linux binding only; 0
+//   when unknown) and our address as destination. Traffic class, flow label
+//   and any extension headers of the answer are not known (0, none).
 
-import { resolveIpv4, sourceAddressFor } from '../net/routes.ts';
+import { resolveHost, sourceAddressFor, withoutScope } from '../net/routes.ts';
 import { IpProtocol } from '../wire/ipv4.ts';
+import { buildIpv6 } from '../wire/ipv6.ts';
 import { LayerFieldError } from '../wire/layers.ts';
 import { answerOf, describeRequest, ReplyViews, type SentRequest } from '../wire/reply-matching.ts';
 import { LabPacket } from './lab-packet.ts';
-import { leaseSockets } from './socket-pool.ts';
+import { leaseSockets, type PooledPacketHandler, type SocketLease } from './socket-pool.ts';
 
+/** IPPROTO_RAW: an IPv6 raw socket that sends whole packets (IPV6_HDRINCL) and receives nothing. */
+const IPV6_WHOLE_PACKET_PROTOCOL = 255;
 export interface SendOptions {
   /** How long to wait for answers after the last packet is sent, in ms (default 2000). */
   readonly timeout?: number;
@@ -39,22 +51,35 @@ const DEFAULT_TIMEOUT_MS = 2000;
 /**
  * The packet as it will leave: a host name in dst resolved, and src, when
  * unset, the address the kernel routes from, so that the transport checksum
- * built over the pseudo-header is the one the receiver checks.
+ * built over the pseudo-header is the one the receiver checks. The
+ * destination given to sendto() keeps a link-local scope ('fe80::1%eth0').
  */
-async function addressed(packet: LabPacket): Promise<LabPacket> {
-  const ipFields = packet.layer('ip');
-  if (!ipFields || packet.layers[0]?.name !== 'ip') {
-    throw new LayerFieldError(`only IPv4 packets can be sent: start with ip({ dst }), not ${packet.layers[0]?.name ?? 'nothing'}`);
+async function addressed(packet: LabPacket): Promise<{ packet: LabPacket; destination: string }> {
+  const bottom = packet.layers[0]?.name;
+  if (bottom !== 'ip' && bottom !== 'ipv6') {
+    throw new LayerFieldError(`only IP packets can be sent: start with ip({ dst }) or ipv6({ dst }), not ${bottom ?? 'nothing'}`);
   }
-  if (packet.received) return packet;
-  const destination = await resolveIpv4(ipFields.dst ?? '127.0.0.1');
-  const source = ipFields.src ?? (await sourceAddressFor(destination));
-  return packet.with('ip', { dst: destination, src: source });
+  if (bottom === 'ip') {
+    const ipFields = packet.layer('ip')!;
+    if (packet.received) return { packet, destination: ipFields.dst ?? '127.0.0.1' };
+    const { address: destination } = await resolveHost(ipFields.dst ?? '127.0.0.1', { family: 4 });
+    const source = ipFields.src ?? (await sourceAddressFor(destination));
+    return { packet: packet.with('ip', { dst: destination, src: source }), destination };
+  }
+  const fields = packet.layer('ipv6')!;
+  if (packet.received) return { packet, destination: fields.dst ?? '::1' };
+  const { address: destination } = await resolveHost(fields.dst ?? '::1', { family: 6 });
+  // The IPv6 header goes out as built: the kernel fills no source in, so one is always written.
+  const source = fields.src ?? withoutScope(await sourceAddressFor(destination));
+  return { packet: packet.with('ipv6', { dst: withoutScope(destination), src: source }), destination };
 }
 
 interface Outgoing {
   readonly packet: LabPacket;
   readonly datagram: Uint8Array;
+  readonly family: 4 | 6;
+  /** The transport protocol (the IPv4 protocol field, or the last IPv6 next header). */
+  readonly protocol: number;
   readonly destination: string;
   readonly request: SentRequest | undefined;
   /** When it left, on the sending socket's clock (ms since the epoch). */
@@ -65,17 +90,60 @@ interface Outgoing {
 async function prepare(packets: readonly LabPacket[]): Promise<Outgoing[]> {
   const out: Outgoing[] = [];
   for (const original of packets) {
-    const packet = await addressed(original);
+    const { packet, destination } = await addressed(original);
     const datagram = packet.build();
-    const destination = packet.layer('ip')!.dst!;
-    out.push({ packet, datagram, destination, request: describeRequest(datagram), sentAtMs: 0, answer: undefined });
+    const request = describeRequest(datagram);
+    const family = packet.layers[0]!.name === 'ipv6' ? 6 : 4;
+    // IPv4: the socket of the protocol field, as sent (IP_HDRINCL sends any protocol's packet whole).
+    const protocol = family === 4 ? (datagram[9] ?? IpProtocol.ICMP) : (request?.protocol ?? IpProtocol.IPv6NoNextHeader);
+    out.push({ packet, datagram, family, protocol, destination, request, sentAtMs: 0, answer: undefined });
   }
   return out;
 }
 
-/** The protocols to lease sockets for: each one sent, and ICMP always, for errors that quote what we sent. */
-function protocolsOf(outgoing: readonly Outgoing[]): Set<number> {
-  return new Set<number>([IpProtocol.ICMP, ...outgoing.map((o) => o.datagram[9] ?? IpProtocol.ICMP)]);
+/** The family's receiving protocols: each one sent, and ICMP/ICMPv6 always, for errors that quote what we sent. */
+function protocolsOf(outgoing: readonly Outgoing[], family: 4 | 6): Set<number> {
+  const errors = family === 4 ? IpProtocol.ICMP : IpProtocol.ICMPv6;
+  const sent = outgoing.filter((o) => o.family === family).map((o) => o.protocol);
+  // IPv6: only what a raw socket can receive (no 59, no extension header numbers).
+  return new Set<number>([errors, ...(family === 4 ? sent : sent.filter((p) => p === IpProtocol.TCP || p === IpProtocol.UDP))]);
+}
+
+/** The families among the packets. */
+function familiesOf(outgoing: readonly Outgoing[]): Array<4 | 6> {
+  return [...new Set(outgoing.map((o) => o.family))];
+}
+
+/** The sockets a call sends with: IPv4's protocol sockets (IP_HDRINCL), IPv6's one IPPROTO_RAW socket. */
+class Senders {
+  private readonly v4: SocketLease | undefined;
+  private readonly v6: SocketLease | undefined;
+
+  constructor(outgoing: readonly Outgoing[]) {
+    this.v4 = outgoing.some((o) => o.family === 4) ? leaseSockets(4, protocolsOf(outgoing, 4)) : undefined;
+    this.v6 = outgoing.some((o) => o.family === 6) ? leaseSockets(6, [IPV6_WHOLE_PACKET_PROTOCOL]) : undefined;
+  }
+
+  /** Sends the packet whole; returns the send time on the socket's clock. Throws SendError. */
+  send(o: Outgoing): number {
+    const socket = o.family === 4 ? this.v4!.socket(o.protocol) : this.v6!.socket(IPV6_WHOLE_PACKET_PROTOCOL);
+    socket.send(o.datagram, o.destination);
+    return socket.lastSendTime;
+  }
+}
+
+/**
+ * An answer as a packet. IPv4 raw sockets give the whole datagram; IPv6 ones
+ * the transport bytes alone, so the header is rebuilt (see the top of this file).
+ */
+function answerPacket(o: Outgoing, family: 4 | 6, protocol: number, bytes: Uint8Array, sourceAddress: Uint8Array, hopLimit: number, receivedAt: number): LabPacket {
+  const rttMs = receivedAt - o.sentAtMs;
+  if (family === 4) return LabPacket.fromDatagram(Uint8Array.from(bytes), receivedAt, rttMs);
+  const datagram = buildIpv6(
+    { protocol, source: Uint8Array.from(sourceAddress), destination: o.packet.layer('ipv6')!.src!, hopLimit: hopLimit >= 0 ? hopLimit : 0 },
+    bytes,
+  );
+  return LabPacket.fromDatagram(datagram, receivedAt, rttMs);
 }
 
 /**
@@ -92,12 +160,13 @@ async function exchange(packets: readonly LabPacket[], options: SendOptions, sto
   const finished = new Promise<void>((resolve) => {
     done = resolve;
   });
-  const lease = leaseSockets(4, protocolsOf(outgoing), (bytes, _source, receivedAt) => {
+  const onPacket: PooledPacketHandler = (family, protocol, bytes, _source, receivedAt, hopLimit, sourceAddress) => {
     if (waiting === 0) return;
-    views.read(bytes);
+    if (family === 4) views.read(bytes);
+    else if (views.readTransport(6, protocol, bytes, sourceAddress) === undefined) return;
     for (const o of outgoing) {
-      if (o.answer || !o.request || !answerOf(o.request, views)) continue;
-      o.answer = LabPacket.fromDatagram(Uint8Array.from(bytes), receivedAt, receivedAt - o.sentAtMs);
+      if (o.answer || !o.request || o.family !== family || !answerOf(o.request, views)) continue;
+      o.answer = answerPacket(o, family, protocol, bytes, sourceAddress, hopLimit, receivedAt);
       waiting--;
       if (waiting === 0 || stopAfterFirst) {
         waiting = 0;
@@ -105,14 +174,14 @@ async function exchange(packets: readonly LabPacket[], options: SendOptions, sto
       }
       break;
     }
-  });
+  };
+  const leases = familiesOf(outgoing).map((family) => leaseSockets(family, protocolsOf(outgoing, family), onPacket));
   try {
+    const senders = new Senders(outgoing);
     for (const o of outgoing) {
-      const socket = lease.socket(o.datagram[9] ?? IpProtocol.ICMP);
-      socket.send(o.datagram, o.destination);
-      o.sentAtMs = socket.lastSendTime;
+      o.sentAtMs = senders.send(o);
       // Loopback answers inside sendto(): read what is already queued.
-      lease.receivePending();
+      for (const lease of leases) lease.receivePending();
       if (waiting === 0) break;
     }
     if (waiting > 0) {
@@ -121,7 +190,7 @@ async function exchange(packets: readonly LabPacket[], options: SendOptions, sto
       clearTimeout(timer);
     }
   } finally {
-    lease.release();
+    for (const lease of leases) lease.release();
   }
   const answered: AnsweredPair[] = [];
   const unanswered: LabPacket[] = [];
@@ -135,8 +204,8 @@ async function exchange(packets: readonly LabPacket[], options: SendOptions, sto
 /** Sends packets and waits for nothing; returns how many were sent. */
 export async function send(packets: LabPacket | readonly LabPacket[]): Promise<number> {
   const outgoing = await prepare(Array.isArray(packets) ? packets : [packets as LabPacket]);
-  const lease = leaseSockets(4, protocolsOf(outgoing));
-  for (const o of outgoing) lease.socket(o.datagram[9] ?? IpProtocol.ICMP).send(o.datagram, o.destination);
+  const senders = new Senders(outgoing);
+  for (const o of outgoing) senders.send(o);
   return outgoing.length;
 }
 

@@ -8,7 +8,22 @@
 // with closeSockets(). Calls in flight at the same time share the sockets:
 // every datagram goes to every waiting call, each matching its own requests.
 
-import { openRawSocket, type PacketSocket, type TimedPacketHandler } from '../net/packet-socket.ts';
+import { openRawSocket, type PacketSocket } from '../net/packet-socket.ts';
+
+/**
+ * A datagram from a pooled socket, with the family and protocol of the socket
+ * it came from: an IPv6 raw socket hands the transport header onwards with no
+ * IPv6 header, so nothing in the bytes says which protocol they are.
+ */
+export type PooledPacketHandler = (
+  family: 4 | 6,
+  protocol: number,
+  packet: Buffer,
+  source: string,
+  receivedAt: number,
+  hopLimit: number,
+  sourceAddress: Uint8Array,
+) => void;
 
 interface PooledSocket {
   readonly socket: PacketSocket;
@@ -17,23 +32,26 @@ interface PooledSocket {
 }
 
 const pool = new Map<string, PooledSocket>();
-const listeners = new Set<TimedPacketHandler>();
+const listeners = new Set<PooledPacketHandler>();
 let exitHookInstalled = false;
 
 const keyOf = (family: 4 | 6, protocol: number) => `${family}/${protocol}`;
 
-function dispatch(packet: Buffer, source: string, receivedAt: number, hopLimit: number, sourceAddress: Uint8Array): void {
-  for (const listener of listeners) listener(packet, source, receivedAt, hopLimit, sourceAddress);
-}
-
-/** The pooled socket for a family and protocol, opened (IP_HDRINCL for IPv4: the lab builds whole packets) on first use. */
+/**
+ * The pooled socket for a family and protocol, opened on first use. IPv4
+ * sockets get IP_HDRINCL (the lab builds whole packets); for IPv6 the same
+ * job is done by the IPPROTO_RAW socket (255, IPV6_HDRINCL implied), and the
+ * protocol sockets (58, 6, 17) only receive.
+ */
 function pooled(family: 4 | 6, protocol: number): PooledSocket {
   const key = keyOf(family, protocol);
   let entry = pool.get(key);
   if (entry) return entry;
   const socket = openRawSocket({ family, protocol, headerIncluded: family === 4 });
   socket.setReceiving(false);
-  socket.onPacket(dispatch);
+  socket.onPacket((packet, source, receivedAt, hopLimit, sourceAddress) => {
+    for (const listener of listeners) listener(family, protocol, packet, source, receivedAt, hopLimit, sourceAddress);
+  });
   // A socket that failed is dropped and closed; the next call opens a fresh one.
   socket.onError(() => {
     if (pool.get(key)?.socket === socket) pool.delete(key);
@@ -63,7 +81,7 @@ export interface SocketLease {
  * that queued while no call was waiting are read and dropped first: they
  * cannot answer requests that are not sent yet.
  */
-export function leaseSockets(family: 4 | 6, protocols: Iterable<number>, onPacket?: TimedPacketHandler): SocketLease {
+export function leaseSockets(family: 4 | 6, protocols: Iterable<number>, onPacket?: PooledPacketHandler): SocketLease {
   const entries = new Map<number, PooledSocket>();
   for (const protocol of protocols) entries.set(protocol, pooled(family, protocol));
   if (onPacket) {

@@ -162,6 +162,9 @@ export interface LinuxRawSocketOptions {
 /** Datagrams read per readiness event or receivePending() call before yielding to the event loop. */
 const MAX_READS_PER_DRAIN = 256;
 
+/** drain(): single reads between two tries of a full recvmmsg() batch. */
+const SINGLE_READS_BEFORE_BATCH = 16;
+
 export class LinuxRawSocket {
   readonly family: 4 | 6;
   private readonly native: LinuxBindingSocket;
@@ -193,6 +196,21 @@ export class LinuxRawSocket {
   private handler: TimedPacketHandler | undefined;
   private errorHandler: ((error: Error) => void) | undefined;
   private draining = false;
+  /**
+   * Kept here: the binding's `closed` is an accessor into C, a whole N-API
+   * call, and the receive loop asks after every datagram. Only close() closes
+   * the fd while JS runs (env teardown closes it after the last JS).
+   */
+  private isClosed = false;
+  /**
+   * How many datagrams drain() asks recvmmsg() for. A full batch costs the
+   * kernel one more (failing) dequeue whenever fewer are queued, which is
+   * every read of a send-on-reply flood (one reply queued at a time): after
+   * a read of one, read one at a time, trying a full batch again every
+   * SINGLE_READS_BEFORE_BATCH reads so a burst (-l) still comes in batches.
+   */
+  private readMax: number;
+  private singleReads = 0;
 
   private constructor(module: LinuxBinding, native: LinuxBindingSocket, family: 4 | 6, capacity: number, slotSize: number) {
     const { layout } = module;
@@ -201,6 +219,7 @@ export class LinuxRawSocket {
     this.family = family;
     this.capacity = capacity;
     this.slotSize = slotSize;
+    this.readMax = capacity;
     this.receiveBuffer = Buffer.alloc(capacity * slotSize);
     this.times = new Float64Array(layout.timeFields * capacity);
     this.ints = new Int32Array(layout.intFields * capacity);
@@ -264,7 +283,7 @@ export class LinuxRawSocket {
   }
 
   get closed(): boolean {
-    return this.native.closed;
+    return this.isClosed;
   }
 
   /** The C-side send time of the last send(), ms since the epoch: read just before sendto(). */
@@ -332,7 +351,7 @@ export class LinuxRawSocket {
         ints[at.hopLimit + i],
         this.sourceViews[i],
       );
-      if (this.native.closed) break;
+      if (this.isClosed) break;
     }
     return count;
   }
@@ -410,6 +429,7 @@ export class LinuxRawSocket {
 
   /** Idempotent. Also happens when the socket is collected or the process tears down. */
   close(): void {
+    this.isClosed = true;
     this.native.close();
   }
 
@@ -458,7 +478,7 @@ export class LinuxRawSocket {
    * reuse never keeps Node running; datagrams wait in the kernel meanwhile.
    */
   setReceiving(on: boolean): void {
-    if (this.native.closed) return;
+    if (this.isClosed) return;
     if (on) this.native.startPolling(() => this.drain());
     else this.native.stopPolling();
   }
@@ -476,13 +496,20 @@ export class LinuxRawSocket {
     if (this.draining) return;
     this.draining = true;
     try {
-      for (let read = 0; read < MAX_READS_PER_DRAIN && !this.native.closed; ) {
-        const count = this.receiveBatch();
+      for (let read = 0; read < MAX_READS_PER_DRAIN && !this.isClosed; ) {
+        const max = this.readMax;
+        const count = this.receiveBatch(max);
         if (count < 0) {
           if (-count !== EAGAIN) this.errorHandler?.(new Error(`recvmmsg: ${errnoName(count)}`));
           return;
         }
         read += count;
+        if (count > 1) this.readMax = this.capacity;
+        else if (max > 1) this.readMax = 1;
+        else if (++this.singleReads >= SINGLE_READS_BEFORE_BATCH) {
+          this.singleReads = 0;
+          this.readMax = this.capacity;
+        }
       }
     } finally {
       this.draining = false;

@@ -216,19 +216,78 @@ const utf8 = new TextEncoder();
 export type PayloadInput = Uint8Array | string;
 
 function payloadBytes(data: PayloadInput): Uint8Array {
-  return typeof data === 'string' ? utf8.encode(data) : data;
+  if (typeof data === 'string') return utf8.encode(data);
+  if (data instanceof Uint8Array) return data;
+  // A number here used to reach the ICMP builder as a "payload" of undefined length (RangeError: offset is out of bounds).
+  throw new LayerFieldError(`payload must be text or a Uint8Array, not ${describeValue(data)} (for N zero bytes: payload(new Uint8Array(N)))`);
 }
 
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (value instanceof Uint8Array) return `${value.length} bytes`;
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'string') return JSON.stringify(value);
+  return String(value);
+}
+
+/** The largest value of a numeric field, from the width ls() shows ('byte', 'short', 'int', '13 bits'). */
+function maximumOf(type: string): number | undefined {
+  if (type === 'byte') return 0xff;
+  if (type === 'short') return 0xffff;
+  if (type === 'int') return 0xffff_ffff;
+  const bits = /^(\d+) bits$/.exec(type);
+  return bits ? 2 ** Number(bits[1]) - 1 : undefined;
+}
+
+/**
+ * Every field checked when the layer is made, so a wrong value is one line
+ * naming the field, not a RangeError or TypeError from deep in a builder.
+ * Addresses are only checked for being text: dst may be a host name that
+ * send() resolves (build() says so if it is not an address).
+ */
 function checkFields(layer: Exclude<LayerName, 'raw'>, fields: object): void {
+  if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) {
+    throw new LayerFieldError(`${layer}() takes an object of fields, e.g. ${layer}({ ${LAYER_FIELDS[layer][0].name}: ... }), not ${describeValue(fields)}`);
+  }
   const known = LAYER_FIELDS[layer];
   for (const [name, value] of Object.entries(fields)) {
-    if (!known.some((f) => f.name === name)) {
+    const field = known.find((f) => f.name === name);
+    if (!field) {
       throw new LayerFieldError(`${layer} has no field '${name}'; its fields: ${known.map((f) => f.name).join(', ')}`);
     }
     if (value === undefined) continue;
-    const numeric = !['flags', 'src', 'dst', 'options', 'ext'].includes(name);
-    if (numeric && (typeof value !== 'number' || !Number.isInteger(value) || value < 0)) {
-      throw new LayerFieldError(`${layer}.${name} must be a non-negative integer, not ${JSON.stringify(value)}`);
+    const wrong = (what: string) => new LayerFieldError(`${layer}.${name} must be ${what}, not ${describeValue(value)}`);
+    switch (name) {
+      case 'src':
+      case 'dst':
+        if (typeof value !== 'string') throw wrong(`an ${layer === 'ipv6' ? 'IPv6' : 'IPv4'} address as text`);
+        continue;
+      case 'flags': {
+        const maximum = layer === 'tcp' ? 0x1ff : 7;
+        if (typeof value === 'string') continue; // letters checked by the layer (tcpFlagsFromText, ipFlagsFromText)
+        if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > maximum) {
+          throw wrong(`${layer === 'tcp' ? "letters ('S', 'SA')" : "'DF', 'MF', 'evil'"} or an integer 0-${maximum}`);
+        }
+        continue;
+      }
+      case 'options':
+        if (layer === 'ip' && !(value instanceof Uint8Array)) throw wrong('a Uint8Array (the option bytes)');
+        if (layer === 'tcp' && !(Array.isArray(value) && value.every((o) => typeof o === 'object' && o !== null && typeof o.kind === 'string'))) {
+          throw wrong("an array of TCP options ({ kind: 'mss', value: 1460 }, ...)");
+        }
+        continue;
+      case 'ext':
+        if (!(Array.isArray(value) && value.every((h) => typeof h === 'object' && h !== null && typeof h.kind === 'string'))) {
+          throw wrong("an array of extension headers ({ kind: 'fragment', ... }, ...)");
+        }
+        continue;
+      default: {
+        const maximum = maximumOf(field.type);
+        if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || (maximum !== undefined && value > maximum)) {
+          throw wrong(`an integer 0-${maximum ?? 'max'} (${field.type})`);
+        }
+      }
     }
   }
 }
@@ -340,7 +399,15 @@ export class Packet {
   /** The packet's bytes: defaults filled, lengths and checksums computed unless set. */
   build(): Uint8Array {
     if (this.received) return this.received;
-    return buildLayers(this.layers);
+    try {
+      return buildLayers(this.layers);
+    } catch (error) {
+      // The wire builders check what no single field shows (an address that is
+      // not one, options longer than ihl allows, a payload over 65535 bytes):
+      // the user's values, so reported as their mistake, in the builder's words.
+      if (error instanceof RangeError) throw new LayerFieldError(`cannot build ${this.toString()}: ${error.message}`);
+      throw error;
+    }
   }
 
   /** Short scapy-like repr: `ip(dst=127.0.0.1) / icmp(id=4660, seq=1) / raw(2 bytes)`. */
