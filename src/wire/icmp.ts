@@ -149,7 +149,17 @@ const EMPTY = new Uint8Array(0);
 export type QuotedTransport =
   | { protocol: 'tcp'; sourcePort: number; destinationPort: number; sequenceNumber?: number }
   | { protocol: 'udp'; sourcePort: number; destinationPort: number; length?: number; checksum?: number }
-  | { protocol: 'icmp'; type: number; code: number; checksum?: number; identifier?: number; sequence?: number };
+  | QuotedIcmpHeader<'icmp'>;
+
+/** A quoted ICMP or ICMPv6 header: each field only if it was quoted; identifier and sequence only for a query. */
+export interface QuotedIcmpHeader<P extends 'icmp' | 'icmpv6'> {
+  protocol: P;
+  type: number;
+  code: number;
+  checksum?: number;
+  identifier?: number;
+  sequence?: number;
+}
 
 /** The TCP and UDP members of QuotedTransport, which ICMPv4 and ICMPv6 errors quote alike. */
 export type QuotedPorts = Extract<QuotedTransport, { protocol: 'tcp' | 'udp' }>;
@@ -776,11 +786,19 @@ function parseQuotedTransport(ip: Ipv4View): QuotedTransport | undefined {
   const start = ip.payloadStart;
   const end = ip.payloadEnd;
   if (ip.protocol !== IpProtocol.ICMP) return parseQuotedPorts(ip.protocol, ip.bytes, start, end);
-  const icmp = new IcmpView().pointUnchecked(ip.bytes, start, end);
+  return quotedIcmpHeader('icmp', new IcmpView().pointUnchecked(ip.bytes, start, end), isIcmpQueryType);
+}
+
+/**
+ * The quoted ICMP or ICMPv6 header `icmp` points at, however short the
+ * quote (undefined when it stops before the checksum); `isQuery` says which
+ * types keep identifier and sequence in bytes 4-7.
+ */
+export function quotedIcmpHeader<P extends 'icmp' | 'icmpv6'>(protocol: P, icmp: IcmpHeaderView, isQuery: (type: number) => boolean): QuotedIcmpHeader<P> | undefined {
   if (!icmp.reaches(IcmpField.CHECKSUM)) return undefined;
-  const quote: QuotedTransport = { protocol: 'icmp', type: icmp.type, code: icmp.code };
+  const quote: QuotedIcmpHeader<P> = { protocol, type: icmp.type, code: icmp.code };
   if (icmp.reaches(IcmpField.REST_OF_HEADER)) quote.checksum = icmp.checksum;
-  if (icmp.isQuery && icmp.reaches(BODY)) {
+  if (isQuery(quote.type) && icmp.reaches(BODY)) {
     quote.identifier = icmp.identifier;
     quote.sequence = icmp.sequence;
   }

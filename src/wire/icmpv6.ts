@@ -15,7 +15,7 @@
 
 import { checkChecksum, checksumAdd, checksumFinish, foldChecksum, ipv6PseudoHeaderSum, type ChecksumScope, type ChecksumVerdict } from './checksum.ts';
 import { checkUnsignedField, read16, read32, write16, write32 } from './header-fields.ts';
-import { echoPayloadBytes, emitIcmpEchoInto, IcmpHeaderView, parseQuotedPorts, type EchoPayloadInit, type QuotedPorts } from './icmp.ts';
+import { echoPayloadBytes, emitIcmpEchoInto, IcmpHeaderView, parseQuotedPorts, quotedIcmpHeader, type EchoPayloadInit, type QuotedIcmpHeader, type QuotedPorts } from './icmp.ts';
 import { IpProtocol } from './ipv4.ts';
 import { formatIpv6Address, ipv6AddressBytes, type Ipv6AddressInput } from './ipv6-address.ts';
 import { Ipv6View, parseIpv6, type Ipv6Packet } from './ipv6.ts';
@@ -232,7 +232,7 @@ const NDP_OPTIONS_AT: Record<number, number> = {
 /** The transport fields an ICMPv6 error quotes: TCP and UDP as ICMPv4's, or an ICMPv6 header. */
 export type QuotedTransport6 =
   | QuotedPorts
-  | { protocol: 'icmpv6'; type: number; code: number; checksum?: number; identifier?: number; sequence?: number };
+  | QuotedIcmpHeader<'icmpv6'>;
 
 export interface QuotedIpv6Datagram {
   /** The quoted IPv6 header and extension headers; `payload` holds what was quoted of the upper layer, `missingLength` what was cut. */
@@ -1010,16 +1010,10 @@ function parseQuotedTransport6(ip: Ipv6View): QuotedTransport6 | undefined {
   const end = ip.payloadEnd;
   const protocol = ip.upperLayerProtocol;
   if (protocol !== IpProtocol.ICMPv6) return parseQuotedPorts(protocol, ip.bytes, start, end);
-  const icmp = new Icmpv6View().pointUnchecked(ip.bytes, start, end);
-  if (!icmp.reaches(Icmpv6Field.CHECKSUM)) return undefined;
-  const quote: QuotedTransport6 = { protocol: 'icmpv6', type: icmp.type, code: icmp.code };
-  if (icmp.reaches(REST_OF_HEADER)) quote.checksum = icmp.checksum;
-  if (icmp.isEcho && icmp.reaches(BODY)) {
-    quote.identifier = icmp.identifier;
-    quote.sequence = icmp.sequence;
-  }
-  return quote;
+  return quotedIcmpHeader('icmpv6', new Icmpv6View().pointUnchecked(ip.bytes, start, end), isIcmpv6EchoType);
 }
+
+const isIcmpv6EchoType = (type: number): boolean => type === Icmpv6Type.EchoRequest || type === Icmpv6Type.EchoReply;
 
 /** Parses the packet an ICMPv6 error quotes; tolerant of the quote ending anywhere after the fixed header. */
 export function parseQuotedIpv6Datagram(original: Uint8Array): ParseResult<QuotedIpv6Datagram> {
