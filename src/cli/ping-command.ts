@@ -19,11 +19,14 @@ import {
   formatTimestampPrefix,
   formatWrongDataLine,
 } from '../render/ping-text.ts';
+import { PLAIN_STYLE } from '../render/terminal-style.ts';
 import { iputilsIcmpv6Text } from '../wire/icmpv6.ts';
+import { IpProtocol } from '../wire/ipv4.ts';
 import { type CommandEnv, type CommandIo, linePrinter, processEnv, writeText } from './command-io.ts';
 import { recordPrinter } from './json-output.ts';
 import { packageVersion } from './package-version.ts';
 import { PrivilegedStart } from './privileged-start.ts';
+import { builtDatagram, echoKey, ShowWire } from './show-wire.ts';
 import { interruption, parseCommandLine, parseNumberOption, UsageError } from './run-cli.ts';
 import type { ByteSink } from './text-output.ts';
 
@@ -59,6 +62,8 @@ Options:
   -V            print the version and exit
   --hdrincl     build the IP header here (IPv4: IP_HDRINCL; IPv6: an IPPROTO_RAW socket) instead of the kernel
   --pcap FILE   record requests, replies and ICMP errors into a pcap file
+  --show-wire   capture the first request as it leaves and show built vs sent (every field the
+                kernel filled or changed), then its reply as captured
   --json        one JSON object per event, then a summary object
   -h, --help    this help
 `;
@@ -81,6 +86,7 @@ interface PingCli {
   readonly timestamps: boolean;
   readonly verbose: boolean;
   readonly pcap?: string;
+  readonly showWire?: boolean;
   readonly headerIncluded: boolean;
   readonly json: boolean;
   readonly help: boolean;
@@ -121,6 +127,7 @@ export const PING_OPTIONS = {
   timestamps: { type: 'boolean', short: 'D' },
   verbose: { type: 'boolean', short: 'v' },
   pcap: { type: 'string' },
+  'show-wire': { type: 'boolean' },
   hdrincl: { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -199,6 +206,7 @@ export function parsePingArguments(args: string[]): PingCli {
     timestamps: values.timestamps ?? false,
     verbose: values.verbose ?? false,
     pcap: values.pcap,
+    showWire: values['show-wire'] ?? false,
     headerIncluded: values.hdrincl ?? false,
     json: values.json ?? false,
     help: false,
@@ -278,6 +286,9 @@ export async function runPingCommand(args: readonly string[], io: CommandIo, env
   const { address, family } = resolved;
   if (family === 4 && cli.payloadSize > MAX_PAYLOAD) throw new UsageError(`packet size ${cli.payloadSize} is too large. Maximum is ${MAX_PAYLOAD}`);
   const start = new PrivilegedStart(cli.pcap, env);
+  if (cli.showWire) loadCapModule(); // fails here, before any packet, when capture cannot work
+  /** --show-wire: the capture of the first request and its reply. */
+  let showWire: ShowWire | undefined;
   const out = linePrinter(io.stdout);
   const record = recordPrinter(io.stdout);
   const prefix = (timeMs: number) => (cli.timestamps ? formatTimestampPrefix(timeMs) : '');
@@ -389,6 +400,16 @@ export async function runPingCommand(args: readonly string[], io: CommandIo, env
       preload: cli.preload,
       signal: interrupt.signal,
       onEvent,
+      onRequest: cli.showWire
+        ? (sequence, message) => {
+            if (sequence !== 1 || !showWire || showWire.noted > 0) return;
+            const source = routeSource ?? cli.sourceAddress ?? (family === 6 ? '::' : '0.0.0.0');
+            const protocol = family === 6 ? IpProtocol.ICMPv6 : IpProtocol.ICMP;
+            const datagram = builtDatagram({ family, protocol, source, destination: address, ttl: cli.ttl, tos: cli.tos }, message);
+            const replyType = family === 6 ? 129 : 0;
+            showWire.noteBuilt('the first echo request', datagram, (packet, built) => echoKey(packet) !== undefined && echoKey(packet) === echoKey(built, replyType));
+          }
+        : undefined,
       onSocketOpen: async (socket) => {
         // iputils connects a probe socket first and stops there when there is no route.
         const source = await sourceAddressFor(address).catch(async (error: Error) => {
@@ -413,15 +434,19 @@ export async function runPingCommand(args: readonly string[], io: CommandIo, env
                 : 'ping: rtt source: javascript clocks around the raw-socket binding\n',
           );
         }
+        const echoFilter = family === 6 ? icmpv6CaptureFilter(withoutScope(address)) : `icmp and (host ${address} or (icmp[icmptype] != icmp-echo and icmp[icmptype] != icmp-echoreply))`;
+        // Opened while still privileged, before the first request.
+        if (cli.showWire) showWire = ShowWire.open(source ?? (await sourceAddressFor(address)), echoFilter);
         const device = cli.pcap === undefined ? 'any' : (interfaceForAddress(source ?? (await sourceAddressFor(address))) ?? 'any');
         start.begin({
           // Echo traffic with this host, and any ICMP error (they come from routers).
-          capture: { device, filter: family === 6 ? icmpv6CaptureFilter(withoutScope(address)) : `icmp and (host ${address} or (icmp[icmptype] != icmp-echo and icmp[icmptype] != icmp-echoreply))` },
+          capture: { device, filter: echoFilter },
           header: () => (cli.json ? record({ type: 'start', tool: 'ping', ...header }) : out(formatPingHeader({ ...header, addressLabel: destinationLabel, ...fromLine() }))),
         });
       },
     });
   } catch (error) {
+    showWire?.close();
     // iputils: "ping: SO_BINDTODEVICE eth9: No such device", "ping: bind: Cannot assign requested address"; exit 2.
     if (error instanceof SocketOptionError) {
       writeText(io.stderr, `ping: ${error.message}\n`);
@@ -437,6 +462,14 @@ export async function runPingCommand(args: readonly string[], io: CommandIo, env
     await start.finish();
   }
 
+  if (showWire) {
+    const shown = await showWire.finish(cli.headerIncluded ? 'hdrincl' : 'kernel', { json: cli.json, style: PLAIN_STYLE });
+    if (cli.json) for (const r of shown.records) record(r);
+    else {
+      out('');
+      for (const line of shown.lines) out(line);
+    }
+  }
   if (cli.json) {
     record({ type: 'summary', tool: 'ping', host: cli.host, ...summary });
   } else {

@@ -8,6 +8,9 @@ import { parseCommandLine, parseNumberOption, UsageError } from './run-cli.ts';
 import { type CommandEnv, type CommandIo, processEnv, writeText } from './command-io.ts';
 import { type JsonRecord, recordPrinter } from './json-output.ts';
 import { PrivilegedStart } from './privileged-start.ts';
+import { type BuiltHeader, builtDatagram, ShowWire } from './show-wire.ts';
+import { PLAIN_STYLE } from '../render/terminal-style.ts';
+import { IpProtocol } from '../wire/ipv4.ts';
 import { headerValue, httpGet, HttpUrlError, parseHttpUrl, type HttpGetResult, type HttpUrl } from '../engine/http-get.ts';
 import { defaultMss, randomEphemeralPort } from '../engine/tcp-common.ts';
 import { TcpConnectError, type TcpEndpoints, type TcpSessionEvent, type TcpSessionResult } from '../engine/tcp-session.ts';
@@ -39,6 +42,8 @@ Options:
   --remove-stale-rules   remove the rules of runs that were killed (kill -9) before they could,
                          then exit; every run says when there are such rules
   --pcap FILE            record the exchange on the egress interface into a pcap file
+  --show-wire            capture the SYN and the first data segment as they leave and show
+                         built vs sent on stderr (every field the kernel filled or changed)
   -4, -6                 IPv4 or IPv6 only, for a host name (an address literal names its family)
   --source ADDR          IPv4 source address (default: the route's; another one means IP_HDRINCL)
   --sport PORT           source port (default: random, 32768-60999)
@@ -69,6 +74,7 @@ interface TcpGetCli {
   readonly blockKernelRst: boolean;
   readonly firewall: FirewallBackend | 'auto';
   readonly pcap?: string;
+  readonly showWire?: boolean;
   readonly source?: string;
   readonly sourcePort?: number;
   readonly headerIncluded: boolean;
@@ -94,6 +100,7 @@ export const TCP_GET_OPTIONS = {
   firewall: { type: 'string' },
   'remove-stale-rules': { type: 'boolean' },
   pcap: { type: 'string' },
+  'show-wire': { type: 'boolean' },
   source: { type: 'string' },
   sport: { type: 'string' },
   hdrincl: { type: 'boolean' },
@@ -149,6 +156,7 @@ function parseTcpGetArguments(args: string[]): TcpGetCli | 'help' | 'remove-stal
     blockKernelRst: values['block-kernel-rst'] ?? false,
     firewall,
     pcap: values.pcap,
+    showWire: values['show-wire'] ?? false,
     source: values.source,
     sourcePort: number('--sport', values.sport, { min: 1, max: 65535 }),
     headerIncluded: values.hdrincl ?? false,
@@ -303,6 +311,11 @@ export async function runTcpGetCommand(args: readonly string[], io: CommandIo, e
     throw new UsageError(`${cli.source !== undefined ? '--source' : '--hdrincl'} is for IPv4: over IPv6 the kernel writes the header`);
   }
   const start = new PrivilegedStart(cli.pcap, env);
+  if (cli.showWire) loadCapModule(); // fails here, before any packet, when capture cannot work
+  /** --show-wire: the capture of the SYN and the first data segment, and the header the lab would have written around them. */
+  let showWire: ShowWire | undefined;
+  let builtHeader: BuiltHeader | undefined;
+  let dataNoted = false;
 
   const controller = new AbortController();
   let signalled: NodeJS.Signals | undefined;
@@ -360,9 +373,34 @@ export async function runTcpGetCommand(args: readonly string[], io: CommandIo, e
         socketMark: cli.blockKernelRst ? RAW_SOCKET_MARK : undefined,
         signal: controller.signal,
         onEvent,
+        onSegmentBuilt: (segment, payloadLength) => {
+          if (!showWire || !builtHeader) return;
+          if (showWire.noted === 0) showWire.noteBuilt('the SYN', builtDatagram(builtHeader, segment));
+          else if (payloadLength > 0 && !dataNoted) {
+            dataNoted = true;
+            showWire.noteBuilt('the first data segment', builtDatagram(builtHeader, segment));
+          }
+        },
         onSocketOpen: (endpoints) => {
           local = endpoints;
           const device = interfaceForAddress(endpoints.routeSource) ?? 'any';
+          const filter =
+            `(tcp and host ${withoutScope(endpoints.destination)} and port ${endpoints.sourcePort}) or ` +
+            (endpoints.family === 6
+              ? '(icmp6 and ip6[40] < 128)'
+              : '(icmp and icmp[icmptype] != icmp-echo and icmp[icmptype] != icmp-echoreply)');
+          if (cli.showWire) {
+            // Opened while still privileged; the engine's IPv4 header (with --hdrincl) sets DF, as the kernel's does.
+            showWire = ShowWire.open(endpoints.routeSource, filter);
+            builtHeader = {
+              family: endpoints.family,
+              protocol: IpProtocol.TCP,
+              source: endpoints.source,
+              destination: endpoints.destination,
+              ttl: cli.ttl,
+              dontFragment: endpoints.family === 4 && endpoints.headerIncluded,
+            };
+          }
           if (cli.verbose) {
             const header = endpoints.headerIncluded
               ? 'IPv4 header built here (IP_HDRINCL)'
@@ -383,11 +421,7 @@ export async function runTcpGetCommand(args: readonly string[], io: CommandIo, e
             },
             capture: {
               device,
-              filter:
-                `(tcp and host ${withoutScope(endpoints.destination)} and port ${endpoints.sourcePort}) or ` +
-                (endpoints.family === 6
-                  ? '(icmp6 and ip6[40] < 128)'
-                  : '(icmp and icmp[icmptype] != icmp-echo and icmp[icmptype] != icmp-echoreply)'),
+              filter,
               // Room for a window of segments arriving while this process is busy with them.
               bufferSize: PCAP_BUFFER_BYTES,
             },
@@ -413,7 +447,10 @@ export async function runTcpGetCommand(args: readonly string[], io: CommandIo, e
       });
     } catch (error) {
       if (error instanceof TcpConnectError) failure = error.result;
-      else throw error;
+      else {
+        showWire?.close();
+        throw error;
+      }
     }
   } finally {
     clearTimeout(deadline);
@@ -432,8 +469,11 @@ export async function runTcpGetCommand(args: readonly string[], io: CommandIo, e
     }
   }
 
+  const shown = await showWire?.finish(local?.headerIncluded ? 'hdrincl' : 'kernel', { json: cli.json, style: PLAIN_STYLE });
+  if (shown && !cli.json) writeText(io.stderr, `${shown.lines.join('\n')}\n`);
   const sessionResult = result?.session ?? failure!;
   if (cli.json) {
+    for (const r of shown?.records ?? []) record(r);
     if (result?.head) record(responseRecord(result, bodyChunks));
     record({
       type: 'summary',

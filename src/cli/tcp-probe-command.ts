@@ -9,6 +9,10 @@ import { interruption, parseCommandLine, parseNumberOption, UsageError } from '.
 import { type CommandEnv, type CommandIo, linePrinter, processEnv, writeText } from './command-io.ts';
 import { recordPrinter } from './json-output.ts';
 import { PrivilegedStart } from './privileged-start.ts';
+import { type BuiltHeader, builtDatagram, ShowWire } from './show-wire.ts';
+import { loadCapModule } from '../net/capture.ts';
+import { PLAIN_STYLE } from '../render/terminal-style.ts';
+import { IpProtocol } from '../wire/ipv4.ts';
 import { runTcpProbe, type TcpProbeEvent, type TcpProbeStart, type TcpProbeSummary } from '../engine/tcp-probe.ts';
 import { tcpHeaderLength, tcpSynOptions, TcpFlag, type TcpOption } from '../wire/tcp.ts';
 import { interfaceForAddress, resolveHost, withoutScope, type AddressFamily } from '../net/routes.ts';
@@ -45,6 +49,8 @@ Options:
                         nmap does: 1 s at first, then SRTT + 4 RTTVAR, 0.1-10 s)
   --retries N           probes again to silent ports (default 1)
   --pcap FILE           record probes, replies and ICMP errors into a pcap file
+  --show-wire           capture the first probe as it leaves and show built vs sent (every field
+                        the kernel filled or changed)
   --json                one JSON object per port, then a summary
   -h, --help            this help
 
@@ -87,6 +93,7 @@ interface TcpProbeCli {
   readonly timeoutMs?: number;
   readonly retries: number;
   readonly pcap?: string;
+  readonly showWire: boolean;
   readonly json: boolean;
 }
 
@@ -116,6 +123,7 @@ export const TCP_PROBE_OPTIONS = {
   timeout: { type: 'string', short: 'w' },
   retries: { type: 'string' },
   pcap: { type: 'string' },
+  'show-wire': { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -188,6 +196,7 @@ export function parseTcpProbeArguments(args: string[]): TcpProbeCli | 'help' {
     timeoutMs: text('timeout') === undefined ? undefined : parseNumberOption('-w', text('timeout')!, { min: 0.01, integer: false }) * 1000,
     retries: number('retries', { min: 0, max: 10 }) ?? 1,
     pcap: text('pcap'),
+    showWire: values['show-wire'] === true,
     json: values.json === true,
   };
 }
@@ -205,6 +214,11 @@ export async function runTcpProbeCommand(args: readonly string[], io: CommandIo,
     throw new UsageError(`${cli.source !== undefined ? '--source' : '--hdrincl'} is for IPv4: over IPv6 the kernel writes the header`);
   }
   const start = new PrivilegedStart(cli.pcap, env);
+  if (cli.showWire) loadCapModule(); // fails here, before any packet, when capture cannot work
+  /** --show-wire: the capture of the first probe, and the header the lab would have written around it. */
+  let showWire: ShowWire | undefined;
+  let builtHeader: BuiltHeader | undefined;
+  let headerIncluded = false;
   const out = linePrinter(io.stdout);
   const record = recordPrinter(io.stdout);
   const interrupt = interruption();
@@ -235,14 +249,24 @@ export async function runTcpProbeCommand(args: readonly string[], io: CommandIo,
       retries: cli.retries,
       signal: interrupt.signal,
       onEvent,
-      onSocketOpen: (probe: TcpProbeStart) =>
+      onProbeBuilt: (segment) => {
+        if (showWire && builtHeader && showWire.noted === 0) showWire.noteBuilt('the first probe', builtDatagram(builtHeader, segment));
+      },
+      onSocketOpen: (probe: TcpProbeStart) => {
+        const filter =
+          probe.family === 6
+            ? `(ip6 and tcp and host ${withoutScope(address)} and port ${probe.sourcePort}) or (icmp6 and ip6[40] == 1)`
+            : `(tcp and host ${address} and port ${probe.sourcePort}) or (icmp and icmp[icmptype] == icmp-unreach)`;
+        if (cli.showWire) {
+          // Opened while still privileged. The engine's IPv4 header (with --hdrincl) and the kernel's for it both set DF.
+          showWire = ShowWire.open(probe.routeSource, filter);
+          headerIncluded = probe.headerIncluded;
+          builtHeader = { family: probe.family, protocol: IpProtocol.TCP, source: probe.source, destination: address, ttl: cli.ttl, dontFragment: probe.family === 4 && probe.headerIncluded };
+        }
         start.begin({
           capture: {
             device: interfaceForAddress(probe.routeSource) ?? 'any',
-            filter:
-              probe.family === 6
-                ? `(ip6 and tcp and host ${withoutScope(address)} and port ${probe.sourcePort}) or (icmp6 and ip6[40] == 1)`
-                : `(tcp and host ${address} and port ${probe.sourcePort}) or (icmp and icmp[icmptype] == icmp-unreach)`,
+            filter,
           },
           header: () => {
             if (cli.json) record({ type: 'start', tool: 'tcp-probe', host: cli.host, ...probe });
@@ -251,13 +275,19 @@ export async function runTcpProbeCommand(args: readonly string[], io: CommandIo,
               out(PROBE_TABLE_HEADER);
             }
           },
-        }),
+        });
+      },
     });
+  } catch (error) {
+    showWire?.close();
+    throw error;
   } finally {
     interrupt.dispose();
     await start.finish();
   }
+  const shown = await showWire?.finish(headerIncluded ? 'hdrincl' : 'kernel', { json: cli.json, style: PLAIN_STYLE });
   if (cli.json) {
+    for (const r of shown?.records ?? []) record(r);
     for (const result of summary.results) record({ type: 'port', ...result });
     const { results, ...rest } = summary;
     record({ type: 'summary', tool: 'tcp-probe', host: cli.host, ...rest, counts: countStates(results) });
@@ -265,6 +295,10 @@ export async function runTcpProbeCommand(args: readonly string[], io: CommandIo,
     for (const result of summary.results) out(formatPortLine(result));
     out('');
     for (const line of formatProbeSummary(cli.host, summary)) out(line);
+    if (shown) {
+      out('');
+      for (const line of shown.lines) out(line);
+    }
   }
   return summary.answered > 0 ? 0 : 1;
 }

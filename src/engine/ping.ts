@@ -76,6 +76,8 @@ export interface PingOptions {
   /** Which socket binding to use ('auto' by default: the Linux binding when built); see openRawSocket(). */
   readonly binding?: OpenRawSocketOptions['binding'];
   /** Called once the socket is open, before the first send: the CLI drops privileges here. */
+  /** Called with each request's ICMP(v6) message as built, right before it is sent (--show-wire copies the first). */
+  readonly onRequest?: (sequence: number, message: Uint8Array) => void;
   readonly onSocketOpen?: (socket: { readonly binding: SocketBinding; readonly rttSource: RttSource }) => void | Promise<void>;
 }
 
@@ -384,6 +386,7 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
       writeIputilsTimestamp(payload, Math.floor(micros / 1e6), micros % 1e6);
     }
     emitRequest(packet, sequence);
+    options.onRequest?.(sequence, packet);
     answered[sequence] = 0;
     try {
       sendMessage(packet);
@@ -443,6 +446,7 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
         }
         burstPackets[i] ??= Buffer.alloc(8 + payloadSize);
         emitRequest(burstPackets[i], sequence);
+        options.onRequest?.(sequence, burstPackets[i]);
         answered[sequence] = 0;
       }
       let sent: number;

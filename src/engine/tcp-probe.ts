@@ -83,6 +83,8 @@ export interface TcpProbeOptions {
   readonly binding?: OpenRawSocketOptions['binding'];
   /** After the sockets are open, before the first probe: open captures, drop privileges. */
   readonly onSocketOpen?: (info: TcpProbeStart) => void | Promise<void>;
+  /** Called with each probe segment as built, right before it is sent (--show-wire copies the first). */
+  readonly onProbeBuilt?: (segment: Uint8Array) => void;
 }
 
 export interface TcpProbeStart {
@@ -449,7 +451,9 @@ export async function runTcpProbe(options: TcpProbeOptions): Promise<TcpProbeSum
         const port = entry.port;
         entry.attempts++;
         try {
-          sender.send(probeFor(port));
+          const probe = probeFor(port);
+          options.onProbeBuilt?.(probe);
+          sender.send(probe);
           // Epoch ms as the socket took it: in C right before sendto(), or in JS on raw-socket.
           entry.lastSentAt = tcpSocket.lastSendTime;
         } catch (error) {

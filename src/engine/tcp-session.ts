@@ -107,6 +107,8 @@ export interface TcpSessionOptions {
   readonly onEvent?: (event: TcpSessionEvent) => void;
   /** Called once the sockets are open, before the SYN: install firewall rules, open captures, drop privileges. */
   readonly onSocketOpen?: (local: TcpEndpoints) => void | Promise<void>;
+  /** Called with each segment as built (checksum filled), right before it is sent, with its payload length (--show-wire). */
+  readonly onSegmentBuilt?: (segment: Uint8Array, payloadLength: number) => void;
 }
 
 export interface TcpEndpoints {
@@ -291,6 +293,7 @@ export class TcpSession {
   private readonly pseudoDestination: Uint8Array;
   private readonly segmentBuffer = new Uint8Array(SEGMENT_BUFFER);
   private readonly emitEvent: ((event: TcpSessionEvent) => void) | undefined;
+  private readonly onSegmentBuilt: TcpSessionOptions['onSegmentBuilt'];
   private resolveClosed!: (result: TcpSessionResult) => void;
   private finished = false;
   private badChecksums = 0;
@@ -317,6 +320,7 @@ export class TcpSession {
     this.icmpSocket = icmpSocket;
     this.matchEndpoints = connectionEndpoints(endpoints);
     this.emitEvent = options.onEvent;
+    this.onSegmentBuilt = options.onSegmentBuilt;
     const windowScaling = options.windowScaling ?? true;
     this.connection = new TcpConnection({
       localPort: endpoints.sourcePort,
@@ -659,6 +663,7 @@ export class TcpSession {
   private transmit(outgoing: OutgoingSegment, now: number): boolean {
     const segment = outgoing.segment;
     const length = emitTcpInto(this.segmentBuffer, 0, segment, { source: this.pseudoSource, destination: this.pseudoDestination });
+    this.onSegmentBuilt?.(this.segmentBuffer.subarray(0, length), segment.payload?.length ?? 0);
     try {
       this.sender.send(this.segmentBuffer.subarray(0, length));
     } catch (error) {
