@@ -41,34 +41,30 @@ export interface CraftedIpv6Fields {
 
 export type CraftedIpFields = CraftedIpv4Fields | CraftedIpv6Fields;
 
-export interface CraftedIcmp {
-  readonly protocol: 'icmp';
-  readonly ip: CraftedIpv4Fields;
+/** The 8-byte header ICMP and ICMPv6 share: any type and code, bytes 4-7 as identifier and sequence (the echo layout). */
+interface CraftedIcmpMessage {
   readonly type: number;
   readonly code: number;
   /** Bytes 4-5 (the echo identifier). */
   readonly identifier: number;
   /** Bytes 6-7 (the echo sequence number). */
   readonly sequence: number;
+  /** Left out: computed (for ICMPv6, over the IPv6 pseudo-header). */
   readonly checksum?: number;
   readonly payload: Uint8Array;
   /** Set when the payload came from --struct, to explain its bytes. */
   readonly struct?: PackedStruct;
 }
 
-/** ICMPv6 (RFC 4443): any type and code, bytes 4-7 as identifier and sequence (the echo layout). */
-export interface CraftedIcmp6 {
+export interface CraftedIcmp extends CraftedIcmpMessage {
+  readonly protocol: 'icmp';
+  readonly ip: CraftedIpv4Fields;
+}
+
+/** ICMPv6 (RFC 4443). */
+export interface CraftedIcmp6 extends CraftedIcmpMessage {
   readonly protocol: 'icmp6';
   readonly ip: CraftedIpv6Fields;
-  readonly type: number;
-  readonly code: number;
-  readonly identifier: number;
-  readonly sequence: number;
-  /** Left out: computed over the IPv6 pseudo-header. */
-  readonly checksum?: number;
-  readonly payload: Uint8Array;
-  /** Set when the payload came from --struct, to explain its bytes. */
-  readonly struct?: PackedStruct;
 }
 
 export interface CraftedTcp {

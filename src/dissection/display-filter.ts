@@ -47,6 +47,50 @@ export class FilterNestingError extends FilterSyntaxError {
   }
 }
 
+/**
+ * What the display-filter and shorthand parsers share, whatever their
+ * grammar: a cursor over the tokens, the nesting limit, and `not` nested
+ * right to left (each grammar says which token is a `not`). P is the packet
+ * the compiled filter reads.
+ */
+export abstract class FilterTokenParser<T extends { readonly text: string; readonly column: number }, P> {
+  protected position = 0;
+  protected depth = 0;
+
+  constructor(
+    protected readonly tokens: readonly T[],
+    protected readonly endColumn: number,
+  ) {}
+
+  /** True when the token at the cursor negates what follows. */
+  protected abstract atNot(): boolean;
+  /** A test or a parenthesised group. */
+  protected abstract primary(): (packet: P) => boolean;
+
+  /** The next token, or an error at the end of the filter saying what was expected. */
+  protected next(expected: string): T {
+    const token = this.tokens[this.position++];
+    if (!token) throw new FilterSyntaxError(`expected ${expected}`, this.endColumn);
+    return token;
+  }
+
+  /** One level deeper (a group or a negation); refused past MAX_FILTER_DEPTH. */
+  protected enter(): void {
+    if (++this.depth > MAX_FILTER_DEPTH) throw new FilterNestingError();
+  }
+
+  protected not(): (packet: P) => boolean {
+    if (this.atNot()) {
+      this.position++;
+      this.enter();
+      const inner = this.not();
+      this.depth--;
+      return (p) => !inner(p);
+    }
+    return this.primary();
+  }
+}
+
 /** Words of the tcpdump-style shorthand: named in the error when typed in a display filter. */
 const SHORTHAND_WORDS = new Set(['host', 'port', 'src', 'dst', 'net', 'ip6', 'icmp6']);
 
@@ -140,15 +184,8 @@ type ValueTest = (value: FieldValue) => boolean;
 
 const COMPARISONS = new Set(['==', '!=', '===', '!==', '<', '>', '<=', '>=', 'contains', '~', '&']);
 
-class Parser {
-  private position = 0;
-  private depth = 0;
+class Parser extends FilterTokenParser<Token, DissectedPacket> {
   private readonly values: FieldValue[] = [];
-
-  constructor(
-    private readonly tokens: Token[],
-    private readonly endColumn: number,
-  ) {}
 
   parse(): DisplayFilter {
     if (this.tokens.length === 0) throw new FilterSyntaxError('empty filter', 1);
@@ -162,16 +199,6 @@ class Parser {
     return this.tokens[this.position];
   }
 
-  /** The next token, or an error at the end of the filter saying what was expected. */
-  private next(expected: string): Token {
-    const token = this.tokens[this.position++];
-    if (!token) throw new FilterSyntaxError(`expected ${expected}`, this.endColumn);
-    return token;
-  }
-
-  private enter(): void {
-    if (++this.depth > MAX_FILTER_DEPTH) throw new FilterNestingError();
-  }
 
   private or(): DisplayFilter {
     const terms = [this.and()];
@@ -200,18 +227,11 @@ class Parser {
     };
   }
 
-  private not(): DisplayFilter {
-    if (operatorOf(this.peek()) === '!') {
-      this.position++;
-      this.enter();
-      const inner = this.not();
-      this.depth--;
-      return (p) => !inner(p);
-    }
-    return this.primary();
+  protected atNot(): boolean {
+    return operatorOf(this.peek()) === '!';
   }
 
-  private primary(): DisplayFilter {
+  protected primary(): DisplayFilter {
     const token = this.next('a field, a protocol or (');
     if (token.kind === '(') {
       this.enter();

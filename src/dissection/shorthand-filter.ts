@@ -17,7 +17,7 @@
 
 import { parseIpv4Address } from '../wire/ipv4-address.ts';
 import { formatIpv6Address } from '../wire/ipv6-address.ts';
-import { FilterNestingError, FilterSyntaxError, MAX_FILTER_DEPTH } from './display-filter.ts';
+import { FilterSyntaxError, FilterTokenParser } from './display-filter.ts';
 import { ipv4Number, ipv6Bytes } from './filter-fields.ts';
 import type { SummaryView } from './packet-model.ts';
 
@@ -45,15 +45,7 @@ export function firstFilterWord(text: string): string {
 
 type Direction = 'src' | 'dst' | 'either';
 
-class Parser {
-  private position = 0;
-  private depth = 0;
-
-  constructor(
-    private readonly tokens: Token[],
-    private readonly endColumn: number,
-  ) {}
-
+class Parser extends FilterTokenParser<Token, SummaryView> {
   parse(): PacketFilter {
     if (this.tokens.length === 0) throw new FilterSyntaxError('empty filter', 1);
     const filter = this.sequence();
@@ -64,16 +56,6 @@ class Parser {
 
   private peek(): string | undefined {
     return this.tokens[this.position]?.text.toLowerCase();
-  }
-
-  private next(what: string): Token {
-    const token = this.tokens[this.position++];
-    if (token === undefined) throw new FilterSyntaxError(`expected ${what}`, this.endColumn);
-    return token;
-  }
-
-  private enter(): void {
-    if (++this.depth > MAX_FILTER_DEPTH) throw new FilterNestingError();
   }
 
   /** Terms joined by and / or, equal precedence, folded left to right. */
@@ -102,19 +84,12 @@ class Parser {
     };
   }
 
-  private not(): PacketFilter {
+  protected atNot(): boolean {
     const word = this.peek();
-    if (word === 'not' || word === '!') {
-      this.position++;
-      this.enter();
-      const inner = this.not();
-      this.depth--;
-      return (p) => !inner(p);
-    }
-    return this.primary();
+    return word === 'not' || word === '!';
   }
 
-  private primary(): PacketFilter {
+  protected primary(): PacketFilter {
     const token = this.next('a protocol, host, net or port');
     const word = token.text.toLowerCase();
     switch (word) {

@@ -14,6 +14,7 @@
 // (retries + 1) * 100 ms past its sends, whatever the number of ports.
 import { Ipv4Sender } from '../net/ipv4-sender.ts';
 import { ProbePacing } from './probe-pacing.ts';
+import { WakeableSleep } from './wakeable-sleep.ts';
 import { openRawSocket, type OpenRawSocketOptions, type PacketSocket, type RttSource } from '../net/packet-socket.ts';
 import { SendError } from '../net/raw-socket.ts';
 import { addressFamilyOf, sourceAddressFor, withoutScope, type AddressFamily } from '../net/routes.ts';
@@ -276,9 +277,8 @@ export async function runTcpProbe(options: TcpProbeOptions): Promise<TcpProbeSum
   const startedAt = performance.now();
   let finished = false;
   let interrupted = false;
-  /** Ends the main loop's sleep: an answer came, or the run was interrupted. */
-  let wake: (() => void) | undefined;
-  let answersSinceWake = 0;
+  /** The main loop's sleep, ended by an answer or an interrupt. */
+  const sleep = new WakeableSleep();
   let pending = ports.length;
   const inFlight = new Set<PortProgress>();
   const pacing = new ProbePacing({ fixedTimeoutMs: options.timeoutMs, minTimeoutMs: options.minTimeoutMs, maxTimeoutMs: options.maxTimeoutMs });
@@ -290,9 +290,8 @@ export async function runTcpProbe(options: TcpProbeOptions): Promise<TcpProbeSum
     pending--;
     // Karn's rule, as nmap: only a port probed once gives an RTT that belongs to one probe.
     pacing.answered(entry.attempts === 1 ? result.rttMs : undefined, entry.attempts > 1);
-    answersSinceWake++;
     emit({ type: 'result', timeMs: nowMs(), ...result });
-    wake?.();
+    sleep.answered();
   };
 
   /** The kernel's receive stamp (Linux binding), or now in JS (raw-socket); epoch ms like lastSentAt. */
@@ -382,7 +381,7 @@ export async function runTcpProbe(options: TcpProbeOptions): Promise<TcpProbeSum
 
   const onAbort = () => {
     interrupted = true;
-    wake?.();
+    sleep.wake();
   };
   const sentEvent = (port: number, attempt: number): TcpProbeEvent => ({
     type: 'sent',
@@ -472,19 +471,8 @@ export async function runTcpProbe(options: TcpProbeOptions): Promise<TcpProbeSum
         if (intervalMs > 0) break;
       }
       if (pending === 0 || interrupted) break;
-      if (answersSinceWake > 0) {
-        answersSinceWake = 0;
-        continue;
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.max(0, wakeAt - nowMs()));
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wake = undefined;
-      answersSinceWake = 0;
+      if (sleep.takeAnswers()) continue;
+      await sleep.sleep(wakeAt - nowMs());
     }
   } finally {
     finished = true;

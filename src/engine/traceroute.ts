@@ -35,6 +35,7 @@ import { answerOf, describeTransport, describeTransport6, ReplyViews, requestKey
 import { buildTcp, TcpFlag, tcpSynOptions } from '../wire/tcp.ts';
 import { buildUdp } from '../wire/udp.ts';
 import { defaultMss, kernelHeaderSender, randomEphemeralPort, randomSequenceNumber } from './tcp-common.ts';
+import { WakeableSleep } from './wakeable-sleep.ts';
 import { seqAdd } from '../wire/tcp-sequence.ts';
 
 export type TracerouteMode = 'udp' | 'icmp' | 'tcp';
@@ -262,9 +263,8 @@ export async function runTraceroute(options: TracerouteOptions): Promise<Tracero
   const arrivedTtl = (hopLimit: number): number | undefined => (ipv6 ? (hopLimit >= 0 ? hopLimit : undefined) : views.ip.ttl);
   const timeExceededType = ipv6 ? Icmpv6Type.TimeExceeded : IcmpType.TimeExceeded;
   const unreachableType = ipv6 ? Icmpv6Type.DestinationUnreachable : IcmpType.DestinationUnreachable;
-  /** Ends the main loop's sleep: an answer came, or the run was interrupted. */
-  let wake: (() => void) | undefined;
-  let answersSinceWake = 0;
+  /** The main loop's sleep, ended by an answer or an interrupt. */
+  const sleep = new WakeableSleep();
   let finished = false;
   let interrupted = false;
 
@@ -289,10 +289,9 @@ export async function runTraceroute(options: TracerouteOptions): Promise<Tracero
     const at = Number.isNaN(receivedAt) ? performance.timeOrigin + performance.now() : receivedAt;
     entry.result = fill(entry, Math.max(0, at - entry.sentAt));
     emit({ type: 'probe', result: entry.result });
-    answersSinceWake++;
     // The first hop with a final answer is the last one sent to and printed, as traceroute(8).
     if (isFinal(entry.result)) end = Math.min(end, entry.index - (entry.index % perHop) + perHop);
-    wake?.();
+    sleep.answered();
   };
 
   icmpSocket.onPacket((datagram, rawFrom, receivedAt, hopLimit) => {
@@ -357,7 +356,7 @@ export async function runTraceroute(options: TracerouteOptions): Promise<Tracero
 
   const onAbort = () => {
     interrupted = true;
-    wake?.();
+    sleep.wake();
   };
   const hops: HopResult[] = [];
   let reached = false;
@@ -475,19 +474,8 @@ export async function runTraceroute(options: TracerouteOptions): Promise<Tracero
       }
       if (first >= end || interrupted) break;
       // Answers that came during the sends are already recorded: look again at once.
-      if (answersSinceWake > 0) {
-        answersSinceWake = 0;
-        continue;
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.max(0, wakeAt - nowMs()));
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wake = undefined;
-      answersSinceWake = 0;
+      if (sleep.takeAnswers()) continue;
+      await sleep.sleep(wakeAt - nowMs());
     }
   } finally {
     finished = true;

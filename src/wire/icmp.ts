@@ -149,7 +149,17 @@ const EMPTY = new Uint8Array(0);
 export type QuotedTransport =
   | { protocol: 'tcp'; sourcePort: number; destinationPort: number; sequenceNumber?: number }
   | { protocol: 'udp'; sourcePort: number; destinationPort: number; length?: number; checksum?: number }
-  | { protocol: 'icmp'; type: number; code: number; checksum?: number; identifier?: number; sequence?: number };
+  | QuotedIcmpHeader<'icmp'>;
+
+/** A quoted ICMP or ICMPv6 header: each field only if it was quoted; identifier and sequence only for a query. */
+export interface QuotedIcmpHeader<P extends 'icmp' | 'icmpv6'> {
+  protocol: P;
+  type: number;
+  code: number;
+  checksum?: number;
+  identifier?: number;
+  sequence?: number;
+}
 
 /** The TCP and UDP members of QuotedTransport, which ICMPv4 and ICMPv6 errors quote alike. */
 export type QuotedPorts = Extract<QuotedTransport, { protocol: 'tcp' | 'udp' }>;
@@ -637,16 +647,20 @@ export function icmpMessageKind(type: number, length: number): IcmpMessage['kind
 }
 
 /**
- * A zero-copy view of an ICMPv4 message at bytes[start, end). `point()`
- * checks the 8-byte header; every type-dependent field of bytes 4-7 has its
- * accessor, and `quote()` points an IPv4 view at an error's quoted datagram.
+ * The 8-byte header ICMPv4 (RFC 792) and ICMPv6 (RFC 4443 2.1) share: type,
+ * code, checksum, bytes 4-7 (a query's identifier and sequence), then the
+ * body. IcmpView and Icmpv6View add what differs: the checksum's scope
+ * (ICMPv6 sums a pseudo-header), the type-dependent fields, the quote's IP version.
  */
-export class IcmpView extends HeaderView {
+export abstract class IcmpHeaderView extends HeaderView {
+  /** The layer named in a truncation error. */
+  protected abstract readonly layer: 'icmp' | 'icmpv6';
+
   /** Points at bytes[start, end) and checks the header; returns why it cannot be read, or undefined. */
   point(bytes: Uint8Array, start = 0, end = bytes.length): ParseError | undefined {
     this.pointUnchecked(bytes, start, end);
     const available = end - start;
-    if (available < ICMP_HEADER_LENGTH) return truncatedError('icmp', `need ${ICMP_HEADER_LENGTH} header bytes, have ${available}`, available);
+    if (available < ICMP_HEADER_LENGTH) return truncatedError(this.layer, `need ${ICMP_HEADER_LENGTH} header bytes, have ${available}`, available);
     return undefined;
   }
 
@@ -659,14 +673,6 @@ export class IcmpView extends HeaderView {
   get checksum(): number {
     return this.u16(CHECKSUM);
   }
-  /** True when the whole message sums right. */
-  get checksumValid(): boolean {
-    return foldChecksum(checksumAdd(0, this.bytes, this.start, this.end)) === 0xffff;
-  }
-  /** The verdict on the stored checksum over the whole message. */
-  checksumVerdict(scope?: Pick<ChecksumScope, 'complete' | 'reason' | 'knownValid'>): ChecksumVerdict {
-    return checkChecksum(this.bytes, this.start, this.end, this.start + CHECKSUM, scope);
-  }
   /** Bytes 4-7 as one 32-bit number. */
   get restOfHeader(): number {
     return this.u32(REST_OF_HEADER);
@@ -675,10 +681,6 @@ export class IcmpView extends HeaderView {
   get restOfHeaderBytes(): Uint8Array {
     return this.bytes.subarray(this.start + REST_OF_HEADER, this.start + BODY);
   }
-  /** The kind parseIcmp gives this message. */
-  get kind(): IcmpMessage['kind'] {
-    return icmpMessageKind(this.u8(TYPE), this.end - this.start);
-  }
   /** Query messages: bytes 4-5. */
   get identifier(): number {
     return this.u16(IcmpField.IDENTIFIER);
@@ -686,6 +688,35 @@ export class IcmpView extends HeaderView {
   /** Query messages: bytes 6-7. */
   get sequence(): number {
     return this.u16(IcmpField.SEQUENCE);
+  }
+  /** Index in `bytes` where the body (echo data, or an error's quote) starts. */
+  get bodyStart(): number {
+    return this.start + BODY;
+  }
+  get body(): Uint8Array {
+    return this.bytes.subarray(this.start + BODY, this.end);
+  }
+}
+
+/**
+ * A zero-copy view of an ICMPv4 message at bytes[start, end). `point()`
+ * checks the 8-byte header; every type-dependent field of bytes 4-7 has its
+ * accessor, and `quote()` points an IPv4 view at an error's quoted datagram.
+ */
+export class IcmpView extends IcmpHeaderView {
+  protected readonly layer = 'icmp';
+
+  /** True when the whole message sums right. */
+  get checksumValid(): boolean {
+    return foldChecksum(checksumAdd(0, this.bytes, this.start, this.end)) === 0xffff;
+  }
+  /** The verdict on the stored checksum over the whole message. */
+  checksumVerdict(scope?: Pick<ChecksumScope, 'complete' | 'reason' | 'knownValid'>): ChecksumVerdict {
+    return checkChecksum(this.bytes, this.start, this.end, this.start + CHECKSUM, scope);
+  }
+  /** The kind parseIcmp gives this message. */
+  get kind(): IcmpMessage['kind'] {
+    return icmpMessageKind(this.u8(TYPE), this.end - this.start);
   }
   /** Destination unreachable code 4: bytes 6-7 (RFC 1191). */
   get nextHopMtu(): number {
@@ -704,13 +735,6 @@ export class IcmpView extends HeaderView {
   }
   get isError(): boolean {
     return isIcmpErrorType(this.type);
-  }
-  /** Index in `bytes` where the body (echo data, or an error's quote) starts. */
-  get bodyStart(): number {
-    return this.start + BODY;
-  }
-  get body(): Uint8Array {
-    return this.bytes.subarray(this.start + BODY, this.end);
   }
   /**
    * The 32-bit number `at` bytes into the body, in either byte order: echo
@@ -762,11 +786,19 @@ function parseQuotedTransport(ip: Ipv4View): QuotedTransport | undefined {
   const start = ip.payloadStart;
   const end = ip.payloadEnd;
   if (ip.protocol !== IpProtocol.ICMP) return parseQuotedPorts(ip.protocol, ip.bytes, start, end);
-  const icmp = new IcmpView().pointUnchecked(ip.bytes, start, end);
+  return quotedIcmpHeader('icmp', new IcmpView().pointUnchecked(ip.bytes, start, end), isIcmpQueryType);
+}
+
+/**
+ * The quoted ICMP or ICMPv6 header `icmp` points at, however short the
+ * quote (undefined when it stops before the checksum); `isQuery` says which
+ * types keep identifier and sequence in bytes 4-7.
+ */
+export function quotedIcmpHeader<P extends 'icmp' | 'icmpv6'>(protocol: P, icmp: IcmpHeaderView, isQuery: (type: number) => boolean): QuotedIcmpHeader<P> | undefined {
   if (!icmp.reaches(IcmpField.CHECKSUM)) return undefined;
-  const quote: QuotedTransport = { protocol: 'icmp', type: icmp.type, code: icmp.code };
+  const quote: QuotedIcmpHeader<P> = { protocol, type: icmp.type, code: icmp.code };
   if (icmp.reaches(IcmpField.REST_OF_HEADER)) quote.checksum = icmp.checksum;
-  if (icmp.isQuery && icmp.reaches(BODY)) {
+  if (isQuery(quote.type) && icmp.reaches(BODY)) {
     quote.identifier = icmp.identifier;
     quote.sequence = icmp.sequence;
   }

@@ -15,12 +15,11 @@
 
 import { checkChecksum, checksumAdd, checksumFinish, foldChecksum, ipv6PseudoHeaderSum, type ChecksumScope, type ChecksumVerdict } from './checksum.ts';
 import { checkUnsignedField, read16, read32, write16, write32 } from './header-fields.ts';
-import { HeaderView } from './header-view.ts';
-import { echoPayloadBytes, emitIcmpEchoInto, parseQuotedPorts, type EchoPayloadInit, type QuotedPorts } from './icmp.ts';
+import { echoPayloadBytes, emitIcmpEchoInto, IcmpHeaderView, parseQuotedPorts, quotedIcmpHeader, type EchoPayloadInit, type QuotedIcmpHeader, type QuotedPorts } from './icmp.ts';
 import { IpProtocol } from './ipv4.ts';
 import { formatIpv6Address, ipv6AddressBytes, type Ipv6AddressInput } from './ipv6-address.ts';
 import { Ipv6View, parseIpv6, type Ipv6Packet } from './ipv6.ts';
-import { malformedError, parsed, truncatedError, type ParseError, type ParseResult } from './parse-result.ts';
+import { malformedError, parsed, type ParseError, type ParseResult } from './parse-result.ts';
 
 export const Icmpv6Type = {
   DestinationUnreachable: 1,
@@ -233,7 +232,7 @@ const NDP_OPTIONS_AT: Record<number, number> = {
 /** The transport fields an ICMPv6 error quotes: TCP and UDP as ICMPv4's, or an ICMPv6 header. */
 export type QuotedTransport6 =
   | QuotedPorts
-  | { protocol: 'icmpv6'; type: number; code: number; checksum?: number; identifier?: number; sequence?: number };
+  | QuotedIcmpHeader<'icmpv6'>;
 
 export interface QuotedIpv6Datagram {
   /** The quoted IPv6 header and extension headers; `payload` holds what was quoted of the upper layer, `missingLength` what was cut. */
@@ -966,23 +965,9 @@ export function icmpv6MessageKind(type: number, length: number): Icmpv6Message['
  * checks the 4-byte type/code/checksum and the 4 bytes after (every defined
  * message has them); `quote()` points an IPv6 view at an error's quote.
  */
-export class Icmpv6View extends HeaderView {
-  point(bytes: Uint8Array, start = 0, end = bytes.length): ParseError | undefined {
-    this.pointUnchecked(bytes, start, end);
-    const available = end - start;
-    if (available < ICMPV6_HEADER_LENGTH) return truncatedError('icmpv6', `need ${ICMPV6_HEADER_LENGTH} header bytes, have ${available}`, available);
-    return undefined;
-  }
+export class Icmpv6View extends IcmpHeaderView {
+  protected readonly layer = 'icmpv6';
 
-  get type(): number {
-    return this.u8(TYPE);
-  }
-  get code(): number {
-    return this.u8(CODE);
-  }
-  get checksum(): number {
-    return this.u16(CHECKSUM);
-  }
   /** True when the message sums right with this pseudo-header sum (icmpv6PseudoHeaderSum, or Ipv6View.pseudoHeaderSum). */
   checksumValid(pseudoHeaderSum: number): boolean {
     return foldChecksum(checksumAdd(pseudoHeaderSum, this.bytes, this.start, this.end)) === 0xffff;
@@ -991,20 +976,8 @@ export class Icmpv6View extends HeaderView {
   checksumVerdict(pseudoHeaderSum: number, scope?: Pick<ChecksumScope, 'complete' | 'reason' | 'knownValid'>): ChecksumVerdict {
     return checkChecksum(this.bytes, this.start, this.end, this.start + CHECKSUM, { ...scope, pseudoHeaderSum });
   }
-  get restOfHeader(): number {
-    return this.u32(REST_OF_HEADER);
-  }
-  get restOfHeaderBytes(): Uint8Array {
-    return this.bytes.subarray(this.start + REST_OF_HEADER, this.start + BODY);
-  }
   get kind(): Icmpv6Message['kind'] {
     return icmpv6MessageKind(this.u8(TYPE), this.end - this.start);
-  }
-  get identifier(): number {
-    return this.u16(Icmpv6Field.IDENTIFIER);
-  }
-  get sequence(): number {
-    return this.u16(Icmpv6Field.SEQUENCE);
   }
   /** Packet too big: bytes 4-7. */
   get mtu(): number {
@@ -1025,12 +998,6 @@ export class Icmpv6View extends HeaderView {
   get target(): string {
     return formatIpv6Address(this.bytes, this.start + Icmpv6Field.TARGET);
   }
-  get bodyStart(): number {
-    return this.start + BODY;
-  }
-  get body(): Uint8Array {
-    return this.bytes.subarray(this.start + BODY, this.end);
-  }
   /** Points `ip` at the quoted packet of an error message; the quote's payload may be cut. */
   quote(ip: Ipv6View): ParseError | undefined {
     return ip.point(this.bytes, this.start + BODY, this.end);
@@ -1043,16 +1010,10 @@ function parseQuotedTransport6(ip: Ipv6View): QuotedTransport6 | undefined {
   const end = ip.payloadEnd;
   const protocol = ip.upperLayerProtocol;
   if (protocol !== IpProtocol.ICMPv6) return parseQuotedPorts(protocol, ip.bytes, start, end);
-  const icmp = new Icmpv6View().pointUnchecked(ip.bytes, start, end);
-  if (!icmp.reaches(Icmpv6Field.CHECKSUM)) return undefined;
-  const quote: QuotedTransport6 = { protocol: 'icmpv6', type: icmp.type, code: icmp.code };
-  if (icmp.reaches(REST_OF_HEADER)) quote.checksum = icmp.checksum;
-  if (icmp.isEcho && icmp.reaches(BODY)) {
-    quote.identifier = icmp.identifier;
-    quote.sequence = icmp.sequence;
-  }
-  return quote;
+  return quotedIcmpHeader('icmpv6', new Icmpv6View().pointUnchecked(ip.bytes, start, end), isIcmpv6EchoType);
 }
+
+const isIcmpv6EchoType = (type: number): boolean => type === Icmpv6Type.EchoRequest || type === Icmpv6Type.EchoReply;
 
 /** Parses the packet an ICMPv6 error quotes; tolerant of the quote ending anywhere after the fixed header. */
 export function parseQuotedIpv6Datagram(original: Uint8Array): ParseResult<QuotedIpv6Datagram> {

@@ -66,25 +66,12 @@ const EMPTY = new Uint8Array(0);
  * checks b[at + 1] exists.
  */
 function extensionLength(type: number, b: Uint8Array, at: number): number {
-  switch (type) {
-    case Ipv6ExtensionType.HopByHop:
-    case Ipv6ExtensionType.Routing:
-    case Ipv6ExtensionType.DestinationOptions:
-    // RFC 6564's uniform format: these too say their length in 8-byte units, less the first 8.
-    case Ipv6ExtensionType.Mobility:
-    case Ipv6ExtensionType.HostIdentity:
-    case Ipv6ExtensionType.Shim6:
-    case Ipv6ExtensionType.Experimental1:
-    case Ipv6ExtensionType.Experimental2:
-      return (b[at + 1] + 1) * 8;
-    case Ipv6ExtensionType.Fragment:
-      return IPV6_FRAGMENT_HEADER_LENGTH;
-    case Ipv6ExtensionType.Authentication:
-      // RFC 4302: payload length in 4-byte units, less 2.
-      return (b[at + 1] + 2) * 4;
-    default:
-      return -1;
-  }
+  if (!isIpv6ExtensionType(type)) return -1;
+  if (type === Ipv6ExtensionType.Fragment) return IPV6_FRAGMENT_HEADER_LENGTH;
+  // RFC 4302: payload length in 4-byte units, less 2.
+  if (type === Ipv6ExtensionType.Authentication) return (b[at + 1] + 2) * 4;
+  // The others (RFC 8200's and RFC 6564's uniform format): length in 8-byte units, less the first 8.
+  return (b[at + 1] + 1) * 8;
 }
 
 /** True for the types the chain is walked through (see extensionLength). */

@@ -36,8 +36,8 @@
 // Pure and allocation-free on the receive path: `ReplyViews` keeps one view
 // per layer and is re-pointed for every packet; nothing here throws on bad bytes.
 
-import { IcmpField, IcmpType, IcmpView, isIcmpErrorType } from './icmp.ts';
-import { Icmpv6Field, Icmpv6Type, Icmpv6View } from './icmpv6.ts';
+import { IcmpField, IcmpHeaderView, IcmpType, IcmpView, isIcmpErrorType } from './icmp.ts';
+import { Icmpv6Type, Icmpv6View } from './icmpv6.ts';
 import { IpProtocol, Ipv4View } from './ipv4.ts';
 import { ipv6AddressBytes, type Ipv6AddressInput } from './ipv6-address.ts';
 import { read32 } from './header-fields.ts';
@@ -220,17 +220,10 @@ export function describeTransport6(
 
 function describeTransportInto(request: SentRequest, transport: Uint8Array, start: number, end: number, views: ReplyViews): SentRequest | undefined {
   switch (request.protocol) {
-    case IpProtocol.ICMP: {
-      const icmp = views.icmp;
-      if (icmp.point(transport, start, end) !== undefined) return undefined;
-      request.icmpType = icmp.type;
-      request.identifier = icmp.identifier;
-      request.sequence = icmp.sequence;
-      request.checksum = icmp.checksum;
-      return request;
-    }
+    case IpProtocol.ICMP:
     case IpProtocol.ICMPv6: {
-      const icmp = views.icmp6;
+      // The same 8-byte header in both versions.
+      const icmp: IcmpHeaderView = request.protocol === IpProtocol.ICMP ? views.icmp : views.icmp6;
       if (icmp.point(transport, start, end) !== undefined) return undefined;
       request.icmpType = icmp.type;
       request.identifier = icmp.identifier;
@@ -319,6 +312,9 @@ export function icmpQueryKey(requester: number, target: number, requestType: num
 export function icmpv6QueryKey(requester: number, target: number, requestType: number, identifier: number, sequence: number): number {
   return mixKey(IpProtocol.ICMPv6 * 0x100 + requestType, requester >>> 0, target >>> 0, identifier, sequence);
 }
+
+/** icmpQueryKey or icmpv6QueryKey. */
+type QueryKeyOf = typeof icmpQueryKey;
 
 /** The key of a TCP or UDP exchange, in the request's orientation. */
 export function portsKey(protocol: number, requester: number, target: number, sourcePort: number, destinationPort: number): number {
@@ -495,12 +491,7 @@ export class ReplyViews {
     const type = icmp.type;
     const requestType = icmpRequestTypeOf(type);
     if (requestType >= 0) {
-      this.icmpType = requestType;
-      this.hasQueryFields = true;
-      this.identifier = icmp.identifier;
-      this.sequence = icmp.sequence;
-      if (this.requester !== 0) this.key = icmpQueryKey(this.requester, this.target, requestType, this.identifier, this.sequence);
-      return (this.kind = 'reply');
+      return this.readQueryReply(icmp, requestType, icmpQueryKey);
     }
     if (!isIcmpErrorType(type)) return undefined;
     return this.readQuote();
@@ -511,14 +502,7 @@ export class ReplyViews {
     const icmp = this.icmp6;
     if (this.family !== 6 || icmp.point(bytes, start, end) !== undefined) return undefined;
     const type = icmp.type;
-    if (type === Icmpv6Type.EchoReply) {
-      this.icmpType = Icmpv6Type.EchoRequest;
-      this.hasQueryFields = true;
-      this.identifier = icmp.identifier;
-      this.sequence = icmp.sequence;
-      if (this.requester !== 0) this.key = icmpv6QueryKey(this.requester, this.target, Icmpv6Type.EchoRequest, this.identifier, this.sequence);
-      return (this.kind = 'reply');
-    }
+    if (type === Icmpv6Type.EchoReply) return this.readQueryReply(icmp, Icmpv6Type.EchoRequest, icmpv6QueryKey);
     if (type >= 128) return undefined;
     const quoted = this.quotedIp6;
     if (icmp.quote(quoted) !== undefined || !quoted.hasUpperLayerHeader) return undefined;
@@ -533,18 +517,7 @@ export class ReplyViews {
     this.protocol = protocol;
     const upperStart = quoted.upperLayerStart;
     const upperEnd = quoted.payloadEnd;
-    if (protocol === IpProtocol.ICMPv6) {
-      const inner = this.quotedIcmp6.pointUnchecked(quotedBytes, upperStart, upperEnd);
-      if (!inner.reaches(Icmpv6Field.CODE)) return undefined;
-      this.icmpType = inner.type;
-      if (inner.reaches(Icmpv6Field.BODY)) {
-        this.hasQueryFields = true;
-        this.identifier = inner.identifier;
-        this.sequence = inner.sequence;
-        this.key = icmpv6QueryKey(this.requester, this.target, this.icmpType, this.identifier, this.sequence);
-      }
-      return (this.kind = 'icmp-error');
-    }
+    if (protocol === IpProtocol.ICMPv6) return this.readQuotedQuery(this.quotedIcmp6.pointUnchecked(quotedBytes, upperStart, upperEnd), icmpv6QueryKey);
     return this.readQuotedPorts(protocol, quotedBytes, upperStart, upperEnd);
   }
 
@@ -559,19 +532,35 @@ export class ReplyViews {
     this.protocol = protocol;
     this.requester = quoted.sourceNumber;
     this.target = quoted.destinationNumber;
-    if (protocol === IpProtocol.ICMP) {
-      const icmp = this.quotedIcmp.pointUnchecked(bytes, start, end);
-      if (!icmp.reaches(IcmpField.CODE)) return undefined;
-      this.icmpType = icmp.type;
-      if (icmp.reaches(IcmpField.BODY)) {
-        this.hasQueryFields = true;
-        this.identifier = icmp.identifier;
-        this.sequence = icmp.sequence;
-        this.key = icmpQueryKey(this.requester, this.target, this.icmpType, this.identifier, this.sequence);
-      }
-      return (this.kind = 'icmp-error');
-    }
+    if (protocol === IpProtocol.ICMP) return this.readQuotedQuery(this.quotedIcmp.pointUnchecked(bytes, start, end), icmpQueryKey);
     return this.readQuotedPorts(protocol, bytes, start, end);
+  }
+
+  /**
+   * An ICMP or ICMPv6 query reply (both keep identifier and sequence in
+   * bytes 4-7), answering a request of `requestType`; keyed when the
+   * requester is known.
+   */
+  private readQueryReply(icmp: IcmpHeaderView, requestType: number, queryKey: QueryKeyOf): AnswerKind {
+    this.icmpType = requestType;
+    this.hasQueryFields = true;
+    this.identifier = icmp.identifier;
+    this.sequence = icmp.sequence;
+    if (this.requester !== 0) this.key = queryKey(this.requester, this.target, requestType, this.identifier, this.sequence);
+    return (this.kind = 'reply');
+  }
+
+  /** A quoted ICMP or ICMPv6 message, however short the quote: its type, and a query's identifier and sequence when quoted. */
+  private readQuotedQuery(icmp: IcmpHeaderView, queryKey: QueryKeyOf): AnswerKind | undefined {
+    if (!icmp.reaches(IcmpField.CODE)) return undefined;
+    this.icmpType = icmp.type;
+    if (icmp.reaches(IcmpField.BODY)) {
+      this.hasQueryFields = true;
+      this.identifier = icmp.identifier;
+      this.sequence = icmp.sequence;
+      this.key = queryKey(this.requester, this.target, this.icmpType, this.identifier, this.sequence);
+    }
+    return (this.kind = 'icmp-error');
   }
 
   /** A quoted TCP or UDP header, however short the quote: the ports, and TCP's sequence number when it reaches it. */
