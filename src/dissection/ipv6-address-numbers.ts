@@ -10,7 +10,7 @@
 // typed arrays keyed by the address's four 32-bit words: no Map of heap
 // numbers, and a match is four integer comparisons rather than a byte loop.
 
-import { formatIpv6Address } from '../wire/ipv6-address.ts';
+import { formatIpv6Address, ipv6AddressWord } from '../wire/ipv6-address.ts';
 
 const FIRST_IPV6_NUMBER = 2 ** 32;
 /** Addresses remembered at most; a scan of an address space cannot grow the table without bound. */
@@ -21,11 +21,6 @@ const WORDS_PER_ADDRESS = 4;
 export interface Ipv6AddressEntry {
   readonly number: number;
   readonly text: string;
-}
-
-/** The 32-bit word at bytes[at], signed (what an Int32Array holds). */
-function word(bytes: Uint8Array, at: number): number {
-  return (bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3];
 }
 
 function slotHash(w0: number, w1: number, w2: number, w3: number): number {
@@ -43,10 +38,10 @@ export class Ipv6AddressNumbers {
 
   /** The entry of the 16-byte address at bytes[at]. */
   entryAt(bytes: Uint8Array, at: number): Ipv6AddressEntry {
-    const w0 = word(bytes, at);
-    const w1 = word(bytes, at + 4);
-    const w2 = word(bytes, at + 8);
-    const w3 = word(bytes, at + 12);
+    const w0 = ipv6AddressWord(bytes, at, 0);
+    const w1 = ipv6AddressWord(bytes, at, 1);
+    const w2 = ipv6AddressWord(bytes, at, 2);
+    const w3 = ipv6AddressWord(bytes, at, 3);
     const slots = this.slots;
     const words = this.words;
     const mask = slots.length - 1;

@@ -48,7 +48,7 @@ import { hexString } from './hex-dump.ts';
 import { ICMP_HEADER_LENGTH, icmpQueryFieldLittleEndian } from '../wire/icmp.ts';
 import { formatLinkLayerAddress, icmpv6CodeName, icmpv6TypeName, type NdpOption } from '../wire/icmpv6.ts';
 import type { Ipv6ExtensionHeader } from '../wire/ipv6.ts';
-import { ipv6OptionAction, ipv6OptionMayChange, ipv6OptionsOf, Ipv6OptionType } from '../wire/ipv6-options.ts';
+import { ipv6OptionAction, ipv6OptionMayChange, ipv6OptionsOf, Ipv6OptionType, routerAlertValue } from '../wire/ipv6-options.ts';
 import { tcpFlagList } from './packet-summary.ts';
 import { tcpAnalysisTreeLines } from './tcp-analysis-tree.ts';
 import { ipv4OptionTreeLines } from './ipv4-options-tree.ts';
@@ -352,11 +352,10 @@ function addIpv6Options(tree: TreeWriter, d: number, area: Uint8Array): void {
     if (option.truncated) tree.add(o, tree.style.warn(`[option cut: ${option.data.length} of ${option.length} bytes]`));
     if (option.type === Ipv6OptionType.PadN) {
       tree.add(o, `PadN: ${option.data.length === 0 ? '<none>' : hexString(option.data)}`);
-    } else if (option.type === Ipv6OptionType.RouterAlert && option.data.length === 2) {
-      const value = (option.data[0] << 8) | option.data[1];
-      tree.add(o, `Router Alert: ${routerAlertName(value)} (${value})`);
-    } else if (option.data.length > 0) {
-      tree.add(o, `Data: ${hexString(option.data)}`);
+    } else {
+      const alert = routerAlertValue(option);
+      if (alert !== undefined) tree.add(o, `Router Alert: ${routerAlertName(alert)} (${alert})`);
+      else if (option.data.length > 0) tree.add(o, `Data: ${hexString(option.data)}`);
     }
   }
 }

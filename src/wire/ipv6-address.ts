@@ -67,6 +67,12 @@ export function ipv6AddressBytes(address: Ipv6AddressInput): Uint8Array {
   return address;
 }
 
+/** Word `index` (0-3) of the 16-byte address at bytes[offset], as a signed 32-bit integer (what an Int32Array holds). */
+export function ipv6AddressWord(bytes: Uint8Array, offset: number, index: number): number {
+  const at = offset + 4 * index;
+  return (bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3];
+}
+
 /** RFC 5952 text of the 16 bytes at `offset`; IPv4-mapped addresses end in a dotted quad. */
 export function formatIpv6Address(bytes: Uint8Array, offset = 0): string {
   const groups: number[] = [];

@@ -48,6 +48,12 @@ export function ipv6OptionsOf(area: Uint8Array): Ipv6Option[] {
   return options;
 }
 
+/** A router alert option's 16-bit value (RFC 2711), or undefined for another option or a cut one. */
+export function routerAlertValue(option: Ipv6Option): number | undefined {
+  if (option.type !== Ipv6OptionType.RouterAlert || option.data.length !== 2) return undefined;
+  return (option.data[0] << 8) | option.data[1];
+}
+
 /** The two high bits of the type: what a node that does not know the option must do (RFC 8200 4.2). */
 export function ipv6OptionAction(type: number): number {
   return type >>> 6;
