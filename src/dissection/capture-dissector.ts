@@ -506,28 +506,10 @@ export class CaptureDissector {
         out.icmp = this.dissectIcmp(data, transportStart, transportEnd, complete, reason, context, problems);
         return;
       case IpProtocol.TCP: {
-        const tcpError = tcp.point(data, transportStart, transportEnd);
-        if (tcpError !== undefined) {
-          if (!context.quoted) problems.push(tcpError);
-          return;
-        }
-        // A header cut by the snaplen (or a short quote) still shows what was captured, as Wireshark does.
-        if (!tcp.headerComplete && complete) {
-          if (!context.quoted) {
-            const captured = tcp.length;
-            problems.push({ kind: 'truncated', layer: 'tcp', message: `data offset says ${tcp.headerLength} header bytes, have ${captured}`, offset: captured });
-          }
-          return;
-        }
-        const segment = tcpSegmentFromView(tcp);
-        const payloadLength = Math.max(0, transportLength - tcp.headerLength);
-        const checksum = tcp.checksumVerdict(ip.pseudoHeaderSum(IpProtocol.TCP, transportLength), { complete, reason });
         // Like a quote, a lone first fragment's length says nothing about the segment: tshark leaves it out of the analysis.
-        const conversation = context.quoted || partialFirst
-          ? undefined
-          : this.trackTcp(ip.sourceNumber, ip.destinationNumber, segment, payloadLength, context.frameNumber, context.timeNs);
-        const http = context.quoted ? undefined : httpStartOf(segment, conversation, data, transportStart + tcp.headerLength, transportEnd);
-        out.tcp = { offset: transportStart, segment, checksum, payloadLength, conversation, http };
+        const tracked = context.quoted || partialFirst ? undefined : { source: ip.sourceNumber, destination: ip.destinationNumber };
+        const pseudoSum = ip.pseudoHeaderSum(IpProtocol.TCP, transportLength);
+        out.tcp = this.dissectTcp(data, transportStart, transportEnd, transportLength, pseudoSum, tracked, complete, reason, context, problems, true);
         return;
       }
       case IpProtocol.UDP: {
@@ -599,26 +581,13 @@ export class CaptureDissector {
         out.icmpv6 = this.dissectIcmpv6(data, transportStart, transportEnd, transportLength, complete, reason, context, problems);
         return;
       case IpProtocol.TCP: {
-        const tcpError = tcp.point(data, transportStart, transportEnd);
-        if (tcpError !== undefined) {
-          if (!context.quoted) problems.push(tcpError);
-          return;
-        }
-        if (!tcp.headerComplete && complete) {
-          if (!context.quoted) {
-            const captured = tcp.length;
-            problems.push({ kind: 'truncated', layer: 'tcp', message: `data offset says ${tcp.headerLength} header bytes, have ${captured}`, offset: captured });
-          }
-          return;
-        }
-        const segment = tcpSegmentFromView(tcp);
-        const payloadLength = Math.max(0, transportLength - tcp.headerLength);
-        const checksum = tcp.checksumVerdict(ip.pseudoHeaderSum(IpProtocol.TCP, transportLength), { complete, reason });
         // Like a quote, a lone first fragment's length says nothing about the segment: tshark leaves it out of the analysis.
-        const conversation = context.quoted || partialFirst
-          ? undefined
-          : this.trackTcp(this.ipv6Numbers.entryAt(ip.bytes, ip.sourceAt).number, this.ipv6Numbers.entryAt(ip.bytes, ip.destinationAt).number, segment, payloadLength, context.frameNumber, context.timeNs);
-        out.tcp = { offset: transportStart, segment, checksum, payloadLength, conversation };
+        const tracked =
+          context.quoted || partialFirst
+            ? undefined
+            : { source: this.ipv6Numbers.entryAt(ip.bytes, ip.sourceAt).number, destination: this.ipv6Numbers.entryAt(ip.bytes, ip.destinationAt).number };
+        const pseudoSum = ip.pseudoHeaderSum(IpProtocol.TCP, transportLength);
+        out.tcp = this.dissectTcp(data, transportStart, transportEnd, transportLength, pseudoSum, tracked, complete, reason, context, problems, false);
         return;
       }
       case IpProtocol.UDP: {
@@ -779,6 +748,49 @@ export class CaptureDissector {
     out.icmpv6 = inner.icmpv6;
     out.tcp = inner.tcp;
     out.udp = inner.udp;
+  }
+
+  /**
+   * The TCP segment at data[start, end) of an IPv4 or IPv6 packet whose IP
+   * layer says the segment takes `fullLength` bytes. `tracked` gives the
+   * endpoint numbers when the segment goes into the conversation tracker
+   * (not for quotes or lone first fragments). HTTP lines are looked for over
+   * IPv4 only, as before.
+   */
+  private dissectTcp(
+    data: Uint8Array,
+    start: number,
+    end: number,
+    fullLength: number,
+    pseudoHeaderSum: number,
+    tracked: { source: number; destination: number } | undefined,
+    complete: boolean,
+    incompleteReason: string,
+    context: IpContext,
+    problems: ParseError[],
+    withHttp: boolean,
+  ): TcpLayer | undefined {
+    const tcp = context.views.tcp;
+    const tcpError = tcp.point(data, start, end);
+    if (tcpError !== undefined) {
+      if (!context.quoted) problems.push(tcpError);
+      return undefined;
+    }
+    // A header cut by the snaplen (or a short quote) still shows what was captured, as Wireshark does.
+    if (!tcp.headerComplete && complete) {
+      if (!context.quoted) {
+        const captured = tcp.length;
+        problems.push({ kind: 'truncated', layer: 'tcp', message: `data offset says ${tcp.headerLength} header bytes, have ${captured}`, offset: captured });
+      }
+      return undefined;
+    }
+    const segment = tcpSegmentFromView(tcp);
+    const payloadLength = Math.max(0, fullLength - tcp.headerLength);
+    const checksum = tcp.checksumVerdict(pseudoHeaderSum, { complete, reason: incompleteReason });
+    const conversation = tracked && this.trackTcp(tracked.source, tracked.destination, segment, payloadLength, context.frameNumber, context.timeNs);
+    if (!withHttp) return { offset: start, segment, checksum, payloadLength, conversation };
+    const http = context.quoted ? undefined : httpStartOf(segment, conversation, data, start + tcp.headerLength, end);
+    return { offset: start, segment, checksum, payloadLength, conversation, http };
   }
 
   /** The ICMP message at data[start, end); reads the IPv4 view of its context for the echo pair's addresses. */
