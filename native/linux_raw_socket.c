@@ -9,13 +9,19 @@
 //
 // Layout of the shared arrays for a capacity of N slots (exported as
 // `layout`, so the TypeScript side never hard-codes it):
-//   times (Float64Array, 2N): [0,N) send time, [N,2N) kernel receive time,
-//                             both in milliseconds since the epoch (CLOCK_REALTIME)
-//   ints  (Int32Array, 10N):  [0,N) received length, [N,2N) hop limit or TTL
-//                             from ancillary data (-1: none), [2N,3N) msg_flags,
+//   times (Float64Array, 3N): [0,N) send time, [N,2N) kernel receive time,
+//                             [2N,3N) the time of the echo pump's send after
+//                             datagram i; all in milliseconds since the epoch
+//                             (CLOCK_REALTIME)
+//   ints  (Int32Array, 13N):  [0,N) received length, [N,2N) hop limit or TTL
+//                             from ancillary data (IPv6) or the IPv4 header (-1: none), [2N,3N) msg_flags,
 //                             [3N,4N) source family (4 or 6), [4N,8N) source
 //                             address bytes (16 per slot), [8N,9N) IPv6 scope
-//                             id, [9N,10N) lengths for sendBatch (input)
+//                             id, [9N,10N) lengths for sendBatch (input);
+//                             with the echo pump armed, per datagram i:
+//                             [10N,11N) its sequence when a plain reply (-1:
+//                             not one), [11N,12N) the sequence the pump sent
+//                             on it (-1: none), [12N,13N) that send's errno (0: none)
 //   receive buffer (Uint8Array, N * slotSize): datagram i at i * slotSize
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -34,6 +40,8 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "echo_pump.h"
+
 enum {
   INT_LENGTH = 0,
   INT_HOP_LIMIT = 1,
@@ -42,10 +50,14 @@ enum {
   INT_ADDRESS = 4, // four words per slot
   INT_SCOPE = 8,
   INT_SEND_LENGTH = 9,
-  INT_FIELDS = 10,
+  INT_PUMP_REPLY = 10,
+  INT_PUMP_SENT = 11,
+  INT_PUMP_ERROR = 12,
+  INT_FIELDS = 13,
   TIME_SEND = 0,
   TIME_RECEIVE = 1,
-  TIME_FIELDS = 2,
+  TIME_PUMP_SEND = 2,
+  TIME_FIELDS = 3,
 };
 
 // Room for SCM_TIMESTAMPNS (a timespec) plus IPV6_HOPLIMIT or IP_TTL (an int), with slack.
@@ -72,6 +84,9 @@ typedef struct {
   struct iovec *iovecs;
   struct sockaddr_in6 *sources;
   uint8_t *control;
+
+  EchoPump *pump;     // armed by armEchoPump (ping -f), else NULL
+  uint8_t *pump_send; // capacity requests, for pumpSend's sendmmsg()
 
   uv_poll_t *poll; // allocated alone: uv_close frees it (FREE_ON_CLOSE)
   napi_ref on_readable;
@@ -141,8 +156,17 @@ static void stop_polling(LinuxSocket *s, int may_call_js) {
   }
 }
 
+static void disarm_pump(LinuxSocket *s) {
+  if (s->pump) free(s->pump->request);
+  free(s->pump);
+  free(s->pump_send);
+  s->pump = NULL;
+  s->pump_send = NULL;
+}
+
 static void close_socket(LinuxSocket *s, int may_call_js) {
   stop_polling(s, may_call_js);
+  disarm_pump(s);
   if (s->fd >= 0) {
     close(s->fd);
     s->fd = -1;
@@ -163,6 +187,7 @@ static void free_attached(LinuxSocket *s, int may_call_js) {
     if (s->ints_ref) napi_delete_reference(s->env, s->ints_ref);
   }
   s->receive_ref = s->times_ref = s->ints_ref = NULL;
+  disarm_pump(s); // its send buffer is sized by the capacity
   free(s->messages);
   free(s->iovecs);
   free(s->sources);
@@ -219,8 +244,9 @@ static napi_value socket_new(napi_env env, napi_callback_info info) {
   // Kernel receive timestamps and the received hop limit are the point of this binding: on by default.
   int on = 1;
   setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
+  // IPv4 raw sockets receive the IPv4 header, TTL included (record_receive reads it there, as iputils
+  // does): no IP_RECVTTL, one control message less to build per datagram.
   if (family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &on, sizeof on);
-  else setsockopt(fd, IPPROTO_IP, IP_RECVTTL, &on, sizeof on);
 
   LinuxSocket *s = calloc(1, sizeof *s);
   if (!s) {
@@ -531,6 +557,8 @@ static void record_receive(LinuxSocket *s, uint32_t i, size_t length) {
       s->ints[INT_HOP_LIMIT * n + i] = hops;
     }
   }
+  if (s->family == AF_INET && s->ints[INT_HOP_LIMIT * n + i] < 0 && length >= 20)
+    s->ints[INT_HOP_LIMIT * n + i] = s->receive_data[(size_t)i * s->slot_size + 8]; // the IPv4 header's TTL
   uint8_t *address = (uint8_t *)&s->ints[INT_ADDRESS * n + 4 * i];
   memset(address, 0, 16);
   s->ints[INT_SCOPE * n + i] = 0;
@@ -542,6 +570,138 @@ static void record_receive(LinuxSocket *s, uint32_t i, size_t length) {
     s->ints[INT_FAMILY * n + i] = 4;
     memcpy(address, &((struct sockaddr_in *)&s->sources[i])->sin_addr, 4);
   }
+}
+
+// armEchoPump(request: Uint8Array, identifier, timed, writeChecksum, sendLimit, replyLimit):
+// from now on every fresh echo reply read sends the next request (see echo_pump.h).
+// The request is copied; the destination and buffers must be set (setDestination, attach).
+static napi_value socket_arm_echo_pump(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  LinuxSocket *s = unwrap(env, info, &argc, argv);
+  if (!s) return NULL;
+  void *request;
+  size_t length;
+  int32_t identifier, timed, write_checksum;
+  int64_t send_limit, reply_limit;
+  if (argc < 6 || !typed_array(env, argv[0], (napi_typedarray_type)-1, &request, &length) ||
+      !arg_int(env, argv[1], &identifier) || !arg_int(env, argv[2], &timed) || !arg_int(env, argv[3], &write_checksum) ||
+      napi_get_value_int64(env, argv[4], &send_limit) != napi_ok ||
+      napi_get_value_int64(env, argv[5], &reply_limit) != napi_ok || length < 8 || length > s->slot_size) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE",
+                          "armEchoPump(request: Uint8Array of 8..slotSize bytes, identifier, timed, writeChecksum, sendLimit, replyLimit)");
+    return NULL;
+  }
+  if (s->fd < 0) return throw_errno(env, EBADF, "armEchoPump");
+  if (!s->capacity || !s->destination_length) return throw_errno(env, EDESTADDRREQ, "armEchoPump (attach and setDestination first)");
+  disarm_pump(s);
+  EchoPump *pump = calloc(1, sizeof *pump);
+  uint8_t *copy = malloc(length);
+  uint8_t *send = malloc(length * s->capacity);
+  if (!pump || !copy || !send) {
+    free(pump);
+    free(copy);
+    free(send);
+    napi_throw_error(env, "ENOMEM", "out of memory");
+    return NULL;
+  }
+  memcpy(copy, request, length);
+  pump->family = s->family;
+  pump->request = copy;
+  pump->length = length;
+  pump->identifier = (uint16_t)identifier;
+  pump->timed = timed != 0;
+  pump->write_checksum = write_checksum != 0;
+  pump->send_limit = send_limit;
+  pump->reply_limit = reply_limit;
+  s->pump = pump;
+  s->pump_send = send;
+  return NULL;
+}
+
+static napi_value socket_disarm_echo_pump(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  LinuxSocket *s = unwrap(env, info, &argc, NULL);
+  if (!s) return NULL;
+  disarm_pump(s);
+  return NULL;
+}
+
+// pumpSend(count) -> requests sent | -errno: the pump's next `count` requests (sendto() for
+// one, sendmmsg() for more), sequences transmitted + 1 on; send times in times[send 0..].
+static napi_value socket_pump_send(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  LinuxSocket *s = unwrap(env, info, &argc, argv);
+  if (!s) return NULL;
+  int32_t count;
+  if (argc < 1 || !arg_int(env, argv[0], &count) || count <= 0) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "pumpSend(count > 0)");
+    return NULL;
+  }
+  if (s->fd < 0) return make_int(env, -EBADF);
+  EchoPump *pump = s->pump;
+  if (!pump) return make_int(env, -EINVAL);
+  const uint32_t n = s->capacity;
+  if ((uint32_t)count > n) count = (int32_t)n;
+  int sent;
+  if (count == 1) {
+    uint16_t sequence = (uint16_t)(pump->transmitted + 1);
+    double now = realtime_ms();
+    echo_pump_prepare(pump, s->pump_send, sequence, now);
+    s->times[TIME_SEND * n] = now;
+    sent = sendto(s->fd, s->pump_send, pump->length, 0, (struct sockaddr *)&s->destination, s->destination_length) >= 0 ? 1 : -errno;
+  } else {
+    double now = realtime_ms();
+    for (int32_t i = 0; i < count; i++) {
+      uint8_t *request = s->pump_send + (size_t)i * pump->length;
+      echo_pump_prepare(pump, request, (uint16_t)(pump->transmitted + 1 + (uint32_t)i), now);
+      s->iovecs[i].iov_base = request;
+      s->iovecs[i].iov_len = pump->length;
+      struct msghdr *m = &s->messages[i].msg_hdr;
+      memset(m, 0, sizeof *m);
+      m->msg_name = &s->destination;
+      m->msg_namelen = s->destination_length;
+      m->msg_iov = &s->iovecs[i];
+      m->msg_iovlen = 1;
+      s->times[TIME_SEND * n + i] = now;
+    }
+    sent = sendmmsg(s->fd, s->messages, (unsigned)count, 0);
+    if (sent < 0) sent = -errno;
+  }
+  for (int i = 0; i < sent; i++) pump->state[(uint16_t)(pump->transmitted + 1 + (uint32_t)i)] = PUMP_AWAITING_REPLY;
+  if (sent > 0) pump->transmitted += (uint32_t)sent;
+  return make_int(env, sent);
+}
+
+// After datagram i was read with the pump armed: mark it, and send the next request on a fresh reply.
+static void pump_after_receive(LinuxSocket *s, uint32_t i, size_t length) {
+  EchoPump *pump = s->pump;
+  const uint32_t n = s->capacity;
+  s->ints[INT_PUMP_REPLY * n + i] = -1;
+  s->ints[INT_PUMP_SENT * n + i] = -1;
+  s->ints[INT_PUMP_ERROR * n + i] = 0;
+  int plain;
+  int sequence = echo_pump_classify(pump, s->receive_data + (size_t)i * s->slot_size, length,
+                                    (const struct sockaddr_storage *)&s->sources[i], &s->destination, &plain);
+  if (sequence < 0) return;
+  if (plain) s->ints[INT_PUMP_REPLY * n + i] = sequence;
+  if (pump->state[sequence] != PUMP_AWAITING_REPLY) return; // a duplicate, or not a request of this run
+  pump->state[sequence] = PUMP_ANSWERED;
+  pump->replies++;
+  if (!echo_pump_may_send(pump)) return;
+  uint16_t next = (uint16_t)(pump->transmitted + 1);
+  // One clock read for the timeval and the send time, as iputils times its requests.
+  double sent_at = realtime_ms();
+  echo_pump_prepare(pump, s->pump_send, next, sent_at);
+  if (sendto(s->fd, s->pump_send, pump->length, 0, (struct sockaddr *)&s->destination, s->destination_length) < 0) {
+    s->ints[INT_PUMP_ERROR * n + i] = errno; // the engine's own send path retries it and reports the error
+    return;
+  }
+  pump->state[next] = PUMP_AWAITING_REPLY;
+  pump->transmitted++;
+  s->ints[INT_PUMP_SENT * n + i] = next;
+  s->times[TIME_PUMP_SEND * n + i] = sent_at;
 }
 
 // receive() -> bytes | -errno (-EAGAIN: nothing queued); results in slot 0.
@@ -572,6 +732,21 @@ static napi_value socket_receive_batch(napi_env env, napi_callback_info info) {
   if (s->fd < 0) return make_int(env, -EBADF);
   if ((uint32_t)max > s->capacity) max = (int32_t)s->capacity;
   if (max == 0) return make_int(env, -ENOBUFS);
+  if (s->pump) {
+    // One recvmsg() at a time: the pump's send on datagram i is what datagram i + 1 answers.
+    int32_t got = 0;
+    for (; got < max; got++) {
+      prepare_receive(s, (uint32_t)got);
+      ssize_t length = recvmsg(s->fd, &s->messages[got].msg_hdr, MSG_DONTWAIT);
+      if (length < 0) {
+        if (got == 0) return make_int(env, -errno);
+        break;
+      }
+      record_receive(s, (uint32_t)got, (size_t)length);
+      pump_after_receive(s, (uint32_t)got, (size_t)length);
+    }
+    return make_int(env, got);
+  }
   for (int32_t i = 0; i < max; i++) prepare_receive(s, (uint32_t)i);
   int got = recvmmsg(s->fd, s->messages, (unsigned)max, MSG_DONTWAIT, NULL);
   if (got < 0) return make_int(env, -errno);
@@ -647,6 +822,28 @@ static napi_value socket_start_polling(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// pausePolling() / resumePolling(): take the fd out of Node's epoll set and put it back,
+// keeping the handle. Out of the set, the kernel does not wake epoll for each datagram
+// queued and each send buffer freed: a pumped flood drains with its fd paused.
+static napi_value socket_pause_polling(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  LinuxSocket *s = unwrap(env, info, &argc, NULL);
+  if (!s) return NULL;
+  if (s->poll) uv_poll_stop(s->poll);
+  return NULL;
+}
+
+static napi_value socket_resume_polling(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  LinuxSocket *s = unwrap(env, info, &argc, NULL);
+  if (!s) return NULL;
+  if (s->poll && s->fd >= 0) {
+    int error = uv_poll_start(s->poll, UV_READABLE, on_poll);
+    if (error != 0) return throw_errno(env, -error, "uv_poll");
+  }
+  return NULL;
+}
+
 static napi_value socket_stop_polling(napi_env env, napi_callback_info info) {
   size_t argc = 0;
   LinuxSocket *s = unwrap(env, info, &argc, NULL);
@@ -689,7 +886,12 @@ static napi_value init(napi_env env, napi_value exports) {
       {"sendBatch", NULL, socket_send_batch, NULL, NULL, NULL, napi_default_method, NULL},
       {"receive", NULL, socket_receive, NULL, NULL, NULL, napi_default_method, NULL},
       {"receiveBatch", NULL, socket_receive_batch, NULL, NULL, NULL, napi_default_method, NULL},
+      {"armEchoPump", NULL, socket_arm_echo_pump, NULL, NULL, NULL, napi_default_method, NULL},
+      {"disarmEchoPump", NULL, socket_disarm_echo_pump, NULL, NULL, NULL, napi_default_method, NULL},
+      {"pumpSend", NULL, socket_pump_send, NULL, NULL, NULL, napi_default_method, NULL},
       {"startPolling", NULL, socket_start_polling, NULL, NULL, NULL, napi_default_method, NULL},
+      {"pausePolling", NULL, socket_pause_polling, NULL, NULL, NULL, napi_default_method, NULL},
+      {"resumePolling", NULL, socket_resume_polling, NULL, NULL, NULL, napi_default_method, NULL},
       {"stopPolling", NULL, socket_stop_polling, NULL, NULL, NULL, napi_default_method, NULL},
       {"close", NULL, socket_close, NULL, NULL, NULL, napi_default_method, NULL},
       {"closed", NULL, NULL, socket_closed, NULL, NULL, napi_default, NULL},
@@ -711,9 +913,13 @@ static napi_value init(napi_env env, napi_value exports) {
   set_int(env, layout, "intAddress", INT_ADDRESS);
   set_int(env, layout, "intScope", INT_SCOPE);
   set_int(env, layout, "intSendLength", INT_SEND_LENGTH);
+  set_int(env, layout, "intPumpReply", INT_PUMP_REPLY);
+  set_int(env, layout, "intPumpSent", INT_PUMP_SENT);
+  set_int(env, layout, "intPumpError", INT_PUMP_ERROR);
   set_int(env, layout, "intFields", INT_FIELDS);
   set_int(env, layout, "timeSend", TIME_SEND);
   set_int(env, layout, "timeReceive", TIME_RECEIVE);
+  set_int(env, layout, "timePumpSend", TIME_PUMP_SEND);
   set_int(env, layout, "timeFields", TIME_FIELDS);
   set_int(env, layout, "maxCapacity", MAX_CAPACITY);
   CHECK(napi_set_named_property(env, exports, "layout", layout));

@@ -278,7 +278,7 @@ describe.skipIf(reason !== undefined)(`Linux binding on loopback${reason ? ` (sk
     const script = `
       const binding = require(${JSON.stringify(BINDING_FILE)});
       const s = new binding.Socket(6, ${IPPROTO_ICMPV6});
-      s.attach(new Uint8Array(2048), 2048, 1, new Float64Array(2), new Int32Array(10));
+      s.attach(new Uint8Array(2048), 2048, 1, new Float64Array(binding.layout.timeFields), new Int32Array(binding.layout.intFields));
       s.setDestination('::1');
       process.on('uncaughtException', (error) => {
         console.log('uncaught: ' + error.message);

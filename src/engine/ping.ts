@@ -4,7 +4,7 @@
 import { randomInt } from 'node:crypto';
 import { Ipv4Sender } from '../net/ipv4-sender.ts';
 import { IPV6_HEADER_INCLUDED_PROTOCOL, Ipv6Sender } from '../net/ipv6-sender.ts';
-import { openRawSocket, type OpenRawSocketOptions, type PacketSocket, type RttSource, type SocketBinding } from '../net/packet-socket.ts';
+import { type EchoPumpRecord, openRawSocket, type OpenRawSocketOptions, type PacketSocket, type RttSource, type SocketBinding } from '../net/packet-socket.ts';
 import { IPPROTO_ICMP, type PmtuDiscovery, SendError, SocketOptionError } from '../net/raw-socket.ts';
 import { addressFamilyOf, sourceAddressFor, withoutScope } from '../net/routes.ts';
 import { emitIcmpEchoInto, IcmpType, iputilsEchoPayload, IPUTILS_TIMEVAL_LENGTH, writeIputilsTimestamp } from '../wire/icmp.ts';
@@ -297,6 +297,14 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
   const emitRequest = v6
     ? (buffer: Uint8Array, sequence: number) => emitIcmpv6EchoInto(buffer, 0, { identifier, sequence, payload }, pseudoSum)
     : (buffer: Uint8Array, sequence: number) => emitIcmpEchoInto(buffer, 0, { identifier, sequence, payload });
+  /**
+   * A flood on the Linux binding sends from C: each fresh echo reply read
+   * makes the binding send the next request at once (native/echo_pump.h), and
+   * the handler below counts what it sent. Not for --hdrincl (two sockets),
+   * -b (replies from many hosts) or --show-wire (which copies each request as built here).
+   */
+  let pump =
+    replyDriven && !sendSocket && !options.headerIncluded && !broadcast && !options.onRequest ? socket.echoPump : undefined;
   // Reset right before the first request (after onSocketOpen), so pacing and -w count from there.
   let startedAt = performance.now();
   let resolveDone!: () => void;
@@ -311,6 +319,7 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
     if (finished) return;
     finished = true;
     interrupted = cut;
+    pump?.disarm();
     clearTimeout(sendTimer);
     clearTimeout(lingerTimer);
     clearTimeout(deadlineTimer);
@@ -385,11 +394,14 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
       const micros = Math.floor(wallMs * 1000);
       writeIputilsTimestamp(payload, Math.floor(micros / 1e6), micros % 1e6);
     }
-    emitRequest(packet, sequence);
-    options.onRequest?.(sequence, packet);
     answered[sequence] = 0;
     try {
-      sendMessage(packet);
+      if (pump) pump.send(1); // the pump writes the request: its sequence is this one
+      else {
+        emitRequest(packet, sequence);
+        options.onRequest?.(sequence, packet);
+        sendMessage(packet);
+      }
     } catch (error) {
       if (error instanceof SendError && error.wouldBlock) return false; // retried by the caller's pacing
       // iputils connects its socket first and exits 2 when there is no route; the first send finds the same.
@@ -427,6 +439,10 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
    */
   const burstPackets: Buffer[] = [];
   const sendBurst = () => {
+    if (pump) {
+      sendPumpBurst();
+      return;
+    }
     let left = Math.min(preload, count ?? preload);
     const batch = socket.sendBatch && socket.batchSendTime && !options.headerIncluded ? Math.min(socket.maxBatch ?? 1, left) : 1;
     // (With IPv6 the kernel writes the ICMPv6 checksum of every batched message too.)
@@ -470,6 +486,51 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
       }
     }
     socket.receivePending();
+  };
+
+  /** sendBurst() through the echo pump: it writes the requests and sends them with sendmmsg(). */
+  const sendPumpBurst = () => {
+    let left = Math.min(preload, count ?? preload);
+    const batch = socket.maxBatch ?? 1;
+    while (left > 0 && maySend()) {
+      const n = Math.min(batch, left);
+      let sent: number;
+      try {
+        sent = pump!.send(n);
+      } catch {
+        sent = 0; // sendOne() below reports the error as iputils would
+      }
+      const now = performance.now();
+      for (let i = 0; i < sent; i++) {
+        const sequence = (transmitted + 1) % SEQUENCE_SPACE;
+        answered[sequence] = 0;
+        sentAt[sequence] = socket.batchSendTime!(i);
+        transmitted++;
+        lastSendAt = now;
+        emitSent(sequence, sentAt[sequence]);
+      }
+      left -= sent;
+      if (sent < n && left > 0) {
+        if (!sendOne(false)) break;
+        left--;
+      }
+    }
+    socket.receivePending();
+  };
+
+  /** Counts the request the echo pump sent on the datagram just handled, or retries the one it failed to send. */
+  const countPumpSend = (record: EchoPumpRecord) => {
+    if (record.sendErrno !== 0) {
+      if (maySend()) sendOne(false); // the error, reported as any send's
+      return;
+    }
+    const sequence = record.sentSequence;
+    if (sequence < 0) return;
+    answered[sequence] = 0;
+    sentAt[sequence] = record.sentAt;
+    transmitted++;
+    lastSendAt = record.sentAt - TIME_ORIGIN;
+    emitSent(sequence, record.sentAt);
   };
 
   /** Interval pacing: anchored to the start so timer lateness does not accumulate. */
@@ -522,8 +583,58 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
   expected.identifier = identifier;
   const requestDestination = expected.destination;
 
-  socket.onPacket((datagram, source, kernelReceivedAt, hopLimit, sourceAddress) => {
-    if (finished) return;
+  /**
+   * Counts an echo reply to `sequence` of this run and reports it. A flood
+   * without the pump sends the next request from here; with it, the binding
+   * already has.
+   */
+  const countReply = (
+    sequence: number,
+    receivedAt: number,
+    source: string,
+    /** The ICMP(v6) message's length, header and data, as iputils counts it. */
+    bytes: number,
+    ttl: number,
+    rttMs: number | undefined,
+    truncated: boolean,
+    badChecksum: boolean,
+    wrong: ReturnType<typeof firstWrongByte>,
+    receivedData: number[] | undefined,
+  ) => {
+    acknowledge(sequence);
+    if (rttMs !== undefined) {
+      rttCount++;
+      rttSum += rttMs;
+      rttSumSquares += rttMs * rttMs;
+      if (rttMs < rttMin) rttMin = rttMs;
+      if (rttMs > rttMax) rttMax = rttMs;
+      // iputils keeps an EWMA of the RTT with weight 1/8 for the flood summary.
+      ewma = ewma === 0 ? rttMs : ewma + (rttMs - ewma) / 8;
+    }
+    const duplicate = answered[sequence] === 1;
+    if (duplicate) duplicates++;
+    else {
+      answered[sequence] = 1;
+      received++;
+    }
+    // One reused object of one shape for every reply (undefined fields are left out of --json): a flood allocates none.
+    replyEvent.sequence = sequence;
+    replyEvent.timeMs = receivedAt;
+    replyEvent.from = source;
+    replyEvent.bytes = bytes;
+    replyEvent.ttl = ttl;
+    replyEvent.rttMs = rttMs;
+    replyEvent.duplicate = duplicate;
+    replyEvent.truncated = truncated || undefined;
+    replyEvent.badChecksum = badChecksum || undefined;
+    replyEvent.wrongByte = wrong;
+    replyEvent.receivedData = receivedData;
+    emit(replyEvent);
+    // A flood sends the next request as soon as a reply is in.
+    if (!pump && !duplicate && replyDriven && maySend()) sendOne();
+  };
+
+  const handleDatagram = (datagram: Buffer, source: string, kernelReceivedAt: number, hopLimit: number, sourceAddress: Uint8Array) => {
     // The kernel's receive time on the Linux binding (SO_TIMESTAMPNS); now, in JS, on raw-socket or with -U.
     const receivedAt = userLatency || Number.isNaN(kernelReceivedAt) ? wallClockMs() : kernelReceivedAt;
     // A raw ICMP socket sees every ICMP packet on the host, our own requests included: read() drops those first.
@@ -536,7 +647,6 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
     if (broadcast) expected.destination = kind === 'reply' ? views.target : requestDestination;
     if (answerOf(expected, views) === undefined) return;
     const icmp = v6 ? views.icmp6 : views.icmp;
-    const timeMs = receivedAt;
     if (kind === 'reply') {
       const sent = sentAt[sequence];
       if (Number.isNaN(sent)) return; // not a request of this run
@@ -546,44 +656,13 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
       // iputils times a reply whose data holds the timeval, and checks its data only when it is whole.
       const rttMs = timed && dataLength >= IPUTILS_TIMEVAL_LENGTH ? Math.max(0, receivedAt - sent) : undefined;
       const truncated = dataLength < payloadSize;
-      const ttl = v6 ? hopLimit : views.ip.ttl;
       // iputils (20221126) counts every echo reply alike, a bad checksum or altered data included; we keep
       // the "(BAD CHECKSUM!)" marker it no longer prints. An ICMPv6 socket never sees one: the kernel
       // verifies the checksum over the pseudo-header and drops bad messages before raw sockets get them.
       const badChecksum = !v6 && !views.icmp.checksumValid;
-      acknowledge(sequence);
-      if (rttMs !== undefined) {
-        rttCount++;
-        rttSum += rttMs;
-        rttSumSquares += rttMs * rttMs;
-        if (rttMs < rttMin) rttMin = rttMs;
-        if (rttMs > rttMax) rttMax = rttMs;
-        // iputils keeps an EWMA of the RTT with weight 1/8 for the flood summary.
-        ewma = ewma === 0 ? rttMs : ewma + (rttMs - ewma) / 8;
-      }
-      const duplicate = answered[sequence] === 1;
-      if (duplicate) duplicates++;
-      else {
-        answered[sequence] = 1;
-        received++;
-      }
       const wrong = truncated ? undefined : firstWrongByte(icmp.bytes, icmp.bodyStart, payload);
-      // One reused object of one shape for every reply (undefined fields are left out of --json): a flood allocates none.
-      replyEvent.sequence = sequence;
-      replyEvent.timeMs = timeMs;
-      replyEvent.from = source;
-      replyEvent.bytes = bytes;
-      replyEvent.ttl = ttl;
-      replyEvent.rttMs = rttMs;
-      replyEvent.duplicate = duplicate;
-      replyEvent.truncated = truncated || undefined;
-      replyEvent.badChecksum = badChecksum || undefined;
-      replyEvent.wrongByte = wrong;
-      replyEvent.receivedData = wrong ? Array.from(icmp.bytes.subarray(icmp.bodyStart + IPUTILS_TIMEVAL_LENGTH, icmp.bodyStart + payloadSize)) : undefined;
-      emit(replyEvent);
-      // A flood sends the next request as soon as a reply is in.
-      if (!duplicate && replyDriven && maySend()) sendOne();
-      checkComplete();
+      const receivedData = wrong ? Array.from(icmp.bytes.subarray(icmp.bodyStart + IPUTILS_TIMEVAL_LENGTH, icmp.bodyStart + payloadSize)) : undefined;
+      countReply(sequence, receivedAt, source, bytes, v6 ? hopLimit : views.ip.ttl, rttMs, truncated, badChecksum, wrong, receivedData);
       return;
     }
     // An ICMP error from the destination or a router, quoting one of our requests.
@@ -595,7 +674,7 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
     emit({
       type: 'icmp-error',
       sequence,
-      timeMs,
+      timeMs: receivedAt,
       from: source,
       icmpType,
       icmpCode: icmp.code,
@@ -608,8 +687,31 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
           : undefined,
       pointer: v6 && icmpType === Icmpv6Type.ParameterProblem ? views.icmp6.pointer : undefined,
     });
+  };
+
+  socket.onPacket((datagram, source, kernelReceivedAt, hopLimit, sourceAddress) => {
+    if (finished) return;
+    handleDatagram(datagram, source, kernelReceivedAt, hopLimit, sourceAddress);
+    // The pump's request went out after this datagram was read: it comes after its reply's event.
+    if (pump) countPumpSend(pump.record);
     checkComplete();
   });
+
+  /**
+   * A reply the pump checked whole (native/echo_pump.h: ours, from the
+   * destination, every length and byte as sent, checksum valid): counted
+   * without parsing it again.
+   */
+  const onPlainReply = (sequence: number, source: string, kernelReceivedAt: number, hopLimit: number) => {
+    if (finished) return;
+    const sent = sentAt[sequence];
+    if (!Number.isNaN(sent)) {
+      const receivedAt = userLatency || Number.isNaN(kernelReceivedAt) ? wallClockMs() : kernelReceivedAt;
+      countReply(sequence, receivedAt, source, packet.length, hopLimit, timed ? Math.max(0, receivedAt - sent) : undefined, false, false, undefined, undefined);
+    }
+    countPumpSend(pump!.record);
+    checkComplete();
+  };
   let socketError: Error | undefined;
   socket.onError((error) => {
     socketError = error;
@@ -621,6 +723,16 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
     await options.onSocketOpen?.({ binding: socket.binding, rttSource: socket.rttSource });
     if (options.signal?.aborted) finish(true);
     options.signal?.addEventListener('abort', onAbort, { once: true });
+    if (pump && !finished) {
+      emitRequest(packet, 1);
+      try {
+        // -c caps the requests; with -w it counts replies instead (see maySend).
+        const limit = count === undefined ? {} : deadlineMs === undefined ? { sendLimit: count } : { replyLimit: count };
+        pump.arm(packet, destination, { identifier, timed, ...limit, onPlainReply });
+      } catch {
+        pump = undefined; // a binding built before the pump existed: JS sends each request
+      }
+    }
     startedAt = performance.now();
     if (deadlineMs !== undefined) deadlineTimer = setTimeout(() => finish(true), deadlineMs);
     if (!finished) (replyDriven ? floodTick : tick)();

@@ -28,8 +28,13 @@ interface LinuxBindingSocket {
   sendBatch(packets: Uint8Array, stride: number, count: number): number;
   receive(): number;
   receiveBatch(max: number): number;
+  armEchoPump(request: Uint8Array, identifier: number, timed: number, writeChecksum: number, sendLimit: number, replyLimit: number): void;
+  disarmEchoPump(): void;
+  pumpSend(count: number): number;
   startPolling(onReadable: (status: number) => void): void;
   stopPolling(): void;
+  pausePolling(): void;
+  resumePolling(): void;
   close(): void;
   readonly closed: boolean;
 }
@@ -43,9 +48,13 @@ interface LinuxBindingLayout {
   intAddress: number;
   intScope: number;
   intSendLength: number;
+  intPumpReply: number;
+  intPumpSent: number;
+  intPumpError: number;
   intFields: number;
   timeSend: number;
   timeReceive: number;
+  timePumpSend: number;
   timeFields: number;
   maxCapacity: number;
 }
@@ -159,6 +168,40 @@ export interface LinuxRawSocketOptions {
   readonly headerIncluded?: boolean;
 }
 
+/** How the echo pump sends (see armEchoPump). */
+export interface EchoPumpOptions {
+  /** The ICMP(v6) echo identifier the pump's replies carry. */
+  readonly identifier: number;
+  /** The data starts with iputils' struct timeval, written with each request's send time. */
+  readonly timed: boolean;
+  /** No more requests once this many were sent (-c); unlimited when left out. */
+  readonly sendLimit?: number;
+  /** No more requests once this many distinct replies came (-c with -w); unlimited when left out. */
+  readonly replyLimit?: number;
+  /**
+   * Called, instead of the packet handler, for each reply the pump found
+   * plain (see native/echo_pump.h): an echo reply to `sequence` with every
+   * length and byte as sent and a valid checksum, so there is nothing to
+   * parse. echoPumpRecord is set for it as for any datagram.
+   */
+  readonly onPlainReply?: (sequence: number, source: string, receivedAt: number, hopLimit: number) => void;
+}
+
+/**
+ * What the echo pump did about the datagram being handed to the packet
+ * handler (one reused object, valid during the call).
+ */
+export interface EchoPumpRecord {
+  /** The datagram's echo sequence when the pump found it a plain reply (see native/echo_pump.h), else -1. */
+  plainSequence: number;
+  /** The sequence of the request the pump sent on this datagram, or -1. */
+  sentSequence: number;
+  /** That request's send time, read in C right before sendto() (epoch ms). */
+  sentAt: number;
+  /** When the pump's send on this datagram failed: its errno (the engine's own send path retries and reports it); else 0. */
+  sendErrno: number;
+}
+
 /** Datagrams read per readiness event or receivePending() call before yielding to the event loop. */
 const MAX_READS_PER_DRAIN = 256;
 
@@ -184,8 +227,12 @@ export class LinuxRawSocket {
     address: number;
     scope: number;
     sendLength: number;
+    pumpReply: number;
+    pumpSent: number;
+    pumpError: number;
     sendTime: number;
     receiveTime: number;
+    pumpSendTime: number;
   };
   private sendBuffer: Uint8Array | undefined;
   private destination: string | undefined;
@@ -211,6 +258,10 @@ export class LinuxRawSocket {
    */
   private readMax: number;
   private singleReads = 0;
+  private pumpArmed = false;
+  private plainReplyHandler: EchoPumpOptions['onPlainReply'];
+  /** See EchoPumpRecord; rewritten before each datagram is handed over while the pump is armed. */
+  readonly echoPumpRecord: EchoPumpRecord = { plainSequence: -1, sentSequence: -1, sentAt: Number.NaN, sendErrno: 0 };
 
   private constructor(module: LinuxBinding, native: LinuxBindingSocket, family: 4 | 6, capacity: number, slotSize: number) {
     const { layout } = module;
@@ -232,8 +283,12 @@ export class LinuxRawSocket {
       address: layout.intAddress * capacity,
       scope: layout.intScope * capacity,
       sendLength: layout.intSendLength * capacity,
+      pumpReply: layout.intPumpReply * capacity,
+      pumpSent: layout.intPumpSent * capacity,
+      pumpError: layout.intPumpError * capacity,
       sendTime: layout.timeSend * capacity,
       receiveTime: layout.timeReceive * capacity,
+      pumpSendTime: layout.timePumpSend * capacity,
     };
     this.sourceViews = Array.from({ length: capacity }, (_, i) =>
       this.addressBytes.subarray((this.at.address + 4 * i) * 4, (this.at.address + 4 * i) * 4 + (family === 6 ? 16 : 4)),
@@ -341,9 +396,21 @@ export class LinuxRawSocket {
     const count = this.native.receiveBatch(max);
     const handler = this.handler;
     if (count <= 0 || !handler) return count;
-    const { ints, times, at, slotSize, receiveBuffer } = this;
+    const { ints, times, at, slotSize, receiveBuffer, echoPumpRecord } = this;
     for (let i = 0; i < count; i++) {
       const start = i * slotSize;
+      if (this.pumpArmed) {
+        echoPumpRecord.plainSequence = ints[at.pumpReply + i];
+        echoPumpRecord.sentSequence = ints[at.pumpSent + i];
+        echoPumpRecord.sentAt = times[at.pumpSendTime + i];
+        echoPumpRecord.sendErrno = ints[at.pumpError + i];
+        // A reply the pump checked whole goes to its own handler, without its bytes: nothing to parse.
+        if (echoPumpRecord.plainSequence >= 0 && this.plainReplyHandler) {
+          this.plainReplyHandler(echoPumpRecord.plainSequence, this.sourceOf(i), times[at.receiveTime + i], ints[at.hopLimit + i]);
+          if (this.isClosed) break;
+          continue;
+        }
+      }
       handler(
         receiveBuffer.subarray(start, start + ints[at.length + i]),
         this.sourceOf(i),
@@ -354,6 +421,40 @@ export class LinuxRawSocket {
       if (this.isClosed) break;
     }
     return count;
+  }
+
+  /**
+   * ping -f on this binding: from now on, each fresh echo reply read from
+   * `address` makes the binding send the next request at once, in C
+   * (native/echo_pump.h), and the packet handler learns what it did through
+   * echoPumpRecord. `request` is the first request as built (emitIcmpEchoInto
+   * or emitIcmpv6EchoInto); each send rewrites its sequence (the run's count
+   * of requests so far + 1), its timeval when `timed`, and over IPv4 its
+   * checksum. Every request of the run must then go out through pumpSend().
+   */
+  armEchoPump(request: Uint8Array, address: string, options: EchoPumpOptions): void {
+    this.useDestination(address);
+    this.plainReplyHandler = options.onPlainReply;
+    this.native.armEchoPump(request, options.identifier, options.timed ? 1 : 0, this.family === 4 ? 1 : 0, options.sendLimit ?? -1, options.replyLimit ?? -1);
+    this.pumpArmed = true;
+    this.readMax = this.capacity; // one recvmsg() per datagram while armed: a full batch costs nothing more
+  }
+
+  disarmEchoPump(): void {
+    this.pumpArmed = false;
+    this.plainReplyHandler = undefined;
+    this.native.disarmEchoPump();
+  }
+
+  /**
+   * The armed pump's next `count` requests (at most batchSize; sendmmsg() for
+   * more than one): returns how many went out, each one's send time then in
+   * batchSendTime(i). Throws SendError as send() does when none went out.
+   */
+  pumpSend(count: number): number {
+    const sent = this.native.pumpSend(count);
+    if (sent < 0) throw this.sendError(sent, this.destination ?? '');
+    return sent;
   }
 
   /** Whether datagram `index` of the last receiveBatch() was longer than receiveBufferSize and cut. */
@@ -495,6 +596,10 @@ export class LinuxRawSocket {
     // Not re-entrant, and bounded so a flood cannot hold the event loop (as in RawSocket).
     if (this.draining) return;
     this.draining = true;
+    // An armed pump reads and sends here without waiting: out of epoll meanwhile, the kernel
+    // skips waking it for each reply queued and each request's buffer freed.
+    const paused = this.pumpArmed;
+    if (paused) this.native.pausePolling();
     try {
       for (let read = 0; read < MAX_READS_PER_DRAIN && !this.isClosed; ) {
         const max = this.readMax;
@@ -504,7 +609,7 @@ export class LinuxRawSocket {
           return;
         }
         read += count;
-        if (count > 1) this.readMax = this.capacity;
+        if (count > 1 || this.pumpArmed) this.readMax = this.capacity;
         else if (max > 1) this.readMax = 1;
         else if (++this.singleReads >= SINGLE_READS_BEFORE_BATCH) {
           this.singleReads = 0;
@@ -513,6 +618,7 @@ export class LinuxRawSocket {
       }
     } finally {
       this.draining = false;
+      if (paused && !this.isClosed) this.native.resumePolling();
     }
   }
 

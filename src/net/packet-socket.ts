@@ -6,13 +6,23 @@
 //               the kernel (SO_TIMESTAMPNS): what iputils ping measures
 //   javascript  both read in JS around the binding's calls, so they include
 //               the callback chain and event-loop wake-ups
-import { EAGAIN, errnoName, linuxBindingUnavailableReason, LinuxRawSocket, type TimedPacketHandler } from './linux-raw-socket.ts';
+import { EAGAIN, type EchoPumpOptions, type EchoPumpRecord, errnoName, linuxBindingUnavailableReason, LinuxRawSocket, type TimedPacketHandler } from './linux-raw-socket.ts';
 import { type PmtuDiscovery, RawSocket, type RawSocketOptions, SendError } from './raw-socket.ts';
 import { Ipv4Field, Ipv4View } from '../wire/ipv4.ts';
 import { parseIpv4Address } from '../wire/ipv4-address.ts';
 import { parseIpv6Address } from '../wire/ipv6-address.ts';
 
-export type { TimedPacketHandler } from './linux-raw-socket.ts';
+export type { EchoPumpOptions, EchoPumpRecord, TimedPacketHandler } from './linux-raw-socket.ts';
+
+/** ping -f's send-on-reply loop in C; see LinuxRawSocket.armEchoPump(). */
+export interface EchoPump {
+  arm(request: Uint8Array, address: string, options: EchoPumpOptions): void;
+  disarm(): void;
+  /** The next `count` requests (at most maxBatch); how many went out (times in batchSendTime(i)). Throws SendError when none did. */
+  send(count: number): number;
+  /** What the pump did about the datagram being handled. */
+  readonly record: EchoPumpRecord;
+}
 
 export type RttSource = 'kernel' | 'javascript';
 export type SocketBinding = 'linux' | 'raw-socket';
@@ -60,6 +70,8 @@ export interface PacketSocket {
   readonly sendBatch?: (packets: readonly Uint8Array[], address: string) => number;
   readonly batchSendTime?: (index: number) => number;
   readonly maxBatch?: number;
+  /** The Linux binding only. */
+  readonly echoPump?: EchoPump;
 }
 
 export interface OpenRawSocketOptions extends RawSocketOptions {
@@ -194,6 +206,12 @@ class LinuxPacketSocket extends DelegatingPacketSocket<LinuxRawSocket> implement
   };
   readonly batchSendTime = (index: number): number => this.socket.batchSendTime(index);
   readonly bindAddress = (address: string): void => this.socket.bindAddress(address);
+  readonly echoPump: EchoPump = {
+    arm: (request, address, options) => this.socket.armEchoPump(request, address, options),
+    disarm: () => this.socket.disarmEchoPump(),
+    send: (count) => this.socket.pumpSend(count),
+    record: this.socket.echoPumpRecord,
+  };
   get family() {
     return this.socket.family;
   }
