@@ -55,8 +55,8 @@ Options:
   -O            report a request still unanswered when the next one goes out
   -a            audible: ring the terminal bell on each reply
   -U            user-to-user latency: receive time read in JS, not the kernel's stamp
-  -M PMTUDISC   path MTU discovery: do (set DF, never fragment), want, dont, probe
-  -Q TOS        IP TOS byte, decimal or 0x hex (DSCP and ECN)
+  -M PMTUDISC   path MTU discovery: do (never fragment; IPv4: set DF), want, dont, probe
+  -Q TOS        IPv4 TOS byte or IPv6 traffic class, decimal or 0x hex (DSCP and ECN)
   -b            allow pinging a broadcast address
   -e ID         ICMP identifier, 0..65535 (random by default)
   -V            print the version and exit
