@@ -122,7 +122,7 @@ export class SocketOptionError extends Error {
   }
 }
 
-/** Path MTU discovery for IP_MTU_DISCOVER (ip(7)), as iputils ping -M names the modes. */
+/** Path MTU discovery for IP_MTU_DISCOVER (ip(7)) and IPV6_MTU_DISCOVER (ipv6(7)), as iputils ping -M names the modes. */
 export type PmtuDiscovery = 'do' | 'want' | 'dont' | 'probe';
 
 /**
