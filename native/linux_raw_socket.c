@@ -951,6 +951,12 @@ static napi_value init(napi_env env, napi_value exports) {
   set_int(env, constants, "IP_PMTUDISC_WANT", IP_PMTUDISC_WANT);
   set_int(env, constants, "IP_PMTUDISC_DO", IP_PMTUDISC_DO);
   set_int(env, constants, "IP_PMTUDISC_PROBE", IP_PMTUDISC_PROBE);
+  set_int(env, constants, "IPV6_TCLASS", IPV6_TCLASS);
+  set_int(env, constants, "IPV6_MTU_DISCOVER", IPV6_MTU_DISCOVER);
+  set_int(env, constants, "IPV6_PMTUDISC_DONT", IPV6_PMTUDISC_DONT);
+  set_int(env, constants, "IPV6_PMTUDISC_WANT", IPV6_PMTUDISC_WANT);
+  set_int(env, constants, "IPV6_PMTUDISC_DO", IPV6_PMTUDISC_DO);
+  set_int(env, constants, "IPV6_PMTUDISC_PROBE", IPV6_PMTUDISC_PROBE);
   set_int(env, constants, "SO_TIMESTAMPNS", SO_TIMESTAMPNS);
   set_int(env, constants, "MSG_TRUNC", MSG_TRUNC);
   set_int(env, constants, "EAGAIN", EAGAIN);

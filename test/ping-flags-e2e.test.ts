@@ -1,8 +1,10 @@
 // iputils ping's flags -I, -O, -a, -U, -M, -Q, -b, -e and -V, each run with
 // iputils ping and ours on the same veth pair (test/helpers/netns.ts
 // createPair) and the lines compared, timings aside (shape()). Where a flag
-// changes what goes on the wire (-Q, -e) an nftables counter in the peer
-// namespace checks the packets too. Every test runs over both socket
+// changes what goes on the wire (-Q, -e, and -M over IPv6, where the kernel
+// fragments at the source) an nftables counter in the peer namespace checks
+// the packets too; -Q and -M run over IPv6 as well (createPair({ ipv6: true })),
+// where they set IPV6_TCLASS and IPV6_MTU_DISCOVER. Every test runs over both socket
 // bindings; where one cannot do a flag (-I ADDRESS on raw-socket) it must
 // say so in one line and exit 2.
 //
@@ -20,9 +22,9 @@ afterAll(() => {
   expect(leftoverNamespaces(), 'namespaces left behind').toEqual([]);
 });
 
-/** The packets an nftables named counter in `ns` has seen. */
-function counted(ns: Namespace, name: string): number {
-  const listed = ns.check(['nft', 'list', 'counter', 'ip', 'pingflags', name]).stdout;
+/** The packets an nftables named counter in `ns` has seen (in `table`, ip pingflags by default). */
+function counted(ns: Namespace, name: string, table: readonly [family: string, name: string] = ['ip', 'pingflags']): number {
+  const listed = ns.check(['nft', 'list', 'counter', ...table, name]).stdout;
   const match = /packets (\d+)/.exec(listed);
   expect(match, listed).not.toBeNull();
   return Number(match![1]);
@@ -44,16 +46,45 @@ function countRequests(ns: Namespace): void {
   });
 }
 
+const PINGFLAGS6 = ['ip6', 'pingflags6'] as const;
+
+/**
+ * Counters in the peer for IPv6 echo requests carrying traffic class 0x10
+ * (DSCP 4, ECN 0), and for fragments. In prerouting before nf_defrag_ipv6
+ * (priority -400) so fragments are counted as they came, never reassembled.
+ */
+function countRequests6(ns: Namespace): void {
+  ns.check(['nft', '-f', '-'], {
+    input: `table ip6 pingflags6 {
+  counter tclass16 {}
+  counter fragments {}
+  chain prerouting {
+    type filter hook prerouting priority -450; policy accept;
+    icmpv6 type echo-request ip6 dscp 4 ip6 ecn not-ect counter name tclass16
+    ip6 nexthdr ipv6-frag counter name fragments
+  }
+}
+`,
+  });
+}
+
 describe.each(BINDINGS)('ping flags against iputils, on a veth pair, over the %s binding', (binding) => {
   const ping = (ns: Namespace, args: readonly string[]) => pingWith(binding, ns, args);
   const needHere = (ctx: TestContext, ...what: Prerequisite[]) => need(ctx, 'netns', 'raw', 'iputils', ...what, ...(binding === 'linux' ? (['linux-binding'] as const) : []));
+
+  /**
+   * iputils' lines as ours must print them, timings aside: over IPv6,
+   * raw-socket reads no hop limit, so ours prints no "ttl=" there (as in ping6-e2e).
+   */
+  const iputilsShape = (args: readonly string[], text: string) =>
+    shape(binding === 'raw-socket' && args.includes('-6') ? text.replace(/ ttl=\d+ /g, ' ') : text);
 
   /** Runs both with `args`; both must end with `status`, and print the same lines, timings aside. */
   async function sameAsIputils(ns: Namespace, args: readonly string[], status = 0) {
     const [ours, theirs] = await Promise.all([ping(ns, args), iputilsPing(ns, args)]);
     expect(theirs.status, show(theirs)).toBe(status);
     expect(ours.status, show(ours)).toBe(status);
-    expect(shape(ours.stdout), show(theirs)).toEqual(shape(theirs.stdout));
+    expect(shape(ours.stdout), show(theirs)).toEqual(iputilsShape(args, theirs.stdout));
     expect(ours.stderr, show(theirs)).toBe(theirs.stderr);
     return { ours, theirs };
   }
@@ -126,6 +157,11 @@ describe.each(BINDINGS)('ping flags against iputils, on a veth pair, over the %s
     const { ours: tooLong } = await sameAsIputils(a, ['-c', '1', '-M', 'do', '-s', '2000', peer], 1);
     expect(tooLong.stderr).toBe('ping: local error: message too long, mtu=1500\n');
     expect(lines(tooLong.stdout)[3]).toMatch(/^1 packets transmitted, 0 received, \+1 errors, 100% packet loss/);
+    // iputils: under -q no line and no "+1 errors"; under -f an "E" and no line.
+    const { ours: quiet } = await sameAsIputils(a, ['-c', '1', '-q', '-W', '1', '-M', 'do', '-s', '2000', peer], 1);
+    expect(quiet.stderr).toBe('');
+    const { ours: flooded } = await sameAsIputils(a, ['-c', '1', '-f', '-M', 'do', '-s', '2000', peer], 1);
+    expect(lines(flooded.stdout)[1]).toBe('E');
     const { ours: fragmented } = await sameAsIputils(a, ['-c', '1', '-M', 'dont', '-s', '2000', peer]);
     expect(lines(fragmented.stdout)[1]).toMatch(/^2008 bytes from /);
     await sameAsIputils(a, ['-c', '1', '-M', 'want', peer]);
@@ -149,6 +185,70 @@ describe.each(BINDINGS)('ping flags against iputils, on a veth pair, over the %s
     await sameAsIputils(a, ['-c', '1', '-Q', '16', peer]);
     expect(counted(b, 'tos16')).toBe(6);
     for (const bad of ['300', 'bad', '0x1g']) await sameAsIputils(a, ['-c', '1', '-Q', bad, peer], 2);
+  });
+
+  it('-6 -M do refuses a packet over the MTU with iputils\' IPv6 local error; -M dont and want let the kernel fragment it', async (ctx) => {
+    needHere(ctx, 'nft');
+    const { a, b, address6B: peer } = createPair({ ipv6: true });
+    countRequests6(b);
+    const { ours: tooLong } = await sameAsIputils(a, ['-6', '-c', '1', '-M', 'do', '-s', '2000', peer], 1);
+    // ping6_common.c's words ("mtu: ", where ping4.c writes "mtu="); the 1500 of the veth.
+    expect(tooLong.stderr).toBe('ping: local error: message too long, mtu: 1500\n');
+    expect(lines(tooLong.stdout)).toEqual([`PING ${peer}(${peer}) 2000 data bytes`, '', `--- ${peer} ping statistics ---`, expect.stringMatching(/^1 packets transmitted, 0 received, \+1 errors, 100% packet loss, time \d+ms$/), '']);
+    // The largest that fits: 1500 - 40 (IPv6) - 8 (ICMPv6).
+    await sameAsIputils(a, ['-6', '-c', '1', '-M', 'do', '-s', '1452', peer]);
+    const { ours: quiet } = await sameAsIputils(a, ['-6', '-c', '1', '-q', '-W', '1', '-M', 'do', '-s', '2000', peer], 1);
+    expect(quiet.stderr).toBe('');
+    const { ours: flooded } = await sameAsIputils(a, ['-6', '-c', '2', '-f', '-M', 'do', '-s', '2000', peer], 1);
+    expect(lines(flooded.stdout)[1]).toBe('EE');
+    expect(counted(b, 'fragments', PINGFLAGS6), 'nothing went out').toBe(0);
+
+    // -M dont: the kernel fragments at the source, a fragment header in each piece (2048 bytes in two).
+    const dont = ['-6', '-c', '1', '-M', 'dont', '-s', '2000', peer];
+    const theirs = await iputilsPing(a, dont);
+    expect(theirs.status, show(theirs)).toBe(0);
+    expect(counted(b, 'fragments', PINGFLAGS6), show(theirs)).toBe(2);
+    const ours = await ping(a, dont);
+    expect(ours.status, show(ours)).toBe(0);
+    expect(counted(b, 'fragments', PINGFLAGS6), show(ours)).toBe(4);
+    expect(shape(ours.stdout)).toEqual(iputilsShape(dont, theirs.stdout));
+    expect(lines(ours.stdout)[1]).toMatch(/^2008 bytes from /);
+    await sameAsIputils(a, ['-6', '-c', '1', '-M', 'want', '-s', '2000', peer]);
+    expect(counted(b, 'fragments', PINGFLAGS6)).toBe(8);
+
+    // --hdrincl: the IPPROTO_RAW socket sends the packet as built and never fragments it.
+    const built = await ping(a, ['-6', '-c', '1', '--hdrincl', '-M', 'dont', '-s', '2000', peer]);
+    expect(built.status, show(built)).toBe(1);
+    expect(built.stderr).toBe('ping: local error: message too long, mtu: 1500\n');
+    expect(counted(b, 'fragments', PINGFLAGS6)).toBe(8);
+    // iputils 20221126 knows no "probe" (later releases do): ours only has to ping.
+    const probe = await ping(a, ['-6', '-c', '1', '-M', 'probe', peer]);
+    expect(probe.status, show(probe)).toBe(0);
+    const { ours: bogus } = await sameAsIputils(a, ['-6', '-c', '1', '-M', 'bogus', peer], 2);
+    expect(bogus.stderr).toBe('ping: invalid -M argument: bogus\n');
+  });
+
+  it('-6 -Q sets the traffic class of the requests (IPV6_TCLASS, or the header --hdrincl builds); bad values refused as iputils refuses them', async (ctx) => {
+    needHere(ctx, 'nft');
+    const { a, b, address6B: peer } = createPair({ ipv6: true });
+    countRequests6(b);
+    const args = ['-6', '-c', '2', '-i', '0.2', '-Q', '0x10', peer];
+    const theirs = await iputilsPing(a, args);
+    expect(theirs.status, show(theirs)).toBe(0);
+    expect(counted(b, 'tclass16', PINGFLAGS6), show(theirs)).toBe(2);
+    const ours = await ping(a, args);
+    expect(ours.status, show(ours)).toBe(0);
+    expect(counted(b, 'tclass16', PINGFLAGS6), show(ours)).toBe(4);
+    expect(shape(ours.stdout)).toEqual(iputilsShape(args, theirs.stdout));
+    await sameAsIputils(a, ['-6', '-c', '1', '-Q', '16', peer]);
+    expect(counted(b, 'tclass16', PINGFLAGS6)).toBe(6);
+    const built = await ping(a, ['-6', '-c', '1', '--hdrincl', '-Q', '0x10', peer]);
+    expect(built.status, show(built)).toBe(0);
+    expect(counted(b, 'tclass16', PINGFLAGS6), show(built)).toBe(7);
+    // Without -Q the traffic class stays 0.
+    await sameAsIputils(a, ['-6', '-c', '1', peer]);
+    expect(counted(b, 'tclass16', PINGFLAGS6)).toBe(7);
+    for (const bad of ['300', 'bad', '0x1g']) await sameAsIputils(a, ['-6', '-c', '1', '-Q', bad, peer], 2);
   });
 
   it('-b pings a broadcast address and takes the replies of the hosts; without -b, iputils\' refusal', async (ctx) => {

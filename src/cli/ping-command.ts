@@ -55,8 +55,8 @@ Options:
   -O            report a request still unanswered when the next one goes out
   -a            audible: ring the terminal bell on each reply
   -U            user-to-user latency: receive time read in JS, not the kernel's stamp
-  -M PMTUDISC   path MTU discovery: do (set DF, never fragment), want, dont, probe
-  -Q TOS        IP TOS byte, decimal or 0x hex (DSCP and ECN)
+  -M PMTUDISC   path MTU discovery: do (never fragment; IPv4: set DF), want, dont, probe
+  -Q TOS        IPv4 TOS byte or IPv6 traffic class, decimal or 0x hex (DSCP and ECN)
   -b            allow pinging a broadcast address
   -e ID         ICMP identifier, 0..65535 (random by default)
   -V            print the version and exit
@@ -315,6 +315,8 @@ export async function runPingCommand(args: readonly string[], io: CommandIo, env
   const bell = cli.audible ? '\x07' : '';
   /** The route's source toward the host, once the socket is open: -I's header line and -M do's MTU. */
   let routeSource: string | undefined;
+  /** Local "message too long" errors under -q, which iputils leaves out of its "+N errors". */
+  let quietLocalErrors = 0;
   const onEvent = (event: PingEvent) => {
     if (cli.json) {
       // A hop limit the binding could not read (IPv6 on raw-socket) is left out, not written as -1.
@@ -331,10 +333,14 @@ export async function runPingCommand(args: readonly string[], io: CommandIo, env
       if (event.type === 'sent' || event.type === 'send-error') replied[event.sequence] = 0;
     }
     if (event.type === 'send-error' && event.tooLong) {
-      // iputils: a local error, on stderr even with -q or -f.
-      const device = routeSource === undefined ? undefined : interfaceForAddress(routeSource);
-      writeText(io.stderr, `${formatLocalMessageTooLong(device === undefined ? undefined : interfaceMtu(device))}\n`);
-      if (cli.flood && !cli.quiet) flood.add('E');
+      // iputils (receive_error_msg, both families): with -q nothing, and not
+      // counted in "+N errors"; with -f an "E" only; otherwise a line on stderr.
+      if (cli.quiet) quietLocalErrors++;
+      else if (cli.flood) flood.add('E');
+      else {
+        const device = routeSource === undefined ? undefined : interfaceForAddress(routeSource);
+        writeText(io.stderr, `${formatLocalMessageTooLong(device === undefined ? undefined : interfaceMtu(device), family)}\n`);
+      }
       return;
     }
     if (cli.quiet) return; // iputils -q prints no flood marks either
@@ -475,7 +481,7 @@ export async function runPingCommand(args: readonly string[], io: CommandIo, env
   } else {
     // iputils opens the statistics with a newline, which also ends flood's line of marks.
     out('');
-    for (const line of formatStatistics({ host: cli.host, ...summary })) out(line);
+    for (const line of formatStatistics({ host: cli.host, ...summary, errors: summary.errors - quietLocalErrors })) out(line);
   }
   // iputils: 1 when no reply came, or fewer than -c before a -w deadline.
   const short = cli.deadlineMs !== undefined && cli.count !== undefined && summary.received < cli.count;

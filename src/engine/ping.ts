@@ -272,6 +272,7 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
         destination,
         source,
         hopLimit: options.ttl,
+        trafficClass: options.tos,
       });
       sendMessage = (message) => sender.send(message);
     } else {
@@ -760,17 +761,23 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
 }
 
 /** -I, -Q, -M and -b on the open socket; a refusal throws SocketOptionError with iputils' text. */
+/**
+ * -I, -b, -Q and -M on the socket, as iputils sets them. Over IPv6, -Q sets
+ * IPV6_TCLASS and -M IPV6_MTU_DISCOVER (the sockets pick the option by their
+ * family). With --hdrincl over IPv6 the requests leave through the
+ * IPPROTO_RAW socket, which sends the header as built: -Q is then the traffic
+ * class the Ipv6Sender writes, and -M changes nothing (the kernel never
+ * fragments such a packet: one over the MTU gets the local error, as on IPv4).
+ */
 function applySocketOptions(socket: PacketSocket, options: PingOptions, v6: boolean): void {
-  if (v6 && (options.tos !== undefined || options.pmtuDiscovery !== undefined)) {
-    throw new SocketOptionError('-Q and -M set IPv4 socket options (IP_TOS, IP_MTU_DISCOVER); over IPv6 they are not supported yet');
-  }
+  const headerBuiltHere = v6 && (options.headerIncluded ?? false);
   if (options.device !== undefined) socket.bindToDevice(options.device);
   if (options.sourceAddress !== undefined) {
     if (!socket.bindAddress) throw new SocketOptionError(`-I ${options.sourceAddress}: binding to a source address needs the Linux binding (raw-socket cannot bind a raw socket)`);
     socket.bindAddress(options.sourceAddress);
   }
   if (options.broadcast) socket.setBroadcast(true);
-  if (options.tos !== undefined) socket.setTos(options.tos);
+  if (options.tos !== undefined && !headerBuiltHere) socket.setTos(options.tos);
   if (options.pmtuDiscovery !== undefined) socket.setPmtuDiscovery(options.pmtuDiscovery);
 }
 

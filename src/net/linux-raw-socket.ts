@@ -86,6 +86,12 @@ interface LinuxBinding {
     | 'IP_PMTUDISC_WANT'
     | 'IP_PMTUDISC_DO'
     | 'IP_PMTUDISC_PROBE'
+    | 'IPV6_TCLASS'
+    | 'IPV6_MTU_DISCOVER'
+    | 'IPV6_PMTUDISC_DONT'
+    | 'IPV6_PMTUDISC_WANT'
+    | 'IPV6_PMTUDISC_DO'
+    | 'IPV6_PMTUDISC_PROBE'
     | 'MSG_TRUNC'
     | 'EAGAIN'
     | 'EBADF',
@@ -550,16 +556,31 @@ export class LinuxRawSocket {
     this.optionResult('SO_BROADCAST', this.native.setOption(this.constants.SOL_SOCKET, this.constants.SO_BROADCAST, on ? 1 : 0));
   }
 
-  /** IP_TOS: the TOS byte (DSCP and ECN) of what the kernel sends (iputils ping -Q); IPv4 only. */
+  /**
+   * The TOS byte (DSCP and ECN) of what the kernel sends (iputils ping -Q):
+   * IP_TOS on IPv4, IPV6_TCLASS (the traffic class, the same byte) on IPv6.
+   */
   setTos(tos: number): void {
-    this.optionResult('IP_TOS', this.native.setOption(this.constants.IPPROTO_IP, this.constants.IP_TOS, tos));
+    const { IPPROTO_IP, IP_TOS, IPPROTO_IPV6, IPV6_TCLASS } = this.constants;
+    // iputils' names for the option in its error lines.
+    if (this.family === 6) this.optionResult('setsockopt(IPV6_TCLASS)', this.native.setOption(IPPROTO_IPV6, IPV6_TCLASS, tos));
+    else this.optionResult('IP_TOS', this.native.setOption(IPPROTO_IP, IP_TOS, tos));
   }
 
-  /** IP_MTU_DISCOVER: whether the kernel sets DF and fragments (iputils ping -M); IPv4 only. */
+  /**
+   * Whether the kernel fragments at the source (iputils ping -M):
+   * IP_MTU_DISCOVER on IPv4 ('do' also sets DF), IPV6_MTU_DISCOVER on IPv6
+   * (no DF bit there: 'dont' and 'want' let the kernel add a fragment header).
+   */
   setPmtuDiscovery(mode: PmtuDiscovery): void {
-    const { IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO, IP_PMTUDISC_DONT, IP_PMTUDISC_PROBE, IP_PMTUDISC_WANT } = this.constants;
-    const value = { do: IP_PMTUDISC_DO, want: IP_PMTUDISC_WANT, dont: IP_PMTUDISC_DONT, probe: IP_PMTUDISC_PROBE }[mode];
-    this.optionResult('IP_MTU_DISCOVER', this.native.setOption(IPPROTO_IP, IP_MTU_DISCOVER, value));
+    const c = this.constants;
+    if (this.family === 6) {
+      const value = { do: c.IPV6_PMTUDISC_DO, want: c.IPV6_PMTUDISC_WANT, dont: c.IPV6_PMTUDISC_DONT, probe: c.IPV6_PMTUDISC_PROBE }[mode];
+      this.optionResult('IPV6_MTU_DISCOVER', this.native.setOption(c.IPPROTO_IPV6, c.IPV6_MTU_DISCOVER, value));
+      return;
+    }
+    const value = { do: c.IP_PMTUDISC_DO, want: c.IP_PMTUDISC_WANT, dont: c.IP_PMTUDISC_DONT, probe: c.IP_PMTUDISC_PROBE }[mode];
+    this.optionResult('IP_MTU_DISCOVER', this.native.setOption(c.IPPROTO_IP, c.IP_MTU_DISCOVER, value));
   }
 
   /** A set-up call's result: 0, or -errno reported as iputils reports it ("WHAT: strerror text"). */

@@ -62,6 +62,9 @@ const SO_RCVBUFFORCE = 33;
 const SO_MARK = 36;
 /** IP_MTU_DISCOVER (linux/in.h); raw-socket does not export it. */
 const IP_MTU_DISCOVER = 10;
+/** IPV6_MTU_DISCOVER and IPV6_TCLASS (linux/in6.h); raw-socket exports neither, and BSDs number IPV6_TCLASS differently. */
+const IPV6_MTU_DISCOVER = 23;
+const IPV6_TCLASS = 67;
 const SOL_RAW = 255;
 const IPV6_CHECKSUM = 7;
 const IPPROTO_ICMPV6 = 58;
@@ -119,10 +122,13 @@ export class SocketOptionError extends Error {
   }
 }
 
-/** Path MTU discovery for IP_MTU_DISCOVER (ip(7)), as iputils ping -M names the modes. */
+/** Path MTU discovery for IP_MTU_DISCOVER (ip(7)) and IPV6_MTU_DISCOVER (ipv6(7)), as iputils ping -M names the modes. */
 export type PmtuDiscovery = 'do' | 'want' | 'dont' | 'probe';
 
-/** IP_PMTUDISC_* values (linux/in.h), for the raw-socket path, whose binding does not export them. */
+/**
+ * IP_PMTUDISC_* values (linux/in.h), for the raw-socket path, whose binding
+ * does not export them; IPV6_PMTUDISC_* (linux/in6.h) are the same numbers.
+ */
 export const PMTU_DISCOVERY_VALUES: Record<PmtuDiscovery, number> = { dont: 0, want: 1, do: 2, probe: 3 };
 
 export class RawSocket {
@@ -274,15 +280,31 @@ export class RawSocket {
     this.optionOrThrow('SO_BROADCAST', () => this.socket.wrap.setOption(this.module.SocketLevel.SOL_SOCKET, this.module.SocketOption.SO_BROADCAST, on ? 1 : 0));
   }
 
-  /** IP_TOS: the TOS byte (DSCP and ECN) of what the kernel sends (iputils ping -Q). */
+  /**
+   * The TOS byte (DSCP and ECN) of what the kernel sends (iputils ping -Q):
+   * IP_TOS on IPv4, IPV6_TCLASS (the traffic class, the same byte) on IPv6.
+   */
   setTos(tos: number): void {
-    this.optionOrThrow('IP_TOS', () => this.socket.wrap.setOption(this.module.SocketLevel.IPPROTO_IP, this.module.SocketOption.IP_TOS, tos));
+    const { SocketLevel, SocketOption } = this.module;
+    if (this.family === 6) {
+      if (process.platform !== 'linux') throw new SocketOptionError(`-Q over IPv6 needs Linux here (IPV6_TCLASS's number is Linux's); this is ${process.platform}`);
+      // iputils' name for the option in its error line.
+      this.optionOrThrow('setsockopt(IPV6_TCLASS)', () => this.socket.wrap.setOption(SocketLevel.IPPROTO_IPV6, IPV6_TCLASS, tos));
+      return;
+    }
+    this.optionOrThrow('IP_TOS', () => this.socket.wrap.setOption(SocketLevel.IPPROTO_IP, SocketOption.IP_TOS, tos));
   }
 
-  /** IP_MTU_DISCOVER (Linux): whether the kernel sets DF and fragments (iputils ping -M). */
+  /**
+   * IP_MTU_DISCOVER / IPV6_MTU_DISCOVER (Linux): whether the kernel fragments
+   * at the source (iputils ping -M); on IPv4 'do' also sets DF.
+   */
   setPmtuDiscovery(mode: PmtuDiscovery): void {
-    if (process.platform !== 'linux') throw new SocketOptionError(`-M needs Linux (IP_MTU_DISCOVER); this is ${process.platform}`);
-    this.optionOrThrow('IP_MTU_DISCOVER', () => this.socket.wrap.setOption(this.module.SocketLevel.IPPROTO_IP, IP_MTU_DISCOVER, PMTU_DISCOVERY_VALUES[mode]));
+    const option = this.family === 6 ? 'IPV6_MTU_DISCOVER' : 'IP_MTU_DISCOVER';
+    if (process.platform !== 'linux') throw new SocketOptionError(`-M needs Linux (${option}); this is ${process.platform}`);
+    const { IPPROTO_IP, IPPROTO_IPV6 } = this.module.SocketLevel;
+    const [level, name] = this.family === 6 ? [IPPROTO_IPV6, IPV6_MTU_DISCOVER] : [IPPROTO_IP, IP_MTU_DISCOVER];
+    this.optionOrThrow(option, () => this.socket.wrap.setOption(level, name, PMTU_DISCOVERY_VALUES[mode]));
   }
 
   /** raw-socket throws Error(strerror text): reported as iputils does, "WHAT: message". */

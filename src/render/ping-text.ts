@@ -48,9 +48,12 @@ export function formatNoAnswerLine(sequence: number, timestampPrefix = ''): stri
   return `${timestampPrefix}no answer yet for icmp_seq=${sequence}`;
 }
 
-/** iputils' line for a send larger than the path MTU with DF set (-M do), on stderr. */
-export function formatLocalMessageTooLong(mtu: number | undefined): string {
-  return `ping: local error: message too long, mtu=${mtu ?? '?'}`;
+/**
+ * iputils' line for a send larger than the path MTU that the kernel may not
+ * fragment (-M do), on stderr: ping4.c writes "mtu=1500", ping6_common.c "mtu: 1500".
+ */
+export function formatLocalMessageTooLong(mtu: number | undefined, family: 4 | 6 = 4): string {
+  return `ping: local error: message too long, mtu${family === 6 ? ': ' : '='}${mtu ?? '?'}`;
 }
 
 export interface ReplyLineInfo {
