@@ -671,6 +671,9 @@ static napi_value socket_pump_send(napi_env env, napi_callback_info info) {
   }
   for (int i = 0; i < sent; i++) pump->state[(uint16_t)(pump->transmitted + 1 + (uint32_t)i)] = PUMP_AWAITING_REPLY;
   if (sent > 0) pump->transmitted += (uint32_t)sent;
+  // A single request refused for any reason but a full send buffer still uses its sequence: the
+  // engine counts it transmitted, as iputils does (a batch's failure is retried one at a time).
+  else if (count == 1 && sent != -EAGAIN && sent != -EWOULDBLOCK) pump->transmitted++;
   return make_int(env, sent);
 }
 

@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LinuxRawSocket, linuxBindingUnavailableReason, IPPROTO_ICMPV6 } from '../src/net/linux-raw-socket.ts';
 import { chooseSocketBinding, openRawSocket, type PacketSocket } from '../src/net/packet-socket.ts';
 import { SendError } from '../src/net/raw-socket.ts';
-import { buildIcmpEcho, IcmpType } from '../src/wire/icmp.ts';
+import { buildIcmpEcho, IcmpType, iputilsEchoPayload, parseIcmp, parseIputilsTimestamp } from '../src/wire/icmp.ts';
 import { buildTcp, TcpFlag } from '../src/wire/tcp.ts';
 import { IN_CI, skipReason } from './helpers/ci-requirements.ts';
 
@@ -111,7 +111,7 @@ describe.skipIf(reason !== undefined)(`Linux binding on loopback${reason ? ` (sk
     expect(Math.abs(sentAt - before)).toBeLessThan(60_000);
     expect(Math.abs(receivedAt - Date.now())).toBeLessThan(60_000);
     expect(Number.isInteger(hopLimit) && hopLimit > 0 && hopLimit <= 255).toBe(true);
-    // A raw socket sees our own request on lo too: it left with the TTL we set, read from IP_TTL ancillary data.
+    // A raw socket sees our own request on lo too: it left with the TTL we set, read from its IPv4 header.
     expect(ofType(IcmpType.EchoRequest)!.hopLimit).toBe(9);
   });
 
@@ -208,6 +208,79 @@ describe.skipIf(reason !== undefined)(`Linux binding on loopback${reason ? ` (sk
     expect([...replies.keys()].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     for (const receivedAt of replies.values()) expect(receivedAt).toBeGreaterThanOrEqual(sentAt);
     expect(largestRead).toBeLessThanOrEqual(16);
+  });
+
+  it.each([
+    { family: 4 as const, address: '127.0.0.1', protocol: IPPROTO_ICMP, replyType: IcmpType.EchoReply },
+    { family: 6 as const, address: '::1', protocol: IPPROTO_ICMPV6, replyType: ICMPV6_ECHO_REPLY },
+  ])('the echo pump sends request k + 1 on the reply to k, up to its limit, over IPv$family', async ({ family, address, protocol, replyType }) => {
+    const socket = track(LinuxRawSocket.open({ family, protocol }));
+    const id = identifier(10 + family);
+    // iputils' data: a timeval the pump rewrites, then bytes 16.. of the pattern.
+    const request = buildIcmpEcho({ identifier: id, sequence: 1, payload: iputilsEchoPayload({ seconds: 0, microseconds: 0, size: 56 }) });
+    if (family === 6) {
+      request[0] = ICMPV6_ECHO_REQUEST;
+      request.fill(0, 2, 4); // the kernel writes the ICMPv6 checksum
+    }
+    const limit = 50;
+    const replies: { sequence: number; plain: number; sent: number; sentAt: number; receivedAt: number }[] = [];
+    const plainOnes: number[] = [];
+    socket.onPacket((packet, _source, receivedAt) => {
+      const icmp = family === 4 ? icmpOfIpv4(packet) : packet;
+      if (icmp.length < 8 || icmp[0] !== replyType || icmp.readUInt16BE(4) !== id) return; // our own requests, seen on lo
+      // A reply the pump did not find plain (none is expected from the kernel's echo).
+      const record = socket.echoPumpRecord;
+      replies.push({ sequence: icmp.readUInt16BE(6), plain: record.plainSequence, sent: record.sentSequence, sentAt: record.sentAt, receivedAt });
+    });
+    socket.armEchoPump(request, address, {
+      identifier: id,
+      timed: true,
+      sendLimit: limit,
+      onPlainReply: (sequence, _source, receivedAt) => {
+        plainOnes.push(sequence);
+        const record = socket.echoPumpRecord;
+        replies.push({ sequence, plain: sequence, sent: record.sentSequence, sentAt: record.sentAt, receivedAt });
+      },
+    });
+    expect(socket.pumpSend(1)).toBe(1);
+    const firstSentAt = socket.lastSendTime;
+    await waitUntil(() => replies.length >= limit, `${limit} replies`);
+    // Nothing more goes out past the limit: wait a little for a stray one.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    socket.receivePending();
+    expect(replies.map((r) => r.sequence)).toEqual(Array.from({ length: limit }, (_, i) => i + 1));
+    // Every reply but the last made the pump send the next request, right after it was read.
+    expect(replies.map((r) => r.sent)).toEqual([...Array.from({ length: limit - 1 }, (_, i) => i + 2), -1]);
+    // The kernel answered each request as sent (it answers only a valid checksum), so each reply is plain.
+    expect(plainOnes).toEqual(Array.from({ length: limit }, (_, i) => i + 1));
+    // Send times: in order, each before its reply's kernel time.
+    const sentAt = [firstSentAt, ...replies.slice(0, -1).map((r) => r.sentAt)];
+    for (let i = 0; i < limit; i++) expect(replies[i].receivedAt).toBeGreaterThanOrEqual(sentAt[i]);
+    socket.disarmEchoPump();
+  });
+
+  it('the echo pump writes each request\'s sequence, timeval and a valid checksum', async () => {
+    const socket = track(LinuxRawSocket.open({ protocol: IPPROTO_ICMP }));
+    const id = identifier(20);
+    const request = buildIcmpEcho({ identifier: id, sequence: 1, payload: iputilsEchoPayload({ seconds: 0, microseconds: 0, size: 56 }) });
+    const requests: { sequence: number; checksumValid: boolean; timeMs: number }[] = [];
+    let plain = 0;
+    socket.onPacket((packet) => {
+      const icmp = icmpOfIpv4(packet);
+      if (icmp[0] !== IcmpType.EchoRequest || icmp.readUInt16BE(4) !== id) return;
+      // Our own requests, as the pump wrote them, seen on lo (the kernel's replies are plain).
+      const parsed = parseIcmp(icmp);
+      const timeval = parseIputilsTimestamp(icmp.subarray(8))!;
+      requests.push({ sequence: icmp.readUInt16BE(6), checksumValid: parsed.ok && parsed.value.checksumValid, timeMs: timeval.seconds * 1000 + timeval.microseconds / 1000 });
+    });
+    socket.armEchoPump(request, '127.0.0.1', { identifier: id, timed: true, sendLimit: 3, onPlainReply: () => plain++ });
+    const before = Date.now();
+    expect(socket.pumpSend(1)).toBe(1);
+    await waitUntil(() => requests.length >= 3 && plain >= 3, 'three requests and their replies');
+    expect(requests.map((r) => r.sequence)).toEqual([1, 2, 3]);
+    expect(requests.every((r) => r.checksumValid)).toBe(true);
+    for (const r of requests) expect(Math.abs(r.timeMs - before)).toBeLessThan(60_000);
+    socket.disarmEchoPump();
   });
 
   it('closes idempotently; a closed socket answers EBADF as a code, and send() throws SendError', () => {

@@ -53,9 +53,9 @@ export interface PingOptions {
   readonly device?: string;
   /** -I ADDRESS: bind the socket to this local address, the requests' source (the Linux binding only). */
   readonly sourceAddress?: string;
-  /** -Q: the TOS byte (DSCP and ECN) of the requests (IP_TOS). */
+  /** -Q: the TOS byte (IP_TOS) or the IPv6 traffic class (IPV6_TCLASS) of the requests: DSCP and ECN. */
   readonly tos?: number;
-  /** -M: path MTU discovery (IP_MTU_DISCOVER): 'do' sets DF and never fragments, 'dont' fragments. */
+  /** -M: path MTU discovery (IP_MTU_DISCOVER, IPV6_MTU_DISCOVER): 'do' never fragments (IPv4: sets DF), 'dont' fragments. */
   readonly pmtuDiscovery?: PmtuDiscovery;
   /** -b: SO_BROADCAST, and echo replies taken from any address (every host on the link answers a broadcast). */
   readonly broadcast?: boolean;
@@ -760,7 +760,6 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
   return { destination, family, identifier, transmitted, received, duplicates, errors, elapsedMs, rtt, pipeSize, ipgEwma, interrupted, rttSource: userLatency ? 'javascript' : socket.rttSource };
 }
 
-/** -I, -Q, -M and -b on the open socket; a refusal throws SocketOptionError with iputils' text. */
 /**
  * -I, -b, -Q and -M on the socket, as iputils sets them. Over IPv6, -Q sets
  * IPV6_TCLASS and -M IPV6_MTU_DISCOVER (the sockets pick the option by their
@@ -768,6 +767,7 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
  * IPPROTO_RAW socket, which sends the header as built: -Q is then the traffic
  * class the Ipv6Sender writes, and -M changes nothing (the kernel never
  * fragments such a packet: one over the MTU gets the local error, as on IPv4).
+ * A refusal throws SocketOptionError with iputils' text.
  */
 function applySocketOptions(socket: PacketSocket, options: PingOptions, v6: boolean): void {
   const headerBuiltHere = v6 && (options.headerIncluded ?? false);
