@@ -52,8 +52,8 @@ void echo_pump_prepare(const EchoPump *pump, uint8_t *out, uint16_t sequence, do
   }
 }
 
-int echo_pump_may_send(const EchoPump *pump) {
-  return (pump->send_limit < 0 || (int64_t)pump->transmitted < pump->send_limit) &&
+int echo_pump_may_send(const EchoPump *pump, uint32_t pending) {
+  return (pump->send_limit < 0 || (int64_t)pump->transmitted + pending < pump->send_limit) &&
          (pump->reply_limit < 0 || (int64_t)pump->replies < pump->reply_limit);
 }
 

@@ -37,6 +37,7 @@ typedef struct {
   int64_t send_limit;      // no more requests once this many were sent (-1: none)
   int64_t reply_limit;     // ... or once this many distinct replies came (-1: none)
   uint64_t replies;        // distinct replies, duplicates not counted
+  int burst;               // -l: read what is queued at once and answer it with one sendmmsg()
   uint8_t state[65536];    // per sequence, PUMP_*
 } EchoPump;
 
@@ -45,8 +46,8 @@ typedef struct {
 // IPv4 checksum.
 void echo_pump_prepare(const EchoPump *pump, uint8_t *out, uint16_t sequence, double now_ms);
 
-// Whether another request may go out under the limits.
-int echo_pump_may_send(const EchoPump *pump);
+// Whether another request may go out under the limits, `pending` more being on their way.
+int echo_pump_may_send(const EchoPump *pump, uint32_t pending);
 
 // What a received datagram is to the pump: its sequence (0..65535) when it
 // is an echo reply to the pump's destination with the pump's identifier,

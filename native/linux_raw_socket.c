@@ -590,24 +590,25 @@ static void record_receive(LinuxSocket *s, uint32_t i, size_t length) {
   }
 }
 
-// armEchoPump(request: Uint8Array, identifier, timed, writeChecksum, sendLimit, replyLimit):
+// armEchoPump(request: Uint8Array, identifier, timed, writeChecksum, sendLimit, replyLimit, burst):
 // from now on every fresh echo reply read sends the next request (see echo_pump.h).
 // The request is copied; the destination and buffers must be set (setDestination, attach).
 static napi_value socket_arm_echo_pump(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
+  size_t argc = 7;
+  napi_value argv[7];
   LinuxSocket *s = unwrap(env, info, &argc, argv);
   if (!s) return NULL;
   void *request;
   size_t length;
-  int32_t identifier, timed, write_checksum;
+  int32_t identifier, timed, write_checksum, burst;
   int64_t send_limit, reply_limit;
-  if (argc < 6 || !typed_array(env, argv[0], (napi_typedarray_type)-1, &request, &length) ||
+  if (argc < 7 || !typed_array(env, argv[0], (napi_typedarray_type)-1, &request, &length) ||
       !arg_int(env, argv[1], &identifier) || !arg_int(env, argv[2], &timed) || !arg_int(env, argv[3], &write_checksum) ||
       napi_get_value_int64(env, argv[4], &send_limit) != napi_ok ||
-      napi_get_value_int64(env, argv[5], &reply_limit) != napi_ok || length < 8 || length > s->slot_size) {
+      napi_get_value_int64(env, argv[5], &reply_limit) != napi_ok || !arg_int(env, argv[6], &burst) || length < 8 ||
+      length > s->slot_size) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE",
-                          "armEchoPump(request: Uint8Array of 8..slotSize bytes, identifier, timed, writeChecksum, sendLimit, replyLimit)");
+                          "armEchoPump(request: Uint8Array of 8..slotSize bytes, identifier, timed, writeChecksum, sendLimit, replyLimit, burst)");
     return NULL;
   }
   if (s->fd < 0) return throw_errno(env, EBADF, "armEchoPump");
@@ -632,6 +633,7 @@ static napi_value socket_arm_echo_pump(napi_env env, napi_callback_info info) {
   pump->write_checksum = write_checksum != 0;
   pump->send_limit = send_limit;
   pump->reply_limit = reply_limit;
+  pump->burst = burst != 0;
   s->pump = pump;
   s->pump_send = send;
   return NULL;
@@ -682,8 +684,9 @@ static napi_value socket_pump_send(napi_env env, napi_callback_info info) {
   return make_int(env, sent);
 }
 
-// After datagram i was read with the pump armed: mark it, and send the next request on a fresh reply.
-static void pump_after_receive(LinuxSocket *s, uint32_t i, size_t length) {
+// After datagram i was read with the pump armed: marks it; returns whether it is a fresh reply
+// that earns the next request, `pending` requests being due already.
+static int pump_answer(LinuxSocket *s, uint32_t i, size_t length, uint32_t pending) {
   EchoPump *pump = s->pump;
   const uint32_t n = s->capacity;
   s->ints[INT_PUMP_REPLY * n + i] = -1;
@@ -692,24 +695,74 @@ static void pump_after_receive(LinuxSocket *s, uint32_t i, size_t length) {
   int plain;
   int sequence = echo_pump_classify(pump, s->receive_data + (size_t)i * s->slot_size, length,
                                     (const struct sockaddr_storage *)&s->sources[i], &s->destination, &plain);
-  if (sequence < 0) return;
+  if (sequence < 0) return 0;
   if (plain) s->ints[INT_PUMP_REPLY * n + i] = sequence;
-  if (pump->state[sequence] != PUMP_AWAITING_REPLY) return; // a duplicate, or not a request of this run
+  if (pump->state[sequence] != PUMP_AWAITING_REPLY) return 0; // a duplicate, or not a request of this run
   pump->state[sequence] = PUMP_ANSWERED;
   pump->replies++;
-  if (!echo_pump_may_send(pump)) return;
-  uint16_t next = (uint16_t)(pump->transmitted + 1);
-  // One clock read for the timeval and the send time, as iputils times its requests.
-  double sent_at = realtime_ms();
-  echo_pump_prepare(pump, s->pump_send, next, sent_at);
-  if (sendto(s->fd, s->pump_send, pump->length, 0, (struct sockaddr *)&s->destination, s->destination_length) < 0) {
-    s->ints[INT_PUMP_ERROR * n + i] = errno; // the engine's own send path retries it and reports the error
-    return;
-  }
-  pump->state[next] = PUMP_AWAITING_REPLY;
+  return echo_pump_may_send(pump, pending);
+}
+
+// The pump's request sent on datagram i went out at `sent_at`.
+static void pump_sent(LinuxSocket *s, uint32_t i, double sent_at) {
+  EchoPump *pump = s->pump;
+  uint16_t sequence = (uint16_t)(pump->transmitted + 1);
+  pump->state[sequence] = PUMP_AWAITING_REPLY;
   pump->transmitted++;
-  s->ints[INT_PUMP_SENT * n + i] = next;
-  s->times[TIME_PUMP_SEND * n + i] = sent_at;
+  s->ints[INT_PUMP_SENT * s->capacity + i] = sequence;
+  s->times[TIME_PUMP_SEND * s->capacity + i] = sent_at;
+}
+
+// -f: one recvmsg() at a time, and the next request sent as soon as a fresh reply is read (the
+// reply to it is often queued by the time sendto() returns, on loopback and veth).
+static int32_t pump_receive_each(LinuxSocket *s, int32_t max) {
+  EchoPump *pump = s->pump;
+  int32_t got = 0;
+  for (; got < max; got++) {
+    prepare_receive(s, (uint32_t)got);
+    ssize_t length = recvmsg(s->fd, &s->messages[got].msg_hdr, MSG_DONTWAIT);
+    if (length < 0) return got == 0 ? -errno : got;
+    record_receive(s, (uint32_t)got, (size_t)length);
+    if (!pump_answer(s, (uint32_t)got, (size_t)length, 0)) continue;
+    // One clock read for the timeval and the send time, as iputils times its requests.
+    double sent_at = realtime_ms();
+    echo_pump_prepare(pump, s->pump_send, (uint16_t)(pump->transmitted + 1), sent_at);
+    if (sendto(s->fd, s->pump_send, pump->length, 0, (struct sockaddr *)&s->destination, s->destination_length) < 0)
+      s->ints[INT_PUMP_ERROR * s->capacity + got] = errno; // the engine's own send path retries and reports it
+    else
+      pump_sent(s, (uint32_t)got, sent_at);
+  }
+  return got;
+}
+
+// -f -l: what is queued read with one recvmmsg(), and the requests it earns sent with one
+// sendmmsg(), as iputils reads every queued reply before it sends again.
+static int32_t pump_receive_burst(LinuxSocket *s, int32_t max) {
+  EchoPump *pump = s->pump;
+  for (int32_t i = 0; i < max; i++) prepare_receive(s, (uint32_t)i);
+  int got = recvmmsg(s->fd, s->messages, (unsigned)max, MSG_DONTWAIT, NULL);
+  if (got < 0) return -errno;
+  uint32_t due[MAX_CAPACITY];
+  uint32_t pending = 0;
+  for (int i = 0; i < got; i++) {
+    record_receive(s, (uint32_t)i, s->messages[i].msg_len);
+    if (pump_answer(s, (uint32_t)i, s->messages[i].msg_len, pending)) due[pending++] = (uint32_t)i;
+  }
+  if (pending == 0) return got;
+  // The receive messages are read out (record_receive): their headers carry the sends now.
+  double sent_at = realtime_ms();
+  for (uint32_t k = 0; k < pending; k++) {
+    uint8_t *request = s->pump_send + (size_t)k * pump->length;
+    echo_pump_prepare(pump, request, (uint16_t)(pump->transmitted + 1 + k), sent_at);
+    prepare_send(s, k, request, pump->length);
+  }
+  int sent = sendmmsg(s->fd, s->messages, pending, 0);
+  int error = sent < 0 ? errno : 0;
+  if (sent < 0) sent = 0;
+  for (int k = 0; k < sent; k++) pump_sent(s, due[k], sent_at);
+  // sendmmsg() stops at the first refusal: that request goes back to the engine, which retries it.
+  if ((uint32_t)sent < pending) s->ints[INT_PUMP_ERROR * s->capacity + due[sent]] = error ? error : EAGAIN;
+  return got;
 }
 
 // receive() -> bytes | -errno (-EAGAIN: nothing queued); results in slot 0.
@@ -734,21 +787,7 @@ static napi_value socket_receive_batch(napi_env env, napi_callback_info info) {
   if (s->fd < 0) return make_int(env, -EBADF);
   if ((uint32_t)max > s->capacity) max = (int32_t)s->capacity;
   if (max == 0) return make_int(env, -ENOBUFS);
-  if (s->pump) {
-    // One recvmsg() at a time: the pump's send on datagram i is what datagram i + 1 answers.
-    int32_t got = 0;
-    for (; got < max; got++) {
-      prepare_receive(s, (uint32_t)got);
-      ssize_t length = recvmsg(s->fd, &s->messages[got].msg_hdr, MSG_DONTWAIT);
-      if (length < 0) {
-        if (got == 0) return make_int(env, -errno);
-        break;
-      }
-      record_receive(s, (uint32_t)got, (size_t)length);
-      pump_after_receive(s, (uint32_t)got, (size_t)length);
-    }
-    return make_int(env, got);
-  }
+  if (s->pump) return make_int(env, s->pump->burst ? pump_receive_burst(s, max) : pump_receive_each(s, max));
   for (int32_t i = 0; i < max; i++) prepare_receive(s, (uint32_t)i);
   int got = recvmmsg(s->fd, s->messages, (unsigned)max, MSG_DONTWAIT, NULL);
   if (got < 0) return make_int(env, -errno);

@@ -731,7 +731,7 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
       try {
         // -c caps the requests; with -w it counts replies instead (see maySend).
         const limit = count === undefined ? {} : deadlineMs === undefined ? { sendLimit: count } : { replyLimit: count };
-        pump.arm(packet, destination, { identifier, timed, ...limit, onPlainReply });
+        pump.arm(packet, destination, { identifier, timed, ...limit, burst: preload > 1, onPlainReply });
       } catch {
         pump = undefined; // a binding built before the pump existed: JS sends each request
       }

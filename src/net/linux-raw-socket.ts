@@ -28,7 +28,7 @@ interface LinuxBindingSocket {
   sendBatch(packets: Uint8Array, stride: number, count: number): number;
   receive(): number;
   receiveBatch(max: number): number;
-  armEchoPump(request: Uint8Array, identifier: number, timed: number, writeChecksum: number, sendLimit: number, replyLimit: number): void;
+  armEchoPump(request: Uint8Array, identifier: number, timed: number, writeChecksum: number, sendLimit: number, replyLimit: number, burst: number): void;
   disarmEchoPump(): void;
   pumpSend(count: number): number;
   startPolling(onReadable: (status: number) => void): void;
@@ -184,6 +184,12 @@ export interface EchoPumpOptions {
   readonly sendLimit?: number;
   /** No more requests once this many distinct replies came (-c with -w); unlimited when left out. */
   readonly replyLimit?: number;
+  /**
+   * Several requests in flight (-l): read what is queued with one recvmmsg()
+   * and send the requests it earns with one sendmmsg(), as iputils reads every
+   * queued reply before it sends again. Off, one recvmsg() and one sendto() per reply.
+   */
+  readonly burst?: boolean;
   /**
    * Called, instead of the packet handler, for each reply the pump found
    * plain (see native/echo_pump.h): an echo reply to `sequence` with every
@@ -449,7 +455,7 @@ export class LinuxRawSocket {
   armEchoPump(request: Uint8Array, address: string, options: EchoPumpOptions): void {
     this.useDestination(address);
     this.plainReplyHandler = options.onPlainReply;
-    this.native.armEchoPump(request, options.identifier, options.timed ? 1 : 0, this.family === 4 ? 1 : 0, options.sendLimit ?? -1, options.replyLimit ?? -1);
+    this.native.armEchoPump(request, options.identifier, options.timed ? 1 : 0, this.family === 4 ? 1 : 0, options.sendLimit ?? -1, options.replyLimit ?? -1, options.burst ? 1 : 0);
     this.pumpArmed = true;
     this.readMax = this.capacity; // one recvmsg() per datagram while armed: a full batch costs nothing more
   }
