@@ -13,6 +13,7 @@ import { ipv4AddressNumber } from '../wire/ipv4-address.ts';
 import { IpProtocol } from '../wire/ipv4.ts';
 import { ipv6AddressBytes } from '../wire/ipv6-address.ts';
 import { answerOf, emptyRequest, ipv6AddressFold, ReplyViews } from '../wire/reply-matching.ts';
+import { RttAccumulator, type RttStatistics } from './rtt-accumulator.ts';
 
 export interface PingOptions {
   /** IPv4 or IPv6 address to ping (resolve names before); a link-local IPv6 one with its scope, fe80::1%eth0. */
@@ -126,12 +127,7 @@ export type PingEvent =
       readonly pointer?: number;
     } & EventBase);
 
-export interface RttStatistics {
-  readonly minMs: number;
-  readonly avgMs: number;
-  readonly maxMs: number;
-  readonly mdevMs: number;
-}
+export type { RttStatistics } from './rtt-accumulator.ts';
 
 export interface PingSummary {
   readonly destination: string;
@@ -224,12 +220,7 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
   let received = 0;
   let duplicates = 0;
   let errors = 0;
-  let rttCount = 0;
-  let rttSum = 0;
-  let rttSumSquares = 0;
-  let rttMin = Infinity;
-  let rttMax = 0;
-  let ewma = 0;
+  const rtts = new RttAccumulator();
   let pipeSize = 0;
   let lastSendAt = 0;
   let finished = false;
@@ -354,7 +345,7 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
     }
     if (!lingerTimer) {
       // iputils: wait -W for a first reply, otherwise two round trips.
-      const linger = received > 0 ? Math.max(2 * rttMax, FLOOD_FALLBACK_MS) : timeoutMs;
+      const linger = received > 0 ? Math.max(2 * rtts.max, FLOOD_FALLBACK_MS) : timeoutMs;
       lingerTimer = setTimeout(() => finish(false), Math.max(0, lastSendAt + linger - performance.now()));
     }
   };
@@ -605,15 +596,7 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
     receivedData: number[] | undefined,
   ) => {
     acknowledge(sequence);
-    if (rttMs !== undefined) {
-      rttCount++;
-      rttSum += rttMs;
-      rttSumSquares += rttMs * rttMs;
-      if (rttMs < rttMin) rttMin = rttMs;
-      if (rttMs > rttMax) rttMax = rttMs;
-      // iputils keeps an EWMA of the RTT with weight 1/8 for the flood summary.
-      ewma = ewma === 0 ? rttMs : ewma + (rttMs - ewma) / 8;
-    }
+    if (rttMs !== undefined) rtts.add(rttMs);
     const duplicate = answered[sequence] === 1;
     if (duplicate) duplicates++;
     else {
@@ -750,14 +733,10 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
 
   // iputils' "time": from the start to the last request sent.
   const elapsedMs = transmitted > 0 ? lastSendAt - startedAt : 0;
-  let rtt: RttStatistics | undefined;
-  if (rttCount > 0) {
-    const avg = rttSum / rttCount;
-    rtt = { minMs: rttMin, avgMs: avg, maxMs: rttMax, mdevMs: Math.sqrt(Math.max(0, rttSumSquares / rttCount - avg * avg)) };
-  }
+  const rtt: RttStatistics | undefined = rtts.statistics();
   const ipgEwma =
-    (flood || intervalMs === 0) && rttCount > 0 && transmitted > 1
-      ? { ipgMs: (lastSendAt - startedAt) / (transmitted - 1), ewmaMs: ewma }
+    (flood || intervalMs === 0) && rtts.count > 0 && transmitted > 1
+      ? { ipgMs: (lastSendAt - startedAt) / (transmitted - 1), ewmaMs: rtts.ewma }
       : undefined;
   return { destination, family, identifier, transmitted, received, duplicates, errors, elapsedMs, rtt, pipeSize, ipgEwma, interrupted, rttSource: userLatency ? 'javascript' : socket.rttSource };
 }
