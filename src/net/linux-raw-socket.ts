@@ -4,10 +4,12 @@
 // Same shape as RawSocket (src/net/raw-socket.ts): synchronous sendto, drain on
 // readiness, receivePending(). What it adds is timing as iputils does it: the
 // send time is read in C just before sendto(), and each datagram carries the
-// kernel's receive time (SO_TIMESTAMPNS) and its hop limit / TTL from
-// ancillary data. The binding reports per-packet failures as a negative errno
-// and writes results into typed arrays shared once, so the hot path neither
-// allocates in C nor throws. See native-notes/linux-binding.md.
+// kernel's receive time (SO_TIMESTAMPNS) and its hop limit (IPv6, from
+// ancillary data) or TTL (IPv4, from its header). The binding reports
+// per-packet failures as a negative errno and writes results into typed arrays
+// shared once, so the hot path neither allocates in C nor throws. For ping -f
+// it also keeps the send-on-reply loop in C (the echo pump, armEchoPump). See
+// native-notes/linux-binding.md.
 import { createRequire } from 'node:module';
 import { constants as osConstants } from 'node:os';
 import { formatIpv4Address } from '../wire/ipv4-address.ts';
