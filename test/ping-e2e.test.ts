@@ -18,7 +18,6 @@ import { decodeLinkLayer } from '../src/wire/link-type.ts';
 import { PAYLOAD_INDEX, TRUNCATED_DATA } from './helpers/corrupt-responder-constants.ts';
 import {
   type Namespace,
-  type RunResult,
   createChain,
   createIsolated,
   createPair,
@@ -31,6 +30,7 @@ import {
 } from './helpers/netns.ts';
 import { checkJsonOutput } from './helpers/output-schema.ts';
 import {
+  againstResponder,
   bindingEnv,
   BINDINGS,
   escapeRegExp as escape,
@@ -243,16 +243,6 @@ describe.each(BINDINGS)('ping end to end, in network namespaces, over the %s bin
     expect(statistics(theirs.stdout, peer)).toMatchObject({ transmitted: 5, received: 5, duplicates: 0, errors: 0 });
   });
 
-  /** Runs `command` in `a` against a fresh corrupt responder in `b` answering by `plan`. */
-  async function againstResponder(a: Namespace, b: Namespace, plan: string, command: string[]): Promise<RunResult> {
-    const responder = b.spawn(tsxCommand('test/helpers/corrupt-responder.ts', ['--plan', plan, '--timeout', '15']), { timeoutMs: 20_000 });
-    await responder.waitForOutput(/^ready$/m, 10_000);
-    const result = await a.runAsync(command, { timeoutMs: PING_TIMEOUT_MS, env: bindingEnv(binding) });
-    const responded = await responder.exited;
-    expect(responded.status, show(responded)).toBe(0);
-    expect(responded.stdout.match(/^seq=\d+ /gm), show(responded)).toHaveLength(plan.split(',').length);
-    return result;
-  }
 
   it('prints truncated and altered replies as iputils does, and counts them as iputils counts them', async (ctx) => {
     needHere(ctx, 'netns', 'raw', 'iputils');
@@ -260,8 +250,8 @@ describe.each(BINDINGS)('ping end to end, in network namespaces, over the %s bin
     b.sysctl('net.ipv4.icmp_echo_ignore_all', 1);
     const plan = 'ok,checksum,payload,truncated,ok';
     const args = ['-c', '5', '-i', '0.2', '-W', '2', peer];
-    const ours = await againstResponder(a, b, plan, tsxCommand('src/ping.ts', args));
-    const theirs = await againstResponder(a, b, plan, ['ping', ...args]);
+    const ours = await againstResponder(binding, a, b, plan, tsxCommand('src/ping.ts', args));
+    const theirs = await againstResponder(binding, a, b, plan, ['ping', ...args]);
     expect(ours.status, show(ours)).toBe(0);
     expect(theirs.status, show(theirs)).toBe(0);
 

@@ -16,7 +16,7 @@
 import { afterAll, afterEach, describe, expect, it, type TestContext } from 'vitest';
 import { type Namespace, type RunResult, createPair, leftoverNamespaces, teardownAll, tsxCommand } from './helpers/netns.ts';
 import {
-  bindingEnv,
+  againstResponder,
   BINDINGS,
   iputilsPing,
   lines,
@@ -264,16 +264,6 @@ describe.each(BINDINGS)('ping -f end to end, in network namespaces, over the %s 
     expect(withoutDuplicates(ours.stdout), show(theirs)).toEqual(withoutDuplicates(theirs.stdout));
   });
 
-  /** Runs `command` in `a` against a fresh corrupt responder in `b` answering by `plan`. */
-  async function againstResponder(a: Namespace, b: Namespace, plan: string, command: string[]): Promise<RunResult> {
-    const responder = b.spawn(tsxCommand('test/helpers/corrupt-responder.ts', ['--plan', plan, '--timeout', '15']), { timeoutMs: 20_000 });
-    await responder.waitForOutput(/^ready$/m, 10_000);
-    const result = await a.runAsync(command, { timeoutMs: PING_TIMEOUT_MS, env: bindingEnv(binding) });
-    const responded = await responder.exited;
-    expect(responded.status, show(responded)).toBe(0);
-    expect(responded.stdout.match(/^seq=\d+ /gm), show(responded)).toHaveLength(plan.split(',').length);
-    return result;
-  }
 
   it('-f -c 5 against corrupt replies: the same marks and statistics as iputils -f, each corrupt reply counted', async (ctx) => {
     needHere(ctx, 'netns', 'raw', 'iputils');
@@ -281,8 +271,8 @@ describe.each(BINDINGS)('ping -f end to end, in network namespaces, over the %s 
     b.sysctl('net.ipv4.icmp_echo_ignore_all', 1);
     const plan = 'ok,checksum,payload,truncated,ok';
     const args = ['-f', '-c', '5', '-W', '2', peer];
-    const ours = await againstResponder(a, b, plan, tsxCommand('src/ping.ts', args));
-    const theirs = await againstResponder(a, b, plan, ['ping', ...args]);
+    const ours = await againstResponder(binding, a, b, plan, tsxCommand('src/ping.ts', args));
+    const theirs = await againstResponder(binding, a, b, plan, ['ping', ...args]);
     // A "." per request, a "\b \b" per reply, bad ones included: iputils -f
     // prints nothing else for them. Their order is the responder's timing (a
     // reply later than 10 ms lets the next request go first), so count them.
@@ -294,7 +284,7 @@ describe.each(BINDINGS)('ping -f end to end, in network namespaces, over the %s 
 
     // What each reply was, from --json: the pump leaves every non-plain reply
     // to the TypeScript parser, which names what is wrong with it.
-    const json = await againstResponder(a, b, plan, tsxCommand('src/ping.ts', ['--json', ...args]));
+    const json = await againstResponder(binding, a, b, plan, tsxCommand('src/ping.ts', ['--json', ...args]));
     expect(json.status, show(json)).toBe(0);
     const events = lines(json.stdout).map((line) => JSON.parse(line) as Record<string, unknown>);
     const replies = events.filter((event) => event.type === 'reply');

@@ -109,6 +109,22 @@ export function iputilsPing(ns: Namespace, args: readonly string[], timeoutMs = 
 }
 
 /** Everything about a run, for assertion messages. */
+/**
+ * Runs `command` in `a` (with `binding`'s environment) against a fresh
+ * corrupt responder in `b` answering by `plan` (test/helpers/corrupt-responder.ts;
+ * set net.ipv4.icmp_echo_ignore_all in `b` first), and checks the responder
+ * answered once per step.
+ */
+export async function againstResponder(binding: SocketBinding, a: Namespace, b: Namespace, plan: string, command: string[]): Promise<RunResult> {
+  const responder = b.spawn(tsxCommand('test/helpers/corrupt-responder.ts', ['--plan', plan, '--timeout', '15']), { timeoutMs: 20_000 });
+  await responder.waitForOutput(/^ready$/m, 10_000);
+  const result = await a.runAsync(command, { timeoutMs: PING_TIMEOUT_MS, env: bindingEnv(binding) });
+  const responded = await responder.exited;
+  expect(responded.status, show(responded)).toBe(0);
+  expect(responded.stdout.match(/^seq=\d+ /gm), show(responded)).toHaveLength(plan.split(',').length);
+  return result;
+}
+
 export function show(result: RunResult): string {
   return `$ ${result.command.join(' ')}\nstatus=${result.status} signal=${result.signal} timedOut=${result.timedOut} ` +
     `(${Math.round(result.durationMs)} ms)\n--- stdout\n${result.stdout}--- stderr\n${result.stderr}`;
