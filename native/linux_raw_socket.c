@@ -334,6 +334,9 @@ static napi_value socket_attach(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// Room for an address as text, with an IPv6 scope ("fe80::1%eth0").
+#define ADDRESS_TEXT_SIZE (INET6_ADDRSTRLEN + IF_NAMESIZE + 2)
+
 static int parse_address(int family, const char *text, struct sockaddr_storage *out, socklen_t *length) {
   memset(out, 0, sizeof *out);
   if (family == AF_INET) {
@@ -345,7 +348,7 @@ static int parse_address(int family, const char *text, struct sockaddr_storage *
   }
   struct sockaddr_in6 *a = (struct sockaddr_in6 *)out;
   a->sin6_family = AF_INET6;
-  char host[INET6_ADDRSTRLEN + IF_NAMESIZE + 2];
+  char host[ADDRESS_TEXT_SIZE];
   if (strlen(text) >= sizeof host) return 0;
   strcpy(host, text);
   char *scope = strchr(host, '%');
@@ -361,21 +364,34 @@ static int parse_address(int family, const char *text, struct sockaddr_storage *
   return 1;
 }
 
+typedef enum { ADDRESS_OK, ADDRESS_NOT_A_STRING, ADDRESS_INVALID } AddressArgument;
+
+// A method's address argument, parsed for the socket's family into `out`; `text` (ADDRESS_TEXT_SIZE
+// bytes) gets what was passed, for the caller's error message.
+static AddressArgument address_argument(napi_env env, LinuxSocket *s, size_t argc, napi_value *argv, char *text,
+                                        struct sockaddr_storage *out, socklen_t *out_length) {
+  size_t length;
+  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], text, ADDRESS_TEXT_SIZE, &length) != napi_ok)
+    return ADDRESS_NOT_A_STRING;
+  if (length >= ADDRESS_TEXT_SIZE - 1 || !parse_address(s->family, text, out, out_length)) return ADDRESS_INVALID;
+  return ADDRESS_OK;
+}
+
 // setDestination(address: string): parsed once, kept for every send until changed.
 static napi_value socket_set_destination(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   LinuxSocket *s = unwrap(env, info, &argc, argv);
   if (!s) return NULL;
-  char text[INET6_ADDRSTRLEN + IF_NAMESIZE + 2];
-  size_t length;
-  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], text, sizeof text, &length) != napi_ok) {
+  char text[ADDRESS_TEXT_SIZE];
+  struct sockaddr_storage parsed;
+  socklen_t parsed_length;
+  AddressArgument argument = address_argument(env, s, argc, argv, text, &parsed, &parsed_length);
+  if (argument == ADDRESS_NOT_A_STRING) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "setDestination(address: string)");
     return NULL;
   }
-  struct sockaddr_storage parsed;
-  socklen_t parsed_length;
-  if (length >= sizeof text - 1 || !parse_address(s->family, text, &parsed, &parsed_length)) {
+  if (argument == ADDRESS_INVALID) {
     char message[160];
     snprintf(message, sizeof message, "'%s' is not an %s address", text, s->family == AF_INET ? "IPv4" : "IPv6");
     napi_throw_type_error(env, "ERR_INVALID_IP_ADDRESS", message);
@@ -435,12 +451,10 @@ static napi_value socket_bind(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   LinuxSocket *s = unwrap(env, info, &argc, argv);
   if (!s) return NULL;
-  char text[INET6_ADDRSTRLEN + IF_NAMESIZE + 2];
-  size_t length;
+  char text[ADDRESS_TEXT_SIZE];
   struct sockaddr_storage parsed;
   socklen_t parsed_length;
-  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], text, sizeof text, &length) != napi_ok ||
-      length >= sizeof text - 1 || !parse_address(s->family, text, &parsed, &parsed_length)) {
+  if (address_argument(env, s, argc, argv, text, &parsed, &parsed_length) != ADDRESS_OK) {
     napi_throw_type_error(env, "ERR_INVALID_IP_ADDRESS", "bind(address: an address of the socket's family)");
     return NULL;
   }
@@ -647,6 +661,30 @@ static napi_value socket_disarm_echo_pump(napi_env env, napi_callback_info info)
   return NULL;
 }
 
+// The pump's next `count` requests (sendto() for one, sendmmsg() for more), each with the
+// timeval `sent_at` (one clock read, also their send time); those that went out await their
+// reply. Returns how many went out, or -errno when none did. Uses the message headers: what
+// was received into them must be read out first (record_receive).
+static int pump_transmit(LinuxSocket *s, uint32_t count, double sent_at) {
+  EchoPump *pump = s->pump;
+  int sent;
+  if (count == 1) {
+    echo_pump_prepare(pump, s->pump_send, (uint16_t)(pump->transmitted + 1), sent_at);
+    sent = sendto(s->fd, s->pump_send, pump->length, 0, (struct sockaddr *)&s->destination, s->destination_length) >= 0 ? 1 : -errno;
+  } else {
+    for (uint32_t k = 0; k < count; k++) {
+      uint8_t *request = s->pump_send + (size_t)k * pump->length;
+      echo_pump_prepare(pump, request, (uint16_t)(pump->transmitted + 1 + k), sent_at);
+      prepare_send(s, k, request, pump->length);
+    }
+    sent = sendmmsg(s->fd, s->messages, count, 0);
+    if (sent < 0) sent = -errno;
+  }
+  for (int k = 0; k < sent; k++) pump->state[(uint16_t)(pump->transmitted + 1 + (uint32_t)k)] = PUMP_AWAITING_REPLY;
+  if (sent > 0) pump->transmitted += (uint32_t)sent;
+  return sent;
+}
+
 // pumpSend(count) -> requests sent | -errno: the pump's next `count` requests (sendto() for
 // one, sendmmsg() for more), sequences transmitted + 1 on; send times in times[send 0..].
 static napi_value socket_pump_send(napi_env env, napi_callback_info info) {
@@ -658,29 +696,12 @@ static napi_value socket_pump_send(napi_env env, napi_callback_info info) {
   if (!pump) return make_int(env, -EINVAL);
   const uint32_t n = s->capacity;
   if ((uint32_t)count > n) count = (int32_t)n;
-  int sent;
-  if (count == 1) {
-    uint16_t sequence = (uint16_t)(pump->transmitted + 1);
-    double now = realtime_ms();
-    echo_pump_prepare(pump, s->pump_send, sequence, now);
-    s->times[TIME_SEND * n] = now;
-    sent = sendto(s->fd, s->pump_send, pump->length, 0, (struct sockaddr *)&s->destination, s->destination_length) >= 0 ? 1 : -errno;
-  } else {
-    double now = realtime_ms();
-    for (int32_t i = 0; i < count; i++) {
-      uint8_t *request = s->pump_send + (size_t)i * pump->length;
-      echo_pump_prepare(pump, request, (uint16_t)(pump->transmitted + 1 + (uint32_t)i), now);
-      prepare_send(s, (uint32_t)i, request, pump->length);
-      s->times[TIME_SEND * n + i] = now;
-    }
-    sent = sendmmsg(s->fd, s->messages, (unsigned)count, 0);
-    if (sent < 0) sent = -errno;
-  }
-  for (int i = 0; i < sent; i++) pump->state[(uint16_t)(pump->transmitted + 1 + (uint32_t)i)] = PUMP_AWAITING_REPLY;
-  if (sent > 0) pump->transmitted += (uint32_t)sent;
+  double now = realtime_ms();
+  for (int32_t i = 0; i < count; i++) s->times[TIME_SEND * n + i] = now;
+  int sent = pump_transmit(s, (uint32_t)count, now);
   // A single request refused for any reason but a full send buffer still uses its sequence: the
   // engine counts it transmitted, as iputils does (a batch's failure is retried one at a time).
-  else if (count == 1 && sent != -EAGAIN && sent != -EWOULDBLOCK) pump->transmitted++;
+  if (sent < 0 && count == 1 && sent != -EAGAIN && sent != -EWOULDBLOCK) pump->transmitted++;
   return make_int(env, sent);
 }
 
@@ -703,12 +724,8 @@ static int pump_answer(LinuxSocket *s, uint32_t i, size_t length, uint32_t pendi
   return echo_pump_may_send(pump, pending);
 }
 
-// The pump's request sent on datagram i went out at `sent_at`.
-static void pump_sent(LinuxSocket *s, uint32_t i, double sent_at) {
-  EchoPump *pump = s->pump;
-  uint16_t sequence = (uint16_t)(pump->transmitted + 1);
-  pump->state[sequence] = PUMP_AWAITING_REPLY;
-  pump->transmitted++;
+// Beside datagram i: the pump sent request `sequence` on it at `sent_at`.
+static void pump_record_send(LinuxSocket *s, uint32_t i, uint16_t sequence, double sent_at) {
   s->ints[INT_PUMP_SENT * s->capacity + i] = sequence;
   s->times[TIME_PUMP_SEND * s->capacity + i] = sent_at;
 }
@@ -716,7 +733,6 @@ static void pump_sent(LinuxSocket *s, uint32_t i, double sent_at) {
 // -f: one recvmsg() at a time, and the next request sent as soon as a fresh reply is read (the
 // reply to it is often queued by the time sendto() returns, on loopback and veth).
 static int32_t pump_receive_each(LinuxSocket *s, int32_t max) {
-  EchoPump *pump = s->pump;
   int32_t got = 0;
   for (; got < max; got++) {
     prepare_receive(s, (uint32_t)got);
@@ -724,13 +740,13 @@ static int32_t pump_receive_each(LinuxSocket *s, int32_t max) {
     if (length < 0) return got == 0 ? -errno : got;
     record_receive(s, (uint32_t)got, (size_t)length);
     if (!pump_answer(s, (uint32_t)got, (size_t)length, 0)) continue;
-    // One clock read for the timeval and the send time, as iputils times its requests.
+    uint16_t sequence = (uint16_t)(s->pump->transmitted + 1);
     double sent_at = realtime_ms();
-    echo_pump_prepare(pump, s->pump_send, (uint16_t)(pump->transmitted + 1), sent_at);
-    if (sendto(s->fd, s->pump_send, pump->length, 0, (struct sockaddr *)&s->destination, s->destination_length) < 0)
-      s->ints[INT_PUMP_ERROR * s->capacity + got] = errno; // the engine's own send path retries and reports it
+    int sent = pump_transmit(s, 1, sent_at);
+    if (sent < 0)
+      s->ints[INT_PUMP_ERROR * s->capacity + got] = -sent; // the engine's own send path retries and reports it
     else
-      pump_sent(s, (uint32_t)got, sent_at);
+      pump_record_send(s, (uint32_t)got, sequence, sent_at);
   }
   return got;
 }
@@ -738,7 +754,6 @@ static int32_t pump_receive_each(LinuxSocket *s, int32_t max) {
 // -f -l: what is queued read with one recvmmsg(), and the requests it earns sent with one
 // sendmmsg(), as iputils reads every queued reply before it sends again.
 static int32_t pump_receive_burst(LinuxSocket *s, int32_t max) {
-  EchoPump *pump = s->pump;
   for (int32_t i = 0; i < max; i++) prepare_receive(s, (uint32_t)i);
   int got = recvmmsg(s->fd, s->messages, (unsigned)max, MSG_DONTWAIT, NULL);
   if (got < 0) return -errno;
@@ -750,18 +765,14 @@ static int32_t pump_receive_burst(LinuxSocket *s, int32_t max) {
   }
   if (pending == 0) return got;
   // The receive messages are read out (record_receive): their headers carry the sends now.
+  uint32_t first = s->pump->transmitted + 1;
   double sent_at = realtime_ms();
-  for (uint32_t k = 0; k < pending; k++) {
-    uint8_t *request = s->pump_send + (size_t)k * pump->length;
-    echo_pump_prepare(pump, request, (uint16_t)(pump->transmitted + 1 + k), sent_at);
-    prepare_send(s, k, request, pump->length);
-  }
-  int sent = sendmmsg(s->fd, s->messages, pending, 0);
-  int error = sent < 0 ? errno : 0;
+  int sent = pump_transmit(s, pending, sent_at);
+  int error = sent < 0 ? -sent : EAGAIN;
   if (sent < 0) sent = 0;
-  for (int k = 0; k < sent; k++) pump_sent(s, due[k], sent_at);
+  for (int k = 0; k < sent; k++) pump_record_send(s, due[k], (uint16_t)(first + (uint32_t)k), sent_at);
   // sendmmsg() stops at the first refusal: that request goes back to the engine, which retries it.
-  if ((uint32_t)sent < pending) s->ints[INT_PUMP_ERROR * s->capacity + due[sent]] = error ? error : EAGAIN;
+  if ((uint32_t)sent < pending) s->ints[INT_PUMP_ERROR * s->capacity + due[sent]] = error;
   return got;
 }
 

@@ -463,7 +463,7 @@ export class CaptureDissector {
     out: IpLayers,
     known?: Ipv4Packet,
   ): void {
-    const { ip, tcp, udp } = context.views;
+    const { ip } = context.views;
     const error = ip.point(data, start, end);
     if (error !== undefined) {
       problems.push(error);
@@ -512,24 +512,9 @@ export class CaptureDissector {
         out.tcp = this.dissectTcp(data, transportStart, transportEnd, transportLength, pseudoSum, tracked, complete, reason, context, problems, true);
         return;
       }
-      case IpProtocol.UDP: {
-        const udpError = udp.point(data, transportStart, transportEnd);
-        if (udpError !== undefined) {
-          if (!context.quoted) problems.push(udpError);
-          return;
-        }
-        const header = udpDatagramFromView(udp);
-        const checksum: ChecksumVerdict =
-          header.length !== transportLength && header.checksum !== 0
-            ? {
-                stored: header.checksum,
-                status: 'unverified',
-                reason: `the UDP length ${header.length} disagrees with the IP length ${transportLength}`,
-              }
-            : udp.checksumVerdict(ip.pseudoHeaderSum(IpProtocol.UDP, header.length), { complete, reason });
-        out.udp = { offset: transportStart, header, checksum, payloadLength: Math.max(0, header.length - UDP_HEADER_LENGTH) };
+      case IpProtocol.UDP:
+        out.udp = this.dissectUdp(data, transportStart, transportEnd, transportLength, ip, complete, reason, context, problems);
         return;
-      }
       default:
         return;
     }
@@ -540,7 +525,7 @@ export class CaptureDissector {
    * carries. A fragment stops at the fragment header (no reassembly here).
    */
   private dissectIpv6(data: Uint8Array, start: number, end: number, context: IpContext, problems: ParseError[], out: IpLayers): void {
-    const { ip6: ip, tcp, udp } = context.views;
+    const { ip6: ip } = context.views;
     const error = ip.point(data, start, end);
     if (error !== undefined) {
       problems.push(error);
@@ -590,25 +575,9 @@ export class CaptureDissector {
         out.tcp = this.dissectTcp(data, transportStart, transportEnd, transportLength, pseudoSum, tracked, complete, reason, context, problems, false);
         return;
       }
-      case IpProtocol.UDP: {
-        const udpError = udp.point(data, transportStart, transportEnd);
-        if (udpError !== undefined) {
-          if (!context.quoted) problems.push(udpError);
-          return;
-        }
-        const header = udpDatagramFromView(udp);
-        // A zero checksum is not allowed over IPv6 (RFC 8200 8.1): the view says 'incorrect' for it.
-        const checksum: ChecksumVerdict =
-          header.length !== transportLength && header.checksum !== 0
-            ? {
-                stored: header.checksum,
-                status: 'unverified',
-                reason: `the UDP length ${header.length} disagrees with the IPv6 payload length ${transportLength}`,
-              }
-            : udp.checksumVerdict(ip.pseudoHeaderSum(IpProtocol.UDP, header.length), { complete, reason, ipv6: true });
-        out.udp = { offset: transportStart, header, checksum, payloadLength: Math.max(0, header.length - UDP_HEADER_LENGTH) };
+      case IpProtocol.UDP:
+        out.udp = this.dissectUdp(data, transportStart, transportEnd, transportLength, ip, complete, reason, context, problems);
         return;
-      }
       default:
         return;
     }
@@ -757,6 +726,41 @@ export class CaptureDissector {
    * (not for quotes or lone first fragments). HTTP lines are looked for over
    * IPv4 only, as before.
    */
+  /**
+   * The UDP datagram at data[start, end) carried by `ip` (an IPv4 or IPv6
+   * view, for the pseudo-header) in `fullLength` bytes of IP payload.
+   */
+  private dissectUdp(
+    data: Uint8Array,
+    start: number,
+    end: number,
+    fullLength: number,
+    ip: Ipv4View | Ipv6View,
+    complete: boolean,
+    incompleteReason: string,
+    context: IpContext,
+    problems: ParseError[],
+  ): UdpLayer | undefined {
+    const udp = context.views.udp;
+    const udpError = udp.point(data, start, end);
+    if (udpError !== undefined) {
+      if (!context.quoted) problems.push(udpError);
+      return undefined;
+    }
+    const header = udpDatagramFromView(udp);
+    const ipv6 = ip instanceof Ipv6View;
+    // A zero checksum is not allowed over IPv6 (RFC 8200 8.1): the view says 'incorrect' for it.
+    const checksum: ChecksumVerdict =
+      header.length !== fullLength && header.checksum !== 0
+        ? {
+            stored: header.checksum,
+            status: 'unverified',
+            reason: `the UDP length ${header.length} disagrees with the ${ipv6 ? 'IPv6 payload' : 'IP'} length ${fullLength}`,
+          }
+        : udp.checksumVerdict(ip.pseudoHeaderSum(IpProtocol.UDP, header.length), { complete, reason: incompleteReason, ipv6 });
+    return { offset: start, header, checksum, payloadLength: Math.max(0, header.length - UDP_HEADER_LENGTH) };
+  }
+
   private dissectTcp(
     data: Uint8Array,
     start: number,

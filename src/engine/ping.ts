@@ -358,10 +358,23 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
 
   // The per-packet events, reused (see onEvent).
   const sentEvent: Mutable<Extract<PingEvent, { type: 'sent' }>> = { type: 'sent', sequence: 0, timeMs: 0 };
-  const emitSent = (sequence: number, timeMs: number) => {
+  /**
+   * Counts request `sequence` as sent: `sentTime` (epoch ms) starts its RTT,
+   * `eventTime` is its event's time, `now` (performance.now()) paces the next.
+   */
+  const countSent = (sequence: number, sentTime: number, eventTime: number, now: number) => {
+    answered[sequence] = 0;
+    sentAt[sequence] = sentTime;
+    transmitted++;
+    lastSendAt = now;
     sentEvent.sequence = sequence;
-    sentEvent.timeMs = timeMs;
+    sentEvent.timeMs = eventTime;
     emit(sentEvent);
+  };
+  /** The send time `wallMs` as iputils' timeval at the start of the data. */
+  const writeTimestamp = (wallMs: number) => {
+    const micros = Math.floor(wallMs * 1000);
+    writeIputilsTimestamp(payload, Math.floor(micros / 1e6), micros % 1e6);
   };
   const replyEvent: Mutable<Extract<PingEvent, { type: 'reply' }>> = {
     type: 'reply',
@@ -384,14 +397,10 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
     // One clock read per request: the timeval it carries and the pacing's send time.
     const now = performance.now();
     const wallMs = TIME_ORIGIN + now;
-    if (timed) {
-      const micros = Math.floor(wallMs * 1000);
-      writeIputilsTimestamp(payload, Math.floor(micros / 1e6), micros % 1e6);
-    }
-    answered[sequence] = 0;
     try {
       if (pump) pump.send(1); // the pump writes the request: its sequence is this one
       else {
+        if (timed) writeTimestamp(wallMs);
         emitRequest(packet, sequence);
         options.onRequest?.(sequence, packet);
         sendMessage(packet);
@@ -416,10 +425,7 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
     }
     // The send time as the socket took it: in C right before sendto() on the
     // Linux binding, in JS right before the call on raw-socket (epoch ms).
-    sentAt[sequence] = timingSocket.lastSendTime;
-    transmitted++;
-    lastSendAt = now;
-    emitSent(sequence, wallMs);
+    countSent(sequence, timingSocket.lastSendTime, wallMs, now);
     // Loopback and veth peers often answer within sendto() itself: read the
     // reply now rather than after an event-loop wake-up, which would add to the RTT.
     if (readNow) socket.receivePending();
@@ -428,17 +434,14 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
 
   /**
    * -l: the first `preload` requests at once. On the Linux binding in
-   * batches of sendmmsg() (kernel-written headers only: IP_HDRINCL frames
-   * share one buffer); one sendto() each otherwise, or when a batch fails.
+   * batches of sendmmsg(), the echo pump's when it is armed (kernel-written
+   * headers only: IP_HDRINCL frames share one buffer); one sendto() each
+   * otherwise, or when a batch fails.
    */
   const burstPackets: Buffer[] = [];
   const sendBurst = () => {
-    if (pump) {
-      sendPumpBurst();
-      return;
-    }
     let left = Math.min(preload, count ?? preload);
-    const batch = socket.sendBatch && socket.batchSendTime && !options.headerIncluded ? Math.min(socket.maxBatch ?? 1, left) : 1;
+    const batch = (pump || socket.sendBatch) && socket.batchSendTime && !options.headerIncluded ? Math.min(socket.maxBatch ?? 1, left) : 1;
     // (With IPv6 the kernel writes the ICMPv6 checksum of every batched message too.)
     while (left > 0 && maySend()) {
       const n = Math.min(batch, left);
@@ -448,30 +451,16 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
         continue;
       }
       const wallMs = wallClockMs();
-      for (let i = 0; i < n; i++) {
-        const sequence = (transmitted + 1 + i) % SEQUENCE_SPACE;
-        if (timed) {
-          const micros = Math.floor(wallMs * 1000);
-          writeIputilsTimestamp(payload, Math.floor(micros / 1e6), micros % 1e6);
-        }
-        burstPackets[i] ??= Buffer.alloc(8 + payloadSize);
-        emitRequest(burstPackets[i], sequence);
-        options.onRequest?.(sequence, burstPackets[i]);
-        answered[sequence] = 0;
-      }
       let sent: number;
       try {
-        sent = socket.sendBatch!(burstPackets.slice(0, n), destination);
+        sent = pump ? pump.send(n) : sendBuiltBatch(n, wallMs);
       } catch {
         sent = 0; // sendOne() below reports the error as iputils would, per request
       }
       const now = performance.now();
       for (let i = 0; i < sent; i++) {
-        const sequence = (transmitted + 1) % SEQUENCE_SPACE;
-        sentAt[sequence] = socket.batchSendTime!(i);
-        transmitted++;
-        lastSendAt = now;
-        emitSent(sequence, wallMs);
+        const sentTime = socket.batchSendTime!(i);
+        countSent((transmitted + 1) % SEQUENCE_SPACE, sentTime, pump ? sentTime : wallMs, now);
       }
       left -= sent;
       if (sent < n && left > 0) {
@@ -482,34 +471,16 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
     socket.receivePending();
   };
 
-  /** sendBurst() through the echo pump: it writes the requests and sends them with sendmmsg(). */
-  const sendPumpBurst = () => {
-    let left = Math.min(preload, count ?? preload);
-    const batch = socket.maxBatch ?? 1;
-    while (left > 0 && maySend()) {
-      const n = Math.min(batch, left);
-      let sent: number;
-      try {
-        sent = pump!.send(n);
-      } catch {
-        sent = 0; // sendOne() below reports the error as iputils would
-      }
-      const now = performance.now();
-      for (let i = 0; i < sent; i++) {
-        const sequence = (transmitted + 1) % SEQUENCE_SPACE;
-        answered[sequence] = 0;
-        sentAt[sequence] = socket.batchSendTime!(i);
-        transmitted++;
-        lastSendAt = now;
-        emitSent(sequence, sentAt[sequence]);
-      }
-      left -= sent;
-      if (sent < n && left > 0) {
-        if (!sendOne(false)) break;
-        left--;
-      }
+  /** Builds the next `n` requests here and sends them with one sendmmsg(); returns how many went out. */
+  const sendBuiltBatch = (n: number, wallMs: number): number => {
+    if (timed) writeTimestamp(wallMs);
+    for (let i = 0; i < n; i++) {
+      const sequence = (transmitted + 1 + i) % SEQUENCE_SPACE;
+      burstPackets[i] ??= Buffer.alloc(8 + payloadSize);
+      emitRequest(burstPackets[i], sequence);
+      options.onRequest?.(sequence, burstPackets[i]);
     }
-    socket.receivePending();
+    return socket.sendBatch!(burstPackets.slice(0, n), destination);
   };
 
   /** Counts the request the echo pump sent on the datagram just handled, or retries the one it failed to send. */
@@ -518,13 +489,7 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
       if (maySend()) sendOne(false); // the error, reported as any send's
       return;
     }
-    const sequence = record.sentSequence;
-    if (sequence < 0) return;
-    answered[sequence] = 0;
-    sentAt[sequence] = record.sentAt;
-    transmitted++;
-    lastSendAt = record.sentAt - TIME_ORIGIN;
-    emitSent(sequence, record.sentAt);
+    if (record.sentSequence >= 0) countSent(record.sentSequence, record.sentAt, record.sentAt, record.sentAt - TIME_ORIGIN);
   };
 
   /** Interval pacing: anchored to the start so timer lateness does not accumulate. */
@@ -620,9 +585,11 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
     if (!pump && !duplicate && replyDriven && maySend()) sendOne();
   };
 
+  /** The kernel's receive time on the Linux binding (SO_TIMESTAMPNS); now, in JS, on raw-socket or with -U. */
+  const receiveTime = (kernelReceivedAt: number) => (userLatency || Number.isNaN(kernelReceivedAt) ? wallClockMs() : kernelReceivedAt);
+
   const handleDatagram = (datagram: Buffer, source: string, kernelReceivedAt: number, hopLimit: number, sourceAddress: Uint8Array) => {
-    // The kernel's receive time on the Linux binding (SO_TIMESTAMPNS); now, in JS, on raw-socket or with -U.
-    const receivedAt = userLatency || Number.isNaN(kernelReceivedAt) ? wallClockMs() : kernelReceivedAt;
+    const receivedAt = receiveTime(kernelReceivedAt);
     // A raw ICMP socket sees every ICMP packet on the host, our own requests included: read() drops those first.
     // An IPv6 one gets no IPv6 header: the transport bytes and the sender's address from recvfrom().
     const kind = v6 ? views.readTransport(6, IpProtocol.ICMPv6, datagram, sourceAddress) : views.read(datagram);
@@ -692,7 +659,7 @@ export async function runPing(options: PingOptions): Promise<PingSummary> {
     if (finished) return;
     const sent = sentAt[sequence];
     if (!Number.isNaN(sent)) {
-      const receivedAt = userLatency || Number.isNaN(kernelReceivedAt) ? wallClockMs() : kernelReceivedAt;
+      const receivedAt = receiveTime(kernelReceivedAt);
       countReply(sequence, receivedAt, source, packet.length, hopLimit, timed ? Math.max(0, receivedAt - sent) : undefined, false, false, undefined, undefined);
     }
     countPumpSend(pump!.record);
